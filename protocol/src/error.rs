@@ -1,0 +1,62 @@
+//! The one error type of the protocol crate.
+
+use thiserror::Error;
+
+/// Everything that can go wrong while parsing or driving the protocol.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ProtoError {
+    /// A file name that breaks the rules of `PROTOCOL.md` §3 "Names".
+    #[error("invalid name: {0}")]
+    InvalidName(&'static str),
+    /// A command line whose verb is not known.
+    #[error("unknown command")]
+    UnknownCommand,
+    /// A known verb with a missing or malformed argument.
+    #[error("{0}")]
+    BadArgument(String),
+    /// A line longer than [`crate::MAX_LINE_LEN`] bytes.
+    #[error("line too long")]
+    LineTooLong,
+    /// A reply line that is not `DDD text`.
+    #[error("malformed reply: {0}")]
+    MalformedReply(String),
+    /// A `LIST` body that does not follow the listing format.
+    #[error("malformed listing line {line}: {reason}")]
+    MalformedListing {
+        /// 1-based line number in the listing.
+        line: usize,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// The server sent a reply the protocol does not allow at this point.
+    #[error("unexpected reply from server: {0}")]
+    UnexpectedReply(String),
+    /// A command was sent while another one is still in flight.
+    #[error("a command is already in progress")]
+    Busy,
+    /// The connection is closed (after `221`, `421` or end of stream).
+    #[error("connection closed")]
+    Closed,
+    /// The stream ended before all announced data bytes arrived.
+    #[error("connection lost after {received} of {expected} bytes")]
+    Truncated {
+        /// Bytes announced by `150`.
+        expected: u64,
+        /// Bytes actually received.
+        received: u64,
+    },
+}
+
+impl ProtoError {
+    /// The reply code a server answers with when a command line fails to
+    /// parse with this error, if the error is one a server reports.
+    pub fn reply_code(&self) -> Option<u16> {
+        match self {
+            ProtoError::InvalidName(_) => Some(553),
+            ProtoError::UnknownCommand => Some(502),
+            ProtoError::BadArgument(_) => Some(501),
+            ProtoError::LineTooLong => Some(500),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,30 @@
+//! The Ferry wire protocol (see `PROTOCOL.md`), without any I/O.
+//!
+//! Everything here works on byte slices fed in arbitrary chunks, so the same
+//! code drives the tokio server, the native client and the WebAssembly client:
+//!
+//! * [`LineDecoder`] frames CRLF / LF terminated lines with the 8 KiB limit.
+//! * [`Command`] parses and encodes command lines (server side input).
+//! * [`Reply`] parses and encodes reply lines (client side input).
+//! * [`ClientCodec`] is the client's state machine: it encodes commands and
+//!   turns the server's byte stream into [`Event`]s (replies and data).
+//! * [`Name`] is a validated file name; [`ListingEntry`] a row of `LIST`.
+
+mod client;
+mod command;
+mod error;
+mod line;
+mod listing;
+mod name;
+mod reply;
+
+pub use client::{ClientCodec, Event};
+pub use command::{Command, Verb};
+pub use error::ProtoError;
+pub use line::{LineDecoder, LineEvent, MAX_LINE_LEN};
+pub use listing::{encode_listing, parse_listing, ListingEntry};
+pub use name::{Name, MAX_NAME_LEN};
+pub use reply::{codes, Reply};
+
+/// Default TCP port of a Ferry server (the original application's port).
+pub const DEFAULT_PORT: u16 = 8888;
