@@ -1,1 +1,15 @@
-//! Placeholder.
+//! Ferry's benchmark harness.
+//!
+//! Every scenario runs the real binaries as child processes on loopback, so
+//! the figures (and the peak RSS read from `/proc`) belong to the program
+//! measured, not to the harness. Each run measures a reference (plain TCP)
+//! next to the Ferry path and reports the ratio, because on a shared,
+//! noisy machine only figures taken in the same run compare.
+
+pub mod bridge;
+pub mod direct;
+pub mod fixture;
+pub mod list_latency;
+pub mod process;
+pub mod report;
+pub mod wire;

@@ -1,0 +1,1 @@
+//! Bridge scenarios (through ferry-bridge and websockify); filled in with the bridge.
