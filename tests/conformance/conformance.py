@@ -1,0 +1,322 @@
+#!/usr/bin/env python3
+"""Conformance test of ferry-server, written from shared/PROTOCOL.md alone.
+
+It treats the server as a black box (the built binary, real sockets on
+127.0.0.1, a temp root) and checks the exact reply codes the contract names.
+Standard library only.
+
+Usage: conformance.py PATH/TO/ferry-server
+"""
+
+import hashlib
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+SERVER = None  # set from argv
+REPLY = re.compile(rb"^([1-5][0-9][0-9]) (.*)\r\n$")
+LISTING_ROW = re.compile(rb"^(\d+)\t(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)\t([^\t\n]+)\n")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """A ferry-server child process on a free loopback port."""
+
+    def __init__(self, root, *flags):
+        self.port = free_port()
+        self.proc = subprocess.Popen(
+            [SERVER, "--root", root, "--listen", f"127.0.0.1:{self.port}", *flags],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                break
+            except OSError:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("ferry-server did not start")
+                time.sleep(0.05)
+
+    def stop(self):
+        self.proc.kill()
+        self.proc.wait()
+
+
+class Client:
+    """A raw protocol client: lines and byte counts, nothing more."""
+
+    def __init__(self, port):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.buf = b""
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def line(self):
+        while b"\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise EOFError("connection closed")
+            self.buf += chunk
+        i = self.buf.index(b"\n") + 1
+        line, self.buf = self.buf[:i], self.buf[i:]
+        return line
+
+    def reply(self):
+        line = self.line()
+        m = REPLY.match(line)
+        assert m, f"malformed reply line {line!r}"
+        return int(m.group(1)), m.group(2).decode()
+
+    def exact(self, n):
+        while len(self.buf) < n:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise EOFError("connection closed")
+            self.buf += chunk
+        data, self.buf = self.buf[:n], self.buf[n:]
+        return data
+
+    def cmd(self, text):
+        self.send(text.encode() + b"\r\n")
+        return self.reply()
+
+    def closed(self):
+        """True when the server closed the connection (EOF, nothing pending)."""
+        if self.buf:
+            return False
+        try:
+            return self.sock.recv(1) == b""
+        except ConnectionResetError:
+            return True
+
+    def data_command(self, text):
+        code, rest = self.cmd(text)
+        if code != 150:
+            return code, rest, None
+        n = int(rest.split(" ")[0])
+        data = self.exact(n)
+        code, rest = self.reply()
+        return code, rest, data
+
+    def store(self, name, data):
+        code, rest = self.cmd(f"STORE {len(data)} {name}")
+        if code != 150:
+            return code, rest
+        self.send(data)
+        return self.reply()
+
+    def close(self):
+        self.sock.close()
+
+
+class ServerCase(unittest.TestCase):
+    flags = ()
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.outside = os.path.join(self.tmp.name, "outside.txt")
+        with open(self.outside, "wb") as f:
+            f.write(b"secret")
+        self.root = os.path.join(self.tmp.name, "root")
+        self.server = Server(self.root, *self.flags)
+        self.clients = []
+
+    def tearDown(self):
+        for c in self.clients:
+            c.close()
+        self.server.stop()
+        with open(self.outside, "rb") as f:
+            self.assertEqual(f.read(), b"secret", "a file outside the root changed")
+        self.tmp.cleanup()
+
+    def connect(self, greet=True):
+        c = Client(self.server.port)
+        self.clients.append(c)
+        if greet:
+            code, _ = c.reply()
+            self.assertEqual(code, 220)
+        return c
+
+
+class Commands(ServerCase):
+    def test_sample_files_and_listing_format(self):
+        c = self.connect()
+        code, rest, body = c.data_command("LIST")
+        self.assertEqual(code, 226)
+        rows = body.splitlines(keepends=True)
+        self.assertGreaterEqual(len(rows), 2, "first run creates two sample files")
+        self.assertTrue(rest.startswith(f"{len(rows)} "), rest)
+        names = []
+        for row in rows:
+            m = LISTING_ROW.match(row)
+            self.assertIsNotNone(m, row)
+            names.append(m.group(3))
+        self.assertEqual(names, sorted(names))
+
+    def test_round_trip_hash_delete(self):
+        c = self.connect()
+        data = bytes(range(256)) * 40
+        for name in ["plain.bin", "with space ü 名.bin"]:
+            self.assertEqual(c.store(name, data)[0], 226)
+            code, _, got = c.data_command(f"RETRIEVE {name}")
+            self.assertEqual((code, got), (226, data))
+            code, _, got = c.data_command(f"retr {name}")
+            self.assertEqual((code, got), (226, data))
+            code, rest = c.cmd(f"HASH {name}")
+            self.assertEqual((code, rest), (213, "SHA-256 " + hashlib.sha256(data).hexdigest()))
+            _, _, body = c.data_command("LIST")
+            self.assertIn(f"{len(data)}\t".encode(), body)
+            self.assertIn(("\t" + name + "\n").encode(), body)
+            self.assertEqual(c.cmd(f"DELETE {name}")[0], 250)
+            self.assertEqual(c.cmd(f"DELE {name}")[0], 550)
+            self.assertEqual(c.data_command(f"RETRIEVE {name}")[0], 550)
+            self.assertEqual(c.cmd(f"HASH {name}")[0], 550)
+
+    def test_exact_store_replies_and_empty_file(self):
+        c = self.connect()
+        code, rest = c.cmd("STORE 3 three")
+        self.assertEqual((code, rest), (150, "Ready for 3 bytes"))
+        c.send(b"abc")
+        self.assertEqual(c.reply(), (226, "Stored 3 bytes"))
+        self.assertEqual(c.store("empty", b""), (226, "Stored 0 bytes"))
+        code, rest, data = c.data_command("RETRIEVE empty")
+        self.assertEqual((code, rest, data), (226, "Transfer complete", b""))
+        self.assertEqual(c.store("three", b"xy")[0], 226, "STORE replaces")
+        self.assertEqual(c.data_command("RETRIEVE three")[2], b"xy")
+
+    def test_simple_commands_and_errors(self):
+        c = self.connect()
+        self.assertEqual(c.cmd("NOOP"), (200, "OK"))
+        self.assertEqual(c.cmd("noop")[0], 200)
+        code, rest = c.cmd("HELP")
+        self.assertEqual(code, 214)
+        for verb in ["LIST", "RETRIEVE", "STORE", "DELETE", "HASH", "NOOP", "HELP", "QUIT"]:
+            self.assertIn(verb, rest.split(" "))
+        self.assertEqual(c.cmd("FROB"), (502, "Unknown command"))
+        self.assertEqual(c.cmd("RETRIEVE")[0], 501)
+        self.assertEqual(c.cmd("DELETE")[0], 501)
+        self.assertEqual(c.cmd("HASH")[0], 501)
+        self.assertEqual(c.cmd("STORE")[0], 501)
+        self.assertEqual(c.cmd("STORE x name")[0], 501)
+        self.assertEqual(c.cmd("STORE -5 name")[0], 501)
+        self.assertEqual(c.cmd("STORE 5")[0], 501)
+        for bad in ["../x", "/etc/passwd", "..\\x", "..", ".", "a\tb", "x" * 256]:
+            self.assertEqual(c.cmd(f"RETRIEVE {bad}")[0], 553, bad)
+            self.assertEqual(c.cmd(f"STORE 1 {bad}")[0], 553, bad)
+            self.assertEqual(c.cmd(f"DELETE {bad}")[0], 553, bad)
+            self.assertEqual(c.cmd(f"HASH {bad}")[0], 553, bad)
+        c.send(b"RETRIEVE a\x00b\r\n")
+        self.assertEqual(c.reply()[0], 553)
+        self.assertEqual(c.cmd("NOOP")[0], 200)
+
+    def test_long_line_and_bare_lf(self):
+        c = self.connect()
+        c.send(b"NOOP " + b"x" * 9000 + b"\r\n")
+        self.assertEqual(c.reply(), (500, "Line too long"))
+        c.send(b"NOOP\n")
+        self.assertEqual(c.reply()[0], 200)
+        c.send(b"STORE 2 lf\n")
+        self.assertEqual(c.reply()[0], 150)
+        c.send(b"ok")
+        self.assertEqual(c.reply()[0], 226)
+        exact = b"NOOP " + b"x" * (8192 - 7) + b"\r\n"
+        self.assertEqual(len(exact), 8192)
+        c.send(exact)
+        self.assertNotEqual(c.reply()[0], 500, "an 8192-byte line is not too long")
+        self.assertEqual(c.cmd("NOOP")[0], 200)
+
+    def test_quit(self):
+        c = self.connect()
+        self.assertEqual(c.cmd("QUIT"), (221, "Goodbye"))
+        self.assertTrue(c.closed())
+
+    def test_links_and_directories_are_invisible(self):
+        c = self.connect()
+        os.symlink(self.outside, os.path.join(self.root, "link"))
+        os.mkdir(os.path.join(self.root, "dir"))
+        _, _, body = c.data_command("LIST")
+        self.assertNotIn(b"\tlink\n", body)
+        self.assertNotIn(b"\tdir\n", body)
+        self.assertEqual(c.data_command("RETRIEVE link")[0], 550)
+        self.assertEqual(c.cmd("HASH link")[0], 550)
+        self.assertEqual(c.cmd("DELETE link")[0], 550)
+        self.assertEqual(c.data_command("RETRIEVE dir")[0], 550)
+        c.store("link", b"new")
+        with open(self.outside, "rb") as f:
+            self.assertEqual(f.read(), b"secret")
+
+    def test_cut_off_store_leaves_nothing(self):
+        c = self.connect()
+        self.assertEqual(c.store("keep", b"old content")[0], 226)
+        c.cmd("STORE 1000 keep")
+        c.send(b"partial")
+        c.close()
+        self.clients.remove(c)
+        time.sleep(0.3)
+        d = self.connect()
+        self.assertEqual(d.data_command("RETRIEVE keep")[2], b"old content")
+        c2 = self.connect()
+        c2.cmd("STORE 1000 fresh")
+        c2.send(b"partial")
+        c2.close()
+        self.clients.remove(c2)
+        time.sleep(0.3)
+        _, _, body = d.data_command("LIST")
+        self.assertNotIn(b"fresh", body)
+        self.assertEqual(d.data_command("RETRIEVE fresh")[0], 550)
+
+
+class ReadOnly(ServerCase):
+    flags = ("--read-only",)
+
+    def test_store_and_delete_refused(self):
+        c = self.connect()
+        code, _ = c.cmd("STORE 1 x")
+        self.assertEqual(code, 550)
+        c.send(b"NOOP\r\n")  # nothing was sent as data: the next line is a command
+        self.assertEqual(c.reply()[0], 200)
+        _, _, body = c.data_command("LIST")
+        name = LISTING_ROW.match(body).group(3).decode()
+        self.assertEqual(c.cmd(f"DELETE {name}")[0], 550)
+        self.assertEqual(c.data_command(f"RETRIEVE {name}")[0], 226)
+
+
+class Limits(ServerCase):
+    flags = ("--max-file-size", "10", "--max-connections", "2", "--idle-timeout", "1")
+
+    def test_size_limit(self):
+        c = self.connect()
+        self.assertEqual(c.cmd("STORE 11 big")[0], 552)
+        self.assertEqual(c.store("fits", b"0123456789")[0], 226)
+
+    def test_connection_limit(self):
+        self.connect()
+        self.connect()
+        third = self.connect(greet=False)
+        self.assertEqual(third.reply(), (421, "Too many connections"))
+        self.assertTrue(third.closed())
+
+    def test_idle_timeout(self):
+        c = self.connect()
+        started = time.monotonic()
+        self.assertEqual(c.reply(), (421, "Idle timeout"))
+        self.assertLess(time.monotonic() - started, 5)
+        self.assertTrue(c.closed())
+
+
+if __name__ == "__main__":
+    SERVER = os.path.abspath(sys.argv.pop(1))
+    unittest.main(verbosity=2)
