@@ -1,1 +1,21 @@
-//! Placeholder.
+//! The Ferry native client as a library: a [`Session`] that drives the
+//! protocol crate's [`ClientCodec`](ferry_proto::ClientCodec) over TCP or a
+//! WebSocket bridge, and whole-file [`download`]s and [`upload`]s that never
+//! leave a partial file behind.
+//!
+//! The `ferry` binary (prompt and one-shot subcommands) is a thin layer on
+//! top of this.
+
+mod error;
+mod session;
+mod target;
+mod transfer;
+pub mod transport;
+
+pub use error::ClientError;
+pub use session::{remote_name, Session, SessionOptions, TransferProgress};
+pub use target::Target;
+pub use transfer::{
+    download, download_path, upload, upload_name, Destination, Downloaded, HashingReader, HashingWriter, Uploaded,
+};
+pub use transport::{AnyTransport, TcpTransport, Transport, WsTransport};

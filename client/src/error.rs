@@ -1,0 +1,316 @@
+//! The one error type of the client library, and the one place where server
+//! reply codes and transport failures are turned into plain words.
+
+use ferry_proto::{codes, ProtoError, Reply, Verb};
+use std::io;
+use std::path::PathBuf;
+use thiserror::Error;
+
+/// Everything that can go wrong in a client session, each with a message a
+/// person can act on.
+#[derive(Debug, Error)]
+pub enum ClientError {
+    /// The address given to `CONNECT` (or a one-shot subcommand) is unusable.
+    #[error("invalid address {input:?}: {reason} (expected HOST:PORT, HOST PORT, or a ws:// or wss:// bridge URL)")]
+    InvalidTarget {
+        /// What the user typed.
+        input: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The host name did not resolve.
+    #[error("cannot find host {host:?}: {source}")]
+    Resolve {
+        /// The host name.
+        host: String,
+        /// The resolver's error.
+        #[source]
+        source: io::Error,
+    },
+    /// Nothing listens at the address.
+    #[error("connection refused by {target}: no Ferry server is listening there")]
+    ConnectionRefused {
+        /// The address, as the user gave it.
+        target: String,
+    },
+    /// The connection could not be opened within the connect timeout.
+    #[error("could not connect to {target} within {seconds} seconds")]
+    ConnectTimeout {
+        /// The address, as the user gave it.
+        target: String,
+        /// The timeout that expired.
+        seconds: u64,
+    },
+    /// Any other failure to open the TCP connection.
+    #[error("cannot connect to {target}: {source}")]
+    Connect {
+        /// The address, as the user gave it.
+        target: String,
+        /// The operating system's error.
+        #[source]
+        source: io::Error,
+    },
+    /// The WebSocket handshake with a bridge failed.
+    #[error("the bridge at {url} refused the WebSocket connection: {reason}")]
+    Handshake {
+        /// The bridge URL.
+        url: String,
+        /// Why, e.g. `HTTP 403 Forbidden`.
+        reason: String,
+    },
+    /// The bridge closed with 1008: the requested server is not on its allowlist.
+    #[error("the bridge does not allow this server: {reason}")]
+    BridgeNotAllowed {
+        /// The reason the bridge gave.
+        reason: String,
+    },
+    /// The bridge closed with 1014: it could not reach the server.
+    #[error("the bridge could not reach the server: {reason}")]
+    BridgeUnreachable {
+        /// The reason the bridge gave.
+        reason: String,
+    },
+    /// The bridge closed the WebSocket with some other code.
+    #[error("the bridge closed the connection (WebSocket close code {code}{})", reason_suffix(reason))]
+    BridgeClosed {
+        /// The WebSocket close code.
+        code: u16,
+        /// The reason the bridge gave, possibly empty.
+        reason: String,
+    },
+    /// The server sent nothing for too long.
+    #[error("the server did not answer within {seconds} seconds")]
+    Timeout {
+        /// The timeout that expired.
+        seconds: u64,
+    },
+    /// Reading from or writing to the connection failed.
+    #[error("connection lost: {source}")]
+    ConnectionLost {
+        /// The underlying error.
+        #[source]
+        source: io::Error,
+    },
+    /// The server closed the connection while an answer was still awaited.
+    #[error("the server closed the connection unexpectedly")]
+    ClosedByServer,
+    /// The server announced it is closing the connection (`421`).
+    #[error("the server closed the connection: {text}")]
+    ServerClosing {
+        /// The free text of the `421` reply, e.g. `Too many connections`.
+        text: String,
+    },
+    /// Fewer data bytes arrived than the server announced.
+    #[error("transfer failed: the connection was lost after {received} of {expected} bytes")]
+    Truncated {
+        /// Bytes announced by `150`.
+        expected: u64,
+        /// Bytes received before the connection ended.
+        received: u64,
+    },
+    /// The server sent something the protocol does not allow.
+    #[error("the server broke the protocol: {0}")]
+    Protocol(ProtoError),
+    /// The server refused a command with a failure reply.
+    #[error("{}", describe_refusal(*verb, name.as_deref(), reply))]
+    Refused {
+        /// The command that was refused.
+        verb: Verb,
+        /// The file name the command was about, if any.
+        name: Option<String>,
+        /// The server's reply.
+        reply: Reply,
+    },
+    /// A file name the protocol does not allow, caught before sending it.
+    #[error("invalid file name {name:?}: {reason}")]
+    InvalidName {
+        /// The name as given.
+        name: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A local file operation failed.
+    #[error("cannot {action} {}: {source}", path.display())]
+    Local {
+        /// What was being done, e.g. `read` or `create a temporary file in`.
+        action: &'static str,
+        /// The local path involved.
+        path: PathBuf,
+        /// The operating system's error.
+        #[source]
+        source: io::Error,
+    },
+    /// Reading the data to upload failed.
+    #[error("cannot read the data to upload: {source}")]
+    Input {
+        /// The underlying error.
+        #[source]
+        source: io::Error,
+    },
+    /// The data to upload ended before the announced size.
+    #[error("the data to upload ended after {actual} of {expected} bytes; the upload was abandoned")]
+    ShortInput {
+        /// The size announced to the server.
+        expected: u64,
+        /// The bytes actually read.
+        actual: u64,
+    },
+    /// Writing received data failed.
+    #[error("cannot write the received data: {source}")]
+    Output {
+        /// The underlying error.
+        #[source]
+        source: io::Error,
+    },
+    /// A download would replace an existing local file.
+    #[error("{} already exists; not overwriting it", path.display())]
+    LocalExists {
+        /// The existing file.
+        path: PathBuf,
+    },
+    /// The local file changed size while it was being uploaded.
+    #[error("{} changed while it was being uploaded ({expected} bytes expected, {actual} read); the upload was abandoned", path.display())]
+    SourceChanged {
+        /// The file being uploaded.
+        path: PathBuf,
+        /// Its size when the upload started.
+        expected: u64,
+        /// The bytes actually read.
+        actual: u64,
+    },
+    /// `--verify` found different SHA-256 digests on both sides.
+    #[error("verification failed for {name:?}: SHA-256 here is {local}, the server's is {remote}")]
+    HashMismatch {
+        /// The remote file name.
+        name: String,
+        /// The digest of the bytes sent or received.
+        local: String,
+        /// The digest the server reported.
+        remote: String,
+    },
+    /// The session cannot be used any more (an earlier failure or `QUIT` closed it).
+    #[error("the connection is closed; connect again")]
+    Disconnected,
+}
+
+impl ClientError {
+    /// Whether the session is unusable after this error (the connection is
+    /// gone or out of step), as opposed to a refusal of one command.
+    pub fn is_fatal(&self) -> bool {
+        !matches!(
+            self,
+            ClientError::Refused { .. }
+                | ClientError::InvalidName { .. }
+                | ClientError::LocalExists { .. }
+                | ClientError::HashMismatch { .. }
+        )
+    }
+
+    /// The error for a reply that ended a command unsuccessfully.
+    pub(crate) fn from_reply(verb: Verb, name: Option<&str>, reply: Reply) -> ClientError {
+        if reply.code == codes::CLOSING {
+            return ClientError::ServerClosing { text: reply.text };
+        }
+        ClientError::Refused {
+            verb,
+            name: name.map(str::to_owned),
+            reply,
+        }
+    }
+
+    /// The error for a protocol error reported by the codec.
+    pub(crate) fn from_proto(error: ProtoError) -> ClientError {
+        match error {
+            ProtoError::Truncated { expected, received } => ClientError::Truncated { expected, received },
+            ProtoError::Closed => ClientError::ClosedByServer,
+            other => ClientError::Protocol(other),
+        }
+    }
+
+    /// The error for a name the protocol rejects.
+    pub(crate) fn invalid_name(name: &str, error: ProtoError) -> ClientError {
+        let reason = match error {
+            ProtoError::InvalidName(reason) => reason.to_owned(),
+            other => other.to_string(),
+        };
+        ClientError::InvalidName {
+            name: name.to_owned(),
+            reason,
+        }
+    }
+}
+
+fn reason_suffix(reason: &str) -> String {
+    if reason.is_empty() {
+        String::new()
+    } else {
+        format!(": {reason}")
+    }
+}
+
+/// Plain words for a failure reply; the one place where reply codes get
+/// their meaning on the native client. The free text is appended because the
+/// server may say more (e.g. which limit was hit), but the meaning comes
+/// from the code alone, as the contract demands.
+fn describe_refusal(verb: Verb, name: Option<&str>, reply: &Reply) -> String {
+    let name = name.map(|n| format!("{n:?}")).unwrap_or_else(|| "the file".to_owned());
+    let meaning = match (reply.code, verb) {
+        (codes::UNAVAILABLE, Verb::Store) => "the server is read-only: uploads are not allowed".to_owned(),
+        (codes::UNAVAILABLE, Verb::Delete) => {
+            format!("cannot delete {name}: there is no such file on the server, or the server is read-only")
+        }
+        (codes::UNAVAILABLE, _) => format!("there is no file named {name} on the server"),
+        (codes::INVALID_NAME, _) => format!("the server rejected {name} as an invalid file name"),
+        (codes::TOO_LARGE, _) => {
+            format!("the server refused {name}: it is over the server's size limit or quota")
+        }
+        (codes::BAD_ARGUMENT, _) => format!("the server rejected the argument of {verb}"),
+        (codes::UNKNOWN_COMMAND, _) => format!("the server does not know the command {verb}"),
+        (codes::SYNTAX_ERROR, _) => "the server could not read the command (line too long?)".to_owned(),
+        (codes::LOCAL_ERROR, _) => "the server hit an error on its side (disk?); try again later".to_owned(),
+        (code, _) if code / 100 == 4 => format!("{verb} failed for now on the server; try again later"),
+        _ => format!("the server refused {verb}"),
+    };
+    format!("{meaning} (server said: {reply})")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(verb: Verb, code: u16) -> String {
+        ClientError::from_reply(verb, Some("a b.txt"), Reply::new(code, "text")).to_string()
+    }
+
+    #[test]
+    fn replies_become_plain_words() {
+        assert_eq!(
+            refused(Verb::Retrieve, 550),
+            "there is no file named \"a b.txt\" on the server (server said: 550 text)"
+        );
+        assert!(refused(Verb::Store, 550).starts_with("the server is read-only"));
+        assert!(refused(Verb::Delete, 550).contains("no such file on the server, or the server is read-only"));
+        assert!(refused(Verb::Hash, 553).contains("invalid file name"));
+        assert!(refused(Verb::Store, 552).contains("size limit"));
+        assert!(refused(Verb::List, 451).contains("try again later"));
+        assert_eq!(
+            ClientError::from_reply(Verb::List, None, Reply::new(421, "Idle timeout")).to_string(),
+            "the server closed the connection: Idle timeout"
+        );
+    }
+
+    #[test]
+    fn refusals_are_not_fatal_but_lost_connections_are() {
+        assert!(!ClientError::from_reply(Verb::Retrieve, None, Reply::new(550, "x")).is_fatal());
+        assert!(ClientError::from_reply(Verb::List, None, Reply::new(421, "x")).is_fatal());
+        assert!(ClientError::from_proto(ProtoError::Truncated { expected: 2, received: 1 }).is_fatal());
+    }
+
+    #[test]
+    fn bridge_close_reasons_are_shown() {
+        let e = ClientError::BridgeClosed { code: 1011, reason: String::new() };
+        assert_eq!(e.to_string(), "the bridge closed the connection (WebSocket close code 1011)");
+        let e = ClientError::BridgeClosed { code: 1011, reason: "boom".into() };
+        assert!(e.to_string().ends_with("1011: boom)"));
+    }
+}

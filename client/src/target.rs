@@ -1,0 +1,155 @@
+//! Where to connect: a Ferry server over TCP, or a bridge over WebSocket.
+
+use crate::ClientError;
+use ferry_proto::DEFAULT_PORT;
+use std::fmt;
+use tokio_tungstenite::tungstenite::http::Uri;
+
+/// A server address as the user gives it to `CONNECT` or a subcommand.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// A Ferry server reached directly over TCP.
+    Tcp {
+        /// Host name or IP address (without IPv6 brackets).
+        host: String,
+        /// TCP port.
+        port: u16,
+    },
+    /// A Ferry bridge reached over WebSocket (`ws://` or `wss://`), e.g.
+    /// `ws://127.0.0.1:8080/ws?target=files.example:8888`.
+    WebSocket {
+        /// The bridge URL, as given.
+        url: String,
+    },
+}
+
+impl Target {
+    /// Parses one word: `HOST:PORT`, `[IPv6]:PORT`, `HOST` (port 8888), or a
+    /// `ws://` / `wss://` URL.
+    pub fn parse(input: &str) -> Result<Target, ClientError> {
+        let input = input.trim();
+        let invalid = |reason: &str| ClientError::InvalidTarget {
+            input: input.to_owned(),
+            reason: reason.to_owned(),
+        };
+        if input.is_empty() {
+            return Err(invalid("it is empty"));
+        }
+        if input.chars().any(char::is_whitespace) {
+            return Err(invalid("it contains spaces"));
+        }
+        if let Some((scheme, _)) = input.split_once("://") {
+            if !scheme.eq_ignore_ascii_case("ws") && !scheme.eq_ignore_ascii_case("wss") {
+                return Err(invalid("only ws:// and wss:// URLs are supported"));
+            }
+            let uri: Uri = input.parse().map_err(|_| invalid("it is not a valid URL"))?;
+            if uri.host().is_none_or(str::is_empty) {
+                return Err(invalid("the URL has no host"));
+            }
+            return Ok(Target::WebSocket { url: input.to_owned() });
+        }
+        let (host, port) = if let Some(rest) = input.strip_prefix('[') {
+            let (host, after) = rest.split_once(']').ok_or_else(|| invalid("missing ']' after the IPv6 address"))?;
+            match after {
+                "" => (host, None),
+                _ => (host, Some(after.strip_prefix(':').ok_or_else(|| invalid("expected ':' after ']'"))?)),
+            }
+        } else {
+            match input.matches(':').count() {
+                0 => (input, None),
+                1 => {
+                    let (host, port) = input.split_once(':').unwrap_or((input, ""));
+                    (host, Some(port))
+                }
+                // A bare IPv6 address: no room for a port without brackets.
+                _ => (input, None),
+            }
+        };
+        let port = match port {
+            None => DEFAULT_PORT,
+            Some(port) => parse_port(port).map_err(|reason| invalid(&reason))?,
+        };
+        Target::tcp(host, port).map_err(|reason| invalid(&reason))
+    }
+
+    /// Builds a TCP target from the two words of `CONNECT <host> <port>`.
+    pub fn from_host_and_port(host: &str, port: &str) -> Result<Target, ClientError> {
+        let invalid = |reason: String| ClientError::InvalidTarget {
+            input: format!("{host} {port}"),
+            reason,
+        };
+        let port = parse_port(port).map_err(invalid)?;
+        let host = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
+        Target::tcp(host, port).map_err(invalid)
+    }
+
+    fn tcp(host: &str, port: u16) -> Result<Target, String> {
+        if host.is_empty() {
+            return Err("the host is missing".to_owned());
+        }
+        Ok(Target::Tcp {
+            host: host.to_owned(),
+            port,
+        })
+    }
+}
+
+fn parse_port(port: &str) -> Result<u16, String> {
+    if port.is_empty() {
+        return Err("the port is missing".to_owned());
+    }
+    match port.parse::<u16>() {
+        Ok(0) => Err("port 0 cannot be connected to".to_owned()),
+        Ok(number) if port.bytes().all(|b| b.is_ascii_digit()) => Ok(number),
+        _ => Err(format!("{port:?} is not a port number (1-65535)")),
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Target::Tcp { host, port } if host.contains(':') => write!(f, "[{host}]:{port}"),
+            Target::Tcp { host, port } => write!(f, "{host}:{port}"),
+            Target::WebSocket { url } => f.write_str(url),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tcp(host: &str, port: u16) -> Target {
+        Target::Tcp {
+            host: host.into(),
+            port,
+        }
+    }
+
+    #[test]
+    fn accepts_every_documented_form() {
+        assert_eq!(Target::parse("127.0.0.1:9000").unwrap(), tcp("127.0.0.1", 9000));
+        assert_eq!(Target::parse("files.example").unwrap(), tcp("files.example", 8888));
+        assert_eq!(Target::parse("[::1]:7").unwrap(), tcp("::1", 7));
+        assert_eq!(Target::parse("[::1]").unwrap(), tcp("::1", 8888));
+        assert_eq!(Target::parse("::1").unwrap(), tcp("::1", 8888));
+        assert_eq!(Target::from_host_and_port("localhost", "8888").unwrap(), tcp("localhost", 8888));
+        assert_eq!(
+            Target::parse("ws://127.0.0.1:8080/ws?target=a:1").unwrap(),
+            Target::WebSocket {
+                url: "ws://127.0.0.1:8080/ws?target=a:1".into()
+            }
+        );
+        assert!(matches!(Target::parse("WSS://bridge.example/ws").unwrap(), Target::WebSocket { .. }));
+        assert_eq!(tcp("::1", 7).to_string(), "[::1]:7");
+    }
+
+    #[test]
+    fn rejects_nonsense_with_a_reason() {
+        for bad in ["", "host:", "host:0", "host:70000", "host:+5", ":80", "http://x/", "ws://", "a b"] {
+            let err = Target::parse(bad).unwrap_err();
+            assert!(matches!(err, ClientError::InvalidTarget { .. }), "{bad:?}: {err}");
+        }
+        assert!(Target::from_host_and_port("localhost", "port").is_err());
+    }
+}

@@ -1,0 +1,360 @@
+//! Whole-file transfers between local files and a [`Session`]: downloads
+//! land in a temporary file that is renamed into place only on success, and
+//! `--verify` compares SHA-256 digests computed while the bytes stream by.
+
+use crate::session::{remote_name, Session, TransferProgress};
+use crate::transport::Transport;
+use crate::ClientError;
+use ferry_proto::Name;
+use sha2::{Digest, Sha256};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use tokio::io::{AsyncRead, AsyncWrite, BufWriter, ReadBuf};
+
+/// Buffer between the network and the temporary file of a download.
+const DOWNLOAD_BUFFER: usize = 256 * 1024;
+/// Prefix and suffix of the temporary file of a download (a hidden file in
+/// the destination directory, so the final rename never crosses file systems).
+const TEMP_PREFIX: &str = ".ferry-";
+const TEMP_SUFFIX: &str = ".part";
+
+/// Where a download goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Destination {
+    /// A local file path (already resolved, see [`download_path`]).
+    File(PathBuf),
+    /// Standard output (nothing can be taken back there if the transfer fails).
+    Stdout,
+}
+
+/// The outcome of a successful download.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Downloaded {
+    /// Bytes received.
+    pub bytes: u64,
+    /// Where they were saved (`None` for standard output).
+    pub path: Option<PathBuf>,
+    /// The SHA-256 of the bytes received, lowercase hex.
+    pub sha256: String,
+    /// Whether the server's `HASH` confirmed the digest.
+    pub verified: bool,
+}
+
+/// The outcome of a successful upload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Uploaded {
+    /// Bytes sent.
+    pub bytes: u64,
+    /// The name on the server.
+    pub name: Name,
+    /// The SHA-256 of the bytes sent, lowercase hex.
+    pub sha256: String,
+    /// Whether the server's `HASH` confirmed the digest.
+    pub verified: bool,
+}
+
+/// The local path a download of `name` goes to: `output` if given (or
+/// `output/name` when `output` is an existing directory), else `name` in the
+/// current directory.
+pub fn download_path(name: &Name, output: Option<&Path>) -> PathBuf {
+    match output {
+        Some(dir) if dir.is_dir() => dir.join(name.as_str()),
+        Some(path) => path.to_owned(),
+        None => PathBuf::from(name.as_str()),
+    }
+}
+
+/// The name an upload of `path` gets on the server: its base name.
+pub fn upload_name(path: &Path) -> Result<Name, ClientError> {
+    let shown = path.display().to_string();
+    let base = path.file_name().ok_or_else(|| ClientError::InvalidName {
+        name: shown.clone(),
+        reason: "the path has no file name; give one with --as".to_owned(),
+    })?;
+    let base = base.to_str().ok_or_else(|| ClientError::InvalidName {
+        name: shown,
+        reason: "the file name is not UTF-8; give one with --as".to_owned(),
+    })?;
+    remote_name(base)
+}
+
+/// Downloads `name` to `destination`.
+///
+/// For a file, the bytes go to a temporary file in the same directory, which
+/// is renamed to the destination only after the server's `226` (and, with
+/// `verify`, a matching `HASH`); on any failure it is removed, so no partial
+/// file is ever left. Unless `overwrite` is set an existing file is never
+/// replaced, even one that appears during the transfer.
+pub async fn download<T: Transport>(
+    session: &mut Session<T>,
+    name: &Name,
+    destination: &Destination,
+    overwrite: bool,
+    verify: bool,
+    progress: &mut dyn TransferProgress,
+) -> Result<Downloaded, ClientError> {
+    let path = match destination {
+        Destination::Stdout => return download_to_stdout(session, name, verify, progress).await,
+        Destination::File(path) => path,
+    };
+    if !overwrite && path.symlink_metadata().is_ok() {
+        return Err(ClientError::LocalExists { path: path.clone() });
+    }
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(TEMP_PREFIX).suffix(TEMP_SUFFIX);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // An ordinary new file: 0666 less the umask, not tempfile's 0600.
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    let temp = builder.tempfile_in(dir).map_err(|source| ClientError::Local {
+        action: "create a temporary file in",
+        path: dir.to_owned(),
+        source,
+    })?;
+    // Dropping `temp_path` (on any early return) deletes the temporary file.
+    let (file, temp_path) = temp.into_parts();
+    let local_error = |action, source| ClientError::Local {
+        action,
+        path: temp_path.to_path_buf(),
+        source,
+    };
+    let mut sink = HashingWriter::new(BufWriter::with_capacity(DOWNLOAD_BUFFER, tokio::fs::File::from_std(file)));
+    let bytes = session
+        .retrieve(name, &mut sink, progress)
+        .await
+        .map_err(|error| match error {
+            ClientError::Output { source } => local_error("write", source),
+            other => other,
+        })?;
+    let (file, sha256) = sink.finish();
+    let file = file.into_inner();
+    file.sync_all().await.map_err(|source| local_error("write", source))?;
+    drop(file);
+    let verified = verify_with_server(session, name, &sha256, verify).await?;
+    let persisted = if overwrite {
+        temp_path.persist(path)
+    } else {
+        temp_path.persist_noclobber(path)
+    };
+    persisted.map_err(|error| {
+        if error.error.kind() == io::ErrorKind::AlreadyExists {
+            ClientError::LocalExists { path: path.clone() }
+        } else {
+            ClientError::Local {
+                action: "save",
+                path: path.clone(),
+                source: error.error,
+            }
+        }
+    })?;
+    Ok(Downloaded {
+        bytes,
+        path: Some(path.clone()),
+        sha256,
+        verified,
+    })
+}
+
+async fn download_to_stdout<T: Transport>(
+    session: &mut Session<T>,
+    name: &Name,
+    verify: bool,
+    progress: &mut dyn TransferProgress,
+) -> Result<Downloaded, ClientError> {
+    let mut sink = HashingWriter::new(tokio::io::stdout());
+    let bytes = session.retrieve(name, &mut sink, progress).await?;
+    let (_, sha256) = sink.finish();
+    let verified = verify_with_server(session, name, &sha256, verify).await?;
+    Ok(Downloaded {
+        bytes,
+        path: None,
+        sha256,
+        verified,
+    })
+}
+
+/// Uploads the local file at `path` as `name`.
+///
+/// The size is taken when the file is opened; if the file then shrinks the
+/// upload is abandoned (the server keeps no trace of it).
+pub async fn upload<T: Transport>(
+    session: &mut Session<T>,
+    path: &Path,
+    name: &Name,
+    verify: bool,
+    progress: &mut dyn TransferProgress,
+) -> Result<Uploaded, ClientError> {
+    let local_error = |action, source| ClientError::Local {
+        action,
+        path: path.to_owned(),
+        source,
+    };
+    let file = tokio::fs::File::open(path).await.map_err(|source| local_error("open", source))?;
+    let metadata = file.metadata().await.map_err(|source| local_error("read", source))?;
+    if !metadata.is_file() {
+        let source = io::Error::new(io::ErrorKind::InvalidInput, "it is not a regular file");
+        return Err(local_error("upload", source));
+    }
+    let size = metadata.len();
+    let mut source = HashingReader::new(file);
+    session
+        .store(name, size, &mut source, progress)
+        .await
+        .map_err(|error| match error {
+            ClientError::Input { source } => local_error("read", source),
+            ClientError::ShortInput { expected, actual } => ClientError::SourceChanged {
+                path: path.to_owned(),
+                expected,
+                actual,
+            },
+            other => other,
+        })?;
+    let sha256 = source.finish();
+    let verified = verify_with_server(session, name, &sha256, verify).await?;
+    Ok(Uploaded {
+        bytes: size,
+        name: name.clone(),
+        sha256,
+        verified,
+    })
+}
+
+/// With `verify`, asks the server for the file's SHA-256 and compares.
+async fn verify_with_server<T: Transport>(
+    session: &mut Session<T>,
+    name: &Name,
+    local: &str,
+    verify: bool,
+) -> Result<bool, ClientError> {
+    if !verify {
+        return Ok(false);
+    }
+    let remote = session.hash(name).await?;
+    if remote != local {
+        return Err(ClientError::HashMismatch {
+            name: name.to_string(),
+            local: local.to_owned(),
+            remote,
+        });
+    }
+    Ok(true)
+}
+
+/// A writer that computes the SHA-256 of everything written through it.
+#[derive(Debug)]
+pub struct HashingWriter<W> {
+    inner: W,
+    hasher: Sha256,
+}
+
+impl<W: AsyncWrite + Unpin> HashingWriter<W> {
+    /// Wraps `inner`.
+    pub fn new(inner: W) -> HashingWriter<W> {
+        HashingWriter {
+            inner,
+            hasher: Sha256::new(),
+        }
+    }
+
+    /// The inner writer and the hex digest of the bytes written.
+    pub fn finish(self) -> (W, String) {
+        (self.inner, hex::encode(self.hasher.finalize()))
+    }
+}
+
+impl<W: AsyncWrite + Unpin> AsyncWrite for HashingWriter<W> {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        let this = &mut *self;
+        let poll = Pin::new(&mut this.inner).poll_write(cx, buf);
+        if let Poll::Ready(Ok(written)) = poll {
+            this.hasher.update(&buf[..written]);
+        }
+        poll
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// A reader that computes the SHA-256 of everything read through it.
+#[derive(Debug)]
+pub struct HashingReader<R> {
+    inner: R,
+    hasher: Sha256,
+}
+
+impl<R: AsyncRead + Unpin> HashingReader<R> {
+    /// Wraps `inner`.
+    pub fn new(inner: R) -> HashingReader<R> {
+        HashingReader {
+            inner,
+            hasher: Sha256::new(),
+        }
+    }
+
+    /// The hex digest of the bytes read.
+    pub fn finish(self) -> String {
+        hex::encode(self.hasher.finalize())
+    }
+}
+
+impl<R: AsyncRead + Unpin> AsyncRead for HashingReader<R> {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        let this = &mut *self;
+        let before = buf.filled().len();
+        let poll = Pin::new(&mut this.inner).poll_read(cx, buf);
+        if let Poll::Ready(Ok(())) = poll {
+            this.hasher.update(&buf.filled()[before..]);
+        }
+        poll
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+    #[tokio::test]
+    async fn hashing_adapters_hash_what_passes() {
+        let mut writer = HashingWriter::new(Vec::new());
+        writer.write_all(b"abc").await.unwrap();
+        let (bytes, digest) = writer.finish();
+        assert_eq!(bytes, b"abc");
+        assert_eq!(digest, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+
+        let mut reader = HashingReader::new(&b"abc"[..]);
+        let mut out = Vec::new();
+        reader.read_to_end(&mut out).await.unwrap();
+        assert_eq!(reader.finish(), digest);
+        assert_eq!(HashingReader::new(&b""[..]).finish(), EMPTY_SHA256);
+    }
+
+    #[test]
+    fn paths_and_names() {
+        let name = Name::new("a b.txt").unwrap();
+        assert_eq!(download_path(&name, None), PathBuf::from("a b.txt"));
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(download_path(&name, Some(dir.path())), dir.path().join("a b.txt"));
+        let file = dir.path().join("out.bin");
+        assert_eq!(download_path(&name, Some(&file)), file);
+        assert_eq!(upload_name(Path::new("/tmp/x/名前.txt")).unwrap().as_str(), "名前.txt");
+        assert!(upload_name(Path::new("/")).is_err());
+        assert!(upload_name(Path::new("..")).is_err());
+    }
+}

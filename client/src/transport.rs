@@ -1,0 +1,297 @@
+//! Byte pipes a [`Session`](crate::Session) can run over: TCP straight to a
+//! server, or WebSocket through a bridge. Both carry the same protocol bytes;
+//! only the pipe differs.
+
+use crate::{ClientError, Target};
+use bytes::{Bytes, BytesMut};
+use futures_util::{SinkExt, StreamExt};
+use std::future::Future;
+use std::io;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::{self, Message};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// How many bytes one TCP read may bring in.
+const TCP_READ_CHUNK: usize = 64 * 1024;
+
+/// A bidirectional byte stream to a Ferry server.
+///
+/// `recv` hands out chunks in arrival order; chunk boundaries mean nothing
+/// (for WebSocket they are message boundaries, which the contract says carry
+/// no meaning either).
+pub trait Transport: Send {
+    /// Writes all of `bytes`.
+    fn send(&mut self, bytes: &[u8]) -> impl Future<Output = Result<(), ClientError>> + Send;
+    /// The next chunk of bytes from the server, or `None` once it closed the
+    /// stream normally.
+    fn recv(&mut self) -> impl Future<Output = Result<Option<Bytes>, ClientError>> + Send;
+    /// Closes the stream politely; errors are ignored, the peer may be gone.
+    fn close(&mut self) -> impl Future<Output = ()> + Send;
+}
+
+/// A direct TCP connection to a server.
+#[derive(Debug)]
+pub struct TcpTransport {
+    stream: TcpStream,
+    buffer: BytesMut,
+}
+
+impl TcpTransport {
+    /// Wraps a connected stream.
+    pub fn new(stream: TcpStream) -> TcpTransport {
+        // Commands are single small writes that wait for an answer.
+        let _ = stream.set_nodelay(true);
+        TcpTransport {
+            stream,
+            buffer: BytesMut::new(),
+        }
+    }
+
+    /// Resolves `host` and connects to the first address that answers.
+    /// `shown` is how the address is named in errors.
+    pub async fn connect(host: &str, port: u16, shown: &str) -> Result<TcpTransport, ClientError> {
+        let addresses: Vec<_> = tokio::net::lookup_host((host, port))
+            .await
+            .map_err(|source| ClientError::Resolve {
+                host: host.to_owned(),
+                source,
+            })?
+            .collect();
+        let mut last_error = io::Error::new(io::ErrorKind::NotFound, "the host has no addresses");
+        for address in addresses {
+            match TcpStream::connect(address).await {
+                Ok(stream) => return Ok(TcpTransport::new(stream)),
+                Err(error) => last_error = error,
+            }
+        }
+        Err(connect_error(shown, last_error))
+    }
+}
+
+fn connect_error(shown: &str, source: io::Error) -> ClientError {
+    if source.kind() == io::ErrorKind::ConnectionRefused {
+        ClientError::ConnectionRefused {
+            target: shown.to_owned(),
+        }
+    } else {
+        ClientError::Connect {
+            target: shown.to_owned(),
+            source,
+        }
+    }
+}
+
+impl Transport for TcpTransport {
+    async fn send(&mut self, bytes: &[u8]) -> Result<(), ClientError> {
+        self.stream
+            .write_all(bytes)
+            .await
+            .map_err(|source| ClientError::ConnectionLost { source })
+    }
+
+    async fn recv(&mut self) -> Result<Option<Bytes>, ClientError> {
+        // `reserve` reuses the allocation once earlier chunks are dropped.
+        self.buffer.reserve(TCP_READ_CHUNK);
+        let read = self
+            .stream
+            .read_buf(&mut self.buffer)
+            .await
+            .map_err(|source| ClientError::ConnectionLost { source })?;
+        if read == 0 {
+            return Ok(None);
+        }
+        Ok(Some(self.buffer.split().freeze()))
+    }
+
+    async fn close(&mut self) {
+        let _ = self.stream.shutdown().await;
+    }
+}
+
+/// A WebSocket connection to a Ferry bridge, which relays to a server.
+#[derive(Debug)]
+pub struct WsTransport {
+    stream: WebSocketStream<MaybeTlsStream<TcpStream>>,
+}
+
+impl WsTransport {
+    /// Opens the WebSocket (TLS for `wss://`, checked against the webpki roots).
+    pub async fn connect(url: &str) -> Result<WsTransport, ClientError> {
+        match tokio_tungstenite::connect_async(url).await {
+            Ok((stream, _response)) => Ok(WsTransport { stream }),
+            Err(error) => Err(handshake_error(url, error)),
+        }
+    }
+}
+
+fn handshake_error(url: &str, error: tungstenite::Error) -> ClientError {
+    let reason = match error {
+        tungstenite::Error::Io(source) => return connect_error(url, source),
+        tungstenite::Error::Http(response) => {
+            let status = response.status();
+            format!("HTTP {} {}", status.as_str(), status.canonical_reason().unwrap_or(""))
+                .trim_end()
+                .to_owned()
+        }
+        tungstenite::Error::Url(problem) => {
+            return ClientError::InvalidTarget {
+                input: url.to_owned(),
+                reason: problem.to_string(),
+            }
+        }
+        tungstenite::Error::Tls(problem) => format!("TLS failed: {problem}"),
+        other => other.to_string(),
+    };
+    ClientError::Handshake {
+        url: url.to_owned(),
+        reason,
+    }
+}
+
+/// The error (or normal end) that a bridge's close frame stands for.
+fn close_outcome(frame: Option<CloseFrame>) -> Result<Option<Bytes>, ClientError> {
+    let Some(frame) = frame else {
+        return Ok(None);
+    };
+    let reason = frame.reason.to_string();
+    match u16::from(frame.code) {
+        1000 | 1001 => Ok(None),
+        1008 => Err(ClientError::BridgeNotAllowed { reason }),
+        1014 => Err(ClientError::BridgeUnreachable { reason }),
+        code => Err(ClientError::BridgeClosed { code, reason }),
+    }
+}
+
+impl Transport for WsTransport {
+    async fn send(&mut self, bytes: &[u8]) -> Result<(), ClientError> {
+        self.stream
+            .send(Message::Binary(Bytes::copy_from_slice(bytes)))
+            .await
+            .map_err(ws_error)
+    }
+
+    async fn recv(&mut self) -> Result<Option<Bytes>, ClientError> {
+        loop {
+            let message = match self.stream.next().await {
+                None => return Ok(None),
+                Some(Err(tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed)) => {
+                    return Ok(None)
+                }
+                Some(Err(error)) => return Err(ws_error(error)),
+                Some(Ok(message)) => message,
+            };
+            match message {
+                Message::Binary(bytes) if !bytes.is_empty() => return Ok(Some(bytes)),
+                Message::Text(text) if !text.is_empty() => return Ok(Some(Bytes::from(text))),
+                Message::Close(frame) => return close_outcome(frame),
+                // Pings are answered by tungstenite itself; empty messages carry nothing.
+                _ => continue,
+            }
+        }
+    }
+
+    async fn close(&mut self) {
+        let frame = CloseFrame {
+            code: CloseCode::Normal,
+            reason: "".into(),
+        };
+        let _ = tokio::time::timeout(Duration::from_secs(2), self.stream.close(Some(frame))).await;
+    }
+}
+
+fn ws_error(error: tungstenite::Error) -> ClientError {
+    match error {
+        tungstenite::Error::Io(source) => ClientError::ConnectionLost { source },
+        other => ClientError::ConnectionLost {
+            source: io::Error::other(other.to_string()),
+        },
+    }
+}
+
+/// Either transport, chosen at run time from a [`Target`].
+#[derive(Debug)]
+pub enum AnyTransport {
+    /// Direct TCP.
+    Tcp(TcpTransport),
+    /// WebSocket through a bridge.
+    WebSocket(Box<WsTransport>),
+}
+
+impl AnyTransport {
+    /// Opens the pipe `target` names, giving up after `timeout`.
+    pub async fn connect(target: &Target, timeout: Duration) -> Result<AnyTransport, ClientError> {
+        let shown = target.to_string();
+        let connecting = async {
+            match target {
+                Target::Tcp { host, port } => TcpTransport::connect(host, *port, &shown).await.map(AnyTransport::Tcp),
+                Target::WebSocket { url } => WsTransport::connect(url)
+                    .await
+                    .map(|ws| AnyTransport::WebSocket(Box::new(ws))),
+            }
+        };
+        tokio::time::timeout(timeout, connecting)
+            .await
+            .unwrap_or_else(|_| {
+                Err(ClientError::ConnectTimeout {
+                    target: shown.clone(),
+                    seconds: timeout.as_secs(),
+                })
+            })
+    }
+}
+
+impl Transport for AnyTransport {
+    async fn send(&mut self, bytes: &[u8]) -> Result<(), ClientError> {
+        match self {
+            AnyTransport::Tcp(tcp) => tcp.send(bytes).await,
+            AnyTransport::WebSocket(ws) => ws.send(bytes).await,
+        }
+    }
+
+    async fn recv(&mut self) -> Result<Option<Bytes>, ClientError> {
+        match self {
+            AnyTransport::Tcp(tcp) => tcp.recv().await,
+            AnyTransport::WebSocket(ws) => ws.recv().await,
+        }
+    }
+
+    async fn close(&mut self) {
+        match self {
+            AnyTransport::Tcp(tcp) => tcp.close().await,
+            AnyTransport::WebSocket(ws) => ws.close().await,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(code: u16, reason: &str) -> Option<CloseFrame> {
+        Some(CloseFrame {
+            code: CloseCode::from(code),
+            reason: reason.into(),
+        })
+    }
+
+    #[test]
+    fn bridge_close_codes_become_errors() {
+        assert!(matches!(close_outcome(None), Ok(None)));
+        assert!(matches!(close_outcome(frame(1000, "")), Ok(None)));
+        let err = close_outcome(frame(1008, "target 10.0.0.1:22 is not allowed")).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the bridge does not allow this server: target 10.0.0.1:22 is not allowed"
+        );
+        let err = close_outcome(frame(1014, "connection refused")).unwrap_err();
+        assert_eq!(err.to_string(), "the bridge could not reach the server: connection refused");
+        assert!(matches!(
+            close_outcome(frame(1011, "x")),
+            Err(ClientError::BridgeClosed { code: 1011, .. })
+        ));
+    }
+}
