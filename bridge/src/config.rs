@@ -1,0 +1,135 @@
+//! Settings of a bridge, with the defaults of the command line.
+
+use crate::target::HostPort;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Default listening address of `ferry-bridge`.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+/// Default upstream Ferry server.
+pub const DEFAULT_UPSTREAM: &str = "127.0.0.1:8888";
+
+/// Everything a [`Bridge`](crate::Bridge) needs to start.
+#[derive(Debug, Clone)]
+pub struct BridgeConfig {
+    /// Address to listen on (port 0 picks a free one).
+    pub listen: SocketAddr,
+    /// The default target of `GET /ws`; always allowed.
+    pub upstream: HostPort,
+    /// Further targets a client may ask for with `?target=HOST:PORT`.
+    pub allow: Vec<HostPort>,
+    /// Allowed `Origin` values (`*` for any); `None` means the defaults of
+    /// [`OriginPolicy::defaults_for`](crate::OriginPolicy::defaults_for) the
+    /// bound address.
+    pub allow_origins: Option<Vec<String>>,
+    /// Directory with the built web client, served at `/`.
+    pub static_dir: Option<PathBuf>,
+    /// Certificate chain and key (PEM) to serve https and wss.
+    pub tls: Option<TlsFiles>,
+    /// Limits and timeouts.
+    pub limits: Limits,
+}
+
+impl BridgeConfig {
+    /// A configuration with every default except the addresses.
+    pub fn new(listen: SocketAddr, upstream: HostPort) -> BridgeConfig {
+        BridgeConfig {
+            listen,
+            upstream,
+            allow: Vec::new(),
+            allow_origins: None,
+            static_dir: None,
+            tls: None,
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// PEM files for TLS.
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    /// Certificate chain, leaf first.
+    pub cert: PathBuf,
+    /// Private key (PKCS#8, PKCS#1 or SEC1).
+    pub key: PathBuf,
+}
+
+/// Limits and timeouts; together they bound the memory of each relay (see
+/// [`Limits::relay_memory_bound`]).
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Largest WebSocket message (and frame) accepted from a client; a larger
+    /// one closes the relay with 1009.
+    pub max_message_size: usize,
+    /// Size of the reads from the TCP side; each read becomes one binary
+    /// message, so this is also the largest message sent to clients.
+    pub relay_chunk_size: usize,
+    /// Chunk size of the WebSocket reader (tungstenite's read buffer).
+    pub ws_read_buffer_size: usize,
+    /// Most relays open at once; past it, upgrades get HTTP 503.
+    pub max_relays: usize,
+    /// A relay with no bytes moving either way for this long is closed
+    /// (1001). `None` disables it.
+    pub idle_timeout: Option<Duration>,
+    /// Interval of WebSocket pings to the client. `None` disables them.
+    pub ping_interval: Option<Duration>,
+    /// How long to wait for the upstream TCP connection (then 1014).
+    pub connect_timeout: Duration,
+    /// How long to wait for the client's answer to a close frame.
+    pub close_timeout: Duration,
+    /// On shutdown, how long relays that are still moving bytes may go on
+    /// before they are closed (1001).
+    pub shutdown_grace: Duration,
+    /// On shutdown, a relay quiet for this long counts as finished and is
+    /// closed at once, so idle sessions do not hold up the exit.
+    pub shutdown_quiet: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_message_size: 1 << 20,
+            relay_chunk_size: 64 << 10,
+            ws_read_buffer_size: 64 << 10,
+            max_relays: 1024,
+            idle_timeout: Some(Duration::from_secs(600)),
+            ping_interval: Some(Duration::from_secs(30)),
+            connect_timeout: Duration::from_secs(10),
+            close_timeout: Duration::from_secs(5),
+            shutdown_grace: Duration::from_secs(10),
+            shutdown_quiet: Duration::from_secs(1),
+        }
+    }
+}
+
+impl Limits {
+    /// Target size of tungstenite's write buffer: one outgoing message.
+    pub fn ws_write_buffer_size(&self) -> usize {
+        self.relay_chunk_size
+    }
+
+    /// Hard cap of tungstenite's write buffer: the buffered message, a frame
+    /// header, and room for a control frame (ping, pong, close).
+    pub fn ws_max_write_buffer_size(&self) -> usize {
+        2 * self.relay_chunk_size + 1024
+    }
+
+    /// Upper bound of the bytes one relay holds in user space, whatever the
+    /// peers do (kernel socket buffers are not included):
+    ///
+    /// * client → server: tungstenite's read buffer (counted twice: a new one
+    ///   may be allocated while a received frame still pins the old one),
+    ///   plus one frame being received (≤ `max_message_size`) and one message
+    ///   being assembled or written to TCP (≤ `max_message_size`);
+    /// * server → client: the TCP read chunk plus the WebSocket write buffer
+    ///   (≤ [`ws_max_write_buffer_size`](Self::ws_max_write_buffer_size));
+    /// * 64 KiB for hyper's connection buffers and the task itself.
+    pub fn relay_memory_bound(&self) -> usize {
+        2 * self.ws_read_buffer_size
+            + 2 * self.max_message_size
+            + self.relay_chunk_size
+            + self.ws_max_write_buffer_size()
+            + (64 << 10)
+    }
+}
