@@ -1,0 +1,28 @@
+//! `LIST`: the regular files of the root.
+
+use crate::connection::Connection;
+use crate::storage::blocking;
+use crate::{ServerError, Shared};
+use ferry_proto::{codes, encode_listing, Reply};
+use std::sync::Arc;
+
+/// Sends `150 <n> bytes`, the listing, and returns `226 <k> entries`.
+pub(crate) async fn run(conn: &mut Connection, shared: &Shared) -> Result<Reply, ServerError> {
+    let storage = Arc::clone(&shared.storage);
+    let (body, count) = blocking(move || {
+        let entries = storage.list()?;
+        let count = entries.len();
+        Ok((encode_listing(entries), count))
+    })
+    .await?;
+    conn.write_reply(&Reply::new(
+        codes::DATA_FOLLOWS,
+        format!("{} bytes", body.len()),
+    ))
+    .await?;
+    conn.write_all(&body).await?;
+    Ok(Reply::new(
+        codes::TRANSFER_COMPLETE,
+        format!("{count} entries"),
+    ))
+}

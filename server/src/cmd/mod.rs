@@ -1,0 +1,106 @@
+//! One module per command; [`dispatch`] runs a command line and sends the
+//! final reply (or the error's reply, mapped in [`ServerError::reply`]).
+
+mod delete;
+mod hash;
+mod list;
+mod retrieve;
+mod store;
+
+use crate::connection::Connection;
+use crate::{ServerError, Shared};
+use ferry_proto::{codes, Command, LineEvent, ProtoError, Reply, Verb};
+use std::time::Instant;
+
+/// Longest command text written to the log, in characters.
+const LOGGED_LINE_MAX: usize = 200;
+
+/// What the connection does after a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Flow {
+    /// Read the next command.
+    Continue,
+    /// Close the connection.
+    Close,
+}
+
+/// Runs one framed command line to completion, logs it, and tells whether
+/// the connection goes on.
+pub(crate) async fn dispatch(event: LineEvent, conn: &mut Connection, shared: &Shared) -> Flow {
+    let started = Instant::now();
+    let (label, outcome, quit) = match event {
+        LineEvent::TooLong => (
+            "(line too long)".to_owned(),
+            Err(ServerError::BadCommand(ProtoError::LineTooLong)),
+            false,
+        ),
+        LineEvent::Line(line) => match Command::parse(&line) {
+            Ok(command) => {
+                let label = command.to_string();
+                let quit = command == Command::Quit;
+                (label, execute(command, conn, shared).await, quit)
+            }
+            Err(error) => (loggable(&line), Err(error.into()), false),
+        },
+    };
+    let (reply, mut flow) = match &outcome {
+        Ok(reply) => (
+            Some(reply.clone()),
+            if quit { Flow::Close } else { Flow::Continue },
+        ),
+        Err(error) => (
+            error.reply(),
+            if error.closes_connection() {
+                Flow::Close
+            } else {
+                Flow::Continue
+            },
+        ),
+    };
+    if let Some(reply) = &reply {
+        if conn.write_reply(reply).await.is_err() {
+            flow = Flow::Close;
+        }
+    }
+    let code = reply.as_ref().map(|reply| reply.code);
+    let elapsed_ms = started.elapsed().as_millis() as u64;
+    let peer = conn.peer();
+    match &outcome {
+        Ok(_) => tracing::info!(%peer, command = %label, code, elapsed_ms, "command"),
+        Err(error) => {
+            tracing::info!(%peer, command = %label, code, elapsed_ms, %error, "command")
+        }
+    }
+    flow
+}
+
+/// Runs a parsed command; `Ok` is its final (success) reply.
+async fn execute(
+    command: Command,
+    conn: &mut Connection,
+    shared: &Shared,
+) -> Result<Reply, ServerError> {
+    match command {
+        Command::List => list::run(conn, shared).await,
+        Command::Retrieve(name) => retrieve::run(conn, shared, name).await,
+        Command::Store { size, name } => store::run(conn, shared, size, name).await,
+        Command::Delete(name) => delete::run(shared, name).await,
+        Command::Hash(name) => hash::run(shared, name).await,
+        Command::Noop => Ok(Reply::new(codes::OK, "OK")),
+        Command::Help => Ok(Reply::new(codes::HELP, Verb::help_text())),
+        Command::Quit => Ok(Reply::new(codes::GOODBYE, "Goodbye")),
+    }
+}
+
+/// A raw command line made safe for a log line: escaped and shortened.
+fn loggable(line: &[u8]) -> String {
+    let text = String::from_utf8_lossy(line);
+    let mut chars: Vec<char> = text.escape_debug().take(LOGGED_LINE_MAX + 1).collect();
+    let cut = chars.len() > LOGGED_LINE_MAX;
+    chars.truncate(LOGGED_LINE_MAX);
+    let mut escaped: String = chars.into_iter().collect();
+    if cut {
+        escaped.push('…');
+    }
+    escaped
+}

@@ -1,0 +1,205 @@
+//! `RETRIEVE <name>`: streams a file to the client.
+//!
+//! The file is opened (without following links) and measured before `150`;
+//! from then on exactly that many bytes are sent from the open handle, so a
+//! file replaced meanwhile is still delivered whole, as it was. On Linux the
+//! bytes go straight from the page cache to the socket with `sendfile(2)`;
+//! elsewhere (or where the file system refuses it) through a small buffer.
+//! Either way memory use does not depend on the file size.
+
+use crate::connection::Connection;
+use crate::storage::blocking;
+use crate::{ServerError, Shared};
+use ferry_proto::{codes, Name, Reply};
+use std::io;
+use std::sync::Arc;
+use tokio::io::AsyncReadExt;
+
+/// Buffer size of the portable copy loop.
+const CHUNK_LEN: usize = 256 * 1024;
+
+/// Sends `150 <n> bytes` and the file, and returns `226 Transfer complete`.
+/// Once `150` is out, any failure closes the connection (the contract's
+/// "Failures mid-transfer").
+pub(crate) async fn run(
+    conn: &mut Connection,
+    shared: &Shared,
+    name: Name,
+) -> Result<Reply, ServerError> {
+    let storage = Arc::clone(&shared.storage);
+    let opened = blocking(move || storage.open_file(&name)).await?;
+    conn.write_reply(&Reply::new(
+        codes::DATA_FOLLOWS,
+        format!("{} bytes", opened.len),
+    ))
+    .await?;
+    send_file(conn, opened.file, opened.len)
+        .await
+        .map_err(|error| match error {
+            ServerError::Peer(error) => ServerError::TransferAborted(error),
+            ServerError::IdleTimeout => ServerError::TransferAborted(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the client stopped reading",
+            )),
+            other => other,
+        })?;
+    Ok(Reply::new(codes::TRANSFER_COMPLETE, "Transfer complete"))
+}
+
+/// Sends exactly `len` bytes of `file` from its start.
+async fn send_file(
+    conn: &mut Connection,
+    file: std::fs::File,
+    len: u64,
+) -> Result<(), ServerError> {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        match sendfile::send(conn, &file, len).await? {
+            sendfile::Outcome::Done => return Ok(()),
+            sendfile::Outcome::Unsupported => {}
+        }
+    }
+    copy(conn, file, len).await
+}
+
+/// The portable way: read a chunk on a blocking thread, write it, repeat.
+async fn copy(conn: &mut Connection, file: std::fs::File, len: u64) -> Result<(), ServerError> {
+    let shrank = || {
+        ServerError::TransferAborted(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            "the file shrank while being sent",
+        ))
+    };
+    let mut file = tokio::fs::File::from_std(file);
+    file.set_max_buf_size(CHUNK_LEN);
+    let mut buffer = vec![0; usize::try_from(len).map_or(CHUNK_LEN, |len| len.min(CHUNK_LEN))];
+    let mut left = len;
+    while left > 0 {
+        let want = usize::try_from(left).map_or(buffer.len(), |left| left.min(buffer.len()));
+        let n = file
+            .read(&mut buffer[..want])
+            .await
+            .map_err(ServerError::TransferAborted)?;
+        if n == 0 {
+            return Err(shrank());
+        }
+        conn.write_all(&buffer[..n]).await?;
+        left -= n as u64;
+    }
+    Ok(())
+}
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
+mod sendfile {
+    use super::*;
+    use rustix::io::Errno;
+    use tokio::io::Interest;
+
+    /// Most bytes asked of one `sendfile` call; the socket's send buffer
+    /// limits what a non-blocking call really moves anyway.
+    const MAX_PER_CALL: usize = 16 * 1024 * 1024;
+
+    /// How [`send`] ended when it did not fail.
+    pub(super) enum Outcome {
+        /// All bytes were sent.
+        Done,
+        /// The file cannot be sent this way; nothing was sent.
+        Unsupported,
+    }
+
+    /// Sends `len` bytes of `file` with `sendfile(2)`, waiting for the
+    /// non-blocking socket to become writable between calls.
+    pub(super) async fn send(
+        conn: &mut Connection,
+        file: &std::fs::File,
+        len: u64,
+    ) -> Result<Outcome, ServerError> {
+        let mut offset = 0u64;
+        while offset < len {
+            let count =
+                usize::try_from(len - offset).map_or(MAX_PER_CALL, |left| left.min(MAX_PER_CALL));
+            conn.within(conn.stream().writable()).await?;
+            let before = offset;
+            let sent = conn.stream().try_io(Interest::WRITABLE, || {
+                rustix::fs::sendfile(conn.stream(), file, Some(&mut offset), count)
+                    .map_err(io::Error::from)
+            });
+            match sent {
+                Ok(0) => {
+                    return Err(ServerError::TransferAborted(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "the file shrank while being sent",
+                    )))
+                }
+                Ok(n) => {
+                    debug_assert_eq!(offset, before + n as u64);
+                    conn.add_bytes_out(n as u64);
+                }
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => {}
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                Err(error)
+                    if offset == 0
+                        && matches!(
+                            error.raw_os_error().map(Errno::from_raw_os_error),
+                            Some(Errno::INVAL | Errno::NOSYS | Errno::OPNOTSUPP)
+                        ) =>
+                {
+                    return Ok(Outcome::Unsupported)
+                }
+                Err(error) => return Err(ServerError::TransferAborted(error)),
+            }
+        }
+        Ok(Outcome::Done)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Seek, Write};
+    use std::time::Duration;
+    use tokio::net::{TcpListener, TcpStream};
+
+    /// The portable path, used where `sendfile` is not available, sends the
+    /// exact bytes too.
+    #[tokio::test]
+    async fn portable_copy_sends_exact_bytes() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let content: Vec<u8> = (0..CHUNK_LEN * 3 + 17)
+            .map(|i| (i * 7 % 256) as u8)
+            .collect();
+        let mut file = tempfile::tempfile().unwrap();
+        file.write_all(&content).unwrap();
+        file.rewind().unwrap();
+        let reader = tokio::spawn(async move {
+            let mut client = TcpStream::connect(addr).await.unwrap();
+            let mut received = Vec::new();
+            client.read_to_end(&mut received).await.unwrap();
+            received
+        });
+        let (stream, peer) = listener.accept().await.unwrap();
+        let mut conn = Connection::new(stream, peer, Duration::from_secs(5));
+        copy(&mut conn, file.try_clone().unwrap(), content.len() as u64)
+            .await
+            .unwrap();
+        assert_eq!(conn.bytes_out(), content.len() as u64);
+        drop(conn);
+        assert_eq!(reader.await.unwrap(), content);
+    }
+
+    /// A file shorter than announced aborts the transfer.
+    #[tokio::test]
+    async fn portable_copy_detects_a_shrunken_file() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let _client = TcpStream::connect(addr).await.unwrap();
+        let (stream, peer) = listener.accept().await.unwrap();
+        let mut conn = Connection::new(stream, peer, Duration::from_secs(5));
+        let mut file = tempfile::tempfile().unwrap();
+        file.write_all(b"short").unwrap();
+        file.rewind().unwrap();
+        let result = copy(&mut conn, file, 10).await;
+        assert!(matches!(result, Err(ServerError::TransferAborted(_))));
+    }
+}

@@ -1,0 +1,124 @@
+//! `STORE <size> <name>`: receives an upload and makes it visible at once.
+//!
+//! Everything that can be refused is refused before `150` (read-only, size
+//! limit, free space, a directory in the way), so the client sends no bytes
+//! in vain. The bytes go to a temporary file (see [`crate::storage`]) that
+//! is flushed to disk and renamed over the name only after the last byte;
+//! `226` is sent only after that. If the client goes away first, the
+//! temporary file is removed and an older file of that name is untouched.
+
+use crate::connection::Connection;
+use crate::storage::{blocking, TempUpload};
+use crate::{ServerError, Shared};
+use ferry_proto::{codes, Name, Reply};
+use std::sync::Arc;
+use tokio::io::AsyncWriteExt;
+
+/// Bytes read from the socket and handed to the file at a time.
+const CHUNK_LEN: usize = 256 * 1024;
+
+/// Receives exactly `size` bytes and returns `226 Stored <size> bytes`.
+pub(crate) async fn run(
+    conn: &mut Connection,
+    shared: &Shared,
+    size: u64,
+    name: Name,
+) -> Result<Reply, ServerError> {
+    if shared.config.read_only {
+        return Err(ServerError::ReadOnly);
+    }
+    if size > shared.config.max_file_size {
+        return Err(ServerError::TooLarge {
+            size,
+            limit: shared.config.max_file_size,
+        });
+    }
+    let storage = Arc::clone(&shared.storage);
+    let checked_name = name.clone();
+    let mut upload = blocking(move || {
+        storage.check_store(&checked_name, size)?;
+        storage.create_temp()
+    })
+    .await?;
+    let Some(file) = upload.take_file() else {
+        return Err(discard(
+            upload,
+            ServerError::Storage(std::io::Error::other("no file")),
+        )
+        .await);
+    };
+    if let Err(error) = conn
+        .write_reply(&Reply::new(
+            codes::DATA_FOLLOWS,
+            format!("Ready for {size} bytes"),
+        ))
+        .await
+    {
+        return Err(discard(upload, error).await);
+    }
+    let file = match receive(conn, file, size).await {
+        Ok(file) => file,
+        Err(error) => return Err(discard(upload, error).await),
+    };
+    blocking(move || upload.commit(file, &name)).await?;
+    Ok(Reply::new(
+        codes::TRANSFER_COMPLETE,
+        format!("Stored {size} bytes"),
+    ))
+}
+
+/// Removes the temporary file before the error is reported, so that once
+/// the client sees the failure (or the closed connection) no trace is left.
+async fn discard(upload: TempUpload, error: ServerError) -> ServerError {
+    match tokio::task::spawn_blocking(move || upload.discard()).await {
+        Ok(()) => error,
+        Err(join) => {
+            tracing::warn!(%join, "removing a temporary upload failed");
+            error
+        }
+    }
+}
+
+/// Copies `size` bytes from the client into `file` and flushes them to
+/// disk. If writing fails midway, the rest of the bytes are still read (and
+/// dropped) so the connection stays in step, and the write error is
+/// returned afterwards.
+async fn receive(
+    conn: &mut Connection,
+    file: std::fs::File,
+    size: u64,
+) -> Result<std::fs::File, ServerError> {
+    let mut file = tokio::fs::File::from_std(file);
+    // The file's own buffer lets one chunk be written on a blocking thread
+    // while the next one is read from the socket.
+    file.set_max_buf_size(CHUNK_LEN);
+    let mut buffer = vec![0; usize::try_from(size).map_or(CHUNK_LEN, |size| size.min(CHUNK_LEN))];
+    let mut received = 0u64;
+    let mut write_error = None;
+    while received < size {
+        let want =
+            usize::try_from(size - received).map_or(buffer.len(), |left| left.min(buffer.len()));
+        let n = conn.read_data(&mut buffer[..want]).await?;
+        if n == 0 {
+            return Err(ServerError::UploadCut {
+                expected: size,
+                received,
+            });
+        }
+        received += n as u64;
+        if write_error.is_none() {
+            if let Err(error) = file.write_all(&buffer[..n]).await {
+                write_error = Some(error);
+            }
+        }
+    }
+    if write_error.is_none() {
+        if let Err(error) = file.flush().await {
+            write_error = Some(error);
+        }
+    }
+    if let Some(error) = write_error {
+        return Err(ServerError::from_storage(error));
+    }
+    Ok(file.into_std().await)
+}

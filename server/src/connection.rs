@@ -1,0 +1,193 @@
+//! One client connection: framing of command lines, raw data after them,
+//! and writing replies, each read and write bounded by the idle timeout.
+
+use crate::ServerError;
+use ferry_proto::{LineDecoder, LineEvent, Reply};
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// Size of the per-connection read buffer. Command lines are at most 8 KiB
+/// and the line decoder keeps partial lines itself; upload data is read
+/// into the STORE command's own buffer, so this one stays small.
+const READ_BUFFER_LEN: usize = 8 * 1024;
+
+/// A client connection and its read state.
+#[derive(Debug)]
+pub(crate) struct Connection {
+    stream: TcpStream,
+    peer: SocketAddr,
+    buffer: Box<[u8]>,
+    /// Unconsumed bytes are `buffer[start..end]`.
+    start: usize,
+    end: usize,
+    lines: LineDecoder,
+    idle_timeout: Option<Duration>,
+    bytes_in: u64,
+    bytes_out: u64,
+}
+
+impl Connection {
+    /// Wraps an accepted stream. A zero `idle_timeout` disables it.
+    pub(crate) fn new(stream: TcpStream, peer: SocketAddr, idle_timeout: Duration) -> Connection {
+        Connection {
+            stream,
+            peer,
+            buffer: vec![0; READ_BUFFER_LEN].into_boxed_slice(),
+            start: 0,
+            end: 0,
+            lines: LineDecoder::default(),
+            idle_timeout: (!idle_timeout.is_zero()).then_some(idle_timeout),
+            bytes_in: 0,
+            bytes_out: 0,
+        }
+    }
+
+    /// The client's address.
+    pub(crate) fn peer(&self) -> SocketAddr {
+        self.peer
+    }
+
+    /// Bytes received from the client so far.
+    pub(crate) fn bytes_in(&self) -> u64 {
+        self.bytes_in
+    }
+
+    /// Bytes sent to the client so far.
+    pub(crate) fn bytes_out(&self) -> u64 {
+        self.bytes_out
+    }
+
+    /// Runs `io` but gives up with [`ServerError::IdleTimeout`] if it makes
+    /// no progress for the idle timeout.
+    pub(crate) async fn within<T>(
+        &self,
+        io: impl Future<Output = io::Result<T>>,
+    ) -> Result<T, ServerError> {
+        match self.idle_timeout {
+            None => io.await.map_err(ServerError::Peer),
+            Some(limit) => match tokio::time::timeout(limit, io).await {
+                Ok(result) => result.map_err(ServerError::Peer),
+                Err(_) => Err(ServerError::IdleTimeout),
+            },
+        }
+    }
+
+    /// Reads the next command line. `Ok(None)` means the client closed the
+    /// connection (a partial line at that point is dropped).
+    ///
+    /// Cancel-safe: bytes read but not yet framed stay in the buffer.
+    pub(crate) async fn read_line(&mut self) -> Result<Option<LineEvent>, ServerError> {
+        loop {
+            while self.start < self.end {
+                let (consumed, event) = self.lines.decode(&self.buffer[self.start..self.end]);
+                self.start += consumed;
+                if let Some(event) = event {
+                    return Ok(Some(event));
+                }
+            }
+            if !self.fill().await? {
+                return Ok(None);
+            }
+        }
+    }
+
+    /// Reads more bytes into the empty buffer; `false` at end of stream.
+    async fn fill(&mut self) -> Result<bool, ServerError> {
+        debug_assert!(self.start == self.end);
+        self.start = 0;
+        self.end = 0;
+        let Connection {
+            stream,
+            buffer,
+            idle_timeout,
+            ..
+        } = self;
+        let read = stream.read(buffer);
+        let n = match idle_timeout {
+            None => read.await.map_err(ServerError::Peer)?,
+            Some(limit) => tokio::time::timeout(*limit, read)
+                .await
+                .map_err(|_| ServerError::IdleTimeout)?
+                .map_err(ServerError::Peer)?,
+        };
+        self.end = n;
+        self.bytes_in += n as u64;
+        Ok(n > 0)
+    }
+
+    /// Reads raw data bytes (after a STORE's `150`) into `out`: first what
+    /// is left in the buffer after the command line, then straight from the
+    /// socket. Returns how many bytes were read; `Ok(0)` means the client
+    /// closed the connection.
+    pub(crate) async fn read_data(&mut self, out: &mut [u8]) -> Result<usize, ServerError> {
+        if out.is_empty() {
+            return Ok(0);
+        }
+        if self.start < self.end {
+            let n = out.len().min(self.end - self.start);
+            out[..n].copy_from_slice(&self.buffer[self.start..self.start + n]);
+            self.start += n;
+            return Ok(n);
+        }
+        let limit = self.idle_timeout;
+        let read = self.stream.read(out);
+        let n = match limit {
+            None => read.await.map_err(ServerError::Peer)?,
+            Some(limit) => tokio::time::timeout(limit, read)
+                .await
+                .map_err(|_| ServerError::IdleTimeout)?
+                .map_err(ServerError::Peer)?,
+        };
+        self.bytes_in += n as u64;
+        Ok(n)
+    }
+
+    /// Sends a reply line.
+    pub(crate) async fn write_reply(&mut self, reply: &Reply) -> Result<(), ServerError> {
+        self.write_all(&reply.encode()).await
+    }
+
+    /// Sends raw bytes.
+    pub(crate) async fn write_all(&mut self, data: &[u8]) -> Result<(), ServerError> {
+        let limit = self.idle_timeout;
+        let write = self.stream.write_all(data);
+        match limit {
+            None => write.await.map_err(ServerError::Peer)?,
+            Some(limit) => tokio::time::timeout(limit, write)
+                .await
+                .map_err(|_| ServerError::IdleTimeout)?
+                .map_err(ServerError::Peer)?,
+        }
+        self.bytes_out += data.len() as u64;
+        Ok(())
+    }
+
+    /// The socket, for zero-copy sends that bypass [`Connection::write_all`].
+    pub(crate) fn stream(&self) -> &TcpStream {
+        &self.stream
+    }
+
+    /// Accounts bytes sent through [`Connection::stream`] directly.
+    pub(crate) fn add_bytes_out(&mut self, n: u64) {
+        self.bytes_out += n;
+    }
+
+    /// Ends the connection politely: sends FIN, then reads (and drops) what
+    /// the client still sends for a moment, so that unread input does not
+    /// turn the close into a reset that could destroy our last reply.
+    pub(crate) async fn close(mut self) {
+        let linger = async {
+            self.stream.shutdown().await?;
+            loop {
+                if self.stream.read(&mut self.buffer).await? == 0 {
+                    return Ok::<(), io::Error>(());
+                }
+            }
+        };
+        let _ = tokio::time::timeout(Duration::from_secs(1), linger).await;
+    }
+}

@@ -1,0 +1,249 @@
+//! The server's one error type, and the one place where errors become
+//! reply codes.
+
+use ferry_proto::{codes, ProtoError, Reply};
+use std::io;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use thiserror::Error;
+
+/// Everything that can go wrong in the server: when starting up, and while
+/// serving a command (where [`ServerError::reply`] turns it into the reply
+/// the contract names).
+#[derive(Debug, Error)]
+pub enum ServerError {
+    /// The root directory could not be created, opened or prepared.
+    #[error("cannot prepare root directory {}: {source}", path.display())]
+    Root {
+        /// The root directory as configured.
+        path: PathBuf,
+        /// What the operating system said.
+        #[source]
+        source: io::Error,
+    },
+    /// The listening socket could not be set up.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// What the operating system said.
+        #[source]
+        source: io::Error,
+    },
+    /// A command line that does not parse (500, 501, 502 or 553).
+    #[error(transparent)]
+    BadCommand(#[from] ProtoError),
+    /// The name does not denote a regular file in the root (550).
+    #[error("no such file")]
+    NoSuchFile,
+    /// STORE onto a name held by something other than a regular file,
+    /// such as a directory (550).
+    #[error("the name is taken by something that is not a regular file")]
+    NotAFile,
+    /// The operating system refused access to the file (550).
+    #[error("permission denied")]
+    PermissionDenied,
+    /// STORE or DELETE on a read-only server (550).
+    #[error("the server is read-only")]
+    ReadOnly,
+    /// STORE of more bytes than the configured maximum (552).
+    #[error("{size} bytes is over the limit of {limit} bytes")]
+    TooLarge {
+        /// Size the client asked to store.
+        size: u64,
+        /// The server's maximum file size.
+        limit: u64,
+    },
+    /// The file system is full or the quota is used up (552).
+    #[error("not enough space on the server")]
+    NoSpace,
+    /// Any other file system failure; the command may work later (451).
+    #[error("storage error: {0}")]
+    Storage(#[source] io::Error),
+    /// The client sent nothing for the idle timeout (421, then close).
+    #[error("idle timeout")]
+    IdleTimeout,
+    /// The server is stopping (421, then close).
+    #[error("server shutting down")]
+    ShuttingDown,
+    /// The connection limit is reached (421, then close).
+    #[error("too many connections")]
+    TooManyConnections,
+    /// Reading from or writing to the client failed (close, no reply).
+    #[error("connection error: {0}")]
+    Peer(#[source] io::Error),
+    /// The client closed the connection before sending all STORE bytes
+    /// (close, no reply).
+    #[error("client disconnected after {received} of {expected} bytes")]
+    UploadCut {
+        /// Bytes announced by the STORE command.
+        expected: u64,
+        /// Bytes that arrived.
+        received: u64,
+    },
+    /// A transfer announced with `150` could not be completed; the
+    /// contract says to close the connection (no reply).
+    #[error("transfer aborted: {0}")]
+    TransferAborted(#[source] io::Error),
+}
+
+impl ServerError {
+    /// Classifies a file system error met while handling `name`-based
+    /// commands: the cases the client can do something about become their
+    /// own variants, the rest is a transient storage error.
+    pub(crate) fn from_storage(error: io::Error) -> ServerError {
+        use rustix::io::Errno;
+        let errno = error.raw_os_error().map(Errno::from_raw_os_error);
+        match error.kind() {
+            io::ErrorKind::NotFound
+            | io::ErrorKind::IsADirectory
+            | io::ErrorKind::NotADirectory => return ServerError::NoSuchFile,
+            io::ErrorKind::PermissionDenied => return ServerError::PermissionDenied,
+            io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded => {
+                return ServerError::NoSpace
+            }
+            _ => {}
+        }
+        match errno {
+            // ELOOP: the name is a symbolic link opened without following.
+            // ENXIO: a socket or similar special file.
+            Some(Errno::LOOP) | Some(Errno::NXIO) => ServerError::NoSuchFile,
+            _ => ServerError::Storage(error),
+        }
+    }
+
+    /// The reply the client gets for this error, if any.
+    ///
+    /// This is the single mapping from errors to reply codes.
+    pub(crate) fn reply(&self) -> Option<Reply> {
+        let reply = |code, text: &str| Some(Reply::new(code, text));
+        match self {
+            ServerError::BadCommand(error) => {
+                let code = error.reply_code().unwrap_or(codes::SYNTAX_ERROR);
+                let text = match error {
+                    ProtoError::LineTooLong => "Line too long".to_owned(),
+                    ProtoError::UnknownCommand => "Unknown command".to_owned(),
+                    ProtoError::InvalidName(reason) => format!("Invalid name: {reason}"),
+                    other => capitalized(&other.to_string()),
+                };
+                Some(Reply::new(code, text))
+            }
+            ServerError::NoSuchFile => reply(codes::UNAVAILABLE, "No such file"),
+            ServerError::NotAFile => reply(codes::UNAVAILABLE, "Not a regular file"),
+            ServerError::PermissionDenied => reply(codes::UNAVAILABLE, "Permission denied"),
+            ServerError::ReadOnly => reply(codes::UNAVAILABLE, "Read-only"),
+            ServerError::TooLarge { limit, .. } => Some(Reply::new(
+                codes::TOO_LARGE,
+                format!("File too large: the limit is {limit} bytes"),
+            )),
+            ServerError::NoSpace => reply(codes::TOO_LARGE, "Not enough space on the server"),
+            ServerError::Storage(error) => Some(Reply::new(
+                codes::LOCAL_ERROR,
+                format!("Local error: {error}"),
+            )),
+            ServerError::IdleTimeout => reply(codes::CLOSING, "Idle timeout"),
+            ServerError::ShuttingDown => reply(codes::CLOSING, "Server shutting down"),
+            ServerError::TooManyConnections => reply(codes::CLOSING, "Too many connections"),
+            // Startup errors never reach a connection; the others end it
+            // where a reply would be read as data or cannot be delivered.
+            ServerError::Root { .. }
+            | ServerError::Bind { .. }
+            | ServerError::Peer(_)
+            | ServerError::UploadCut { .. }
+            | ServerError::TransferAborted(_) => None,
+        }
+    }
+
+    /// Whether the connection must be closed after this error (after
+    /// sending [`ServerError::reply`], if there is one).
+    pub(crate) fn closes_connection(&self) -> bool {
+        matches!(
+            self,
+            ServerError::IdleTimeout
+                | ServerError::ShuttingDown
+                | ServerError::TooManyConnections
+                | ServerError::Peer(_)
+                | ServerError::UploadCut { .. }
+                | ServerError::TransferAborted(_)
+                | ServerError::Root { .. }
+                | ServerError::Bind { .. }
+        )
+    }
+}
+
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(error: ServerError) -> Option<u16> {
+        error.reply().map(|reply| reply.code)
+    }
+
+    #[test]
+    fn every_reply_code_of_the_contract() {
+        assert_eq!(code(ProtoError::LineTooLong.into()), Some(500));
+        assert_eq!(code(ProtoError::BadArgument("x".into()).into()), Some(501));
+        assert_eq!(code(ProtoError::UnknownCommand.into()), Some(502));
+        assert_eq!(code(ProtoError::InvalidName("empty").into()), Some(553));
+        assert_eq!(code(ServerError::NoSuchFile), Some(550));
+        assert_eq!(code(ServerError::ReadOnly), Some(550));
+        assert_eq!(code(ServerError::TooLarge { size: 2, limit: 1 }), Some(552));
+        assert_eq!(code(ServerError::NoSpace), Some(552));
+        assert_eq!(
+            code(ServerError::Storage(io::Error::other("disk"))),
+            Some(451)
+        );
+        assert_eq!(code(ServerError::IdleTimeout), Some(421));
+        assert_eq!(code(ServerError::TooManyConnections), Some(421));
+        assert_eq!(code(ServerError::ShuttingDown), Some(421));
+        assert_eq!(
+            code(ServerError::UploadCut {
+                expected: 2,
+                received: 1
+            }),
+            None
+        );
+    }
+
+    #[test]
+    fn file_system_errors_are_classified() {
+        let errno = |e: rustix::io::Errno| io::Error::from_raw_os_error(e.raw_os_error());
+        use rustix::io::Errno;
+        assert!(matches!(
+            ServerError::from_storage(errno(Errno::NOENT)),
+            ServerError::NoSuchFile
+        ));
+        assert!(matches!(
+            ServerError::from_storage(errno(Errno::LOOP)),
+            ServerError::NoSuchFile
+        ));
+        assert!(matches!(
+            ServerError::from_storage(errno(Errno::ISDIR)),
+            ServerError::NoSuchFile
+        ));
+        assert!(matches!(
+            ServerError::from_storage(errno(Errno::NOSPC)),
+            ServerError::NoSpace
+        ));
+        assert!(matches!(
+            ServerError::from_storage(errno(Errno::IO)),
+            ServerError::Storage(_)
+        ));
+    }
+
+    #[test]
+    fn closing_errors_are_the_421s_and_broken_transfers() {
+        assert!(ServerError::IdleTimeout.closes_connection());
+        assert!(ServerError::TransferAborted(io::Error::other("x")).closes_connection());
+        assert!(!ServerError::NoSuchFile.closes_connection());
+        assert!(!ServerError::Storage(io::Error::other("x")).closes_connection());
+    }
+}
