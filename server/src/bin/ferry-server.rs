@@ -157,7 +157,18 @@ fn raise_open_file_limit(wanted: usize) {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args = Args::parse();
+    let args = match Args::try_parse() {
+        Ok(args) => args,
+        Err(error) if !error.use_stderr() => error.exit(), // --help, --version
+        Err(error) => {
+            // clap's message plus usage spans several lines; keep the reason.
+            let rendered = error.render().to_string();
+            let reason = rendered.lines().next().unwrap_or("bad arguments");
+            let reason = reason.strip_prefix("error: ").unwrap_or(reason);
+            eprintln!("ferry-server: {reason} (see --help)");
+            return ExitCode::from(2);
+        }
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
