@@ -71,7 +71,10 @@ pub enum ClientError {
         reason: String,
     },
     /// The bridge closed the WebSocket with some other code.
-    #[error("the bridge closed the connection (WebSocket close code {code}{})", reason_suffix(reason))]
+    #[error(
+        "the bridge closed the connection (WebSocket close code {code}{})",
+        reason_suffix(reason)
+    )]
     BridgeClosed {
         /// The WebSocket close code.
         code: u16,
@@ -148,7 +151,9 @@ pub enum ClientError {
         source: io::Error,
     },
     /// The data to upload ended before the announced size.
-    #[error("the data to upload ended after {actual} of {expected} bytes; the upload was abandoned")]
+    #[error(
+        "the data to upload ended after {actual} of {expected} bytes; the upload was abandoned"
+    )]
     ShortInput {
         /// The size announced to the server.
         expected: u64,
@@ -221,7 +226,9 @@ impl ClientError {
     /// The error for a protocol error reported by the codec.
     pub(crate) fn from_proto(error: ProtoError) -> ClientError {
         match error {
-            ProtoError::Truncated { expected, received } => ClientError::Truncated { expected, received },
+            ProtoError::Truncated { expected, received } => {
+                ClientError::Truncated { expected, received }
+            }
             ProtoError::Closed => ClientError::ClosedByServer,
             other => ClientError::Protocol(other),
         }
@@ -253,9 +260,13 @@ fn reason_suffix(reason: &str) -> String {
 /// server may say more (e.g. which limit was hit), but the meaning comes
 /// from the code alone, as the contract demands.
 fn describe_refusal(verb: Verb, name: Option<&str>, reply: &Reply) -> String {
-    let name = name.map(|n| format!("{n:?}")).unwrap_or_else(|| "the file".to_owned());
+    let name = name
+        .map(|n| format!("{n:?}"))
+        .unwrap_or_else(|| "the file".to_owned());
     let meaning = match (reply.code, verb) {
-        (codes::UNAVAILABLE, Verb::Store) => "the server is read-only: uploads are not allowed".to_owned(),
+        (codes::UNAVAILABLE, Verb::Store) => {
+            "the server is read-only: uploads are not allowed".to_owned()
+        }
         (codes::UNAVAILABLE, Verb::Delete) => {
             format!("cannot delete {name}: there is no such file on the server, or the server is read-only")
         }
@@ -266,9 +277,15 @@ fn describe_refusal(verb: Verb, name: Option<&str>, reply: &Reply) -> String {
         }
         (codes::BAD_ARGUMENT, _) => format!("the server rejected the argument of {verb}"),
         (codes::UNKNOWN_COMMAND, _) => format!("the server does not know the command {verb}"),
-        (codes::SYNTAX_ERROR, _) => "the server could not read the command (line too long?)".to_owned(),
-        (codes::LOCAL_ERROR, _) => "the server hit an error on its side (disk?); try again later".to_owned(),
-        (code, _) if code / 100 == 4 => format!("{verb} failed for now on the server; try again later"),
+        (codes::SYNTAX_ERROR, _) => {
+            "the server could not read the command (line too long?)".to_owned()
+        }
+        (codes::LOCAL_ERROR, _) => {
+            "the server hit an error on its side (disk?); try again later".to_owned()
+        }
+        (code, _) if code / 100 == 4 => {
+            format!("{verb} failed for now on the server; try again later")
+        }
         _ => format!("the server refused {verb}"),
     };
     format!("{meaning} (server said: {reply})")
@@ -289,7 +306,8 @@ mod tests {
             "there is no file named \"a b.txt\" on the server (server said: 550 text)"
         );
         assert!(refused(Verb::Store, 550).starts_with("the server is read-only"));
-        assert!(refused(Verb::Delete, 550).contains("no such file on the server, or the server is read-only"));
+        assert!(refused(Verb::Delete, 550)
+            .contains("no such file on the server, or the server is read-only"));
         assert!(refused(Verb::Hash, 553).contains("invalid file name"));
         assert!(refused(Verb::Store, 552).contains("size limit"));
         assert!(refused(Verb::List, 451).contains("try again later"));
@@ -303,14 +321,27 @@ mod tests {
     fn refusals_are_not_fatal_but_lost_connections_are() {
         assert!(!ClientError::from_reply(Verb::Retrieve, None, Reply::new(550, "x")).is_fatal());
         assert!(ClientError::from_reply(Verb::List, None, Reply::new(421, "x")).is_fatal());
-        assert!(ClientError::from_proto(ProtoError::Truncated { expected: 2, received: 1 }).is_fatal());
+        assert!(ClientError::from_proto(ProtoError::Truncated {
+            expected: 2,
+            received: 1
+        })
+        .is_fatal());
     }
 
     #[test]
     fn bridge_close_reasons_are_shown() {
-        let e = ClientError::BridgeClosed { code: 1011, reason: String::new() };
-        assert_eq!(e.to_string(), "the bridge closed the connection (WebSocket close code 1011)");
-        let e = ClientError::BridgeClosed { code: 1011, reason: "boom".into() };
+        let e = ClientError::BridgeClosed {
+            code: 1011,
+            reason: String::new(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "the bridge closed the connection (WebSocket close code 1011)"
+        );
+        let e = ClientError::BridgeClosed {
+            code: 1011,
+            reason: "boom".into(),
+        };
         assert!(e.to_string().ends_with("1011: boom)"));
     }
 }

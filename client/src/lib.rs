@@ -16,6 +16,7 @@ pub use error::ClientError;
 pub use session::{remote_name, Session, SessionOptions, TransferProgress};
 pub use target::Target;
 pub use transfer::{
-    download, download_path, upload, upload_name, Destination, Downloaded, HashingReader, HashingWriter, Uploaded,
+    download, download_path, upload, upload_name, Destination, Downloaded, HashingReader,
+    HashingWriter, Uploaded,
 };
 pub use transport::{AnyTransport, TcpTransport, Transport, WsTransport};

@@ -92,7 +92,11 @@ impl Session<AnyTransport> {
 impl<T: Transport> Session<T> {
     /// Runs a session over an open `transport`: waits for the `220` greeting.
     /// `peer` names the other end in logs.
-    pub async fn start(transport: T, peer: String, options: SessionOptions) -> Result<Session<T>, ClientError> {
+    pub async fn start(
+        transport: T,
+        peer: String,
+        options: SessionOptions,
+    ) -> Result<Session<T>, ClientError> {
         let mut session = Session {
             transport,
             codec: ClientCodec::new(),
@@ -109,7 +113,9 @@ impl<T: Transport> Session<T> {
                 Ok(session)
             }
             Incoming::Reply(reply) => Err(ClientError::from_reply(Verb::Noop, None, reply)),
-            _ => Err(ClientError::Protocol(ProtoError::UnexpectedReply("data before the greeting".into()))),
+            _ => Err(ClientError::Protocol(ProtoError::UnexpectedReply(
+                "data before the greeting".into(),
+            ))),
         }
     }
 
@@ -137,7 +143,8 @@ impl<T: Transport> Session<T> {
     async fn list_inner(&mut self) -> Result<Vec<ListingEntry>, ClientError> {
         let mut body = Vec::new();
         let limit = self.options.max_listing_len;
-        self.receive(Command::List, None, &mut body, &mut (), Some(limit)).await?;
+        self.receive(Command::List, None, &mut body, &mut (), Some(limit))
+            .await?;
         ferry_proto::parse_listing(&body).map_err(ClientError::Protocol)
     }
 
@@ -154,7 +161,9 @@ impl<T: Transport> Session<T> {
         W: AsyncWrite + Unpin + Send + ?Sized,
     {
         let command = Command::Retrieve(name.clone());
-        let result = self.receive(command, Some(name.as_str()), sink, progress, None).await;
+        let result = self
+            .receive(command, Some(name.as_str()), sink, progress, None)
+            .await;
         self.note(result)
     }
 
@@ -202,7 +211,8 @@ impl<T: Transport> Session<T> {
         let mut buffer = vec![0; UPLOAD_CHUNK];
         let mut sent = 0u64;
         while sent < size {
-            let want = usize::try_from(size - sent).map_or(UPLOAD_CHUNK, |left| left.min(UPLOAD_CHUNK));
+            let want =
+                usize::try_from(size - sent).map_or(UPLOAD_CHUNK, |left| left.min(UPLOAD_CHUNK));
             let read = source
                 .read(&mut buffer[..want])
                 .await
@@ -223,13 +233,17 @@ impl<T: Transport> Session<T> {
 
     /// `DELETE`: removes a file on the server.
     pub async fn delete(&mut self, name: &Name) -> Result<(), ClientError> {
-        let result = self.simple(Command::Delete(name.clone()), Some(name.as_str())).await;
+        let result = self
+            .simple(Command::Delete(name.clone()), Some(name.as_str()))
+            .await;
         self.note(result).map(drop)
     }
 
     /// `HASH`: the SHA-256 of a file on the server, as 64 lowercase hex digits.
     pub async fn hash(&mut self, name: &Name) -> Result<String, ClientError> {
-        let result = self.simple(Command::Hash(name.clone()), Some(name.as_str())).await;
+        let result = self
+            .simple(Command::Hash(name.clone()), Some(name.as_str()))
+            .await;
         let result = result.and_then(|reply| {
             reply
                 .sha256_hex()
@@ -307,12 +321,18 @@ impl<T: Transport> Session<T> {
                 _ => return Err(unexpected("a reply in the middle of the data")),
             }
         }
-        sink.flush().await.map_err(|source| ClientError::Output { source })?;
+        sink.flush()
+            .await
+            .map_err(|source| ClientError::Output { source })?;
         self.final_reply(&command, name).await?;
         Ok(len)
     }
 
-    async fn start_command(&mut self, command: &Command, name: Option<&str>) -> Result<(), ClientError> {
+    async fn start_command(
+        &mut self,
+        command: &Command,
+        name: Option<&str>,
+    ) -> Result<(), ClientError> {
         if self.broken {
             return Err(ClientError::Disconnected);
         }
@@ -324,7 +344,11 @@ impl<T: Transport> Session<T> {
         self.send_bytes(&bytes, command.verb(), name).await
     }
 
-    async fn final_reply(&mut self, command: &Command, name: Option<&str>) -> Result<Reply, ClientError> {
+    async fn final_reply(
+        &mut self,
+        command: &Command,
+        name: Option<&str>,
+    ) -> Result<Reply, ClientError> {
         match self.next_event().await? {
             Incoming::Reply(reply) if reply.is_success() => {
                 info!(peer = %self.peer, command = %command, reply = %reply, "command done");
@@ -343,7 +367,12 @@ impl<T: Transport> Session<T> {
     /// Writes to the server; if that fails, the server may have said why
     /// before closing (e.g. `421 Idle timeout`), so a waiting reply is
     /// preferred as the explanation.
-    async fn send_bytes(&mut self, bytes: &[u8], verb: Verb, name: Option<&str>) -> Result<(), ClientError> {
+    async fn send_bytes(
+        &mut self,
+        bytes: &[u8],
+        verb: Verb,
+        name: Option<&str>,
+    ) -> Result<(), ClientError> {
         let timeout = self.options.io_timeout;
         let error = match tokio::time::timeout(timeout, self.transport.send(bytes)).await {
             Ok(Ok(())) => return Ok(()),
@@ -352,7 +381,9 @@ impl<T: Transport> Session<T> {
                 seconds: timeout.as_secs(),
             },
         };
-        if let Ok(Ok(Incoming::Reply(reply))) = tokio::time::timeout(EXPLAIN_WAIT, self.next_event()).await {
+        if let Ok(Ok(Incoming::Reply(reply))) =
+            tokio::time::timeout(EXPLAIN_WAIT, self.next_event()).await
+        {
             if !reply.is_success() {
                 return Err(ClientError::from_reply(verb, name, reply));
             }

@@ -42,17 +42,30 @@ impl Target {
             if !scheme.eq_ignore_ascii_case("ws") && !scheme.eq_ignore_ascii_case("wss") {
                 return Err(invalid("only ws:// and wss:// URLs are supported"));
             }
-            let uri: Uri = input.parse().map_err(|_| invalid("it is not a valid URL"))?;
+            let uri: Uri = input
+                .parse()
+                .map_err(|_| invalid("it is not a valid URL"))?;
             if uri.host().is_none_or(str::is_empty) {
                 return Err(invalid("the URL has no host"));
             }
-            return Ok(Target::WebSocket { url: input.to_owned() });
+            return Ok(Target::WebSocket {
+                url: input.to_owned(),
+            });
         }
         let (host, port) = if let Some(rest) = input.strip_prefix('[') {
-            let (host, after) = rest.split_once(']').ok_or_else(|| invalid("missing ']' after the IPv6 address"))?;
+            let (host, after) = rest
+                .split_once(']')
+                .ok_or_else(|| invalid("missing ']' after the IPv6 address"))?;
             match after {
                 "" => (host, None),
-                _ => (host, Some(after.strip_prefix(':').ok_or_else(|| invalid("expected ':' after ']'"))?)),
+                _ => (
+                    host,
+                    Some(
+                        after
+                            .strip_prefix(':')
+                            .ok_or_else(|| invalid("expected ':' after ']'"))?,
+                    ),
+                ),
             }
         } else {
             match input.matches(':').count() {
@@ -79,7 +92,10 @@ impl Target {
             reason,
         };
         let port = parse_port(port).map_err(invalid)?;
-        let host = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
+        let host = host
+            .strip_prefix('[')
+            .and_then(|h| h.strip_suffix(']'))
+            .unwrap_or(host);
         Target::tcp(host, port).map_err(invalid)
     }
 
@@ -128,27 +144,52 @@ mod tests {
 
     #[test]
     fn accepts_every_documented_form() {
-        assert_eq!(Target::parse("127.0.0.1:9000").unwrap(), tcp("127.0.0.1", 9000));
-        assert_eq!(Target::parse("files.example").unwrap(), tcp("files.example", 8888));
+        assert_eq!(
+            Target::parse("127.0.0.1:9000").unwrap(),
+            tcp("127.0.0.1", 9000)
+        );
+        assert_eq!(
+            Target::parse("files.example").unwrap(),
+            tcp("files.example", 8888)
+        );
         assert_eq!(Target::parse("[::1]:7").unwrap(), tcp("::1", 7));
         assert_eq!(Target::parse("[::1]").unwrap(), tcp("::1", 8888));
         assert_eq!(Target::parse("::1").unwrap(), tcp("::1", 8888));
-        assert_eq!(Target::from_host_and_port("localhost", "8888").unwrap(), tcp("localhost", 8888));
+        assert_eq!(
+            Target::from_host_and_port("localhost", "8888").unwrap(),
+            tcp("localhost", 8888)
+        );
         assert_eq!(
             Target::parse("ws://127.0.0.1:8080/ws?target=a:1").unwrap(),
             Target::WebSocket {
                 url: "ws://127.0.0.1:8080/ws?target=a:1".into()
             }
         );
-        assert!(matches!(Target::parse("WSS://bridge.example/ws").unwrap(), Target::WebSocket { .. }));
+        assert!(matches!(
+            Target::parse("WSS://bridge.example/ws").unwrap(),
+            Target::WebSocket { .. }
+        ));
         assert_eq!(tcp("::1", 7).to_string(), "[::1]:7");
     }
 
     #[test]
     fn rejects_nonsense_with_a_reason() {
-        for bad in ["", "host:", "host:0", "host:70000", "host:+5", ":80", "http://x/", "ws://", "a b"] {
+        for bad in [
+            "",
+            "host:",
+            "host:0",
+            "host:70000",
+            "host:+5",
+            ":80",
+            "http://x/",
+            "ws://",
+            "a b",
+        ] {
             let err = Target::parse(bad).unwrap_err();
-            assert!(matches!(err, ClientError::InvalidTarget { .. }), "{bad:?}: {err}");
+            assert!(
+                matches!(err, ClientError::InvalidTarget { .. }),
+                "{bad:?}: {err}"
+            );
         }
         assert!(Target::from_host_and_port("localhost", "port").is_err());
     }

@@ -114,11 +114,13 @@ pub async fn download<T: Transport>(
         // An ordinary new file: 0666 less the umask, not tempfile's 0600.
         builder.permissions(std::fs::Permissions::from_mode(0o666));
     }
-    let temp = builder.tempfile_in(dir).map_err(|source| ClientError::Local {
-        action: "create a temporary file in",
-        path: dir.to_owned(),
-        source,
-    })?;
+    let temp = builder
+        .tempfile_in(dir)
+        .map_err(|source| ClientError::Local {
+            action: "create a temporary file in",
+            path: dir.to_owned(),
+            source,
+        })?;
     // Dropping `temp_path` (on any early return) deletes the temporary file.
     let (file, temp_path) = temp.into_parts();
     let local_error = |action, source| ClientError::Local {
@@ -126,7 +128,10 @@ pub async fn download<T: Transport>(
         path: temp_path.to_path_buf(),
         source,
     };
-    let mut sink = HashingWriter::new(BufWriter::with_capacity(DOWNLOAD_BUFFER, tokio::fs::File::from_std(file)));
+    let mut sink = HashingWriter::new(BufWriter::with_capacity(
+        DOWNLOAD_BUFFER,
+        tokio::fs::File::from_std(file),
+    ));
     let bytes = session
         .retrieve(name, &mut sink, progress)
         .await
@@ -136,7 +141,9 @@ pub async fn download<T: Transport>(
         })?;
     let (file, sha256) = sink.finish();
     let file = file.into_inner();
-    file.sync_all().await.map_err(|source| local_error("write", source))?;
+    file.sync_all()
+        .await
+        .map_err(|source| local_error("write", source))?;
     drop(file);
     let verified = verify_with_server(session, name, &sha256, verify).await?;
     let persisted = if overwrite {
@@ -197,8 +204,13 @@ pub async fn upload<T: Transport>(
         path: path.to_owned(),
         source,
     };
-    let file = tokio::fs::File::open(path).await.map_err(|source| local_error("open", source))?;
-    let metadata = file.metadata().await.map_err(|source| local_error("read", source))?;
+    let file = tokio::fs::File::open(path)
+        .await
+        .map_err(|source| local_error("open", source))?;
+    let metadata = file
+        .metadata()
+        .await
+        .map_err(|source| local_error("read", source))?;
     if !metadata.is_file() {
         let source = io::Error::new(io::ErrorKind::InvalidInput, "it is not a regular file");
         return Err(local_error("upload", source));
@@ -271,7 +283,11 @@ impl<W: AsyncWrite + Unpin> HashingWriter<W> {
 }
 
 impl<W: AsyncWrite + Unpin> AsyncWrite for HashingWriter<W> {
-    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         let this = &mut *self;
         let poll = Pin::new(&mut this.inner).poll_write(cx, buf);
         if let Poll::Ready(Ok(written)) = poll {
@@ -312,7 +328,11 @@ impl<R: AsyncRead + Unpin> HashingReader<R> {
 }
 
 impl<R: AsyncRead + Unpin> AsyncRead for HashingReader<R> {
-    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
         let this = &mut *self;
         let before = buf.filled().len();
         let poll = Pin::new(&mut this.inner).poll_read(cx, buf);
@@ -336,7 +356,10 @@ mod tests {
         writer.write_all(b"abc").await.unwrap();
         let (bytes, digest) = writer.finish();
         assert_eq!(bytes, b"abc");
-        assert_eq!(digest, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(
+            digest,
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
 
         let mut reader = HashingReader::new(&b"abc"[..]);
         let mut out = Vec::new();
@@ -350,10 +373,16 @@ mod tests {
         let name = Name::new("a b.txt").unwrap();
         assert_eq!(download_path(&name, None), PathBuf::from("a b.txt"));
         let dir = tempfile::tempdir().unwrap();
-        assert_eq!(download_path(&name, Some(dir.path())), dir.path().join("a b.txt"));
+        assert_eq!(
+            download_path(&name, Some(dir.path())),
+            dir.path().join("a b.txt")
+        );
         let file = dir.path().join("out.bin");
         assert_eq!(download_path(&name, Some(&file)), file);
-        assert_eq!(upload_name(Path::new("/tmp/x/名前.txt")).unwrap().as_str(), "名前.txt");
+        assert_eq!(
+            upload_name(Path::new("/tmp/x/名前.txt")).unwrap().as_str(),
+            "名前.txt"
+        );
         assert!(upload_name(Path::new("/")).is_err());
         assert!(upload_name(Path::new("..")).is_err());
     }

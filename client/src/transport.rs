@@ -133,9 +133,13 @@ fn handshake_error(url: &str, error: tungstenite::Error) -> ClientError {
         tungstenite::Error::Io(source) => return connect_error(url, source),
         tungstenite::Error::Http(response) => {
             let status = response.status();
-            format!("HTTP {} {}", status.as_str(), status.canonical_reason().unwrap_or(""))
-                .trim_end()
-                .to_owned()
+            format!(
+                "HTTP {} {}",
+                status.as_str(),
+                status.canonical_reason().unwrap_or("")
+            )
+            .trim_end()
+            .to_owned()
         }
         tungstenite::Error::Url(problem) => {
             return ClientError::InvalidTarget {
@@ -178,9 +182,9 @@ impl Transport for WsTransport {
         loop {
             let message = match self.stream.next().await {
                 None => return Ok(None),
-                Some(Err(tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed)) => {
-                    return Ok(None)
-                }
+                Some(Err(
+                    tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed,
+                )) => return Ok(None),
                 Some(Err(error)) => return Err(ws_error(error)),
                 Some(Ok(message)) => message,
             };
@@ -227,7 +231,9 @@ impl AnyTransport {
         let shown = target.to_string();
         let connecting = async {
             match target {
-                Target::Tcp { host, port } => TcpTransport::connect(host, *port, &shown).await.map(AnyTransport::Tcp),
+                Target::Tcp { host, port } => TcpTransport::connect(host, *port, &shown)
+                    .await
+                    .map(AnyTransport::Tcp),
                 Target::WebSocket { url } => WsTransport::connect(url)
                     .await
                     .map(|ws| AnyTransport::WebSocket(Box::new(ws))),
@@ -288,7 +294,10 @@ mod tests {
             "the bridge does not allow this server: target 10.0.0.1:22 is not allowed"
         );
         let err = close_outcome(frame(1014, "connection refused")).unwrap_err();
-        assert_eq!(err.to_string(), "the bridge could not reach the server: connection refused");
+        assert_eq!(
+            err.to_string(),
+            "the bridge could not reach the server: connection refused"
+        );
         assert!(matches!(
             close_outcome(frame(1011, "x")),
             Err(ClientError::BridgeClosed { code: 1011, .. })

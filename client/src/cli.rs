@@ -1,0 +1,152 @@
+//! Command-line flags (clap).
+
+use clap::{ArgAction, Parser, Subcommand};
+use ferry_client::{SessionOptions, Target};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Ferry file-transfer client.
+///
+/// Without a subcommand, opens an interactive prompt (type HELP there).
+/// TARGET is HOST:PORT, HOST (port 8888), or a ws:// or wss:// URL of a
+/// Ferry bridge, e.g. ws://127.0.0.1:8080/ws?target=127.0.0.1:8888.
+#[derive(Debug, Parser)]
+#[command(name = "ferry", version, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    /// Server to connect to when the prompt opens.
+    #[arg(value_parser = Target::parse)]
+    pub target: Option<Target>,
+
+    /// In the prompt, check every RETRIEVE and STORE with HASH.
+    #[arg(long)]
+    pub verify: bool,
+
+    /// A one-shot command for scripts (exits non-zero on failure).
+    #[command(subcommand)]
+    pub command: Option<OneShot>,
+
+    /// Log each connection and command (-v), or everything (-vv). RUST_LOG overrides.
+    #[arg(short, long, action = ArgAction::Count, global = true)]
+    pub verbose: u8,
+
+    /// Print no progress bars or status messages.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    /// Seconds to wait for a connection to open.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10, global = true)]
+    pub connect_timeout: u64,
+
+    /// Seconds the server may stay silent before the client gives up.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60, global = true)]
+    pub timeout: u64,
+}
+
+impl Cli {
+    /// Session settings from the flags.
+    pub fn session_options(&self) -> SessionOptions {
+        SessionOptions {
+            connect_timeout: Duration::from_secs(self.connect_timeout.max(1)),
+            io_timeout: Duration::from_secs(self.timeout.max(1)),
+            ..SessionOptions::default()
+        }
+    }
+}
+
+/// One-shot subcommands.
+#[derive(Debug, Subcommand)]
+pub enum OneShot {
+    /// List the files on a server.
+    Ls {
+        /// The server (HOST:PORT or ws:// URL).
+        #[arg(value_parser = Target::parse)]
+        target: Target,
+        /// Show sizes in bytes instead of KiB, MiB, ...
+        #[arg(long)]
+        bytes: bool,
+        /// Print only the names, one per line.
+        #[arg(long, conflicts_with = "bytes")]
+        names: bool,
+    },
+    /// Download a file. Never leaves a partial file: the data goes to a
+    /// temporary file that is renamed into place only when complete.
+    Get {
+        /// The server (HOST:PORT or ws:// URL).
+        #[arg(value_parser = Target::parse)]
+        target: Target,
+        /// The name of the file on the server.
+        name: String,
+        /// Where to save it: a file (replaced if it exists), a directory, or - for standard output.
+        /// Default: the remote name in the current directory.
+        #[arg(short, long, value_name = "PATH")]
+        output: Option<PathBuf>,
+        /// Replace an existing file even when no -o PATH names it.
+        #[arg(short, long)]
+        force: bool,
+        /// Check the download against the server's SHA-256 (HASH).
+        #[arg(long)]
+        verify: bool,
+    },
+    /// Upload a file (replaces a file of the same name on the server).
+    Put {
+        /// The server (HOST:PORT or ws:// URL).
+        #[arg(value_parser = Target::parse)]
+        target: Target,
+        /// The local file to upload.
+        path: PathBuf,
+        /// The name on the server (default: the file's base name).
+        #[arg(long = "as", value_name = "NAME")]
+        as_name: Option<String>,
+        /// Check the upload against the server's SHA-256 (HASH).
+        #[arg(long)]
+        verify: bool,
+    },
+    /// Delete a file on the server.
+    Rm {
+        /// The server (HOST:PORT or ws:// URL).
+        #[arg(value_parser = Target::parse)]
+        target: Target,
+        /// The name of the file on the server.
+        name: String,
+    },
+    /// Print the SHA-256 of a file on the server (sha256sum format).
+    Hash {
+        /// The server (HOST:PORT or ws:// URL).
+        #[arg(value_parser = Target::parse)]
+        target: Target,
+        /// The name of the file on the server.
+        name: String,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn flags_are_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn subcommands_parse() {
+        let cli =
+            Cli::try_parse_from(["ferry", "get", "127.0.0.1:9", "a b", "-o", "-", "--verify"])
+                .unwrap();
+        assert!(
+            matches!(cli.command, Some(OneShot::Get { verify: true, ref name, .. }) if name == "a b")
+        );
+        let cli = Cli::try_parse_from(["ferry", "ws://127.0.0.1:1/ws"]).unwrap();
+        assert!(matches!(cli.target, Some(Target::WebSocket { .. })));
+        assert!(Cli::try_parse_from(["ferry", "ls", "host:notaport"]).is_err());
+        let cli = Cli::try_parse_from(["ferry", "put", "h:1", "x", "--as", "y"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Some(OneShot::Put {
+                as_name: Some(_),
+                ..
+            })
+        ));
+    }
+}

@@ -1,0 +1,126 @@
+//! `LIST` shown as an aligned table with human-readable sizes.
+
+use bytesize::ByteSize;
+use ferry_proto::ListingEntry;
+
+/// A size for people: `512 B`, `1.5 KiB`, `3.2 GiB` (powers of 1024).
+pub fn human_size(bytes: u64) -> String {
+    ByteSize::b(bytes).display().iec().to_string()
+}
+
+/// Renders a listing as a table: size (right-aligned; exact bytes with
+/// `exact_sizes`), modification time in UTC, name; then a summary line.
+pub fn render(entries: &[ListingEntry], exact_sizes: bool) -> String {
+    if entries.is_empty() {
+        return "No files on the server.\n".to_owned();
+    }
+    let size_of = |bytes: u64| {
+        if exact_sizes {
+            bytes.to_string()
+        } else {
+            human_size(bytes)
+        }
+    };
+    let rows: Vec<(String, String, &str)> = entries
+        .iter()
+        .map(|entry| {
+            (
+                size_of(entry.size),
+                modified_utc(entry),
+                entry.name.as_str(),
+            )
+        })
+        .collect();
+    const SIZE: &str = "SIZE";
+    const MODIFIED: &str = "MODIFIED (UTC)";
+    let size_width = rows
+        .iter()
+        .map(|row| row.0.len())
+        .chain([SIZE.len()])
+        .max()
+        .unwrap_or(0);
+    let time_width = rows
+        .iter()
+        .map(|row| row.1.len())
+        .chain([MODIFIED.len()])
+        .max()
+        .unwrap_or(0);
+    let mut out = format!("{SIZE:>size_width$}  {MODIFIED:<time_width$}  NAME\n");
+    for (size, modified, name) in &rows {
+        out.push_str(&format!(
+            "{size:>size_width$}  {modified:<time_width$}  {name}\n"
+        ));
+    }
+    let total: u64 = entries.iter().map(|entry| entry.size).sum();
+    let files = if entries.len() == 1 { "file" } else { "files" };
+    out.push_str(&format!(
+        "{} {files}, {} in total\n",
+        entries.len(),
+        size_of(total)
+    ));
+    out
+}
+
+/// `2026-11-24 16:13:25` from the entry's RFC 3339 time.
+fn modified_utc(entry: &ListingEntry) -> String {
+    entry
+        .modified_rfc3339()
+        .replacen('T', " ", 1)
+        .trim_end_matches('Z')
+        .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ferry_proto::Name;
+
+    fn entry(size: u64, name: &str) -> ListingEntry {
+        ListingEntry {
+            size,
+            modified: 1_795_968_805,
+            name: Name::new(name).unwrap(),
+        }
+    }
+
+    #[test]
+    fn human_sizes() {
+        assert_eq!(human_size(0), "0 B");
+        assert_eq!(human_size(512), "512 B");
+        assert_eq!(human_size(1536), "1.5 KiB");
+        assert_eq!(human_size(5 * 1024 * 1024 * 1024), "5.0 GiB");
+    }
+
+    #[test]
+    fn columns_line_up() {
+        let table = render(
+            &[
+                entry(5, "a.txt"),
+                entry(123_456_789, "big file.bin"),
+                entry(0, "名前"),
+            ],
+            false,
+        );
+        let lines: Vec<&str> = table.lines().collect();
+        assert_eq!(
+            lines,
+            [
+                "     SIZE  MODIFIED (UTC)       NAME",
+                "      5 B  2026-11-29 16:13:25  a.txt",
+                "117.7 MiB  2026-11-29 16:13:25  big file.bin",
+                "      0 B  2026-11-29 16:13:25  名前",
+                "3 files, 117.7 MiB in total",
+            ]
+        );
+    }
+
+    #[test]
+    fn exact_sizes_and_empty_listing() {
+        let table = render(&[entry(123_456_789, "x")], true);
+        assert_eq!(
+            table,
+            "     SIZE  MODIFIED (UTC)       NAME\n123456789  2026-11-29 16:13:25  x\n1 file, 123456789 in total\n"
+        );
+        assert_eq!(render(&[], false), "No files on the server.\n");
+    }
+}
