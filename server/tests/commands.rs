@@ -11,7 +11,10 @@ async fn greeting_noop_help_quit() {
     let mut client = Client::connect_raw(server.addr).await;
     let greeting = client.reply().await;
     assert_eq!(greeting.code, 220);
-    assert_eq!(greeting.text, format!("ferry {} ready", env!("CARGO_PKG_VERSION")));
+    assert_eq!(
+        greeting.text,
+        format!("ferry {} ready", env!("CARGO_PKG_VERSION"))
+    );
     let noop = client.command("NOOP").await;
     assert_eq!((noop.code, noop.text.as_str()), (200, "OK"));
     let help = client.command("help").await;
@@ -29,8 +32,14 @@ async fn store_list_retrieve_hash_delete() {
     assert_eq!(client.list().await, vec![]);
 
     let stored = client.store("notes.txt", b"hello world\n").await;
-    assert_eq!((stored.code, stored.text.as_str()), (226, "Stored 12 bytes"));
-    assert_eq!(std::fs::read(server.path("notes.txt")).unwrap(), b"hello world\n");
+    assert_eq!(
+        (stored.code, stored.text.as_str()),
+        (226, "Stored 12 bytes")
+    );
+    assert_eq!(
+        std::fs::read(server.path("notes.txt")).unwrap(),
+        b"hello world\n"
+    );
 
     let entries = client.list().await;
     assert_eq!(entries.len(), 1);
@@ -40,10 +49,20 @@ async fn store_list_retrieve_hash_delete() {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs();
-    assert!(entries[0].modified.abs_diff(now) < 120, "modified time {}", entries[0].modified);
+    assert!(
+        entries[0].modified.abs_diff(now) < 120,
+        "modified time {}",
+        entries[0].modified
+    );
 
-    assert_eq!(client.retrieve("notes.txt").await.unwrap(), b"hello world\n");
-    assert_eq!(client.retrieve("RETR-alias-check").await.unwrap_err().code, 550);
+    assert_eq!(
+        client.retrieve("notes.txt").await.unwrap(),
+        b"hello world\n"
+    );
+    assert_eq!(
+        client.retrieve("RETR-alias-check").await.unwrap_err().code,
+        550
+    );
     let alias = client.command("retr notes.txt").await;
     assert_eq!(alias.text, "12 bytes");
     assert_eq!(client.data(12).await, b"hello world\n");
@@ -95,9 +114,20 @@ async fn listing_is_sorted_by_bytes_and_shows_only_regular_files() {
 async fn names_with_spaces_and_non_ascii() {
     let server = TestServer::start().await;
     let mut client = server.client().await;
-    for name in ["with  two spaces ", " leading", "ünïcödé 名前.txt", "emoji 🚢", "...", "a..b"] {
+    for name in [
+        "with  two spaces ",
+        " leading",
+        "ünïcödé 名前.txt",
+        "emoji 🚢",
+        "...",
+        "a..b",
+    ] {
         let content = format!("content of {name}");
-        assert_eq!(client.store(name, content.as_bytes()).await.code, 226, "{name:?}");
+        assert_eq!(
+            client.store(name, content.as_bytes()).await.code,
+            226,
+            "{name:?}"
+        );
         assert_eq!(std::fs::read_to_string(server.path(name)).unwrap(), content);
         assert_eq!(client.retrieve(name).await.unwrap(), content.as_bytes());
     }
@@ -169,7 +199,12 @@ async fn malformed_commands_get_the_contract_codes() {
         bytes.extend_from_slice(b"\r\n");
         client.send_raw(&bytes).await;
         let reply = client.reply().await;
-        assert_eq!(reply.code, *code, "{:?} got {reply}", String::from_utf8_lossy(line));
+        assert_eq!(
+            reply.code,
+            *code,
+            "{:?} got {reply}",
+            String::from_utf8_lossy(line)
+        );
     }
     assert_eq!(client.command("FROB").await.text, "Unknown command");
     assert_eq!(client.command("NOOP").await.code, 200);

@@ -141,7 +141,9 @@ impl Client {
 
     /// Reads one reply line; it must end in CRLF.
     pub async fn reply(&mut self) -> Reply {
-        self.try_reply().await.expect("connection closed while waiting for a reply")
+        self.try_reply()
+            .await
+            .expect("connection closed while waiting for a reply")
     }
 
     /// Reads one reply line, or `None` at end of stream.

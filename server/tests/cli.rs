@@ -1,0 +1,141 @@
+//! The `ferry-server` binary: flags, errors, serving, and SIGTERM.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_ferry-server");
+
+fn run(args: &[&str]) -> std::process::Output {
+    Command::new(BIN)
+        .args(args)
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn help_lists_every_flag() {
+    let output = run(&["--help"]);
+    assert!(output.status.success());
+    let help = String::from_utf8(output.stdout).unwrap();
+    for flag in [
+        "--root",
+        "--listen",
+        "--max-file-size",
+        "--max-connections",
+        "--idle-timeout",
+        "--read-only",
+        "--shutdown-grace",
+    ] {
+        assert!(
+            help.contains(flag),
+            "--help does not mention {flag}:\n{help}"
+        );
+    }
+}
+
+#[test]
+fn bad_flags_exit_non_zero_with_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    let root = root.to_str().unwrap();
+    for (args, mentions) in [
+        (vec!["--bogus"], "--bogus"),
+        (vec!["--max-connections", "many"], "--max-connections"),
+        (vec!["--max-connections", "0"], "--max-connections"),
+        (vec!["--idle-timeout", "soon"], "--idle-timeout"),
+        (vec!["--max-file-size", "12 parsecs"], "--max-file-size"),
+        (vec!["--listen", "not an address"], "--listen"),
+    ] {
+        let mut all = vec!["--root", root];
+        all.extend(args.iter().copied());
+        let output = run(&all);
+        assert!(!output.status.success(), "{args:?} succeeded");
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{args:?}: {stderr}");
+        assert!(stderr.contains(mentions), "{args:?}: {stderr}");
+    }
+    assert!(
+        !dir.path().join("root").exists(),
+        "a failed start created the root"
+    );
+}
+
+#[test]
+fn startup_failures_exit_non_zero_with_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, b"x").unwrap();
+    let output = run(&["--root", file.to_str().unwrap(), "--listen", "127.0.0.1:0"]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    let last = stderr.trim_end().lines().last().unwrap();
+    assert!(last.contains("cannot prepare root directory"), "{stderr}");
+}
+
+#[test]
+fn serves_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("files");
+    let mut child = Command::new(BIN)
+        .args(["--root", root.to_str().unwrap(), "--listen", "127.0.0.1:0"])
+        .args(["--idle-timeout", "30", "--max-file-size", "1MiB"])
+        .env("RUST_LOG", "info")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut log = BufReader::new(child.stderr.take().unwrap());
+    // The first log line says where it listens: "... addr=127.0.0.1:PORT ...".
+    let addr = loop {
+        let mut line = String::new();
+        assert!(log.read_line(&mut line).unwrap() > 0, "the server exited");
+        if let Some(addr) = line
+            .split_whitespace()
+            .find_map(|word| word.strip_prefix("addr="))
+        {
+            break addr.to_owned();
+        }
+    };
+
+    let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    stream
+        .write_all(b"LIST\r\nSTORE 2000000 x\r\nQUIT\r\n")
+        .unwrap();
+    let mut replies = String::new();
+    stream.read_to_string(&mut replies).unwrap();
+    assert!(replies.starts_with("220 ferry "), "{replies}");
+    assert!(replies.contains("serverTestFile.txt"), "{replies}");
+    assert!(replies.contains("\r\n552 "), "{replies}");
+    assert!(replies.ends_with("221 Goodbye\r\n"), "{replies}");
+
+    rustix::process::kill_process(
+        rustix::process::Pid::from_child(&child),
+        rustix::process::Signal::TERM,
+    )
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "no exit after SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success(), "{status}");
+    let mut rest = String::new();
+    log.read_to_string(&mut rest).unwrap();
+    assert!(
+        rest.contains("command=LIST"),
+        "one log line per command:\n{rest}"
+    );
+    assert!(rest.contains("code=552"), "{rest}");
+    assert!(
+        rest.contains("connection") && rest.contains("duration_ms"),
+        "{rest}"
+    );
+    assert!(rest.contains("server stopped"), "{rest}");
+}

@@ -1,0 +1,156 @@
+//! Idle timeout, connection limit and graceful shutdown.
+
+mod common;
+
+use common::{Client, TestServer};
+use std::time::{Duration, Instant};
+use tokio::io::AsyncReadExt;
+
+#[tokio::test]
+async fn a_silent_connection_gets_421_idle_timeout() {
+    let server =
+        TestServer::start_with(|config| config.idle_timeout = Duration::from_secs(1)).await;
+    let mut client = server.client().await;
+    // Activity resets the timer.
+    for _ in 0..3 {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert_eq!(client.command("NOOP").await.code, 200);
+    }
+    let started = Instant::now();
+    let reply = client.reply().await;
+    assert_eq!((reply.code, reply.text.as_str()), (421, "Idle timeout"));
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_millis(800),
+        "timed out after {waited:?}"
+    );
+    client.expect_closed().await;
+    // A partial command line is silence too.
+    let mut client = server.client().await;
+    client.send_raw(b"NOO").await;
+    assert_eq!(client.reply().await.code, 421);
+    client.expect_closed().await;
+}
+
+#[tokio::test]
+async fn a_client_that_stops_reading_a_download_is_dropped() {
+    let server =
+        TestServer::start_with(|config| config.idle_timeout = Duration::from_secs(1)).await;
+    let big = vec![7u8; 64 << 20];
+    std::fs::write(server.path("big"), &big).unwrap();
+    let mut client = server.client().await;
+    let start = client.command("RETRIEVE big").await;
+    assert_eq!(start.data_len(), Some(big.len() as u64));
+    // Read nothing for a while: the socket buffers fill and the server waits.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let mut received = 0u64;
+    let mut buffer = vec![0; 1 << 20];
+    loop {
+        match tokio::time::timeout(Duration::from_secs(10), client.stream.read(&mut buffer)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => break,
+            Ok(Ok(n)) => received += n as u64,
+            Err(_) => panic!("the server kept the stalled download open"),
+        }
+    }
+    assert!(
+        received < big.len() as u64,
+        "the whole file arrived ({received} bytes)"
+    );
+}
+
+#[tokio::test]
+async fn connections_over_the_limit_get_421_and_are_closed() {
+    let server = TestServer::start_with(|config| config.max_connections = 2).await;
+    let mut first = server.client().await;
+    let second = server.client().await;
+    let mut third = Client::connect_raw(server.addr).await;
+    let reply = third.reply().await;
+    assert_eq!(
+        (reply.code, reply.text.as_str()),
+        (421, "Too many connections")
+    );
+    third.expect_closed().await;
+    // The ones inside keep working.
+    assert_eq!(first.command("NOOP").await.code, 200);
+    // A slot freed by QUIT can be used again.
+    drop(second);
+    let mut admitted = None;
+    for _ in 0..100 {
+        let mut next = Client::connect_raw(server.addr).await;
+        let reply = next.reply().await;
+        if reply.code == 220 {
+            admitted = Some(next);
+            break;
+        }
+        assert_eq!(reply.code, 421);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let mut admitted = admitted.expect("the freed slot was never reused");
+    assert_eq!(admitted.command("NOOP").await.code, 200);
+}
+
+#[tokio::test]
+async fn shutdown_lets_a_download_in_flight_finish() {
+    let mut server = TestServer::start().await;
+    let content: Vec<u8> = (0..16 << 20).map(|i| (i % 253) as u8).collect();
+    std::fs::write(server.path("big"), &content).unwrap();
+    let mut downloader = server.client().await;
+    let mut idle = server.client().await;
+    let start = downloader.command("RETRIEVE big").await;
+    assert_eq!(start.data_len(), Some(content.len() as u64));
+    let mut received = downloader.data(4096).await;
+
+    let stopped = server.begin_shutdown();
+    // The idle connection is told and closed.
+    let reply = idle.reply().await;
+    assert_eq!(
+        (reply.code, reply.text.as_str()),
+        (421, "Server shutting down")
+    );
+    idle.expect_closed().await;
+    // No new connections.
+    assert!(
+        tokio::net::TcpStream::connect(server.addr).await.is_err() || {
+            let mut late = Client::connect_raw(server.addr).await;
+            late.try_reply().await.is_none()
+        }
+    );
+    // The download completes, then the server says goodbye with 421.
+    received.extend(downloader.data(content.len() as u64 - 4096).await);
+    assert!(received == content, "download corrupted");
+    assert_eq!(downloader.reply().await.code, 226);
+    assert_eq!(downloader.reply().await.code, 421);
+    downloader.expect_closed().await;
+    tokio::time::timeout(Duration::from_secs(10), stopped)
+        .await
+        .expect("the server did not stop")
+        .unwrap()
+        .unwrap();
+}
+
+#[tokio::test]
+async fn shutdown_grace_bounds_a_stuck_transfer() {
+    let mut server = TestServer::start_with(|config| {
+        config.shutdown_grace = Duration::from_secs(1);
+        config.idle_timeout = Duration::from_secs(60);
+    })
+    .await;
+    std::fs::write(server.path("big"), vec![1u8; 64 << 20]).unwrap();
+    let mut stuck = server.client().await;
+    assert_eq!(stuck.command("RETRIEVE big").await.code, 150);
+    // An upload in progress is dropped too, and its temporary file removed.
+    let mut uploader = server.client().await;
+    assert_eq!(uploader.command("STORE 1000000 partial").await.code, 150);
+    uploader.send_raw(&[0; 1000]).await;
+    let started = Instant::now();
+    let stopped = server.begin_shutdown();
+    tokio::time::timeout(Duration::from_secs(10), stopped)
+        .await
+        .expect("the server did not stop after the grace period")
+        .unwrap()
+        .unwrap();
+    let took = started.elapsed();
+    assert!(took >= Duration::from_millis(900), "stopped after {took:?}");
+    server.wait_no_temp_files().await;
+    assert!(!server.path("partial").exists());
+}

@@ -1,0 +1,171 @@
+//! Uploads are atomic and leave no trace when cut off; the root is prepared
+//! on start; read-only mode and the size limit.
+
+mod common;
+
+use common::{temp_entries, Client, TestServer};
+use std::time::Duration;
+
+#[tokio::test]
+async fn a_cut_off_store_leaves_nothing_and_keeps_the_old_file() {
+    let server = TestServer::start().await;
+    std::fs::write(server.path("keep.txt"), b"old content").unwrap();
+    let mut client = server.client().await;
+    for name in ["keep.txt", "new.txt"] {
+        let start = client.command(&format!("STORE 100000 {name}")).await;
+        assert_eq!(start.code, 150);
+        client.send_raw(&[b'x'; 5000]).await;
+        // The upload is in progress: a temporary file exists, nothing is listed.
+        let mut observer = server.client().await;
+        assert_eq!(observer.names().await, vec!["keep.txt"]);
+        assert_eq!(observer.retrieve("keep.txt").await.unwrap(), b"old content");
+        assert_eq!(server.temp_entries().len(), 1);
+        drop(client);
+        server.wait_no_temp_files().await;
+        assert_eq!(observer.names().await, vec!["keep.txt"]);
+        assert_eq!(observer.retrieve("keep.txt").await.unwrap(), b"old content");
+        client = server.client().await;
+    }
+}
+
+#[tokio::test]
+async fn two_concurrent_stores_of_one_name_leave_one_complete_upload() {
+    let server = TestServer::start().await;
+    const LEN: usize = 1 << 20;
+    let mut first = server.client().await;
+    let mut second = server.client().await;
+    assert_eq!(first.command(&format!("STORE {LEN} same")).await.code, 150);
+    assert_eq!(second.command(&format!("STORE {LEN} same")).await.code, 150);
+    // Interleave the two uploads chunk by chunk.
+    let chunk = [b'a'; 64 * 1024];
+    let other = [b'b'; 64 * 1024];
+    for _ in 0..LEN / chunk.len() {
+        first.send_raw(&chunk).await;
+        second.send_raw(&other).await;
+    }
+    assert_eq!(first.reply().await.code, 226);
+    assert_eq!(second.reply().await.code, 226);
+    let content = std::fs::read(server.path("same")).unwrap();
+    assert_eq!(content.len(), LEN);
+    assert!(
+        content.iter().all(|&b| b == b'a') || content.iter().all(|&b| b == b'b'),
+        "the file mixes both uploads"
+    );
+    assert!(server.temp_entries().is_empty());
+}
+
+#[tokio::test]
+async fn a_reader_gets_the_old_content_whole_while_the_file_is_replaced() {
+    let server = TestServer::start().await;
+    let old: Vec<u8> = (0..8 << 20).map(|i| (i % 251) as u8).collect();
+    std::fs::write(server.path("big"), &old).unwrap();
+    let mut reader = server.client().await;
+    let start = reader.command("RETRIEVE big").await;
+    assert_eq!(start.data_len(), Some(old.len() as u64));
+    let head = reader.data(1000).await;
+    let mut writer = server.client().await;
+    assert_eq!(writer.store("big", b"new and short").await.code, 226);
+    let mut received = head;
+    received.extend(reader.data(old.len() as u64 - 1000).await);
+    assert_eq!(reader.reply().await.code, 226);
+    assert!(received == old, "the reader got a mix");
+    assert_eq!(reader.retrieve("big").await.unwrap(), b"new and short");
+}
+
+#[tokio::test]
+async fn max_file_size_is_checked_before_any_data() {
+    let server = TestServer::start_with(|config| config.max_file_size = 10).await;
+    let mut client = server.client().await;
+    let refused = client.command("STORE 11 big").await;
+    assert_eq!(refused.code, 552);
+    // The client sends nothing after a refusal; the next command works.
+    assert_eq!(client.store("fits", b"0123456789").await.code, 226);
+    assert_eq!(
+        client.command("STORE 18446744073709551615 huge").await.code,
+        552
+    );
+    assert_eq!(client.names().await, vec!["fits"]);
+}
+
+#[tokio::test]
+async fn read_only_refuses_store_and_delete() {
+    let server = TestServer::start_with(|config| config.read_only = true).await;
+    std::fs::write(server.path("file"), b"data").unwrap();
+    let mut client = server.client().await;
+    let store = client.command("STORE 4 other").await;
+    assert_eq!((store.code, store.text.as_str()), (550, "Read-only"));
+    let store_over = client.command("STORE 4 file").await;
+    assert_eq!(store_over.code, 550);
+    let delete = client.command("DELETE file").await;
+    assert_eq!((delete.code, delete.text.as_str()), (550, "Read-only"));
+    // Name checks still come first.
+    assert_eq!(client.command("DELETE ../x").await.code, 553);
+    assert_eq!(client.retrieve("file").await.unwrap(), b"data");
+    assert_eq!(client.command("HASH file").await.code, 213);
+    assert_eq!(client.names().await, vec!["file"]);
+    assert_eq!(std::fs::read(server.path("file")).unwrap(), b"data");
+    assert!(server.temp_entries().is_empty());
+}
+
+#[tokio::test]
+async fn first_run_creates_the_root_with_sample_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("new").join("root");
+    let server = TestServer::start_in(dir, root, |_| {}).await;
+    let mut client = server.client().await;
+    let mut expected: Vec<_> = ferry_server::SAMPLE_FILES.iter().map(|(n, _)| *n).collect();
+    expected.sort();
+    assert_eq!(client.names().await, expected);
+    assert!(expected.contains(&"serverTestFile.txt"));
+    for (name, content) in ferry_server::SAMPLE_FILES {
+        assert_eq!(client.retrieve(name).await.unwrap(), content.as_bytes());
+    }
+}
+
+#[tokio::test]
+async fn crash_leftovers_are_removed_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    let temp = root.join(ferry_server::TEMP_DIR);
+    std::fs::create_dir_all(temp.join("half-written-dir")).unwrap();
+    std::fs::write(temp.join("upload-1-0"), b"partial").unwrap();
+    std::fs::write(temp.join("half-written-dir/x"), b"partial").unwrap();
+    std::fs::write(root.join("kept"), b"kept").unwrap();
+    let server = TestServer::start_in(dir, root.clone(), |_| {}).await;
+    assert!(temp_entries(&root).is_empty());
+    let mut client = server.client().await;
+    assert_eq!(client.names().await, vec!["kept"]);
+}
+
+#[tokio::test]
+async fn a_root_that_is_a_file_is_a_clear_startup_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("not-a-dir");
+    std::fs::write(&root, b"x").unwrap();
+    let config = ferry_server::Config::new(&root);
+    let error = ferry_server::Server::bind(config, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, ferry_server::ServerError::Root { .. }),
+        "{error}"
+    );
+    assert!(error.to_string().contains("not-a-dir"), "{error}");
+}
+
+#[tokio::test]
+async fn an_upload_that_stalls_is_ended_by_the_idle_timeout() {
+    let server =
+        TestServer::start_with(|config| config.idle_timeout = Duration::from_secs(1)).await;
+    std::fs::write(server.path("keep"), b"old").unwrap();
+    let mut client = server.client().await;
+    assert_eq!(client.command("STORE 10 keep").await.code, 150);
+    client.send_raw(b"abc").await;
+    let reply = client.reply().await;
+    assert_eq!((reply.code, reply.text.as_str()), (421, "Idle timeout"));
+    client.expect_closed().await;
+    server.wait_no_temp_files().await;
+    assert_eq!(std::fs::read(server.path("keep")).unwrap(), b"old");
+    let mut other = Client::connect(server.addr).await;
+    assert_eq!(other.names().await, vec!["keep"]);
+}
