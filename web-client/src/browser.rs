@@ -1,0 +1,100 @@
+//! Small wrappers around browser APIs: timers, reading file slices, saving
+//! downloads, and building the bridge URL.
+
+use js_sys::{Array, ArrayBuffer, Promise};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Blob, BlobPropertyBag, HtmlAnchorElement, Url};
+
+/// How long an object URL for a finished download stays valid: long enough
+/// for the browser to start writing the file.
+const OBJECT_URL_LIFETIME_MS: i32 = 60_000;
+
+/// Text of a JS exception (an `Error`'s message, or the value itself).
+pub fn js_error_text(value: &JsValue) -> String {
+    if let Some(error) = value.dyn_ref::<js_sys::Error>() {
+        return String::from(error.message());
+    }
+    value.as_string().unwrap_or_else(|| format!("{value:?}"))
+}
+
+/// Resolves after `ms` milliseconds (`setTimeout`).
+pub async fn sleep(ms: i32) {
+    let promise = Promise::new(&mut |resolve, _reject| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    let _ = JsFuture::from(promise).await;
+}
+
+/// Reads bytes `start..end` of a file into a JS `ArrayBuffer` (never into WASM memory).
+pub async fn read_slice(file: &Blob, start: u64, end: u64) -> Result<ArrayBuffer, String> {
+    let slice = file
+        .slice_with_f64_and_f64(start as f64, end as f64)
+        .map_err(|e| js_error_text(&e))?;
+    let buffer = JsFuture::from(slice.array_buffer()).await.map_err(|e| js_error_text(&e))?;
+    buffer
+        .dyn_into::<ArrayBuffer>()
+        .map_err(|_| "the browser returned something other than bytes".to_string())
+}
+
+/// Assembles the received parts (JS `Uint8Array`s) into one `Blob` and lets
+/// the browser save it under `name`.
+pub fn save_download(parts: &Array, name: &str) -> Result<(), String> {
+    let options = BlobPropertyBag::new();
+    options.set_type("application/octet-stream");
+    let blob = Blob::new_with_u8_array_sequence_and_options(parts, &options).map_err(|e| js_error_text(&e))?;
+    let url = Url::create_object_url_with_blob(&blob).map_err(|e| js_error_text(&e))?;
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or("no document to attach the download to")?;
+    let anchor: HtmlAnchorElement = document
+        .create_element("a")
+        .map_err(|e| js_error_text(&e))?
+        .unchecked_into();
+    anchor.set_href(&url);
+    anchor.set_download(name);
+    anchor.click();
+    let revoke = wasm_bindgen::closure::Closure::once_into_js(move || {
+        let _ = Url::revoke_object_url(&url);
+    });
+    if let Some(window) = web_sys::window() {
+        let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(
+            revoke.unchecked_ref(),
+            OBJECT_URL_LIFETIME_MS,
+        );
+    }
+    Ok(())
+}
+
+/// The page's own origin with `/ws`, as a WebSocket URL (`http` → `ws`, `https` → `wss`).
+pub fn default_bridge_url() -> String {
+    let location = web_sys::window().map(|w| w.location());
+    let protocol = location.as_ref().and_then(|l| l.protocol().ok()).unwrap_or_default();
+    let host = location.as_ref().and_then(|l| l.host().ok()).unwrap_or_default();
+    let scheme = if protocol == "https:" { "wss" } else { "ws" };
+    if host.is_empty() {
+        "ws://127.0.0.1:8080/ws".into()
+    } else {
+        format!("{scheme}://{host}/ws")
+    }
+}
+
+/// The URL to open: the bridge URL plus `?target=host:port` when a server is given.
+pub fn connect_url(bridge: &str, target: Option<&str>) -> Result<String, String> {
+    let base = web_sys::window()
+        .and_then(|w| w.location().href().ok())
+        .unwrap_or_default();
+    let url = Url::new_with_base(bridge.trim(), &base).map_err(|_| format!("{bridge:?} is not a valid URL"))?;
+    match url.protocol().as_str() {
+        "ws:" | "wss:" => {}
+        "http:" => url.set_protocol("ws"),
+        "https:" => url.set_protocol("wss"),
+        other => return Err(format!("the bridge URL must start with ws:// or wss:// (not {other}//)")),
+    }
+    if let Some(target) = target {
+        url.search_params().set("target", target);
+    }
+    Ok(url.href())
+}

@@ -1,0 +1,184 @@
+//! The console: type the original commands, see the protocol's replies.
+
+use crate::components::connect_form;
+use crate::session::{LineKind, LogLine, Session};
+use ferry_proto::Command;
+use leptos::html::{Div, Input};
+use leptos::prelude::*;
+
+/// Shown for `HELP` and for lines the console cannot read.
+const USAGE: &str = "Commands: CONNECT <host> <port> · LIST · RETRIEVE <name> · STORE (opens the file picker) · \
+                     DELETE <name> · HASH <name> · NOOP · HELP · QUIT · CLEAR";
+
+/// What a typed console line asks for.
+#[derive(Debug, PartialEq)]
+enum Input_ {
+    /// `CONNECT <host> <port>`: open a connection.
+    Connect(Option<String>),
+    /// `STORE`: choose files to upload.
+    Store,
+    /// `CLEAR`: empty the console.
+    Clear,
+    /// A protocol command, parsed by ferry-proto.
+    Protocol(Command),
+}
+
+/// Reads a console line. The console's own words (CONNECT, STORE without a
+/// size, CLEAR) are handled here; everything else is a protocol command line
+/// and goes through ferry-proto's parser.
+fn read_line(line: &str) -> Result<Input_, String> {
+    let mut words = line.split_whitespace();
+    let verb = words.next().unwrap_or_default();
+    if verb.eq_ignore_ascii_case("CONNECT") {
+        let host = words.next().unwrap_or_default();
+        let port = words.next().unwrap_or_default();
+        if words.next().is_some() {
+            return Err("usage: CONNECT <host> <port>".into());
+        }
+        return connect_form::target(host, port).map(Input_::Connect);
+    }
+    if verb.eq_ignore_ascii_case("STORE") || verb.eq_ignore_ascii_case("STOR") {
+        return Ok(Input_::Store);
+    }
+    if verb.eq_ignore_ascii_case("CLEAR") {
+        return Ok(Input_::Clear);
+    }
+    Command::parse(line.trim().as_bytes())
+        .map(Input_::Protocol)
+        .map_err(|e| format!("{e}. {USAGE}"))
+}
+
+/// The console panel.
+#[component]
+pub fn Console(session: Session, bridge_url: RwSignal<String>, file_input: NodeRef<Input>) -> impl IntoView {
+    let line = RwSignal::new(String::new());
+    let history = StoredValue::new(Vec::<String>::new());
+    let cursor = StoredValue::new(0usize);
+    let log_box: NodeRef<Div> = NodeRef::new();
+
+    // Keep the newest line in view.
+    Effect::new(move |_| {
+        session.log.track();
+        if let Some(el) = log_box.get() {
+            el.set_scroll_top(el.scroll_height());
+        }
+    });
+
+    let run = move |text: String| {
+        let text = text.trim().to_string();
+        if text.is_empty() {
+            return;
+        }
+        history.update_value(|h| {
+            if h.last() != Some(&text) {
+                h.push(text.clone());
+            }
+        });
+        cursor.set_value(history.with_value(Vec::len));
+        match read_line(&text) {
+            Ok(Input_::Connect(target)) => {
+                session.log_line(LineKind::Sent, text);
+                session.connect(&bridge_url.get_untracked(), target);
+            }
+            Ok(Input_::Store) => {
+                session.log_line(LineKind::Info, "STORE: choose the files to upload…");
+                // Must happen inside the key handler: browsers open pickers only on user input.
+                match file_input.get() {
+                    Some(input) => input.click(),
+                    None => session.error("The file picker is not available."),
+                }
+            }
+            Ok(Input_::Clear) => session.log.set(Vec::new()),
+            Ok(Input_::Protocol(Command::List)) => session.list(true),
+            Ok(Input_::Protocol(Command::Retrieve(name))) => session.retrieve(name),
+            Ok(Input_::Protocol(Command::Quit)) => session.disconnect(),
+            Ok(Input_::Protocol(Command::Help)) => {
+                session.log_line(LineKind::Info, USAGE);
+                session.simple(Command::Help);
+            }
+            Ok(Input_::Protocol(command)) => session.simple(command),
+            Err(e) => {
+                session.log_line(LineKind::Sent, text);
+                session.log_line(LineKind::Error, e);
+            }
+        }
+    };
+
+    let on_key = move |ev: leptos::ev::KeyboardEvent| {
+        let step: isize = match ev.key().as_str() {
+            "Enter" => {
+                ev.prevent_default();
+                run(line.get_untracked());
+                line.set(String::new());
+                return;
+            }
+            "ArrowUp" => -1,
+            "ArrowDown" => 1,
+            _ => return,
+        };
+        ev.prevent_default();
+        let len = history.with_value(Vec::len);
+        let at = (cursor.get_value() as isize + step).clamp(0, len as isize) as usize;
+        cursor.set_value(at);
+        line.set(history.with_value(|h| h.get(at).cloned().unwrap_or_default()));
+    };
+
+    let render = |l: LogLine| {
+        let (class, prefix) = match l.kind {
+            LineKind::Sent => ("sent", "> "),
+            LineKind::Received => ("received", "< "),
+            LineKind::Data => ("data", "  "),
+            LineKind::Info => ("info", "# "),
+            LineKind::Error => ("error", "! "),
+        };
+        view! {
+            <div class=format!("line {class}")>
+                <span class="prefix" aria-hidden="true">{prefix}</span>
+                {l.text}
+            </div>
+        }
+    };
+
+    view! {
+        <section class="panel console" aria-labelledby="console-title">
+            <h2 id="console-title">"Console"</h2>
+            <div id="console-log" class="console-log" role="log" aria-label="Protocol log" node_ref=log_box>
+                <For each=move || session.log.get() key=|l: &LogLine| l.id children=render />
+            </div>
+            <div class="console-input">
+                <label for="console-line" class="prompt">"ferry>"</label>
+                <input
+                    id="console-line"
+                    type="text"
+                    autocomplete="off"
+                    spellcheck="false"
+                    placeholder="LIST, RETRIEVE <name>, STORE, QUIT … (HELP for all)"
+                    bind:value=line
+                    on:keydown=on_key
+                />
+            </div>
+        </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ferry_proto::Name;
+
+    #[test]
+    fn console_lines() {
+        assert_eq!(read_line("connect localhost 8888"), Ok(Input_::Connect(Some("localhost:8888".into()))));
+        assert_eq!(read_line("CONNECT"), Ok(Input_::Connect(None)));
+        assert_eq!(read_line("store"), Ok(Input_::Store));
+        assert_eq!(read_line("STORE notes.txt"), Ok(Input_::Store));
+        assert_eq!(read_line("list"), Ok(Input_::Protocol(Command::List)));
+        assert_eq!(
+            read_line("RETRIEVE a file.txt"),
+            Ok(Input_::Protocol(Command::Retrieve(Name::new("a file.txt").unwrap())))
+        );
+        assert!(read_line("RETRIEVE ../x").is_err());
+        assert!(read_line("FROB").is_err());
+        assert!(read_line("CONNECT a b c").is_err());
+    }
+}

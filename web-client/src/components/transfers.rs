@@ -1,0 +1,139 @@
+//! Uploads (file picker and drag and drop) and the list of transfers with progress bars.
+
+use crate::format;
+use crate::session::{ConnState, Direction, Session, Transfer, TransferStatus};
+use leptos::html::Input;
+use leptos::prelude::*;
+use web_sys::FileList;
+
+/// The files of a `FileList`, in order.
+fn files_of(list: Option<FileList>) -> Vec<web_sys::File> {
+    let Some(list) = list else { return Vec::new() };
+    (0..list.length()).filter_map(|i| list.get(i)).collect()
+}
+
+/// The upload area and the transfer list.
+#[component]
+pub fn Transfers(session: Session, file_input: NodeRef<Input>) -> impl IntoView {
+    let dragging = RwSignal::new(false);
+    let connected = move || session.state.get() == ConnState::Connected;
+    let on_change = move |_| {
+        if let Some(input) = file_input.get() {
+            session.store_files(files_of(input.files()));
+            // Lets the same file be chosen again.
+            input.set_value("");
+        }
+    };
+    let on_drop = move |ev: leptos::ev::DragEvent| {
+        ev.prevent_default();
+        dragging.set(false);
+        let files = files_of(ev.data_transfer().and_then(|d| d.files()));
+        if !files.is_empty() {
+            session.store_files(files);
+        }
+    };
+    let open_picker = move |_| {
+        if let Some(input) = file_input.get() {
+            input.click();
+        }
+    };
+    view! {
+        <section class="panel transfers" aria-labelledby="transfers-title">
+            <div class="panel-head">
+                <h2 id="transfers-title">"Transfers"</h2>
+                <button type="button" class="quiet" on:click=move |_| session.clear_finished()>
+                    "Clear finished"
+                </button>
+            </div>
+            <div
+                id="drop-zone"
+                class="drop-zone"
+                class:dragging=move || dragging.get()
+                on:dragenter=move |ev: leptos::ev::DragEvent| {
+                    ev.prevent_default();
+                    dragging.set(true);
+                }
+                on:dragover=move |ev: leptos::ev::DragEvent| ev.prevent_default()
+                on:dragleave=move |_| dragging.set(false)
+                on:drop=on_drop
+            >
+                <input
+                    id="file-input"
+                    class="visually-hidden"
+                    type="file"
+                    multiple
+                    node_ref=file_input
+                    on:change=on_change
+                    aria-label="Files to upload"
+                />
+                <button
+                    type="button"
+                    class="primary"
+                    id="upload-button"
+                    prop:disabled=move || !connected()
+                    on:click=open_picker
+                >
+                    "Upload files…"
+                </button>
+                <span class="hint">"or drop files here"</span>
+            </div>
+            <ul id="transfer-list" class="transfer-list">
+                <For
+                    each=move || session.transfers.get()
+                    key=|t: &Transfer| t.id
+                    children=|t: Transfer| view! { <TransferRow transfer=t /> }
+                />
+            </ul>
+        </section>
+    }
+}
+
+/// One transfer: direction, name, progress bar, status.
+#[component]
+fn TransferRow(transfer: Transfer) -> impl IntoView {
+    let name = transfer.name.get_value();
+    let arrow = match transfer.direction {
+        Direction::Download => "↓ Download",
+        Direction::Upload => "↑ Upload",
+    };
+    let state = move || match transfer.status.get() {
+        TransferStatus::Queued => "queued",
+        TransferStatus::Running => "running",
+        TransferStatus::Done(_) => "done",
+        TransferStatus::Failed(_) => "failed",
+    };
+    let detail = move || {
+        let done = transfer.done.get();
+        let total = transfer.total.get();
+        let amount = match total {
+            Some(total) => format!(
+                "{}% · {} of {}",
+                format::percent(done, total),
+                format::human_size(done),
+                format::human_size(total)
+            ),
+            None => format::human_size(done),
+        };
+        match transfer.status.get() {
+            TransferStatus::Queued => "waiting…".to_string(),
+            TransferStatus::Running => amount,
+            TransferStatus::Done(how) => format!("done — {how}"),
+            TransferStatus::Failed(why) => format!("failed — {why}"),
+        }
+    };
+    let max = move || transfer.total.get().unwrap_or(0).max(1) as f64;
+    let value = move || match transfer.total.get() {
+        Some(0) => 1.0,
+        _ => transfer.done.get() as f64,
+    };
+    view! {
+        <li class="transfer" data-name=name.clone() data-state=state>
+            <div class="transfer-head">
+                <span class="direction">{arrow}</span>
+                <span class="transfer-name">{name.clone()}</span>
+            </div>
+            <progress max=max value=value aria-label=format!("{arrow} of {name}")></progress>
+            <p class="transfer-detail">{detail}</p>
+        </li>
+    }
+}
