@@ -78,12 +78,12 @@ pub async fn run(
             };
             match &done.path {
                 Some(path) => status(format!(
-                    "Saved {name:?} to {} ({}{checked})",
+                    "Saved \"{name}\" to {} ({}{checked})",
                     path.display(),
                     human_size(done.bytes)
                 )),
                 None => status(format!(
-                    "Wrote {name:?} to standard output ({}{checked})",
+                    "Wrote \"{name}\" to standard output ({}{checked})",
                     human_size(done.bytes)
                 )),
             }
@@ -109,7 +109,7 @@ pub async fn run(
                 ""
             };
             status(format!(
-                "Stored {} as {name:?} ({}{checked})",
+                "Stored {} as \"{name}\" ({}{checked})",
                 path.display(),
                 human_size(done.bytes)
             ));
@@ -119,7 +119,7 @@ pub async fn run(
             let name = remote_name(&name)?;
             let mut session = connect(&target, options).await?;
             session.delete(&name).await?;
-            status(format!("Deleted {name:?}"));
+            status(format!("Deleted \"{name}\""));
             let _ = session.quit().await;
         }
         OneShot::Hash { target, name } => {

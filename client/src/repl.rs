@@ -317,7 +317,7 @@ impl Prompt<'_> {
             .display()
             .to_string();
         println!(
-            "Saved {name:?} to {shown} ({}{checked})",
+            "Saved \"{name}\" to {shown} ({}{checked})",
             human_size(done.bytes)
         );
         Ok(())
@@ -336,7 +336,7 @@ impl Prompt<'_> {
             ""
         };
         println!(
-            "Stored {} as {name:?} ({}{checked})",
+            "Stored {} as \"{name}\" ({}{checked})",
             path.display(),
             human_size(done.bytes)
         );
@@ -353,7 +353,7 @@ impl Prompt<'_> {
         let name = remote_name(name)?;
         let runtime = self.runtime;
         Self::cancellable(runtime, self.session()?.delete(&name))??;
-        println!("Deleted {name:?}");
+        println!("Deleted \"{name}\"");
         if let Ok(mut names) = self.names.lock() {
             names.retain(|n| n != name.as_str());
         }
