@@ -33,7 +33,9 @@ pub async fn read_slice(file: &Blob, start: u64, end: u64) -> Result<ArrayBuffer
     let slice = file
         .slice_with_f64_and_f64(start as f64, end as f64)
         .map_err(|e| js_error_text(&e))?;
-    let buffer = JsFuture::from(slice.array_buffer()).await.map_err(|e| js_error_text(&e))?;
+    let buffer = JsFuture::from(slice.array_buffer())
+        .await
+        .map_err(|e| js_error_text(&e))?;
     buffer
         .dyn_into::<ArrayBuffer>()
         .map_err(|_| "the browser returned something other than bytes".to_string())
@@ -44,7 +46,8 @@ pub async fn read_slice(file: &Blob, start: u64, end: u64) -> Result<ArrayBuffer
 pub fn save_download(parts: &Array, name: &str) -> Result<(), String> {
     let options = BlobPropertyBag::new();
     options.set_type("application/octet-stream");
-    let blob = Blob::new_with_u8_array_sequence_and_options(parts, &options).map_err(|e| js_error_text(&e))?;
+    let blob = Blob::new_with_u8_array_sequence_and_options(parts, &options)
+        .map_err(|e| js_error_text(&e))?;
     let url = Url::create_object_url_with_blob(&blob).map_err(|e| js_error_text(&e))?;
     let document = web_sys::window()
         .and_then(|w| w.document())
@@ -71,8 +74,14 @@ pub fn save_download(parts: &Array, name: &str) -> Result<(), String> {
 /// The page's own origin with `/ws`, as a WebSocket URL (`http` → `ws`, `https` → `wss`).
 pub fn default_bridge_url() -> String {
     let location = web_sys::window().map(|w| w.location());
-    let protocol = location.as_ref().and_then(|l| l.protocol().ok()).unwrap_or_default();
-    let host = location.as_ref().and_then(|l| l.host().ok()).unwrap_or_default();
+    let protocol = location
+        .as_ref()
+        .and_then(|l| l.protocol().ok())
+        .unwrap_or_default();
+    let host = location
+        .as_ref()
+        .and_then(|l| l.host().ok())
+        .unwrap_or_default();
     let scheme = if protocol == "https:" { "wss" } else { "ws" };
     if host.is_empty() {
         "ws://127.0.0.1:8080/ws".into()
@@ -86,12 +95,17 @@ pub fn connect_url(bridge: &str, target: Option<&str>) -> Result<String, String>
     let base = web_sys::window()
         .and_then(|w| w.location().href().ok())
         .unwrap_or_default();
-    let url = Url::new_with_base(bridge.trim(), &base).map_err(|_| format!("{bridge:?} is not a valid URL"))?;
+    let url = Url::new_with_base(bridge.trim(), &base)
+        .map_err(|_| format!("{bridge:?} is not a valid URL"))?;
     match url.protocol().as_str() {
         "ws:" | "wss:" => {}
         "http:" => url.set_protocol("ws"),
         "https:" => url.set_protocol("wss"),
-        other => return Err(format!("the bridge URL must start with ws:// or wss:// (not {other}//)")),
+        other => {
+            return Err(format!(
+                "the bridge URL must start with ws:// or wss:// (not {other}//)"
+            ))
+        }
     }
     if let Some(target) = target {
         url.search_params().set("target", target);

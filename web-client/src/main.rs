@@ -10,6 +10,19 @@ mod messages;
 mod session;
 mod transport;
 
+use wasm_bindgen::{prelude::wasm_bindgen, JsCast};
+
+/// Size of this module's linear memory in bytes, exported for the end-to-end
+/// tests: they check that a 100 MiB transfer never lands in WASM memory.
+#[wasm_bindgen]
+pub fn wasm_memory_bytes() -> f64 {
+    wasm_bindgen::memory()
+        .unchecked_into::<js_sys::WebAssembly::Memory>()
+        .buffer()
+        .unchecked_into::<js_sys::ArrayBuffer>()
+        .byte_length() as f64
+}
+
 fn main() {
     console_error_panic_hook::set_once();
     leptos::mount::mount_to_body(app::App);

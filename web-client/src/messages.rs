@@ -14,19 +14,33 @@ pub const CLOSE_UNREACHABLE: u16 = 1014;
 
 /// What a failed reply to `verb` on `name` means for the user.
 pub fn reply_failure(verb: Verb, name: Option<&str>, reply: &Reply) -> String {
-    let subject = name.map(|n| format!("“{n}”")).unwrap_or_else(|| "the file".into());
+    let subject = name
+        .map(|n| format!("“{n}”"))
+        .unwrap_or_else(|| "the file".into());
     let plain = match (reply.code, verb) {
-        (codes::UNAVAILABLE, Verb::Store) => "the server is read-only: uploads are not allowed".to_string(),
-        (codes::UNAVAILABLE, Verb::Delete) => format!("cannot delete {subject}: no such file, or the server is read-only"),
+        (codes::UNAVAILABLE, Verb::Store) => {
+            "the server is read-only: uploads are not allowed".to_string()
+        }
+        (codes::UNAVAILABLE, Verb::Delete) => {
+            format!("cannot delete {subject}: no such file, or the server is read-only")
+        }
         (codes::UNAVAILABLE, _) => format!("no such file: {subject}"),
-        (codes::TOO_LARGE, _) => format!("{subject} is too large: it exceeds the server's file size limit or quota"),
+        (codes::TOO_LARGE, _) => {
+            format!("{subject} is too large: it exceeds the server's file size limit or quota")
+        }
         (codes::INVALID_NAME, _) => format!("{subject} is not a valid file name on this server"),
         (codes::CLOSING, _) => "the server is closing the connection".to_string(),
-        (codes::LOCAL_ERROR, _) => "the server had a local error (e.g. disk); try again later".to_string(),
-        (codes::SYNTAX_ERROR, _) => "the server could not read the command (line too long?)".to_string(),
+        (codes::LOCAL_ERROR, _) => {
+            "the server had a local error (e.g. disk); try again later".to_string()
+        }
+        (codes::SYNTAX_ERROR, _) => {
+            "the server could not read the command (line too long?)".to_string()
+        }
         (codes::BAD_ARGUMENT, _) => "the server rejected the command's argument".to_string(),
         (codes::UNKNOWN_COMMAND, _) => "the server does not know this command".to_string(),
-        (code, _) if code / 100 == 4 => "temporary failure on the server; try again later".to_string(),
+        (code, _) if code / 100 == 4 => {
+            "temporary failure on the server; try again later".to_string()
+        }
         _ => "the server refused the command".to_string(),
     };
     format!("{} failed: {plain} (server said: {reply})", verb_word(verb))
@@ -88,7 +102,9 @@ pub fn connection_end(error: &ConnError, quitting: bool, bridge: &str) -> String
             }
             text
         }
-        ConnError::Protocol(e) => format!("The server broke the protocol ({e}); the connection was dropped."),
+        ConnError::Protocol(e) => {
+            format!("The server broke the protocol ({e}); the connection was dropped.")
+        }
         ConnError::Send(e) => format!("Could not send to the bridge: {e}."),
         ConnError::FileRead(e) => {
             format!("Upload aborted: the file could not be read ({e}); the connection was closed so no partial file is kept.")

@@ -117,7 +117,11 @@ enum Request {
     /// RETRIEVE into a browser download.
     Retrieve { name: Name, transfer: Transfer },
     /// STORE from a local file.
-    Store { file: File, name: Name, transfer: Transfer },
+    Store {
+        file: File,
+        name: Name,
+        transfer: Transfer,
+    },
 }
 
 /// The session as the UI sees it. `Copy`: every field is an arena handle.
@@ -248,7 +252,9 @@ impl Session {
     pub fn retrieve(&self, name: Name) {
         let transfer = self.new_transfer(name.as_str(), Direction::Download, None);
         if !self.request(Request::Retrieve { name, transfer }) {
-            transfer.status.set(TransferStatus::Failed("not connected".into()));
+            transfer
+                .status
+                .set(TransferStatus::Failed("not connected".into()));
         }
     }
 
@@ -259,8 +265,14 @@ impl Session {
             let transfer = self.new_transfer(&file.name(), Direction::Upload, Some(size));
             match Name::new(file.name()) {
                 Ok(name) => {
-                    if !self.request(Request::Store { file, name, transfer }) {
-                        transfer.status.set(TransferStatus::Failed("not connected".into()));
+                    if !self.request(Request::Store {
+                        file,
+                        name,
+                        transfer,
+                    }) {
+                        transfer
+                            .status
+                            .set(TransferStatus::Failed("not connected".into()));
                     }
                 }
                 Err(e) => {
@@ -282,7 +294,9 @@ impl Session {
     pub fn disconnect(&self) {
         match self.state.get_untracked() {
             ConnState::Disconnected => {}
-            ConnState::Connected if self.busy.get_untracked().is_none() => self.simple(Command::Quit),
+            ConnState::Connected if self.busy.get_untracked().is_none() => {
+                self.simple(Command::Quit)
+            }
             _ => self.socket.with_value(|socket| {
                 if let Some(socket) = socket {
                     let _ = socket.close_with_code_and_reason(1000, "disconnected by the user");
@@ -307,7 +321,12 @@ impl Session {
     /// Removes finished and failed transfers from the list.
     pub fn clear_finished(&self) {
         self.transfers.update(|t| {
-            t.retain(|t| matches!(t.status.get_untracked(), TransferStatus::Queued | TransferStatus::Running))
+            t.retain(|t| {
+                matches!(
+                    t.status.get_untracked(),
+                    TransferStatus::Queued | TransferStatus::Running
+                )
+            })
         });
     }
 }
@@ -320,7 +339,12 @@ impl Default for Session {
 
 /// The connection's task: greeting, then requests one at a time until the
 /// connection ends; then it fails whatever is still queued.
-async fn drive(mut conn: Conn, mut requests: UnboundedReceiver<Request>, s: Session, bridge: String) {
+async fn drive(
+    mut conn: Conn,
+    mut requests: UnboundedReceiver<Request>,
+    s: Session,
+    bridge: String,
+) {
     let mut driver = Driver {
         conn: &mut conn,
         s,
@@ -333,7 +357,9 @@ async fn drive(mut conn: Conn, mut requests: UnboundedReceiver<Request>, s: Sess
     requests.close();
     while let Ok(request) = requests.try_recv() {
         if let Request::Retrieve { transfer, .. } | Request::Store { transfer, .. } = request {
-            transfer.status.set(TransferStatus::Failed("not sent: the connection closed".into()));
+            transfer.status.set(TransferStatus::Failed(
+                "not sent: the connection closed".into(),
+            ));
         }
     }
     s.busy.set(None);
@@ -365,7 +391,9 @@ impl Driver<'_> {
             Ok(Step::Reply(reply)) => {
                 // 421 Too many connections instead of a greeting.
                 self.s.log_line(LineKind::Received, reply.to_string());
-                self.s.error(format!("The server refused the connection (server said: {reply})."));
+                self.s.error(format!(
+                    "The server refused the connection (server said: {reply})."
+                ));
                 return self.conn.wait_closed().await;
             }
             Ok(_) => return self.conn.wait_closed().await,
@@ -405,7 +433,9 @@ impl Driver<'_> {
                         Err(Ok(Step::Reply(reply))) => {
                             self.s.log_line(LineKind::Received, reply.to_string());
                             if reply.code == codes::CLOSING {
-                                self.s.error(format!("The server is closing the connection (server said: {reply})."));
+                                self.s.error(format!(
+                                    "The server is closing the connection (server said: {reply})."
+                                ));
                                 return self.conn.wait_closed().await;
                             }
                             continue;
@@ -415,7 +445,10 @@ impl Driver<'_> {
                     }
                 }
             };
-            let changed = matches!(request, Request::Store { .. } | Request::Simple(Command::Delete(_)));
+            let changed = matches!(
+                request,
+                Request::Store { .. } | Request::Simple(Command::Delete(_))
+            );
             match self.execute(request).await {
                 Ok(success) => refresh |= success && changed,
                 Err(end) => return end,
@@ -437,7 +470,11 @@ impl Driver<'_> {
                 mark_cut(transfer, &result);
                 result
             }
-            Request::Store { file, name, transfer } => {
+            Request::Store {
+                file,
+                name,
+                transfer,
+            } => {
                 let result = self.store(file, name, transfer).await;
                 mark_cut(transfer, &result);
                 result
@@ -469,7 +506,9 @@ impl Driver<'_> {
 
     async fn simple(&mut self, command: Command) -> Result<bool, ConnError> {
         let name = match &command {
-            Command::Delete(n) | Command::Hash(n) | Command::Retrieve(n) => Some(n.as_str().to_string()),
+            Command::Delete(n) | Command::Hash(n) | Command::Retrieve(n) => {
+                Some(n.as_str().to_string())
+            }
             Command::Store { name, .. } => Some(name.as_str().to_string()),
             _ => None,
         };
@@ -481,15 +520,20 @@ impl Driver<'_> {
                 Verb::Quit => self.quitting = true,
                 Verb::Delete => {
                     if let Some(name) = &name {
-                        self.s.files.update(|files| files.retain(|f| f.name.as_str() != name));
-                        self.s.notice.set(Some(Notice::Info(format!("Deleted “{name}”."))));
+                        self.s
+                            .files
+                            .update(|files| files.retain(|f| f.name.as_str() != name));
+                        self.s
+                            .notice
+                            .set(Some(Notice::Info(format!("Deleted “{name}”."))));
                     }
                 }
                 _ => {}
             }
             Ok(true)
         } else {
-            self.s.error(messages::reply_failure(verb, name.as_deref(), &reply));
+            self.s
+                .error(messages::reply_failure(verb, name.as_deref(), &reply));
             Ok(false)
         }
     }
@@ -498,7 +542,11 @@ impl Driver<'_> {
         self.send(&Command::List).await?;
         let mut body = Vec::new();
         let reply = loop {
-            match self.conn.next_step(&mut |bytes| body.extend_from_slice(bytes)).await? {
+            match self
+                .conn
+                .next_step(&mut |bytes| body.extend_from_slice(bytes))
+                .await?
+            {
                 Step::Data => {}
                 Step::Reply(reply) => break reply,
                 Step::DataStart(reply, _) | Step::SendData(reply, _) | Step::Greeting(reply) => {
@@ -508,7 +556,8 @@ impl Driver<'_> {
         };
         if !reply.is_success() {
             self.s.log_line(LineKind::Received, reply.to_string());
-            self.s.error(messages::reply_failure(Verb::List, None, &reply));
+            self.s
+                .error(messages::reply_failure(Verb::List, None, &reply));
             return Ok(false);
         }
         match parse_listing(&body) {
@@ -524,7 +573,9 @@ impl Driver<'_> {
             }
             Err(e) => {
                 self.s.log_line(LineKind::Received, reply.to_string());
-                self.s.error(format!("The server sent a listing this client cannot read: {e}."));
+                self.s.error(format!(
+                    "The server sent a listing this client cannot read: {e}."
+                ));
                 Ok(false)
             }
         }
@@ -550,7 +601,9 @@ impl Driver<'_> {
                 Step::Data => {
                     // Throttle UI updates to about every 1/200 of the file or 1 MiB.
                     let total = transfer.total.get_untracked().unwrap_or(0);
-                    if received - reported >= (total / 200).clamp(64 * 1024, 1024 * 1024) || received == total {
+                    if received - reported >= (total / 200).clamp(64 * 1024, 1024 * 1024)
+                        || received == total
+                    {
                         transfer.done.set(received);
                         reported = received;
                     }
@@ -560,7 +613,9 @@ impl Driver<'_> {
                     transfer.total.set(Some(len));
                 }
                 Step::Reply(reply) => break reply,
-                Step::SendData(reply, _) | Step::Greeting(reply) => self.s.log_line(LineKind::Received, reply.to_string()),
+                Step::SendData(reply, _) | Step::Greeting(reply) => {
+                    self.s.log_line(LineKind::Received, reply.to_string())
+                }
             }
         };
         self.s.log_line(LineKind::Received, reply.to_string());
@@ -573,8 +628,13 @@ impl Driver<'_> {
         transfer.done.set(received);
         match browser::save_download(&parts, name.as_str()) {
             Ok(()) => {
-                transfer.status.set(TransferStatus::Done(format!("saved as “{name}”")));
-                self.s.log_line(LineKind::Info, format!("Saved “{name}” ({}).", format::human_size(received)));
+                transfer
+                    .status
+                    .set(TransferStatus::Done(format!("saved as “{name}”")));
+                self.s.log_line(
+                    LineKind::Info,
+                    format!("Saved “{name}” ({}).", format::human_size(received)),
+                );
                 Ok(true)
             }
             Err(e) => {
@@ -586,9 +646,18 @@ impl Driver<'_> {
         }
     }
 
-    async fn store(&mut self, file: File, name: Name, transfer: Transfer) -> Result<bool, ConnError> {
+    async fn store(
+        &mut self,
+        file: File,
+        name: Name,
+        transfer: Transfer,
+    ) -> Result<bool, ConnError> {
         let size = file.size() as u64;
-        self.send(&Command::Store { size, name: name.clone() }).await?;
+        self.send(&Command::Store {
+            size,
+            name: name.clone(),
+        })
+        .await?;
         // The codec hands back the size we announced: exactly what must be sent now.
         let ready = loop {
             match self.conn.next_step(&mut |_| {}).await? {
@@ -597,7 +666,9 @@ impl Driver<'_> {
                     break Ok(announced);
                 }
                 Step::Reply(reply) => break Err(reply),
-                Step::DataStart(reply, _) | Step::Greeting(reply) => self.s.log_line(LineKind::Received, reply.to_string()),
+                Step::DataStart(reply, _) | Step::Greeting(reply) => {
+                    self.s.log_line(LineKind::Received, reply.to_string())
+                }
                 Step::Data => {}
             }
         };
@@ -628,7 +699,12 @@ impl Driver<'_> {
 
     /// Streams `size` bytes of `file` in slices, never letting the browser
     /// buffer more than [`UPLOAD_HIGH_WATER`] bytes.
-    async fn send_file(&mut self, file: &File, size: u64, transfer: Transfer) -> Result<(), ConnError> {
+    async fn send_file(
+        &mut self,
+        file: &File,
+        size: u64,
+        transfer: Transfer,
+    ) -> Result<(), ConnError> {
         let mut sent: u64 = 0;
         while sent < size {
             while self.conn.buffered_amount() > UPLOAD_HIGH_WATER {
@@ -642,7 +718,9 @@ impl Driver<'_> {
             };
             self.conn.send_data(&slice)?;
             sent = end;
-            transfer.done.set(sent.saturating_sub(u64::from(self.conn.buffered_amount())));
+            transfer
+                .done
+                .set(sent.saturating_sub(u64::from(self.conn.buffered_amount())));
         }
         Ok(())
     }
@@ -656,6 +734,8 @@ impl Driver<'_> {
 /// Marks a transfer failed when the connection ended under it.
 fn mark_cut(transfer: Transfer, result: &Result<bool, ConnError>) {
     if let Err(end) = result {
-        transfer.status.set(TransferStatus::Failed(messages::transfer_cut(end)));
+        transfer
+            .status
+            .set(TransferStatus::Failed(messages::transfer_cut(end)));
     }
 }

@@ -51,7 +51,11 @@ pub fn ConnectForm(session: Session, bridge_url: RwSignal<String>) -> impl IntoV
         ConnState::Connected => format!(
             "Connected to {}{}",
             session.peer.get(),
-            session.greeting.get().map(|g| format!(" — “{g}”")).unwrap_or_default()
+            session
+                .greeting
+                .get()
+                .map(|g| format!(" — “{g}”"))
+                .unwrap_or_default()
         ),
     };
     view! {
@@ -117,7 +121,10 @@ mod tests {
     #[test]
     fn targets() {
         assert_eq!(target("", ""), Ok(None));
-        assert_eq!(target(" example.org ", ""), Ok(Some("example.org:8888".into())));
+        assert_eq!(
+            target(" example.org ", ""),
+            Ok(Some("example.org:8888".into()))
+        );
         assert_eq!(target("10.0.0.1", "9000"), Ok(Some("10.0.0.1:9000".into())));
         assert_eq!(target("::1", "21"), Ok(Some("[::1]:21".into())));
         assert!(target("", "21").is_err());

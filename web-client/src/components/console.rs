@@ -7,7 +7,8 @@ use leptos::html::{Div, Input};
 use leptos::prelude::*;
 
 /// Shown for `HELP` and for lines the console cannot read.
-const USAGE: &str = "Commands: CONNECT <host> <port> · LIST · RETRIEVE <name> · STORE (opens the file picker) · \
+const USAGE: &str =
+    "Commands: CONNECT <host> <port> · LIST · RETRIEVE <name> · STORE (opens the file picker) · \
                      DELETE <name> · HASH <name> · NOOP · HELP · QUIT · CLEAR";
 
 /// What a typed console line asks for.
@@ -50,7 +51,11 @@ fn read_line(line: &str) -> Result<Input_, String> {
 
 /// The console panel.
 #[component]
-pub fn Console(session: Session, bridge_url: RwSignal<String>, file_input: NodeRef<Input>) -> impl IntoView {
+pub fn Console(
+    session: Session,
+    bridge_url: RwSignal<String>,
+    file_input: NodeRef<Input>,
+) -> impl IntoView {
     let line = RwSignal::new(String::new());
     let history = StoredValue::new(Vec::<String>::new());
     let cursor = StoredValue::new(0usize);
@@ -168,14 +173,19 @@ mod tests {
 
     #[test]
     fn console_lines() {
-        assert_eq!(read_line("connect localhost 8888"), Ok(Input_::Connect(Some("localhost:8888".into()))));
+        assert_eq!(
+            read_line("connect localhost 8888"),
+            Ok(Input_::Connect(Some("localhost:8888".into())))
+        );
         assert_eq!(read_line("CONNECT"), Ok(Input_::Connect(None)));
         assert_eq!(read_line("store"), Ok(Input_::Store));
         assert_eq!(read_line("STORE notes.txt"), Ok(Input_::Store));
         assert_eq!(read_line("list"), Ok(Input_::Protocol(Command::List)));
         assert_eq!(
             read_line("RETRIEVE a file.txt"),
-            Ok(Input_::Protocol(Command::Retrieve(Name::new("a file.txt").unwrap())))
+            Ok(Input_::Protocol(Command::Retrieve(
+                Name::new("a file.txt").unwrap()
+            )))
         );
         assert!(read_line("RETRIEVE ../x").is_err());
         assert!(read_line("FROB").is_err());

@@ -1,0 +1,145 @@
+// Starts the real ferry-server (temporary root) and ferry-bridge (serving the release
+// web build) on free loopback ports, as a Playwright fixture: `test('…', async ({ page, ferry }) => …)`.
+const { test: base, expect } = require('@playwright/test');
+const { spawn } = require('child_process');
+const crypto = require('crypto');
+const fs = require('fs');
+const net = require('net');
+const os = require('os');
+const path = require('path');
+
+const REPO = path.resolve(__dirname, '..');
+const targetDir = process.env.CARGO_TARGET_DIR || path.join(REPO, 'target');
+const binDir = process.env.FERRY_BIN_DIR || path.join(targetDir, 'release');
+const distDir = process.env.FERRY_DIST || path.join(REPO, 'dist');
+
+/** A free TCP port on 127.0.0.1 (the OS picks it; we release it for the child to bind). */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Resolves once `check()` is true, polling; fails after `ms`. */
+async function until(what, check, ms = 15_000) {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+function tcpOpen(port) {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+async function httpOk(url) {
+  try {
+    return (await fetch(url)).ok;
+  } catch {
+    return false;
+  }
+}
+
+/** Starts a child process whose output goes to a log file (shown when a test fails). */
+function start(name, args, logFile) {
+  const log = fs.openSync(logFile, 'a');
+  const child = spawn(path.join(binDir, name), args, {
+    stdio: ['ignore', log, log],
+    env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'info' },
+  });
+  child.on('exit', () => fs.closeSync(log));
+  return child;
+}
+
+function stop(child) {
+  return new Promise((resolve) => {
+    if (!child || child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+    setTimeout(() => child.kill('SIGKILL'), 5_000).unref();
+  });
+}
+
+/** SHA-256 of a file, hex. */
+function sha256File(file) {
+  return new Promise((resolve, reject) => {
+    const hash = crypto.createHash('sha256');
+    fs.createReadStream(file).on('error', reject).on('data', (d) => hash.update(d)).on('end', () => resolve(hash.digest('hex')));
+  });
+}
+
+/** Writes `size` pseudo-random bytes to `file` in 1 MiB blocks; returns its SHA-256. */
+function writeRandomFile(file, size) {
+  const hash = crypto.createHash('sha256');
+  const fd = fs.openSync(file, 'w');
+  try {
+    for (let left = size; left > 0;) {
+      const block = crypto.randomBytes(Math.min(left, 1 << 20));
+      fs.writeSync(fd, block);
+      hash.update(block);
+      left -= block.length;
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  return hash.digest('hex');
+}
+
+const test = base.extend({
+  // eslint-disable-next-line no-empty-pattern
+  ferry: async ({}, use, testInfo) => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-e2e-'));
+    const root = path.join(tmp, 'root'); // missing: the server creates it with the sample files
+    const serverPort = await freePort();
+    const bridgePort = await freePort();
+    const serverLog = path.join(tmp, 'server.log');
+    const bridgeLog = path.join(tmp, 'bridge.log');
+    const ferry = {
+      tmp,
+      root,
+      serverPort,
+      bridgePort,
+      url: `http://127.0.0.1:${bridgePort}/`,
+      server: null,
+      bridge: null,
+      /** Stops the server (the bridge stays up). */
+      async stopServer() {
+        await stop(ferry.server);
+      },
+    };
+    try {
+      ferry.server = start('ferry-server', ['--root', root, '--listen', `127.0.0.1:${serverPort}`], serverLog);
+      await until('ferry-server to listen', () => tcpOpen(serverPort));
+      ferry.bridge = start(
+        'ferry-bridge',
+        ['--listen', `127.0.0.1:${bridgePort}`, '--upstream', `127.0.0.1:${serverPort}`, '--static', distDir],
+        bridgeLog,
+      );
+      await until('ferry-bridge /healthz', () => httpOk(`http://127.0.0.1:${bridgePort}/healthz`));
+      await use(ferry);
+    } finally {
+      await stop(ferry.bridge);
+      await stop(ferry.server);
+      if (testInfo.status !== testInfo.expectedStatus) {
+        for (const log of [serverLog, bridgeLog]) {
+          if (fs.existsSync(log)) await testInfo.attach(path.basename(log), { path: log, contentType: 'text/plain' });
+        }
+      }
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  },
+});
+
+module.exports = { test, expect, REPO, binDir, distDir, sha256File, writeRandomFile, until };

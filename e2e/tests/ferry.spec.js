@@ -1,0 +1,181 @@
+// End-to-end: the real server and bridge, the release web build, headless Chromium.
+const fs = require('fs');
+const path = require('path');
+const { test, expect, sha256File, writeRandomFile } = require('../ferry');
+
+const MiB = 1024 * 1024;
+
+/** Opens the page and connects to the bridge's default server. */
+async function connect(page, ferry) {
+  await page.goto(ferry.url);
+  await page.getByRole('button', { name: 'Connect', exact: true }).click();
+  await expect(page.locator('#connection-state')).toContainText('Connected');
+}
+
+const row = (page, name) => page.locator(`#file-table tbody tr[data-name="${name}"]`);
+const transfer = (page, name) => page.locator(`#transfer-list li[data-name="${name}"]`).last();
+const consoleLog = (page) => page.locator('#console-log');
+
+/** Clicks a file's Download button and returns the saved file's path. */
+async function download(page, name, dir, timeout = 60_000) {
+  const saved = page.waitForEvent('download', { timeout });
+  await page.getByRole('button', { name: `Download ${name}` }).click();
+  const d = await saved;
+  expect(d.suggestedFilename()).toBe(name);
+  const file = path.join(dir, `downloaded-${name}`);
+  await d.saveAs(file);
+  return file;
+}
+
+test('the sample files are listed after connecting', async ({ page, ferry }) => {
+  await connect(page, ferry);
+  await expect(row(page, 'serverTestFile.txt')).toBeVisible();
+  await expect(row(page, 'welcome.txt')).toBeVisible();
+  const size = fs.statSync(path.join(ferry.root, 'welcome.txt')).size;
+  await expect(row(page, 'welcome.txt').locator('td.size')).toHaveAttribute('data-bytes', String(size));
+  await expect(consoleLog(page)).toContainText('220 ');
+});
+
+test('upload 5 MiB, download it byte-exact, sort, delete with confirmation', async ({ page, ferry }) => {
+  const local = path.join(ferry.tmp, 'five.bin');
+  const digest = writeRandomFile(local, 5 * MiB);
+  await connect(page, ferry);
+
+  await page.locator('#file-input').setInputFiles(local);
+  await expect(transfer(page, 'five.bin')).toHaveAttribute('data-state', 'done');
+  await expect(row(page, 'five.bin').locator('td.size')).toHaveAttribute('data-bytes', String(5 * MiB));
+  await expect(row(page, 'five.bin').locator('td.size')).toHaveText('5.0 MiB');
+  expect(await sha256File(path.join(ferry.root, 'five.bin'))).toBe(digest);
+
+  // Sorting by size, descending: the 5 MiB file comes first.
+  await page.getByRole('button', { name: 'Size' }).click();
+  await page.getByRole('button', { name: 'Size' }).click();
+  await expect(page.locator('#file-table tbody tr').first()).toHaveAttribute('data-name', 'five.bin');
+
+  const saved = await download(page, 'five.bin', ferry.tmp);
+  expect(await sha256File(saved)).toBe(digest);
+  await expect(transfer(page, 'five.bin')).toHaveAttribute('data-state', 'done');
+
+  await page.getByRole('button', { name: 'Delete five.bin' }).click();
+  await expect(page.getByRole('group', { name: 'Confirm delete' })).toContainText('five.bin');
+  await page.getByRole('button', { name: 'Yes, delete' }).click();
+  await expect(row(page, 'five.bin')).toHaveCount(0);
+  expect(fs.existsSync(path.join(ferry.root, 'five.bin'))).toBe(false);
+  await expect(row(page, 'welcome.txt')).toBeVisible();
+});
+
+test('several files dropped at once upload with a progress bar each', async ({ page, ferry }) => {
+  await connect(page, ferry);
+  const files = [
+    { name: 'one.txt', mimeType: 'text/plain', buffer: Buffer.from('first file\n') },
+    { name: 'two.bin', mimeType: 'application/octet-stream', buffer: Buffer.alloc(300_000, 7) },
+    { name: 'empty', mimeType: 'application/octet-stream', buffer: Buffer.alloc(0) },
+  ];
+  const dataTransfer = await page.evaluateHandle((files) => {
+    const dt = new DataTransfer();
+    for (const f of files) dt.items.add(new File([new Uint8Array(f.bytes)], f.name, { type: f.mimeType }));
+    return dt;
+  }, files.map((f) => ({ name: f.name, mimeType: f.mimeType, bytes: [...f.buffer] })));
+  await page.locator('#drop-zone').dispatchEvent('drop', { dataTransfer });
+  for (const f of files) {
+    await expect(transfer(page, f.name)).toHaveAttribute('data-state', 'done');
+    await expect(transfer(page, f.name).locator('progress')).toBeVisible();
+    await expect(row(page, f.name).locator('td.size')).toHaveAttribute('data-bytes', String(f.buffer.length));
+    expect(fs.readFileSync(path.join(ferry.root, f.name)).equals(f.buffer)).toBe(true);
+  }
+});
+
+test('console: CONNECT, LIST, RETRIEVE, STORE, a bad command, QUIT', async ({ page, ferry }) => {
+  await page.goto(ferry.url);
+  const line = page.getByLabel('ferry>');
+  await line.fill(`CONNECT 127.0.0.1 ${ferry.serverPort}`);
+  await line.press('Enter');
+  // The bridge allows only its upstream; CONNECT to that address by name works.
+  await expect(page.locator('#connection-state')).toContainText('Connected');
+
+  await line.fill('LIST');
+  await line.press('Enter');
+  await expect(consoleLog(page)).toContainText('> LIST');
+  await expect(consoleLog(page)).toContainText(/< 226 2 entries/);
+  await expect(consoleLog(page).locator('.line.data')).toHaveCount(2);
+
+  const saved = page.waitForEvent('download');
+  await line.fill('retrieve welcome.txt');
+  await line.press('Enter');
+  const d = await saved;
+  expect(d.suggestedFilename()).toBe('welcome.txt');
+  const file = path.join(ferry.tmp, 'welcome-copy.txt');
+  await d.saveAs(file);
+  expect(fs.readFileSync(file).equals(fs.readFileSync(path.join(ferry.root, 'welcome.txt')))).toBe(true);
+  await expect(consoleLog(page)).toContainText('< 226 Transfer complete');
+
+  const chooser = page.waitForEvent('filechooser');
+  await line.fill('STORE');
+  await line.press('Enter');
+  await (await chooser).setFiles({ name: 'typed.txt', mimeType: 'text/plain', buffer: Buffer.from('from the console\n') });
+  await expect(consoleLog(page)).toContainText('> STORE 17 typed.txt');
+  await expect(consoleLog(page)).toContainText('< 226 Stored 17 bytes');
+  await expect(row(page, 'typed.txt')).toBeVisible();
+
+  await line.fill('RETRIEVE missing.txt');
+  await line.press('Enter');
+  await expect(page.locator('#notice')).toContainText('no such file');
+  await expect(transfer(page, 'missing.txt')).toHaveAttribute('data-state', 'failed');
+
+  await line.fill('FROB');
+  await line.press('Enter');
+  await expect(consoleLog(page).locator('.line.error').last()).toContainText('unknown command');
+
+  await line.fill('QUIT');
+  await line.press('Enter');
+  await expect(consoleLog(page)).toContainText('< 221');
+  await expect(page.locator('#connection-state')).toContainText('Disconnected');
+  await expect(page.locator('#notice')).toContainText('Disconnected.');
+});
+
+test('a target the bridge does not allow gets a clear message', async ({ page, ferry }) => {
+  await page.goto(ferry.url);
+  await page.getByLabel('Server host').fill('127.0.0.1');
+  await page.getByLabel('Port').fill('1');
+  await page.getByRole('button', { name: 'Connect', exact: true }).click();
+  await expect(page.locator('#notice')).toContainText('Not allowed');
+  await expect(page.locator('#notice')).toHaveAttribute('role', 'alert');
+  await expect(page.locator('#connection-state')).toContainText('Disconnected');
+});
+
+test('a stopped server gets a clear message', async ({ page, ferry }) => {
+  await page.goto(ferry.url);
+  await ferry.stopServer();
+  await page.getByRole('button', { name: 'Connect', exact: true }).click();
+  await expect(page.locator('#notice')).toContainText('Server unreachable');
+  await expect(page.locator('#connection-state')).toContainText('Disconnected');
+});
+
+test('the server going away while connected is reported', async ({ page, ferry }) => {
+  await connect(page, ferry);
+  await ferry.stopServer();
+  await expect(page.locator('#notice')).toContainText(/server (closed|is closing) the connection/);
+  await expect(page.locator('#connection-state')).toContainText('Disconnected');
+});
+
+test('100 MiB goes up and comes back byte-exact, never held in WASM memory', async ({ page, ferry }) => {
+  test.setTimeout(300_000);
+  const size = 100 * MiB;
+  const local = path.join(ferry.tmp, 'big.bin');
+  const digest = writeRandomFile(local, size);
+  await connect(page, ferry);
+
+  await page.locator('#file-input').setInputFiles(local);
+  await expect(transfer(page, 'big.bin')).toHaveAttribute('data-state', 'done', { timeout: 240_000 });
+  await expect(row(page, 'big.bin').locator('td.size')).toHaveAttribute('data-bytes', String(size));
+  expect(await sha256File(path.join(ferry.root, 'big.bin'))).toBe(digest);
+
+  const saved = await download(page, 'big.bin', ferry.tmp, 240_000);
+  expect(fs.statSync(saved).size).toBe(size);
+  expect(await sha256File(saved)).toBe(digest);
+
+  // Uploads go Blob.slice → WebSocket and downloads WebSocket → JS Blob parts,
+  // so the module's linear memory stays far below the file's size.
+  const wasmBytes = await page.evaluate(() => window.wasmBindings.wasm_memory_bytes());
+  expect(wasmBytes).toBeLessThan(32 * MiB);
+});
