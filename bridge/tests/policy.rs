@@ -47,10 +47,16 @@ async fn own_origin_trunk_origin_and_no_origin_are_allowed() {
         None,
     ];
     for origin in origins {
-        let mut ws = connect(&bridge.ws_url(""), origin).await.expect("upgrade allowed");
+        let mut ws = connect(&bridge.ws_url(""), origin)
+            .await
+            .expect("upgrade allowed");
         // The counting listener accepts and closes at once: upstream closed.
         let close = read_until_close(&mut ws, &mut Vec::new()).await;
-        assert_eq!(close.map(|c| c.0), Some(close_code::NORMAL), "origin {origin:?}");
+        assert_eq!(
+            close.map(|c| c.0),
+            Some(close_code::NORMAL),
+            "origin {origin:?}"
+        );
     }
     assert_eq!(server.accepted(), origins.len());
 }
@@ -88,20 +94,34 @@ async fn target_not_allowed_gets_1008_and_no_connection_is_attempted() {
             .await
             .expect("the upgrade completes before the refusal");
         let mut data = Vec::new();
-        let (code, reason) = read_until_close(&mut ws, &mut data).await.expect("close frame");
+        let (code, reason) = read_until_close(&mut ws, &mut data)
+            .await
+            .expect("close frame");
         assert_eq!(code, close_code::POLICY_VIOLATION, "target {target}");
-        assert!(reason.contains(target.as_str()), "reason {reason:?} names {target}");
+        assert!(
+            reason.contains(target.as_str()),
+            "reason {reason:?} names {target}"
+        );
         assert!(data.is_empty());
     }
     let (code, reason) = read_until_close(
-        &mut connect(&bridge.ws_url("?target=10.0.0.1:22"), None).await.unwrap(),
+        &mut connect(&bridge.ws_url("?target=10.0.0.1:22"), None)
+            .await
+            .unwrap(),
         &mut Vec::new(),
     )
     .await
     .unwrap();
-    assert_eq!((code, reason.as_str()), (1008, "target 10.0.0.1:22 is not allowed"));
+    assert_eq!(
+        (code, reason.as_str()),
+        (1008, "target 10.0.0.1:22 is not allowed")
+    );
     tokio::time::sleep(Duration::from_millis(200)).await;
-    assert_eq!(forbidden.accepted(), 0, "no byte may reach a target that is not allowed");
+    assert_eq!(
+        forbidden.accepted(),
+        0,
+        "no byte may reach a target that is not allowed"
+    );
     assert_eq!(upstream.accepted(), 0);
 }
 
@@ -112,7 +132,9 @@ async fn allowed_extra_target_is_relayed_to() {
     let mut config = config(upstream.addr);
     config.allow.push(hostport(extra));
     let bridge = start(config).await;
-    let mut ws = connect(&bridge.ws_url(&format!("?target={extra}")), None).await.unwrap();
+    let mut ws = connect(&bridge.ws_url(&format!("?target={extra}")), None)
+        .await
+        .unwrap();
     let mut data = Vec::new();
     let close = read_until_close(&mut ws, &mut data).await;
     assert_eq!(data, b"220 extra\r\n");
@@ -134,7 +156,10 @@ async fn unreachable_upstream_gets_1014_with_a_reason() {
     let bridge = start(config(down)).await;
     let (code, reason) = raw_close_code(bridge.addr, "/ws").await;
     assert_eq!(code, close_code::BAD_GATEWAY);
-    assert_eq!(reason, format!("upstream {down} unreachable: connection refused"));
+    assert_eq!(
+        reason,
+        format!("upstream {down} unreachable: connection refused")
+    );
 }
 
 #[tokio::test]
@@ -148,7 +173,9 @@ async fn relays_past_the_maximum_get_503() {
     let mut config = config(upstream_addr);
     config.limits.max_relays = 1;
     let bridge = start(config).await;
-    let first = connect(&bridge.ws_url(""), None).await.expect("first relay");
+    let first = connect(&bridge.ws_url(""), None)
+        .await
+        .expect("first relay");
     let status = http_status(connect(&bridge.ws_url(""), None).await);
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     drop(first);
@@ -178,7 +205,9 @@ async fn permessage_deflate_is_never_negotiated() {
         "sec-websocket-extensions",
         HeaderValue::from_static("permessage-deflate; client_max_window_bits"),
     );
-    let (_ws, response) = within(tokio_tungstenite::connect_async(request)).await.unwrap();
+    let (_ws, response) = within(tokio_tungstenite::connect_async(request))
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::SWITCHING_PROTOCOLS);
     assert!(response.headers().get("sec-websocket-extensions").is_none());
 }
@@ -188,7 +217,9 @@ async fn plain_get_on_ws_is_not_upgraded() {
     let server = CountingListener::start().await;
     let bridge = start(config(server.addr)).await;
     let mut tcp = tokio::net::TcpStream::connect(bridge.addr).await.unwrap();
-    tcp.write_all(b"GET /ws HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await.unwrap();
+    tcp.write_all(b"GET /ws HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
     let mut response = String::new();
     within(tcp.read_to_string(&mut response)).await.unwrap();
     assert!(!response.starts_with("HTTP/1.1 101"), "{response}");

@@ -38,7 +38,9 @@ async fn binary_round_trip_is_byte_exact() {
         let mut size = 1usize;
         while at < sent.len() {
             let end = (at + size).min(sent.len());
-            tx.send(Message::Binary(Bytes::copy_from_slice(&sent[at..end]))).await.unwrap();
+            tx.send(Message::Binary(Bytes::copy_from_slice(&sent[at..end])))
+                .await
+                .unwrap();
             at = end;
             size = (size * 7 + 13) % (1 << 20) + 1;
         }
@@ -71,18 +73,27 @@ async fn text_messages_are_relayed_as_their_utf8_bytes() {
     .await;
     let bridge = start(config(server)).await;
     let mut ws = connect(&bridge.ws_url(""), None).await.unwrap();
-    within(ws.send(Message::text("RETRIEVE naïve ☃.txt\r\n"))).await.unwrap();
+    within(ws.send(Message::text("RETRIEVE naïve ☃.txt\r\n")))
+        .await
+        .unwrap();
     assert_eq!(within(seen).await.unwrap(), "RETRIEVE naïve ☃.txt\r\n");
 }
 
 /// Feeds every byte to the codec and returns (replies, data) seen.
-fn decode_all(codec: &mut ClientCodec, mut input: &[u8], replies: &mut Vec<u16>, data: &mut Vec<u8>) {
+fn decode_all(
+    codec: &mut ClientCodec,
+    mut input: &[u8],
+    replies: &mut Vec<u16>,
+    data: &mut Vec<u8>,
+) {
     while !input.is_empty() {
         let (n, event) = codec.decode(input).expect("valid server bytes");
         input = &input[n..];
         match event {
             Some(Event::Greeting(r)) | Some(Event::Reply(r)) => replies.push(r.code),
-            Some(Event::DataStart { reply, .. }) | Some(Event::SendData { reply, .. }) => replies.push(reply.code),
+            Some(Event::DataStart { reply, .. }) | Some(Event::SendData { reply, .. }) => {
+                replies.push(reply.code)
+            }
             Some(Event::Data(bytes)) => data.extend_from_slice(bytes),
             None => {}
         }
@@ -103,7 +114,9 @@ async fn replies_decode_whether_the_bridge_splits_or_merges_them() {
         rx.read_line(&mut line).await.unwrap();
         assert_eq!(line, "LIST\r\n");
         // Reply, data and final reply in one write: the bridge forwards them together.
-        tx.write_all(b"150 12 bytes\r\n226 fake\r\n\n\n226 3 entries\r\n").await.unwrap();
+        tx.write_all(b"150 12 bytes\r\n226 fake\r\n\n\n226 3 entries\r\n")
+            .await
+            .unwrap();
         line.clear();
         rx.read_line(&mut line).await.unwrap();
         assert_eq!(line, "NOOP\r\n");
@@ -151,7 +164,10 @@ async fn a_command_sent_one_byte_per_message_arrives_whole() {
         let (rx, mut tx) = tcp.into_split();
         tx.write_all(b"220 hi\r\n").await.unwrap();
         let mut line = Vec::new();
-        BufReader::new(rx).read_until(b'\n', &mut line).await.unwrap();
+        BufReader::new(rx)
+            .read_until(b'\n', &mut line)
+            .await
+            .unwrap();
         tx.write_all(b"200 OK\r\n").await.unwrap();
         line
     })
@@ -239,7 +255,10 @@ async fn idle_relays_are_closed_and_the_tcp_side_too() {
     // Pings (answered automatically) do not count as traffic.
     let (code, reason) = raw_close_code_from(&mut ws).await;
     assert!(started.elapsed() >= Duration::from_millis(250));
-    assert_eq!((code, reason.as_str()), (close_code::GOING_AWAY, "idle timeout"));
+    assert_eq!(
+        (code, reason.as_str()),
+        (close_code::GOING_AWAY, "idle timeout")
+    );
     assert!(within(got).await.unwrap().is_empty());
 }
 
@@ -283,10 +302,16 @@ async fn shutdown_closes_quiet_relays_with_1001_and_refuses_new_ones() {
     send_binary(&mut ws, &b"NOOP\r\n"[..]).await;
     let stopping = tokio::spawn(bridge.stop());
     let close = read_until_close(&mut ws, &mut Vec::new()).await;
-    assert_eq!(close, Some((close_code::GOING_AWAY, "bridge shutting down".into())));
+    assert_eq!(
+        close,
+        Some((close_code::GOING_AWAY, "bridge shutting down".into()))
+    );
     within(stopping).await.unwrap().expect("run returns Ok");
     assert_eq!(within(got).await.unwrap(), b"NOOP\r\n");
-    assert!(TcpStream::connect(addr).await.is_err(), "no longer listening");
+    assert!(
+        TcpStream::connect(addr).await.is_err(),
+        "no longer listening"
+    );
 }
 
 #[tokio::test]

@@ -94,14 +94,19 @@ pub async fn within<F: std::future::Future>(future: F) -> F::Output {
 }
 
 /// Opens a WebSocket to `url`, with `origin` as the `Origin` header if given.
-pub async fn connect(url: &str, origin: Option<&str>) -> Result<Client, tokio_tungstenite::tungstenite::Error> {
+pub async fn connect(
+    url: &str,
+    origin: Option<&str>,
+) -> Result<Client, tokio_tungstenite::tungstenite::Error> {
     let mut request = url.into_client_request().unwrap();
     if let Some(origin) = origin {
         request
             .headers_mut()
             .insert("origin", HeaderValue::from_str(origin).unwrap());
     }
-    within(tokio_tungstenite::connect_async(request)).await.map(|(ws, _)| ws)
+    within(tokio_tungstenite::connect_async(request))
+        .await
+        .map(|(ws, _)| ws)
 }
 
 /// Reads until the close frame and returns its code and reason; data
@@ -111,7 +116,9 @@ pub async fn read_until_close(ws: &mut Client, data: &mut Vec<u8>) -> Option<(u1
         while let Some(message) = ws.next().await {
             match message.expect("websocket message") {
                 Message::Binary(bytes) => data.extend_from_slice(&bytes),
-                Message::Close(frame) => return frame.map(|f: CloseFrame| (u16::from(f.code), f.reason.to_string())),
+                Message::Close(frame) => {
+                    return frame.map(|f: CloseFrame| (u16::from(f.code), f.reason.to_string()))
+                }
                 Message::Text(text) => panic!("the bridge sent a text message: {text}"),
                 _ => {}
             }
