@@ -70,6 +70,17 @@ pub enum ClientError {
         /// The reason the bridge gave.
         reason: String,
     },
+    /// The bridge closed with a code the WebSocket library cannot pass on.
+    ///
+    /// tungstenite (tungstenite-rs issue 502) still treats 1014, the code
+    /// the bridge uses for an unreachable server, as invalid and hands the
+    /// application a substitute 1002 "Protocol violation" instead, losing
+    /// the bridge's reason.
+    #[error(
+        "the bridge closed the connection with a close code this client cannot decode; \
+         most likely 1014: the bridge could not reach the server"
+    )]
+    BridgeUndecodableClose,
     /// The bridge closed the WebSocket with some other code.
     #[error(
         "the bridge closed the connection (WebSocket close code {code}{})",

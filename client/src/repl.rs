@@ -253,10 +253,15 @@ impl Prompt<'_> {
             session.greeting().text
         );
         self.session = Some(session);
-        // Fill the completion cache; a failure here will show on the next command.
+        // Fill the completion cache. A refusal is no reason to fail CONNECT,
+        // but a connection that broke already is.
         let runtime = self.runtime;
-        if let Ok(Ok(entries)) = Self::cancellable(runtime, self.session()?.list()) {
-            self.remember(entries.into_iter().map(|e| e.name.into_string()).collect());
+        match Self::cancellable(runtime, self.session()?.list())? {
+            Ok(entries) => {
+                self.remember(entries.into_iter().map(|e| e.name.into_string()).collect())
+            }
+            Err(error) if error.is_fatal() => return Err(error.into()),
+            Err(_) => {}
         }
         Ok(())
     }

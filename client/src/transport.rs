@@ -15,6 +15,10 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
+/// The reason tungstenite puts in the 1002 close frame it substitutes for a
+/// close code it considers invalid.
+const SUBSTITUTED_CLOSE_REASON: &str = "Protocol violation";
+
 /// How many bytes one TCP read may bring in.
 const TCP_READ_CHUNK: usize = 64 * 1024;
 
@@ -166,6 +170,8 @@ fn close_outcome(frame: Option<CloseFrame>) -> Result<Option<Bytes>, ClientError
         1000 | 1001 => Ok(None),
         1008 => Err(ClientError::BridgeNotAllowed { reason }),
         1014 => Err(ClientError::BridgeUnreachable { reason }),
+        // What tungstenite makes of a 1014 (see ClientError::BridgeUndecodableClose).
+        1002 if reason == SUBSTITUTED_CLOSE_REASON => Err(ClientError::BridgeUndecodableClose),
         code => Err(ClientError::BridgeClosed { code, reason }),
     }
 }
@@ -298,6 +304,10 @@ mod tests {
             err.to_string(),
             "the bridge could not reach the server: connection refused"
         );
+        assert!(matches!(
+            close_outcome(frame(1002, "Protocol violation")),
+            Err(ClientError::BridgeUndecodableClose)
+        ));
         assert!(matches!(
             close_outcome(frame(1011, "x")),
             Err(ClientError::BridgeClosed { code: 1011, .. })

@@ -197,3 +197,65 @@ pub fn all_bytes(repeat: usize) -> Vec<u8> {
     data.extend_from_slice(&[0, 255, 13, 10, 7]);
     data
 }
+
+/// A ferry-bridge running until dropped.
+pub struct TestBridge {
+    pub addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl TestBridge {
+    /// Starts a bridge relaying to `upstream`, also allowing the `allow` targets.
+    pub fn start(upstream: SocketAddr, allow: &[String]) -> TestBridge {
+        use ferry_bridge::{Bridge, BridgeConfig, HostPort};
+        let upstream: HostPort = upstream.to_string().parse().unwrap();
+        let mut config = BridgeConfig::new("127.0.0.1:0".parse().unwrap(), upstream);
+        config.allow = allow.iter().map(|a| a.parse().unwrap()).collect();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let (ready, addr) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let bridge = Bridge::bind(config).await.unwrap();
+                ready.send(bridge.local_addr()).unwrap();
+                bridge
+                    .run(async move {
+                        let _ = stopped.await;
+                    })
+                    .await
+                    .unwrap();
+            });
+        });
+        let addr = addr
+            .recv_timeout(Duration::from_secs(20))
+            .expect("bridge did not start");
+        TestBridge {
+            addr,
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+
+    /// `ws://ADDR/ws`, optionally with `?target=`.
+    pub fn url(&self, target: Option<&str>) -> String {
+        match target {
+            Some(target) => format!("ws://{}/ws?target={target}", self.addr),
+            None => format!("ws://{}/ws", self.addr),
+        }
+    }
+}
+
+impl Drop for TestBridge {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}

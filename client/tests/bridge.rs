@@ -1,0 +1,121 @@
+//! `ferry` through a real ferry-bridge (ws://): the same commands, the same
+//! bytes, and the bridge's refusals in plain words.
+
+mod common;
+
+use common::*;
+
+#[test]
+fn the_one_shot_commands_work_through_the_bridge() {
+    let server = TestServer::start();
+    let bridge = TestBridge::start(server.addr, &[]);
+    let url = bridge.url(None);
+    let cwd = tempfile::tempdir().unwrap();
+    let data = all_bytes(20_000); // about 5 MiB, many WebSocket messages each way
+    std::fs::write(cwd.path().join("up load.bin"), &data).unwrap();
+
+    let output = ferry_in(cwd.path(), &["put", &url, "up load.bin", "--verify"], b"");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(server.file("up load.bin").unwrap(), data);
+
+    let output = ferry_in(cwd.path(), &["ls", &url], b"");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stdout(&output).contains("4.9 MiB  "), "{}", stdout(&output));
+    assert!(
+        stdout(&output).ends_with("  up load.bin\n1 file, 4.9 MiB in total\n"),
+        "{}",
+        stdout(&output)
+    );
+
+    let output = ferry_in(
+        cwd.path(),
+        &["get", &url, "up load.bin", "-o", "down.bin", "--verify"],
+        b"",
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(std::fs::read(cwd.path().join("down.bin")).unwrap(), data);
+
+    server.put_file("empty", b"");
+    let output = ferry_in(cwd.path(), &["get", &url, "empty"], b"");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(std::fs::read(cwd.path().join("empty")).unwrap(), b"");
+
+    let output = ferry_in(cwd.path(), &["rm", &url, "up load.bin"], b"");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let output = ferry_in(
+        cwd.path(),
+        &["get", &url, "up load.bin", "-o", "again.bin"],
+        b"",
+    );
+    assert_fails_with(
+        &output,
+        "there is no file named \"up load.bin\" on the server",
+    );
+    assert!(!cwd.path().join("again.bin").exists());
+}
+
+#[test]
+fn the_prompt_connects_through_the_bridge() {
+    let server = TestServer::start();
+    server.put_file("via bridge.txt", b"relayed");
+    let bridge = TestBridge::start(server.addr, &[]);
+    let cwd = tempfile::tempdir().unwrap();
+    let script = format!(
+        "CONNECT {}\nLIST\nRETRIEVE via bridge.txt\nQUIT\n",
+        bridge.url(None)
+    );
+    let output = ferry_in(cwd.path(), &[], script.as_bytes());
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains("1 file, 7 B in total"),
+        "{}",
+        stdout(&output)
+    );
+    assert_eq!(
+        std::fs::read(cwd.path().join("via bridge.txt")).unwrap(),
+        b"relayed"
+    );
+}
+
+#[test]
+fn the_bridge_chooses_another_allowed_server_with_target() {
+    let default = TestServer::start();
+    let other = TestServer::start();
+    other.put_file("on the other one", b"x");
+    let bridge = TestBridge::start(default.addr, &[other.target()]);
+    let (output, _cwd) = ferry(&["ls", &bridge.url(Some(&other.target())), "--names"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(stdout(&output), "on the other one\n");
+}
+
+#[test]
+fn bridge_refusals_are_explained() {
+    let server = TestServer::start();
+    let closed = format!("127.0.0.1:{}", closed_port());
+    let bridge = TestBridge::start(server.addr, std::slice::from_ref(&closed));
+
+    // Not on the allowlist: close code 1008 with a reason.
+    let (output, _cwd) = ferry(&["ls", &bridge.url(Some("127.0.0.1:9"))]);
+    assert_fails_with(&output, "the bridge does not allow this server: ");
+
+    // Allowed but nothing listens there: close code 1014 with a reason,
+    // which tungstenite turns into 1002 before the client sees it.
+    let (output, _cwd) = ferry(&["ls", &bridge.url(Some(&closed))]);
+    assert_fails_with(
+        &output,
+        "most likely 1014: the bridge could not reach the server",
+    );
+
+    // Not a WebSocket endpoint.
+    let url = format!("ws://{}/nowhere", bridge.addr);
+    let (output, _cwd) = ferry(&["ls", &url]);
+    assert_fails_with(
+        &output,
+        &format!("the bridge at {url} refused the WebSocket connection: HTTP 404"),
+    );
+
+    // No bridge at all.
+    let url = format!("ws://127.0.0.1:{}/ws", closed_port());
+    let (output, _cwd) = ferry(&["ls", &url]);
+    assert_fails_with(&output, &format!("connection refused by {url}"));
+}

@@ -1,0 +1,145 @@
+//! The interactive prompt, driven through a pipe (rustyline reads plain
+//! lines when standard input is not a terminal), against a real server.
+
+mod common;
+
+use common::*;
+
+#[test]
+fn a_session_at_the_prompt_uses_the_original_commands() {
+    let server = TestServer::start();
+    server.put_file("remote file.txt", b"from the server");
+    let cwd = tempfile::tempdir().unwrap();
+    std::fs::write(cwd.path().join("local.bin"), all_bytes(100)).unwrap();
+    let port = server.addr.port();
+    let script = format!(
+        "connect 127.0.0.1 {port}\n\
+         LIST\n\
+         retrieve remote file.txt\n\
+         Store local.bin\n\
+         hash local.bin\n\
+         DELETE remote file.txt\n\
+         list\n\
+         QUIT\n"
+    );
+    let output = ferry_in(cwd.path(), &["--verify"], script.as_bytes());
+    let out = stdout(&output);
+    assert!(
+        output.status.success(),
+        "stdout {out}\nstderr {}",
+        stderr(&output)
+    );
+    assert!(
+        out.contains(&format!("Connected to 127.0.0.1:{port}: ")),
+        "{out}"
+    );
+    assert!(
+        out.contains("remote file.txt\n1 file, 15 B in total"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Saved \"remote file.txt\" to remote file.txt (15 B, SHA-256 verified)"),
+        "{out}"
+    );
+    assert!(out.contains("Stored local.bin as \"local.bin\""), "{out}");
+    assert!(out.contains("Deleted \"remote file.txt\""), "{out}");
+    assert!(
+        out.ends_with("local.bin\n1 file, 25.0 KiB in total\nGoodbye.\n"),
+        "{out}"
+    );
+    assert_eq!(
+        std::fs::read(cwd.path().join("remote file.txt")).unwrap(),
+        b"from the server"
+    );
+    assert_eq!(server.file("local.bin").unwrap(), all_bytes(100));
+    assert!(server.file("remote file.txt").is_none());
+}
+
+#[test]
+fn connect_accepts_host_colon_port_and_a_target_on_the_command_line() {
+    let server = TestServer::start();
+    server.put_file("x", b"1");
+    let cwd = tempfile::tempdir().unwrap();
+    let script = format!("CONNECT {}\nlist\n", server.target());
+    let output = ferry_in(cwd.path(), &[], script.as_bytes());
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains("1 file, 1 B in total"),
+        "{}",
+        stdout(&output)
+    );
+
+    // End of input (Ctrl-D) leaves the prompt as QUIT does.
+    let output = ferry_in(cwd.path(), &[&server.target()], b"LIST\n");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains("1 file, 1 B in total"),
+        "{}",
+        stdout(&output)
+    );
+}
+
+#[test]
+fn mistakes_are_explained_and_make_a_script_fail() {
+    let server = TestServer::start();
+    server.put_file("here", b"x");
+    let cwd = tempfile::tempdir().unwrap();
+    std::fs::write(cwd.path().join("here"), b"mine").unwrap();
+    let script = format!(
+        "LIST\n\
+         frob\n\
+         connect 127.0.0.1 {closed}\n\
+         connect 127.0.0.1 {port}\n\
+         retrieve nope\n\
+         retrieve here\n\
+         retrieve ../x\n\
+         store /no/such/file\n\
+         list extra\n\
+         quit\n",
+        closed = closed_port(),
+        port = server.addr.port()
+    );
+    let output = ferry_in(cwd.path(), &[], script.as_bytes());
+    assert!(!output.status.success());
+    let err = stderr(&output);
+    for expected in [
+        "Not connected. Connect first: CONNECT <host> <port>",
+        "Unknown command \"frob\". Type HELP for the list of commands.",
+        "connection refused by 127.0.0.1:",
+        "there is no file named \"nope\" on the server",
+        "here already exists; not overwriting it",
+        "invalid file name \"../x\": contains a path separator",
+        "cannot open /no/such/file",
+        "LIST takes no argument",
+    ] {
+        assert!(err.contains(expected), "{expected:?} missing from {err}");
+    }
+    assert_eq!(std::fs::read(cwd.path().join("here")).unwrap(), b"mine");
+    assert_eq!(dir_entries(cwd.path()), ["here"]);
+}
+
+#[test]
+fn a_lost_connection_is_reported_and_the_prompt_goes_on() {
+    let addr = fake_server(|command| match command {
+        "LIST" => Then::Answer(b"150 0 bytes\r\n226 0 entries\r\n".to_vec()),
+        _ => Then::AnswerAndClose(b"150 100 bytes\r\n0123456789".to_vec()),
+    });
+    let cwd = tempfile::tempdir().unwrap();
+    let script = format!("connect {addr}\nretrieve f\nlist\n");
+    let output = ferry_in(cwd.path(), &[], script.as_bytes());
+    let err = stderr(&output);
+    assert!(
+        err.contains("transfer failed: the connection was lost after 10 of 100 bytes"),
+        "{err}"
+    );
+    assert!(
+        err.contains("The connection is closed. Use CONNECT to connect again."),
+        "{err}"
+    );
+    assert!(err.contains("Not connected."), "{err}");
+    assert!(
+        dir_entries(cwd.path()).is_empty(),
+        "{:?}",
+        dir_entries(cwd.path())
+    );
+}
