@@ -11,7 +11,7 @@ use std::time::Duration;
 /// TARGET is HOST:PORT, HOST (port 8888), or a ws:// or wss:// URL of a
 /// Ferry bridge, e.g. ws://127.0.0.1:8080/ws?target=127.0.0.1:8888.
 #[derive(Debug, Parser)]
-#[command(name = "ferry", version, args_conflicts_with_subcommands = true)]
+#[command(name = "ferry", version)]
 pub struct Cli {
     /// Server to connect to when the prompt opens.
     #[arg(value_parser = Target::parse)]

@@ -291,13 +291,18 @@ impl Prompt<'_> {
         let path = download_path(&name, None);
         let mut overwrite = false;
         if path.symlink_metadata().is_ok() {
-            if !self.interactive
-                || !confirm(
-                    editor,
-                    &format!("{} exists. Replace it? [y/N] ", path.display()),
-                )
-            {
+            if !self.interactive {
                 return Err(ClientError::LocalExists { path }.into());
+            }
+            if !confirm(
+                editor,
+                &format!("{} exists. Replace it? [y/N] ", path.display()),
+            ) {
+                println!(
+                    "Kept the existing {}; nothing was downloaded.",
+                    path.display()
+                );
+                return Ok(());
             }
             overwrite = true;
         }

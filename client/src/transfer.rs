@@ -102,7 +102,30 @@ pub async fn download<T: Transport>(
     if !overwrite && path.symlink_metadata().is_ok() {
         return Err(ClientError::LocalExists { path: path.clone() });
     }
-    let dir = match path.parent() {
+    // What is there decides how to write. A device or pipe (say /dev/null)
+    // is written to directly: a rename would replace it, and it cannot hold
+    // a partial file anyway. A symbolic link is followed, so the file it
+    // points to is replaced and the link stays.
+    let target = match std::fs::metadata(path) {
+        Ok(metadata) if metadata.is_dir() => {
+            let source = io::Error::new(io::ErrorKind::IsADirectory, "it is a directory");
+            return Err(ClientError::Local {
+                action: "replace",
+                path: path.clone(),
+                source,
+            });
+        }
+        Ok(metadata) if !metadata.is_file() => {
+            return download_to_special_file(session, name, path, verify, progress).await;
+        }
+        Ok(_) => std::fs::canonicalize(path).map_err(|source| ClientError::Local {
+            action: "resolve",
+            path: path.clone(),
+            source,
+        })?,
+        Err(_) => path.clone(),
+    };
+    let dir = match target.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
     };
@@ -147,9 +170,9 @@ pub async fn download<T: Transport>(
     drop(file);
     let verified = verify_with_server(session, name, &sha256, verify).await?;
     let persisted = if overwrite {
-        temp_path.persist(path)
+        temp_path.persist(&target)
     } else {
-        temp_path.persist_noclobber(path)
+        temp_path.persist_noclobber(&target)
     };
     persisted.map_err(|error| {
         if error.error.kind() == io::ErrorKind::AlreadyExists {
@@ -165,6 +188,42 @@ pub async fn download<T: Transport>(
     Ok(Downloaded {
         bytes,
         path: Some(path.clone()),
+        sha256,
+        verified,
+    })
+}
+
+/// Writes a download straight into an existing device or pipe.
+async fn download_to_special_file<T: Transport>(
+    session: &mut Session<T>,
+    name: &Name,
+    path: &Path,
+    verify: bool,
+    progress: &mut dyn TransferProgress,
+) -> Result<Downloaded, ClientError> {
+    let local_error = |source| ClientError::Local {
+        action: "write",
+        path: path.to_owned(),
+        source,
+    };
+    let file = tokio::fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .await
+        .map_err(local_error)?;
+    let mut sink = HashingWriter::new(BufWriter::with_capacity(DOWNLOAD_BUFFER, file));
+    let bytes = session
+        .retrieve(name, &mut sink, progress)
+        .await
+        .map_err(|error| match error {
+            ClientError::Output { source } => local_error(source),
+            other => other,
+        })?;
+    let (_, sha256) = sink.finish();
+    let verified = verify_with_server(session, name, &sha256, verify).await?;
+    Ok(Downloaded {
+        bytes,
+        path: Some(path.to_owned()),
         sha256,
         verified,
     })

@@ -356,3 +356,73 @@ fn help_and_bad_flags() {
     let (output, _cwd) = ferry(&["get", "127.0.0.1:1"]);
     assert!(!output.status.success());
 }
+
+#[cfg(unix)]
+#[test]
+fn get_into_a_pipe_writes_through_it_instead_of_replacing_it() {
+    use std::io::Read;
+    use std::os::unix::fs::FileTypeExt;
+    let server = TestServer::start();
+    server.put_file("f", &all_bytes(50));
+    let cwd = tempfile::tempdir().unwrap();
+    let fifo = cwd.path().join("pipe");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || {
+            let mut data = Vec::new();
+            std::fs::File::open(fifo)
+                .unwrap()
+                .read_to_end(&mut data)
+                .unwrap();
+            data
+        })
+    };
+    let output = ferry_in(
+        cwd.path(),
+        &["get", &server.target(), "f", "-o", "pipe"],
+        b"",
+    );
+    let still_a_pipe = std::fs::symlink_metadata(&fifo)
+        .unwrap()
+        .file_type()
+        .is_fifo();
+    if !still_a_pipe || !output.status.success() {
+        // Unblock the reader before failing.
+        let _ = std::fs::OpenOptions::new().write(true).open(&fifo);
+    }
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(still_a_pipe, "the pipe was replaced by a file");
+    assert_eq!(reader.join().unwrap(), all_bytes(50));
+    assert_eq!(dir_entries(cwd.path()), ["pipe"]);
+}
+
+#[cfg(unix)]
+#[test]
+fn get_over_a_symbolic_link_replaces_the_file_it_points_to() {
+    let server = TestServer::start();
+    server.put_file("f", b"new content");
+    let cwd = tempfile::tempdir().unwrap();
+    std::fs::create_dir(cwd.path().join("real")).unwrap();
+    std::fs::write(cwd.path().join("real/target.txt"), b"old").unwrap();
+    std::os::unix::fs::symlink("real/target.txt", cwd.path().join("link")).unwrap();
+    let output = ferry_in(
+        cwd.path(),
+        &["get", &server.target(), "f", "-o", "link"],
+        b"",
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(std::fs::symlink_metadata(cwd.path().join("link"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_eq!(
+        std::fs::read(cwd.path().join("real/target.txt")).unwrap(),
+        b"new content"
+    );
+    assert_eq!(dir_entries(&cwd.path().join("real")), ["target.txt"]);
+}
