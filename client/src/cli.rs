@@ -11,7 +11,12 @@ use std::time::Duration;
 /// TARGET is HOST:PORT, HOST (port 8888), or a ws:// or wss:// URL of a
 /// Ferry bridge, e.g. ws://127.0.0.1:8080/ws?target=127.0.0.1:8888.
 #[derive(Debug, Parser)]
-#[command(name = "ferry", version)]
+#[command(
+    name = "ferry",
+    version,
+    override_usage = "ferry [OPTIONS] [TARGET]                (interactive prompt)\n       \
+                      ferry [OPTIONS] <COMMAND> <TARGET> ...  (one-shot, for scripts)"
+)]
 pub struct Cli {
     /// Server to connect to when the prompt opens.
     #[arg(value_parser = Target::parse)]
@@ -68,8 +73,10 @@ pub enum OneShot {
         #[arg(long, conflicts_with = "bytes")]
         names: bool,
     },
-    /// Download a file. Never leaves a partial file: the data goes to a
-    /// temporary file that is renamed into place only when complete.
+    /// Download a file.
+    ///
+    /// Never leaves a partial file: the data goes to a temporary file that is
+    /// renamed into place only when complete.
     Get {
         /// The server (HOST:PORT or ws:// URL).
         #[arg(value_parser = Target::parse)]

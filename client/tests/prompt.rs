@@ -143,3 +143,34 @@ fn a_lost_connection_is_reported_and_the_prompt_goes_on() {
         dir_entries(cwd.path())
     );
 }
+
+#[test]
+fn an_idle_timeout_is_explained_when_the_next_command_is_typed() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let server = TestServer::start_with(|mut config| {
+        config.idle_timeout = std::time::Duration::from_secs(1);
+        config
+    });
+    let cwd = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ferry"))
+        .current_dir(cwd.path())
+        .env("HOME", cwd.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    writeln!(stdin, "connect {}", server.target()).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    writeln!(stdin, "list").unwrap();
+    drop(stdin);
+    let output = child.wait_with_output().unwrap();
+    let err = stderr(&output);
+    assert!(
+        err.contains("the server closed the connection: Idle timeout"),
+        "{err}"
+    );
+    assert!(err.contains("Use CONNECT to connect again"), "{err}");
+}
