@@ -24,5 +24,26 @@ step "black-box conformance test of ferry-server (written from PROTOCOL.md alone
 cargo build -p ferry-server
 python3 tests/conformance/conformance.py target/debug/ferry-server
 
+step "web: set-up (installs what is missing, skips what is present)"
+./scripts/setup.sh
+export PATH="$PWD/.tools/bin:$PWD/e2e/node_modules/.bin:$PATH"
+
+step "web: clippy for wasm32"
+cargo clippy -p ferry-web --target wasm32-unknown-unknown -- -D warnings
+
+step "web: release build (trunk, size-optimised, wasm-opt)"
+trunk build --release
+
+step "web: .wasm size (budget: 300 KB gzipped)"
+wasm=$(ls dist/*_bg.wasm)
+raw=$(stat -c %s "$wasm")
+gz=$(gzip -9 -c "$wasm" | wc -c)
+echo "$wasm: $raw bytes raw, $gz bytes gzipped (gzip -9)"
+[ "$gz" -le 300000 ] || { echo "gzipped .wasm is over 300 KB" >&2; exit 1; }
+
+step "e2e: Playwright in headless Chromium against the real server and bridge"
+cargo build --release -p ferry-server -p ferry-bridge
+(cd e2e && npx playwright test)
+
 echo
 echo "all checks passed"

@@ -24,8 +24,8 @@ pub fn App() -> impl IntoView {
         <NoticeBar session=session />
         <main class="layout">
             <ConnectForm session=session bridge_url=bridge_url />
-            <FileTable session=session />
             <Transfers session=session file_input=file_input />
+            <FileTable session=session />
             <Console session=session bridge_url=bridge_url file_input=file_input />
         </main>
     }

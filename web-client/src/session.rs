@@ -146,6 +146,8 @@ pub struct Session {
     requests: StoredValue<Option<UnboundedSender<Request>>, LocalStorage>,
     /// The open socket, so "disconnect" can close it even while a transfer runs.
     socket: StoredValue<Option<web_sys::WebSocket>, LocalStorage>,
+    /// Set when the user closed the socket (disconnect during a command), so the close reads as intended.
+    closed_by_user: StoredValue<bool>,
     next_id: StoredValue<u64>,
 }
 
@@ -163,6 +165,7 @@ impl Session {
             log: RwSignal::new(Vec::new()),
             requests: StoredValue::new_local(None),
             socket: StoredValue::new_local(None),
+            closed_by_user: StoredValue::new(false),
             next_id: StoredValue::new(0),
         }
     }
@@ -227,6 +230,7 @@ impl Session {
         let (sender, receiver) = unbounded();
         self.requests.set_value(Some(sender));
         self.socket.set_value(Some(conn.raw()));
+        self.closed_by_user.set_value(false);
         let session = *self;
         let bridge = bridge.to_string();
         spawn_local(async move { drive(conn, receiver, session, bridge).await });
@@ -299,6 +303,8 @@ impl Session {
             }
             _ => self.socket.with_value(|socket| {
                 if let Some(socket) = socket {
+                    self.closed_by_user.set_value(true);
+                    self.log_line(LineKind::Info, "Closing the connection now (the protocol cannot cancel a running command) …");
                     let _ = socket.close_with_code_and_reason(1000, "disconnected by the user");
                 }
             }),
@@ -351,7 +357,7 @@ async fn drive(
         quitting: false,
     };
     let end = driver.run(&mut requests).await;
-    let quitting = driver.quitting;
+    let quitting = driver.quitting || s.closed_by_user.get_value();
     s.requests.set_value(None);
     s.socket.set_value(None);
     requests.close();

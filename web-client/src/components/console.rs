@@ -1,7 +1,7 @@
 //! The console: type the original commands, see the protocol's replies.
 
 use crate::components::connect_form;
-use crate::session::{LineKind, LogLine, Session};
+use crate::session::{ConnState, LineKind, LogLine, Session};
 use ferry_proto::Command;
 use leptos::html::{Div, Input};
 use leptos::prelude::*;
@@ -84,6 +84,10 @@ pub fn Console(
             Ok(Input_::Connect(target)) => {
                 session.log_line(LineKind::Sent, text);
                 session.connect(&bridge_url.get_untracked(), target);
+            }
+            Ok(Input_::Store) if session.state.get_untracked() != ConnState::Connected => {
+                session.log_line(LineKind::Sent, text);
+                session.error("Not connected: connect to a server first.");
             }
             Ok(Input_::Store) => {
                 session.log_line(LineKind::Info, "STORE: choose the files to upload…");

@@ -110,6 +110,7 @@ pub fn FileTable(session: Session) -> impl IntoView {
                     {format::modified(&entry)}
                 </td>
                 <td class="actions">
+                    <div class="row-actions">
                     <Show
                         when=is_confirming
                         fallback=move || {
@@ -161,6 +162,7 @@ pub fn FileTable(session: Session) -> impl IntoView {
                             }
                         }
                     </Show>
+                    </div>
                 </td>
             </tr>
         }
