@@ -1,1 +1,292 @@
-//! Bridge scenarios (through ferry-bridge and websockify); filled in with the bridge.
+//! Bridge scenarios: RETRIEVE and STORE through `ferry-bridge` and through
+//! websockify (the reference WebSocket relay), next to direct TCP in the same
+//! run, and the bridge's memory with many idle relays open.
+//!
+//! Entry point: [`run`] with a [`BridgeBenchConfig`]. Every program measured
+//! is a child process (the release binaries, `/usr/bin/websockify`), so the
+//! RSS figures are the bridge's own.
+
+#[path = "bridge_ws.rs"]
+pub mod ws;
+
+use crate::direct::{best, BIG_FILE};
+use crate::fixture::{ensure_file, random_block};
+use crate::process::{free_port, ChildProcess, Memory};
+use crate::report::{mib, print_throughput, Throughput};
+use crate::wire::BenchClient;
+use anyhow::{ensure, Context, Result};
+use bytes::Bytes;
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+use ws::WsBenchClient;
+
+/// Where Debian's websockify package puts the program.
+pub const WEBSOCKIFY: &str = "/usr/bin/websockify";
+
+/// Settings of the bridge scenarios.
+pub struct BridgeBenchConfig {
+    /// The `ferry-server` binary.
+    pub server_bin: PathBuf,
+    /// The `ferry-bridge` binary.
+    pub bridge_bin: PathBuf,
+    /// websockify, or `None` to leave the reference relay out.
+    pub websockify: Option<PathBuf>,
+    /// Directory for the server root (the big file is created in it once).
+    pub work_dir: PathBuf,
+    /// Size of the transferred file.
+    pub size: u64,
+    /// Rounds per path; the best round of each is reported.
+    pub rounds: usize,
+    /// Idle relays held open for the memory figure.
+    pub idle_relays: usize,
+}
+
+impl BridgeBenchConfig {
+    /// websockify if it is installed where Debian puts it.
+    pub fn default_websockify() -> Option<PathBuf> {
+        Some(PathBuf::from(WEBSOCKIFY)).filter(|path| path.exists())
+    }
+}
+
+/// Memory of a bridge holding idle relays.
+#[derive(Debug, Clone, Copy)]
+pub struct IdleRelays {
+    /// Relays held open (each greeted by the server through the bridge).
+    pub relays: usize,
+    /// Bridge memory before opening them.
+    pub before: Memory,
+    /// Bridge memory with all of them open.
+    pub with_relays: Memory,
+}
+
+impl IdleRelays {
+    /// Resident bytes added per idle relay.
+    pub fn per_relay(&self) -> u64 {
+        self.with_relays.rss.saturating_sub(self.before.rss) / self.relays.max(1) as u64
+    }
+}
+
+/// Results of the bridge scenarios.
+pub struct BridgeResults {
+    /// RETRIEVE over direct TCP (the reference).
+    pub direct_retrieve: Throughput,
+    /// RETRIEVE through ferry-bridge.
+    pub bridge_retrieve: Throughput,
+    /// RETRIEVE through websockify.
+    pub websockify_retrieve: Option<Throughput>,
+    /// STORE over direct TCP (the reference).
+    pub direct_store: Throughput,
+    /// STORE through ferry-bridge.
+    pub bridge_store: Throughput,
+    /// STORE through websockify.
+    pub websockify_store: Option<Throughput>,
+    /// Bridge memory after all transfers (VmHWM is the peak during them).
+    pub bridge_memory_after_transfers: Memory,
+    /// The idle-relay memory figure.
+    pub idle: IdleRelays,
+}
+
+impl BridgeResults {
+    /// Bridge RETRIEVE throughput relative to direct TCP.
+    pub fn retrieve_ratio(&self) -> f64 {
+        self.bridge_retrieve.mib_per_sec() / self.direct_retrieve.mib_per_sec()
+    }
+
+    /// Bridge STORE throughput relative to direct TCP.
+    pub fn store_ratio(&self) -> f64 {
+        self.bridge_store.mib_per_sec() / self.direct_store.mib_per_sec()
+    }
+}
+
+/// Starts `ferry-bridge` on a free port relaying to `upstream`.
+fn spawn_bridge(binary: &Path, upstream: std::net::SocketAddr) -> Result<ChildProcess> {
+    let addr = free_port()?;
+    let args = [
+        "--listen".to_string(),
+        addr.to_string(),
+        "--upstream".to_string(),
+        upstream.to_string(),
+        "--max-relays".to_string(),
+        "4096".to_string(),
+    ];
+    ChildProcess::spawn(binary, &args, addr)
+}
+
+/// Starts websockify on a free port relaying to `upstream`.
+fn spawn_websockify(binary: &Path, upstream: std::net::SocketAddr) -> Result<ChildProcess> {
+    let addr = free_port()?;
+    let args = [addr.to_string(), upstream.to_string()];
+    ChildProcess::spawn(binary, &args, addr)
+}
+
+async fn timed<F: Future<Output = Result<()>>>(
+    label: &str,
+    bytes: u64,
+    transfer: F,
+) -> Result<Throughput> {
+    let started = Instant::now();
+    transfer.await.with_context(|| label.to_string())?;
+    Ok(Throughput {
+        label: label.to_string(),
+        bytes,
+        elapsed: started.elapsed(),
+    })
+}
+
+async fn retrieve_tcp(addr: std::net::SocketAddr, size: u64) -> Result<Throughput> {
+    let mut client = BenchClient::connect(addr).await?;
+    timed("direct TCP RETRIEVE", size, async {
+        let got = client.retrieve(BIG_FILE).await?;
+        ensure!(got == size, "moved {got} of {size} bytes");
+        Ok(())
+    })
+    .await
+}
+
+async fn retrieve_ws(label: &str, url: &str, size: u64) -> Result<Throughput> {
+    let mut client = WsBenchClient::connect(url).await?;
+    timed(label, size, async {
+        let got = client.retrieve(BIG_FILE).await?;
+        ensure!(got == size, "moved {got} of {size} bytes");
+        Ok(())
+    })
+    .await
+}
+
+async fn store_tcp(addr: std::net::SocketAddr, size: u64, block: &[u8]) -> Result<Throughput> {
+    let mut client = BenchClient::connect(addr).await?;
+    timed(
+        "direct TCP STORE",
+        size,
+        client.store("bench-upload.bin", size, block),
+    )
+    .await
+}
+
+async fn store_ws(label: &str, url: &str, size: u64, block: &Bytes) -> Result<Throughput> {
+    let mut client = WsBenchClient::connect(url).await?;
+    timed(label, size, client.store("bench-upload.bin", size, block)).await
+}
+
+/// Opens `count` relays through a fresh bridge, each greeted and answering
+/// `NOOP`, and reads the bridge's memory with all of them open.
+async fn idle_relays(
+    config: &BridgeBenchConfig,
+    upstream: std::net::SocketAddr,
+) -> Result<IdleRelays> {
+    let bridge = spawn_bridge(&config.bridge_bin, upstream)?;
+    let url = format!("ws://{}/ws", bridge.addr);
+    // One relay first, so the runtime's lazily built parts are counted in the baseline.
+    let mut warm = WsBenchClient::connect(&url).await?;
+    warm.noop().await?;
+    drop(warm);
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let before = bridge.memory()?;
+    let mut open = Vec::with_capacity(config.idle_relays);
+    for _ in 0..config.idle_relays {
+        let mut client = WsBenchClient::connect(&url).await?;
+        client.noop().await?;
+        open.push(client);
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let with_relays = bridge.memory()?;
+    drop(open);
+    Ok(IdleRelays {
+        relays: config.idle_relays,
+        before,
+        with_relays,
+    })
+}
+
+/// Runs the scenarios and prints their tables.
+pub async fn run(config: &BridgeBenchConfig) -> Result<BridgeResults> {
+    let root = config.work_dir.join("root");
+    std::fs::create_dir_all(&root)?;
+    let file = root.join(BIG_FILE);
+    eprintln!(
+        "preparing {} of test data in {}",
+        mib(config.size),
+        file.display()
+    );
+    ensure_file(&file, config.size)?;
+    let server = ChildProcess::ferry_server(&config.server_bin, &root, &[])?;
+    let bridge = spawn_bridge(&config.bridge_bin, server.addr)?;
+    let bridge_url = format!("ws://{}/ws", bridge.addr);
+    let websockify = match &config.websockify {
+        Some(binary) => Some(spawn_websockify(binary, server.addr)?),
+        None => None,
+    };
+    let websockify_url = websockify.as_ref().map(|w| format!("ws://{}/", w.addr));
+    let size = config.size;
+
+    let (mut direct_r, mut bridge_r, mut websockify_r) = (Vec::new(), Vec::new(), Vec::new());
+    for round in 0..config.rounds {
+        eprintln!("round {}: RETRIEVE direct / bridge / websockify", round + 1);
+        direct_r.push(retrieve_tcp(server.addr, size).await?);
+        bridge_r.push(retrieve_ws("ferry-bridge RETRIEVE", &bridge_url, size).await?);
+        if let Some(url) = &websockify_url {
+            websockify_r.push(retrieve_ws("websockify RETRIEVE", url, size).await?);
+        }
+    }
+    let block = Bytes::from(random_block(11));
+    let (mut direct_s, mut bridge_s, mut websockify_s) = (Vec::new(), Vec::new(), Vec::new());
+    for round in 0..config.rounds {
+        eprintln!("round {}: STORE direct / bridge / websockify", round + 1);
+        direct_s.push(store_tcp(server.addr, size, &block).await?);
+        bridge_s.push(store_ws("ferry-bridge STORE", &bridge_url, size, &block).await?);
+        if let Some(url) = &websockify_url {
+            websockify_s.push(store_ws("websockify STORE", url, size, &block).await?);
+        }
+    }
+    let bridge_memory_after_transfers = bridge.memory()?;
+    drop(bridge);
+    drop(websockify);
+    eprintln!("opening {} idle relays", config.idle_relays);
+    let idle = idle_relays(config, server.addr).await?;
+
+    let results = BridgeResults {
+        direct_retrieve: best(direct_r),
+        bridge_retrieve: best(bridge_r),
+        websockify_retrieve: (!websockify_r.is_empty()).then(|| best(websockify_r)),
+        direct_store: best(direct_s),
+        bridge_store: best(bridge_s),
+        websockify_store: (!websockify_s.is_empty()).then(|| best(websockify_s)),
+        bridge_memory_after_transfers,
+        idle,
+    };
+    let rows = |bridge: &Throughput, websockify: &Option<Throughput>| {
+        std::iter::once(bridge.clone())
+            .chain(websockify.clone())
+            .collect::<Vec<_>>()
+    };
+    print_throughput(
+        "RETRIEVE through the bridge (download)",
+        &results.direct_retrieve,
+        &rows(&results.bridge_retrieve, &results.websockify_retrieve),
+    );
+    print_throughput(
+        "STORE through the bridge (upload, includes the server's fsync)",
+        &results.direct_store,
+        &rows(&results.bridge_store, &results.websockify_store),
+    );
+    if let (Some(r), Some(s)) = (&results.websockify_retrieve, &results.websockify_store) {
+        println!(
+            "\nferry-bridge vs websockify: RETRIEVE {:.2}x, STORE {:.2}x",
+            results.bridge_retrieve.mib_per_sec() / r.mib_per_sec(),
+            results.bridge_store.mib_per_sec() / s.mib_per_sec()
+        );
+    }
+    println!(
+        "\nferry-bridge peak RSS during the transfers: {} (VmHWM)",
+        mib(results.bridge_memory_after_transfers.peak_rss)
+    );
+    println!(
+        "ferry-bridge RSS with {} idle relays: {} (before: {}; {:.1} KiB per relay)",
+        results.idle.relays,
+        mib(results.idle.with_relays.rss),
+        mib(results.idle.before.rss),
+        results.idle.per_relay() as f64 / 1024.0
+    );
+    Ok(results)
+}

@@ -8,7 +8,7 @@ use crate::wire::BenchClient;
 use anyhow::{ensure, Result};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 use tokio::io::AsyncReadExt;
 
@@ -29,12 +29,16 @@ pub struct DirectConfig {
 
 /// Results of the direct scenario.
 pub struct DirectResults {
-    /// Plain TCP download of the file (sendfile → socket → discard).
+    /// Plain TCP download from memory: the loopback limit.
     pub tcp_download: Throughput,
+    /// Plain TCP download of the file with a read/write loop.
+    pub file_copy: Throughput,
     /// RETRIEVE through ferry-server.
     pub retrieve: Throughput,
-    /// Plain TCP upload of the same number of bytes.
+    /// Plain TCP upload of the same number of bytes, discarded.
     pub tcp_upload: Throughput,
+    /// Plain TCP upload written to a file and fsynced.
+    pub disk_upload: Throughput,
     /// STORE through ferry-server (includes fsync and rename).
     pub store: Throughput,
     /// Server memory after RETRIEVE rounds.
@@ -58,27 +62,34 @@ pub async fn run(config: &DirectConfig) -> Result<DirectResults> {
     let block = random_block(7);
 
     let mut tcp_download = Vec::new();
+    let mut file_copy = Vec::new();
     let mut retrieve = Vec::new();
     for round in 0..config.rounds {
         eprintln!("round {}: download", round + 1);
-        tcp_download.push(plain_tcp_download(&file, config.size).await?);
+        tcp_download.push(plain_tcp_download(Source::Memory(block.clone()), config.size).await?);
+        file_copy.push(plain_tcp_download(Source::File(file.clone()), config.size).await?);
         retrieve.push(ferry_retrieve(server.addr, config.size).await?);
     }
     let memory_after_retrieve = server.memory()?;
 
     let mut tcp_upload = Vec::new();
+    let mut disk_upload = Vec::new();
     let mut store = Vec::new();
+    let sink = config.work_dir.join("plain-upload.bin");
     for round in 0..config.rounds {
         eprintln!("round {}: upload", round + 1);
-        tcp_upload.push(plain_tcp_upload(config.size, &block).await?);
+        tcp_upload.push(plain_tcp_upload(config.size, &block, None).await?);
+        disk_upload.push(plain_tcp_upload(config.size, &block, Some(sink.clone())).await?);
         store.push(ferry_store(server.addr, config.size, &block).await?);
     }
     let memory_after_store = server.memory()?;
 
     let results = DirectResults {
         tcp_download: best(tcp_download),
+        file_copy: best(file_copy),
         retrieve: best(retrieve),
         tcp_upload: best(tcp_upload),
+        disk_upload: best(disk_upload),
         store: best(store),
         memory_after_retrieve,
         memory_after_store,
@@ -86,12 +97,12 @@ pub async fn run(config: &DirectConfig) -> Result<DirectResults> {
     print_throughput(
         "Download over loopback",
         &results.tcp_download,
-        std::slice::from_ref(&results.retrieve),
+        &[results.file_copy.clone(), results.retrieve.clone()],
     );
     print_throughput(
         "Upload over loopback",
         &results.tcp_upload,
-        std::slice::from_ref(&results.store),
+        &[results.disk_upload.clone(), results.store.clone()],
     );
     println!(
         "\nferry-server peak RSS: {} after RETRIEVE rounds, {} after STORE rounds (VmHWM)",
@@ -109,15 +120,39 @@ pub fn best(rounds: Vec<Throughput>) -> Throughput {
         .expect("at least one round")
 }
 
-/// Sends `file` over a fresh loopback connection with `std::io::copy`
-/// (sendfile on Linux) and times a client reading it.
-async fn plain_tcp_download(file: &Path, size: u64) -> Result<Throughput> {
+/// Where a plain TCP sender takes its bytes from.
+enum Source {
+    /// A block in memory, written again and again: the loopback limit.
+    Memory(Vec<u8>),
+    /// The file itself, read and written in 256 KiB chunks (`nc < file`).
+    File(PathBuf),
+}
+
+/// Sends `size` bytes over a fresh loopback connection from `source` and
+/// times a client reading them.
+async fn plain_tcp_download(source: Source, size: u64) -> Result<Throughput> {
     let listener = TcpListener::bind("127.0.0.1:0")?;
     let addr = listener.local_addr()?;
-    let file = file.to_path_buf();
+    let label = match &source {
+        Source::Memory(_) => "plain TCP from memory (loopback limit)",
+        Source::File(_) => "plain TCP read+write of the file",
+    };
     let sender = std::thread::spawn(move || -> Result<()> {
         let (mut stream, _) = listener.accept()?;
-        std::io::copy(&mut std::fs::File::open(file)?, &mut stream)?;
+        match source {
+            Source::Memory(block) => write_repeated(&mut stream, &block, size)?,
+            Source::File(path) => {
+                let mut file = std::fs::File::open(path)?;
+                let mut buf = vec![0u8; 256 * 1024];
+                loop {
+                    let n = file.read(&mut buf)?;
+                    if n == 0 {
+                        break;
+                    }
+                    stream.write_all(&buf[..n])?;
+                }
+            }
+        }
         Ok(())
     });
     let started = Instant::now();
@@ -129,10 +164,20 @@ async fn plain_tcp_download(file: &Path, size: u64) -> Result<Throughput> {
         "plain TCP moved {received} of {size} bytes"
     );
     Ok(Throughput {
-        label: "plain TCP".into(),
+        label: label.into(),
         bytes: size,
         elapsed,
     })
+}
+
+fn write_repeated(stream: &mut TcpStream, block: &[u8], size: u64) -> std::io::Result<()> {
+    let mut left = size;
+    while left > 0 {
+        let n = left.min(block.len() as u64) as usize;
+        stream.write_all(&block[..n])?;
+        left -= n as u64;
+    }
+    Ok(())
 }
 
 async fn read_to_end_discarding(addr: SocketAddr) -> Result<u64> {
@@ -164,13 +209,20 @@ async fn ferry_retrieve(addr: SocketAddr, size: u64) -> Result<Throughput> {
     })
 }
 
-/// Writes `size` bytes to a loopback receiver that discards them and
-/// acknowledges the end, the upload counterpart of the plain download.
-async fn plain_tcp_upload(size: u64, block: &[u8]) -> Result<Throughput> {
+/// Writes `size` bytes to a loopback receiver that acknowledges the end;
+/// the receiver discards them, or with `sink` writes them to that file and
+/// fsyncs it (what any durable upload must pay).
+async fn plain_tcp_upload(size: u64, block: &[u8], sink: Option<PathBuf>) -> Result<Throughput> {
     let listener = TcpListener::bind("127.0.0.1:0")?;
     let addr = listener.local_addr()?;
+    let label = if sink.is_some() {
+        "plain TCP into a file + fsync"
+    } else {
+        "plain TCP to memory (loopback limit)"
+    };
     let receiver = std::thread::spawn(move || -> Result<u64> {
         let (mut stream, _) = listener.accept()?;
+        let mut file = sink.as_ref().map(std::fs::File::create).transpose()?;
         let mut buf = vec![0u8; 256 * 1024];
         let mut total = 0u64;
         loop {
@@ -178,7 +230,16 @@ async fn plain_tcp_upload(size: u64, block: &[u8]) -> Result<Throughput> {
             if n == 0 {
                 break;
             }
+            if let Some(file) = file.as_mut() {
+                file.write_all(&buf[..n])?;
+            }
             total += n as u64;
+        }
+        if let Some(file) = file {
+            file.sync_all()?;
+        }
+        if let Some(path) = sink {
+            std::fs::remove_file(path)?;
         }
         stream.write_all(b"k")?;
         Ok(total)
@@ -187,12 +248,7 @@ async fn plain_tcp_upload(size: u64, block: &[u8]) -> Result<Throughput> {
     let started = Instant::now();
     tokio::task::spawn_blocking(move || -> Result<()> {
         let mut stream = TcpStream::connect(addr)?;
-        let mut left = size;
-        while left > 0 {
-            let n = left.min(block.len() as u64) as usize;
-            stream.write_all(&block[..n])?;
-            left -= n as u64;
-        }
+        write_repeated(&mut stream, &block, size)?;
         stream.shutdown(std::net::Shutdown::Write)?;
         stream.read_exact(&mut [0u8; 1])?;
         Ok(())
@@ -205,7 +261,7 @@ async fn plain_tcp_upload(size: u64, block: &[u8]) -> Result<Throughput> {
         "plain TCP upload moved {received} of {size} bytes"
     );
     Ok(Throughput {
-        label: "plain TCP".into(),
+        label: label.into(),
         bytes: size,
         elapsed,
     })
