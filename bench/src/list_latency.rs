@@ -46,6 +46,17 @@ pub async fn run(config: &ListConfig) -> Result<ListResults> {
         clients.push(BenchClient::connect(server.addr).await?);
     }
     eprintln!("{} clients connected", clients.len());
+    // Phase 1: the others sit idle while one client LISTs in a loop.
+    let mut quiet = Vec::with_capacity(config.requests_per_client * 10);
+    if let Some(prober) = clients.first_mut() {
+        for _ in 0..config.requests_per_client * 10 {
+            let started = Instant::now();
+            prober.list().await?;
+            quiet.push(started.elapsed());
+        }
+    }
+    quiet.sort();
+    // Phase 2: every client LISTs at the same time.
     let tasks: Vec<_> = clients
         .into_iter()
         .map(|mut client| {
@@ -73,18 +84,31 @@ pub async fn run(config: &ListConfig) -> Result<ListResults> {
         samples: samples.len(),
     };
     let memory = server.memory()?;
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
     println!(
         "\n### LIST latency, {} clients connected at once\n",
         config.clients
     );
-    println!("| LISTs | p50 | p99 | max | server RSS | server peak RSS |");
-    println!("|---:|---:|---:|---:|---:|---:|");
+    println!("| who LISTs | LISTs | p50 | p99 | max |");
+    println!("|---|---:|---:|---:|---:|");
     println!(
-        "| {} | {:.2} ms | {:.2} ms | {:.2} ms | {} | {} |",
+        "| one client, the others idle | {} | {:.2} ms | {:.2} ms | {:.2} ms |",
+        quiet.len(),
+        ms(percentile(&quiet, 50.0)),
+        ms(percentile(&quiet, 99.0)),
+        ms(quiet.last().copied().unwrap_or_default()),
+    );
+    println!(
+        "| all {} clients at once | {} | {:.2} ms | {:.2} ms | {:.2} ms |",
+        config.clients,
         results.samples,
-        results.p50.as_secs_f64() * 1e3,
-        results.p99.as_secs_f64() * 1e3,
-        results.max.as_secs_f64() * 1e3,
+        ms(results.p50),
+        ms(results.p99),
+        ms(results.max),
+    );
+    println!(
+        "\nferry-server with {} connections: RSS {}, peak RSS {}",
+        config.clients,
         mib(memory.rss),
         mib(memory.peak_rss)
     );
