@@ -1,7 +1,7 @@
 //! Command-line flags (clap).
 
 use clap::{ArgAction, Parser, Subcommand};
-use ferry_client::{SessionOptions, Target};
+use ferry_client::{tls_config_trusting, ClientError, SessionOptions, Target};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -45,16 +45,26 @@ pub struct Cli {
     /// Seconds the server may stay silent before the client gives up.
     #[arg(long, value_name = "SECONDS", default_value_t = 60, global = true)]
     pub timeout: u64,
+
+    /// For wss:// bridges, also trust the CA certificate(s) in this PEM file.
+    #[arg(long, value_name = "PEM_FILE", global = true)]
+    pub ca_cert: Option<PathBuf>,
 }
 
 impl Cli {
     /// Session settings from the flags.
-    pub fn session_options(&self) -> SessionOptions {
-        SessionOptions {
+    pub fn session_options(&self) -> Result<SessionOptions, ClientError> {
+        let tls = self
+            .ca_cert
+            .as_deref()
+            .map(tls_config_trusting)
+            .transpose()?;
+        Ok(SessionOptions {
             connect_timeout: Duration::from_secs(self.connect_timeout.max(1)),
             io_timeout: Duration::from_secs(self.timeout.max(1)),
+            tls,
             ..SessionOptions::default()
-        }
+        })
     }
 }
 

@@ -50,6 +50,14 @@ pub enum ClientError {
         #[source]
         source: io::Error,
     },
+    /// The file given to trust extra CA certificates is unusable.
+    #[error("cannot use the CA certificates in {}: {reason}", path.display())]
+    CaCertificates {
+        /// The PEM file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// The WebSocket handshake with a bridge failed.
     #[error("the bridge at {url} refused the WebSocket connection: {reason}")]
     Handshake {

@@ -9,12 +9,14 @@
 mod error;
 mod session;
 mod target;
+mod tls;
 mod transfer;
 pub mod transport;
 
 pub use error::ClientError;
 pub use session::{remote_name, Session, SessionOptions, TransferProgress};
 pub use target::Target;
+pub use tls::tls_config_trusting;
 pub use transfer::{
     download, download_path, upload, upload_name, Destination, Downloaded, HashingReader,
     HashingWriter, Uploaded,

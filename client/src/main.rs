@@ -26,7 +26,13 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let options = cli.session_options();
+    let options = match cli.session_options() {
+        Ok(options) => options,
+        Err(error) => {
+            eprintln!("ferry: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
     match cli.command {
         Some(command) => {
             let outcome = runtime.block_on(async {

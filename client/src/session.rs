@@ -9,6 +9,7 @@ use crate::transport::{AnyTransport, Transport};
 use crate::{ClientError, Target};
 use bytes::{Buf, Bytes};
 use ferry_proto::{ClientCodec, Command, Event, ListingEntry, Name, ProtoError, Reply, Verb};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tracing::{debug, info};
@@ -27,6 +28,8 @@ pub struct SessionOptions {
     pub io_timeout: Duration,
     /// Largest `LIST` body accepted, in bytes: a listing is held in memory.
     pub max_listing_len: u64,
+    /// TLS settings for `wss://`; `None` trusts the webpki roots.
+    pub tls: Option<Arc<rustls::ClientConfig>>,
 }
 
 impl Default for SessionOptions {
@@ -35,6 +38,7 @@ impl Default for SessionOptions {
             connect_timeout: Duration::from_secs(10),
             io_timeout: Duration::from_secs(60),
             max_listing_len: 64 * 1024 * 1024,
+            tls: None,
         }
     }
 }
@@ -84,7 +88,8 @@ pub struct Session<T: Transport = AnyTransport> {
 impl Session<AnyTransport> {
     /// Connects to `target` (TCP or WebSocket) and waits for the greeting.
     pub async fn connect(target: &Target, options: SessionOptions) -> Result<Session, ClientError> {
-        let transport = AnyTransport::connect(target, options.connect_timeout).await?;
+        let transport =
+            AnyTransport::connect(target, options.connect_timeout, options.tls.clone()).await?;
         Session::start(transport, target.to_string(), options).await
     }
 }

@@ -7,13 +7,14 @@ use bytes::{Bytes, BytesMut};
 use futures_util::{SinkExt, StreamExt};
 use std::future::Future;
 use std::io;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::{self, Message};
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
 
 /// The reason tungstenite puts in the 1002 close frame it substitutes for a
 /// close code it considers invalid.
@@ -123,9 +124,14 @@ pub struct WsTransport {
 }
 
 impl WsTransport {
-    /// Opens the WebSocket (TLS for `wss://`, checked against the webpki roots).
-    pub async fn connect(url: &str) -> Result<WsTransport, ClientError> {
-        match tokio_tungstenite::connect_async(url).await {
+    /// Opens the WebSocket. For `wss://`, `tls` decides which certificates
+    /// are trusted; `None` means the webpki roots.
+    pub async fn connect(
+        url: &str,
+        tls: Option<Arc<rustls::ClientConfig>>,
+    ) -> Result<WsTransport, ClientError> {
+        let connector = tls.map(Connector::Rustls);
+        match tokio_tungstenite::connect_async_tls_with_config(url, None, true, connector).await {
             Ok((stream, _response)) => Ok(WsTransport { stream }),
             Err(error) => Err(handshake_error(url, error)),
         }
@@ -134,7 +140,17 @@ impl WsTransport {
 
 fn handshake_error(url: &str, error: tungstenite::Error) -> ClientError {
     let reason = match error {
-        tungstenite::Error::Io(source) => return connect_error(url, source),
+        tungstenite::Error::Io(source) => match source
+            .get_ref()
+            .and_then(|e| e.downcast_ref::<rustls::Error>())
+        {
+            Some(rustls::Error::InvalidCertificate(problem)) => format!(
+                "TLS failed: its certificate is not trusted ({problem}); \
+                 for a private CA, pass --ca-cert with the CA's PEM file"
+            ),
+            Some(problem) => format!("TLS failed: {problem}"),
+            None => return connect_error(url, source),
+        },
         tungstenite::Error::Http(response) => {
             let status = response.status();
             format!(
@@ -232,15 +248,20 @@ pub enum AnyTransport {
 }
 
 impl AnyTransport {
-    /// Opens the pipe `target` names, giving up after `timeout`.
-    pub async fn connect(target: &Target, timeout: Duration) -> Result<AnyTransport, ClientError> {
+    /// Opens the pipe `target` names, giving up after `timeout`; `tls` as
+    /// for [`WsTransport::connect`].
+    pub async fn connect(
+        target: &Target,
+        timeout: Duration,
+        tls: Option<Arc<rustls::ClientConfig>>,
+    ) -> Result<AnyTransport, ClientError> {
         let shown = target.to_string();
         let connecting = async {
             match target {
                 Target::Tcp { host, port } => TcpTransport::connect(host, *port, &shown)
                     .await
                     .map(AnyTransport::Tcp),
-                Target::WebSocket { url } => WsTransport::connect(url)
+                Target::WebSocket { url } => WsTransport::connect(url, tls)
                     .await
                     .map(|ws| AnyTransport::WebSocket(Box::new(ws))),
             }

@@ -119,3 +119,52 @@ fn bridge_refusals_are_explained() {
     let (output, _cwd) = ferry(&["ls", &url]);
     assert_fails_with(&output, &format!("connection refused by {url}"));
 }
+
+#[test]
+fn wss_works_with_a_trusted_ca_and_explains_an_untrusted_certificate() {
+    let server = TestServer::start();
+    server.put_file("secret.txt", b"over TLS");
+    let certs = tempfile::tempdir().unwrap();
+    let generated =
+        rcgen::generate_simple_self_signed(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
+            .unwrap();
+    let cert = certs.path().join("cert.pem");
+    let key = certs.path().join("key.pem");
+    std::fs::write(&cert, generated.cert.pem()).unwrap();
+    std::fs::write(&key, generated.key_pair.serialize_pem()).unwrap();
+    let tls = ferry_bridge::TlsFiles {
+        cert: cert.clone(),
+        key,
+    };
+    let bridge = TestBridge::start_with(server.addr, |config| config.tls = Some(tls));
+    let url = format!("wss://127.0.0.1:{}/ws", bridge.addr.port());
+    let cert = cert.to_str().unwrap();
+
+    let cwd = tempfile::tempdir().unwrap();
+    let output = ferry_in(
+        cwd.path(),
+        &["--ca-cert", cert, "get", &url, "secret.txt", "--verify"],
+        b"",
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        std::fs::read(cwd.path().join("secret.txt")).unwrap(),
+        b"over TLS"
+    );
+
+    // Without trusting the certificate, the handshake fails in words.
+    let (output, _cwd) = ferry(&["ls", &url]);
+    assert_fails_with(
+        &output,
+        &format!("the bridge at {url} refused the WebSocket connection: TLS failed: "),
+    );
+    assert!(
+        stderr(&output).contains("certificate"),
+        "{}",
+        stderr(&output)
+    );
+
+    // A CA file that is not one is reported before connecting.
+    let (output, _cwd) = ferry(&["--ca-cert", "/no/such.pem", "ls", &url]);
+    assert_fails_with(&output, "cannot use the CA certificates in /no/such.pem");
+}

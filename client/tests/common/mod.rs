@@ -208,10 +208,19 @@ pub struct TestBridge {
 impl TestBridge {
     /// Starts a bridge relaying to `upstream`, also allowing the `allow` targets.
     pub fn start(upstream: SocketAddr, allow: &[String]) -> TestBridge {
+        let allow: Vec<_> = allow.iter().map(|a| a.parse().unwrap()).collect();
+        TestBridge::start_with(upstream, |config| config.allow = allow)
+    }
+
+    /// Starts a bridge relaying to `upstream` with settings `adjust` changes.
+    pub fn start_with(
+        upstream: SocketAddr,
+        adjust: impl FnOnce(&mut ferry_bridge::BridgeConfig),
+    ) -> TestBridge {
         use ferry_bridge::{Bridge, BridgeConfig, HostPort};
         let upstream: HostPort = upstream.to_string().parse().unwrap();
         let mut config = BridgeConfig::new("127.0.0.1:0".parse().unwrap(), upstream);
-        config.allow = allow.iter().map(|a| a.parse().unwrap()).collect();
+        adjust(&mut config);
         let (stop, stopped) = oneshot::channel::<()>();
         let (ready, addr) = std::sync::mpsc::channel();
         let thread = std::thread::spawn(move || {
