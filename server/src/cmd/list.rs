@@ -1,5 +1,6 @@
 //! `LIST`: the regular files of the root.
 
+use super::after_preliminary;
 use crate::connection::Connection;
 use crate::storage::blocking;
 use crate::{ServerError, Shared};
@@ -20,7 +21,7 @@ pub(crate) async fn run(conn: &mut Connection, shared: &Shared) -> Result<Reply,
         format!("{} bytes", body.len()),
     ))
     .await?;
-    conn.write_all(&body).await?;
+    conn.write_all(&body).await.map_err(after_preliminary)?;
     Ok(Reply::new(
         codes::TRANSFER_COMPLETE,
         format!("{count} entries"),

@@ -92,6 +92,21 @@ async fn execute(
     }
 }
 
+/// An error met after `150` announced data bytes: no reply may follow (it
+/// would be read as data), so every failure becomes one that closes the
+/// connection silently, as the contract's "Failures mid-transfer" says.
+pub(crate) fn after_preliminary(error: ServerError) -> ServerError {
+    match error {
+        ServerError::Peer(error) => ServerError::TransferAborted(error),
+        ServerError::IdleTimeout => ServerError::TransferAborted(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            "the client stopped reading",
+        )),
+        ServerError::TransferAborted(error) => ServerError::TransferAborted(error),
+        other => ServerError::TransferAborted(std::io::Error::other(other.to_string())),
+    }
+}
+
 /// A raw command line made safe for a log line: escaped and shortened.
 fn loggable(line: &[u8]) -> String {
     let text = String::from_utf8_lossy(line);

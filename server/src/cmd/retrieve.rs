@@ -7,6 +7,7 @@
 //! elsewhere (or where the file system refuses it) through a small buffer.
 //! Either way memory use does not depend on the file size.
 
+use super::after_preliminary;
 use crate::connection::Connection;
 use crate::storage::blocking;
 use crate::{ServerError, Shared};
@@ -35,14 +36,7 @@ pub(crate) async fn run(
     .await?;
     send_file(conn, opened.file, opened.len)
         .await
-        .map_err(|error| match error {
-            ServerError::Peer(error) => ServerError::TransferAborted(error),
-            ServerError::IdleTimeout => ServerError::TransferAborted(io::Error::new(
-                io::ErrorKind::TimedOut,
-                "the client stopped reading",
-            )),
-            other => other,
-        })?;
+        .map_err(after_preliminary)?;
     Ok(Reply::new(codes::TRANSFER_COMPLETE, "Transfer complete"))
 }
 
