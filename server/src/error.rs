@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use thiserror::Error;
 
 /// Everything that can go wrong in the server: when starting up, and while
-/// serving a command (where [`ServerError::reply`] turns it into the reply
+/// serving a command (where the server turns it into the reply
 /// the contract names).
 #[derive(Debug, Error)]
 pub enum ServerError {

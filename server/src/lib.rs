@@ -293,8 +293,8 @@ async fn session(conn: &mut Connection, shared: &Shared, stop: &Shutdown) -> Str
         };
         match line {
             Ok(Some(line)) => {
-                if cmd::dispatch(line, conn, shared).await == cmd::Flow::Close {
-                    return "closed after a command".to_owned();
+                if let cmd::Flow::Close(reason) = cmd::dispatch(line, conn, shared).await {
+                    return reason;
                 }
             }
             Ok(None) => return "closed by the client".to_owned(),

@@ -16,12 +16,12 @@ use std::time::Instant;
 const LOGGED_LINE_MAX: usize = 200;
 
 /// What the connection does after a command.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Flow {
     /// Read the next command.
     Continue,
-    /// Close the connection.
-    Close,
+    /// Close the connection, for the given reason (logged).
+    Close(String),
 }
 
 /// Runs one framed command line to completion, logs it, and tells whether
@@ -44,22 +44,16 @@ pub(crate) async fn dispatch(event: LineEvent, conn: &mut Connection, shared: &S
         },
     };
     let (reply, mut flow) = match &outcome {
-        Ok(reply) => (
-            Some(reply.clone()),
-            if quit { Flow::Close } else { Flow::Continue },
-        ),
-        Err(error) => (
-            error.reply(),
-            if error.closes_connection() {
-                Flow::Close
-            } else {
-                Flow::Continue
-            },
-        ),
+        Ok(reply) if quit => (Some(reply.clone()), Flow::Close("quit".to_owned())),
+        Ok(reply) => (Some(reply.clone()), Flow::Continue),
+        Err(error) if error.closes_connection() => (error.reply(), Flow::Close(error.to_string())),
+        Err(error) => (error.reply(), Flow::Continue),
     };
     if let Some(reply) = &reply {
-        if conn.write_reply(reply).await.is_err() {
-            flow = Flow::Close;
+        if let Err(error) = conn.write_reply(reply).await {
+            if flow == Flow::Continue {
+                flow = Flow::Close(error.to_string());
+            }
         }
     }
     let code = reply.as_ref().map(|reply| reply.code);
