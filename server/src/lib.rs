@@ -16,6 +16,8 @@
 //! [`ServerError`] is the one error type, mapped to reply codes in one
 //! place.
 
+#![warn(missing_docs)]
+
 mod cmd;
 mod connection;
 mod error;
