@@ -99,6 +99,9 @@ async fn shutdown_lets_a_download_in_flight_finish() {
     let start = downloader.command("RETRIEVE big").await;
     assert_eq!(start.data_len(), Some(content.len() as u64));
     let mut received = downloader.data(4096).await;
+    let mut uploader = server.client().await;
+    assert_eq!(uploader.command("STORE 6 late.txt").await.code, 150);
+    uploader.send_raw(b"lat").await;
 
     let stopped = server.begin_shutdown();
     // The idle connection is told and closed.
@@ -115,6 +118,11 @@ async fn shutdown_lets_a_download_in_flight_finish() {
             late.try_reply().await.is_none()
         }
     );
+    // The upload in flight completes and is stored.
+    uploader.send_raw(b"e!\n").await;
+    assert_eq!(uploader.reply().await.text, "Stored 6 bytes");
+    assert_eq!(uploader.reply().await.code, 421);
+    assert_eq!(std::fs::read(server.path("late.txt")).unwrap(), b"late!\n");
     // The download completes, then the server says goodbye with 421.
     received.extend(downloader.data(content.len() as u64 - 4096).await);
     assert!(received == content, "download corrupted");

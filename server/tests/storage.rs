@@ -73,6 +73,40 @@ async fn a_reader_gets_the_old_content_whole_while_the_file_is_replaced() {
 }
 
 #[tokio::test]
+async fn a_file_that_shrinks_during_retrieve_closes_the_connection() {
+    use tokio::io::AsyncReadExt;
+    let server = TestServer::start().await;
+    let len: u64 = 64 << 20;
+    std::fs::write(server.path("shrinking"), vec![9u8; len as usize]).unwrap();
+    let mut client = server.client().await;
+    let start = client.command("RETRIEVE shrinking").await;
+    assert_eq!(start.data_len(), Some(len));
+    // Truncating the same file (not replacing it) shortens what the open
+    // handle can still read.
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(server.path("shrinking"))
+        .unwrap()
+        .set_len(1 << 20)
+        .unwrap();
+    let mut received = 0u64;
+    let mut buffer = vec![0; 1 << 20];
+    loop {
+        let read = tokio::time::timeout(common::STEP_TIMEOUT, client.stream.read(&mut buffer))
+            .await
+            .expect("the server neither sent the bytes nor closed");
+        match read {
+            Ok(0) | Err(_) => break,
+            Ok(n) => received += n as u64,
+        }
+    }
+    assert!(
+        received < len,
+        "got all {received} bytes of a truncated file"
+    );
+}
+
+#[tokio::test]
 async fn max_file_size_is_checked_before_any_data() {
     let server = TestServer::start_with(|config| config.max_file_size = 10).await;
     let mut client = server.client().await;
