@@ -40,6 +40,8 @@ pub struct BridgeBenchConfig {
     pub rounds: usize,
     /// Idle relays held open for the memory figure.
     pub idle_relays: usize,
+    /// Extra `ferry-bridge` flags (e.g. `--chunk-size 262144`), for tuning.
+    pub bridge_args: Vec<String>,
 }
 
 impl BridgeBenchConfig {
@@ -100,9 +102,13 @@ impl BridgeResults {
 }
 
 /// Starts `ferry-bridge` on a free port relaying to `upstream`.
-fn spawn_bridge(binary: &Path, upstream: std::net::SocketAddr) -> Result<ChildProcess> {
+fn spawn_bridge(
+    binary: &Path,
+    upstream: std::net::SocketAddr,
+    extra: &[String],
+) -> Result<ChildProcess> {
     let addr = free_port()?;
-    let args = [
+    let mut args = vec![
         "--listen".to_string(),
         addr.to_string(),
         "--upstream".to_string(),
@@ -110,6 +116,7 @@ fn spawn_bridge(binary: &Path, upstream: std::net::SocketAddr) -> Result<ChildPr
         "--max-relays".to_string(),
         "4096".to_string(),
     ];
+    args.extend_from_slice(extra);
     ChildProcess::spawn(binary, &args, addr)
 }
 
@@ -175,7 +182,7 @@ async fn idle_relays(
     config: &BridgeBenchConfig,
     upstream: std::net::SocketAddr,
 ) -> Result<IdleRelays> {
-    let bridge = spawn_bridge(&config.bridge_bin, upstream)?;
+    let bridge = spawn_bridge(&config.bridge_bin, upstream, &config.bridge_args)?;
     let url = format!("ws://{}/ws", bridge.addr);
     // One relay first, so the runtime's lazily built parts are counted in the baseline.
     let mut warm = WsBenchClient::connect(&url).await?;
@@ -211,7 +218,7 @@ pub async fn run(config: &BridgeBenchConfig) -> Result<BridgeResults> {
     );
     ensure_file(&file, config.size)?;
     let server = ChildProcess::ferry_server(&config.server_bin, &root, &[])?;
-    let bridge = spawn_bridge(&config.bridge_bin, server.addr)?;
+    let bridge = spawn_bridge(&config.bridge_bin, server.addr, &config.bridge_args)?;
     let bridge_url = format!("ws://{}/ws", bridge.addr);
     let websockify = match &config.websockify {
         Some(binary) => Some(spawn_websockify(binary, server.addr)?),

@@ -62,8 +62,9 @@ pub struct Limits {
     /// Largest WebSocket message (and frame) accepted from a client; a larger
     /// one closes the relay with 1009.
     pub max_message_size: usize,
-    /// Size of the reads from the TCP side; each read becomes one binary
-    /// message, so this is also the largest message sent to clients.
+    /// Largest read from the TCP side; each read becomes one binary message,
+    /// so this is also the largest message sent to clients. Reads start at
+    /// 16 KiB and grow to this size while a transfer keeps them full.
     pub relay_chunk_size: usize,
     /// Chunk size of the WebSocket reader (tungstenite's read buffer).
     pub ws_read_buffer_size: usize,
@@ -90,8 +91,8 @@ impl Default for Limits {
     fn default() -> Limits {
         Limits {
             max_message_size: 1 << 20,
-            relay_chunk_size: 64 << 10,
-            ws_read_buffer_size: 64 << 10,
+            relay_chunk_size: 256 << 10,
+            ws_read_buffer_size: 16 << 10,
             max_relays: 1024,
             idle_timeout: Some(Duration::from_secs(600)),
             ping_interval: Some(Duration::from_secs(30)),

@@ -257,25 +257,33 @@ async fn client_to_upstream(
     End::ClientClosed
 }
 
+/// First read size of a relay: small, so idle relays stay small.
+const FIRST_READ: usize = 16 << 10;
+
 /// Copies upstream bytes to the client, one binary message per read, and
 /// sends the keepalive pings.
+///
+/// The read size starts at [`FIRST_READ`] and doubles whenever a read fills
+/// it, up to `relay_chunk_size`: bulk transfers get large messages (fewer
+/// wakeups and syscalls per byte), idle sessions keep small buffers.
 async fn upstream_to_client(
     tcp: &mut ReadHalf<'_>,
     ws: &mut SplitSink<WebSocket, Message>,
     traffic: &Traffic,
     limits: &Limits,
 ) -> End {
-    let chunk = limits.relay_chunk_size;
+    let max_read = limits.relay_chunk_size;
+    let mut read_size = FIRST_READ.min(max_read);
     let mut pings = limits.ping_interval.map(|period| {
         let mut interval = tokio::time::interval_at(Instant::now() + period, period);
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         interval
     });
-    let mut buf = BytesMut::with_capacity(chunk);
+    let mut buf = BytesMut::new();
     loop {
         // Reclaims the previous chunk's allocation once the library let go of it.
-        buf.reserve(chunk);
-        let mut limited = (&mut *tcp).take(chunk as u64);
+        buf.reserve(read_size);
+        let mut limited = (&mut *tcp).take(read_size as u64);
         tokio::select! {
             biased;
             read = limited.read_buf(&mut buf) => match read {
@@ -286,6 +294,9 @@ async fn upstream_to_client(
                         return End::ClientFailed(error);
                     }
                     traffic.moved(&traffic.down, n);
+                    if n == read_size {
+                        read_size = (read_size * 2).min(max_read);
+                    }
                 }
                 Err(error) => return End::UpstreamFailed(error),
             },
