@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! The Ferry native client as a library: a [`Session`] that drives the
 //! protocol crate's [`ClientCodec`](ferry_proto::ClientCodec) over TCP or a
 //! WebSocket bridge, and whole-file [`download`]s and [`upload`]s that never

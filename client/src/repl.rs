@@ -62,7 +62,7 @@ impl Completer for PromptHelper {
         let pairs = candidates
             .into_iter()
             .map(|replacement| Pair {
-                display: display_name(&replacement),
+                display: table::terminal_safe(&display_name(&replacement)),
                 replacement,
             })
             .collect();

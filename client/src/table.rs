@@ -21,13 +21,13 @@ pub fn render(entries: &[ListingEntry], exact_sizes: bool) -> String {
             human_size(bytes)
         }
     };
-    let rows: Vec<(String, String, &str)> = entries
+    let rows: Vec<(String, String, String)> = entries
         .iter()
         .map(|entry| {
             (
                 size_of(entry.size),
                 modified_utc(entry),
-                entry.name.as_str(),
+                terminal_safe(entry.name.as_str()),
             )
         })
         .collect();
@@ -58,6 +58,22 @@ pub fn render(entries: &[ListingEntry], exact_sizes: bool) -> String {
         entries.len(),
         size_of(total)
     ));
+    out
+}
+
+/// A server-chosen name made safe to print on a terminal: valid names may
+/// still hold C1 control characters (which some terminals obey as escape
+/// sequences) or bidirectional overrides (which make a name look like
+/// another), so those are shown escaped, e.g. `\u{9b}`.
+pub fn terminal_safe(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for c in name.chars() {
+        if c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') {
+            out.push_str(&c.escape_unicode().to_string());
+        } else {
+            out.push(c);
+        }
+    }
     out
 }
 
@@ -112,6 +128,15 @@ mod tests {
                 "3 files, 117.7 MiB in total",
             ]
         );
+    }
+
+    #[test]
+    fn names_cannot_drive_the_terminal() {
+        assert_eq!(terminal_safe("plain name é"), "plain name é");
+        assert_eq!(terminal_safe("a\u{9b}31mb"), "a\\u{9b}31mb");
+        assert_eq!(terminal_safe("evil\u{202e}txt.exe"), "evil\\u{202e}txt.exe");
+        let table = render(&[entry(1, "x\u{9b}2J")], false);
+        assert!(table.contains("x\\u{9b}2J") && !table.contains('\u{9b}'));
     }
 
     #[test]
