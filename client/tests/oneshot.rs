@@ -426,3 +426,28 @@ fn get_over_a_symbolic_link_replaces_the_file_it_points_to() {
     );
     assert_eq!(dir_entries(&cwd.path().join("real")), ["target.txt"]);
 }
+
+#[test]
+fn store_sends_no_data_unless_the_server_says_150() {
+    let (addr, seen) = recording_server(|_| Then::Answer(b"550 Read-only\r\n".to_vec()));
+    let cwd = tempfile::tempdir().unwrap();
+    std::fs::write(cwd.path().join("up"), b"DATA that must not be sent\n").unwrap();
+    let output = ferry_in(cwd.path(), &["put", &addr.to_string(), "up"], b"");
+    assert_fails_with(&output, "the server is read-only");
+    // Give the fake server a moment to read anything that might still come.
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert_eq!(*seen.lock().unwrap(), ["STORE 27 up"]);
+}
+
+#[test]
+fn one_shot_commands_say_goodbye() {
+    let (addr, seen) = recording_server(|line| match line {
+        "NOOP" => Then::Answer(b"200 OK\r\n".to_vec()),
+        "DELETE x" => Then::Answer(b"250 Deleted\r\n".to_vec()),
+        _ => Then::AnswerAndClose(b"221 Goodbye\r\n".to_vec()),
+    });
+    let (output, _cwd) = ferry(&["rm", &addr.to_string(), "x"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    assert_eq!(*seen.lock().unwrap(), ["DELETE x", "QUIT"]);
+}

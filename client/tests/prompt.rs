@@ -174,3 +174,23 @@ fn an_idle_timeout_is_explained_when_the_next_command_is_typed() {
     );
     assert!(err.contains("Use CONNECT to connect again"), "{err}");
 }
+
+#[test]
+fn quit_and_end_of_input_both_send_quit() {
+    for script in ["LIST\nquit\nLIST\n", "LIST\n"] {
+        let (addr, seen) = recording_server(|line| match line {
+            "LIST" => Then::Answer(b"150 0 bytes\r\n226 0 entries\r\n".to_vec()),
+            _ => Then::AnswerAndClose(b"221 Goodbye\r\n".to_vec()),
+        });
+        let cwd = tempfile::tempdir().unwrap();
+        let output = ferry_in(cwd.path(), &[&addr.to_string()], script.as_bytes());
+        assert!(output.status.success(), "{}", stderr(&output));
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        // One LIST fills the completion cache on CONNECT, one is typed; nothing after QUIT.
+        assert_eq!(
+            *seen.lock().unwrap(),
+            ["LIST", "LIST", "QUIT"],
+            "{script:?}"
+        );
+    }
+}

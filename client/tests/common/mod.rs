@@ -268,3 +268,19 @@ impl Drop for TestBridge {
         }
     }
 }
+
+/// A fake server that records every line it receives.
+pub fn recording_server(
+    answer: impl Fn(&str) -> Then + Send + 'static,
+) -> (
+    std::net::SocketAddr,
+    std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+) {
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    let addr = fake_server(move |line| {
+        log.lock().unwrap().push(line.to_owned());
+        answer(line)
+    });
+    (addr, seen)
+}
