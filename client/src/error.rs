@@ -266,6 +266,7 @@ impl ClientError {
     }
 }
 
+/// `: reason`, or nothing for an empty reason.
 fn reason_suffix(reason: &str) -> String {
     if reason.is_empty() {
         String::new()

@@ -13,6 +13,7 @@ use cli::Cli;
 use std::process::ExitCode;
 use tracing_subscriber::EnvFilter;
 
+/// Parses the flags, then runs a one-shot subcommand or the prompt.
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.verbose);

@@ -5,7 +5,7 @@ use crate::progress::TransferBar;
 use crate::table::{self, human_size};
 use ferry_client::{
     download, download_path, remote_name, upload, upload_name, ClientError, Destination, Session,
-    SessionOptions, Target,
+    SessionOptions,
 };
 use std::io::Write;
 use std::path::Path;
@@ -28,7 +28,7 @@ pub async fn run(
             bytes,
             names,
         } => {
-            let mut session = connect(&target, options).await?;
+            let mut session = Session::connect(&target, options).await?;
             let entries = session.list().await?;
             let text = if names {
                 entries.iter().map(|e| format!("{}\n", e.name)).collect()
@@ -59,7 +59,7 @@ pub async fn run(
                     return Err(ClientError::LocalExists { path: path.clone() });
                 }
             }
-            let mut session = connect(&target, options).await?;
+            let mut session = Session::connect(&target, options).await?;
             let mut bar = TransferBar::new(name.as_str(), !quiet);
             let done = download(
                 &mut session,
@@ -99,7 +99,7 @@ pub async fn run(
                 Some(name) => remote_name(&name)?,
                 None => upload_name(&path)?,
             };
-            let mut session = connect(&target, options).await?;
+            let mut session = Session::connect(&target, options).await?;
             let mut bar = TransferBar::new(name.as_str(), !quiet);
             let done = upload(&mut session, &path, &name, verify, &mut bar).await?;
             drop(bar);
@@ -117,24 +117,20 @@ pub async fn run(
         }
         OneShot::Rm { target, name } => {
             let name = remote_name(&name)?;
-            let mut session = connect(&target, options).await?;
+            let mut session = Session::connect(&target, options).await?;
             session.delete(&name).await?;
             status(format!("Deleted \"{name}\""));
             let _ = session.quit().await;
         }
         OneShot::Hash { target, name } => {
             let name = remote_name(&name)?;
-            let mut session = connect(&target, options).await?;
+            let mut session = Session::connect(&target, options).await?;
             let digest = session.hash(&name).await?;
             print(&format!("{digest}  {name}\n"))?;
             let _ = session.quit().await;
         }
     }
     Ok(())
-}
-
-async fn connect(target: &Target, options: SessionOptions) -> Result<Session, ClientError> {
-    Session::connect(target, options).await
 }
 
 /// Writes to standard output, reporting a closed pipe as an error rather than panicking.

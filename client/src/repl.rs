@@ -179,6 +179,7 @@ fn history_path() -> Option<PathBuf> {
 }
 
 impl Prompt<'_> {
+    /// Runs one prompt command and reports its failure, if any.
     fn execute(
         &mut self,
         command: PromptCommand,
@@ -239,10 +240,12 @@ impl Prompt<'_> {
         })
     }
 
+    /// The open session, or the reason there is none.
     fn session(&mut self) -> Result<&mut Session, Failure> {
         self.session.as_mut().ok_or(Failure::NotConnected)
     }
 
+    /// CONNECT: replaces any open session and fills the completion cache.
     fn connect(&mut self, target: Target) -> Result<(), Failure> {
         self.disconnect();
         let options = self.settings.options.clone();
@@ -266,6 +269,7 @@ impl Prompt<'_> {
         Ok(())
     }
 
+    /// Says QUIT to the open session, if any, and forgets it.
     fn disconnect(&mut self) {
         if let Some(session) = self.session.take() {
             let _ = Self::cancellable(self.runtime, session.quit());
@@ -273,6 +277,7 @@ impl Prompt<'_> {
         self.remember(Vec::new());
     }
 
+    /// LIST: prints the table and refreshes the completion cache.
     fn list(&mut self) -> Result<(), Failure> {
         let runtime = self.runtime;
         let entries = Self::cancellable(runtime, self.session()?.list())??;
@@ -281,6 +286,7 @@ impl Prompt<'_> {
         Ok(())
     }
 
+    /// RETRIEVE: downloads into the current directory, asking before replacing a file.
     fn retrieve(
         &mut self,
         name: &str,
@@ -333,6 +339,7 @@ impl Prompt<'_> {
         Ok(())
     }
 
+    /// STORE: uploads a local file under its base name.
     fn store(&mut self, path: &Path) -> Result<(), Failure> {
         let name = upload_name(path)?;
         let (runtime, verify, quiet) = (self.runtime, self.settings.verify, self.settings.quiet);
@@ -359,6 +366,7 @@ impl Prompt<'_> {
         Ok(())
     }
 
+    /// DELETE: removes a file on the server.
     fn delete(&mut self, name: &str) -> Result<(), Failure> {
         let name = remote_name(name)?;
         let runtime = self.runtime;
@@ -370,6 +378,7 @@ impl Prompt<'_> {
         Ok(())
     }
 
+    /// HASH: prints the server's SHA-256 of a file.
     fn hash(&mut self, name: &str) -> Result<(), Failure> {
         let name = remote_name(name)?;
         let runtime = self.runtime;
@@ -378,6 +387,7 @@ impl Prompt<'_> {
         Ok(())
     }
 
+    /// Replaces the remote names offered by Tab completion.
     fn remember(&self, names: Vec<String>) {
         if let Ok(mut cache) = self.names.lock() {
             *cache = names;

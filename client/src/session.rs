@@ -145,6 +145,7 @@ impl<T: Transport> Session<T> {
         self.note(result)
     }
 
+    /// [`Session::list`] before the session is marked unusable on a fatal error.
     async fn list_inner(&mut self) -> Result<Vec<ListingEntry>, ClientError> {
         let mut body = Vec::new();
         let limit = self.options.max_listing_len;
@@ -191,6 +192,7 @@ impl<T: Transport> Session<T> {
         self.note(result)
     }
 
+    /// [`Session::store`] before the session is marked unusable on a fatal error.
     async fn store_inner<R>(
         &mut self,
         name: &Name,
@@ -333,6 +335,7 @@ impl<T: Transport> Session<T> {
         Ok(len)
     }
 
+    /// Encodes `command` through the codec and sends it.
     async fn start_command(
         &mut self,
         command: &Command,
@@ -349,6 +352,7 @@ impl<T: Transport> Session<T> {
         self.send_bytes(&bytes, command.verb(), name).await
     }
 
+    /// Waits for the final reply of `command`: success, or its refusal as an error.
     async fn final_reply(
         &mut self,
         command: &Command,
@@ -364,6 +368,7 @@ impl<T: Transport> Session<T> {
         }
     }
 
+    /// Logs a refusal and turns it into the error the caller sees.
     fn refused(&self, command: &Command, name: Option<&str>, reply: Reply) -> ClientError {
         info!(peer = %self.peer, command = %command, reply = %reply, "command failed");
         ClientError::from_reply(command.verb(), name, reply)
@@ -443,6 +448,7 @@ impl<T: Transport> Session<T> {
     }
 }
 
+/// A protocol error for an event the codec should never have produced here.
 fn unexpected(what: &str) -> ClientError {
     ClientError::Protocol(ProtoError::UnexpectedReply(what.to_owned()))
 }

@@ -99,6 +99,7 @@ impl Target {
         Target::tcp(host, port).map_err(invalid)
     }
 
+    /// A TCP target, or why the host is unusable.
     fn tcp(host: &str, port: u16) -> Result<Target, String> {
         if host.is_empty() {
             return Err("the host is missing".to_owned());
@@ -110,6 +111,7 @@ impl Target {
     }
 }
 
+/// A port number from 1 to 65535, written in decimal digits only.
 fn parse_port(port: &str) -> Result<u16, String> {
     if port.is_empty() {
         return Err("the port is missing".to_owned());

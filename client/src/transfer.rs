@@ -229,6 +229,7 @@ async fn download_to_special_file<T: Transport>(
     })
 }
 
+/// Writes a download to standard output (nothing to take back on failure).
 async fn download_to_stdout<T: Transport>(
     session: &mut Session<T>,
     name: &Name,

@@ -77,6 +77,7 @@ impl TcpTransport {
     }
 }
 
+/// The error for a failed connection attempt: refused, or anything else.
 fn connect_error(shown: &str, source: io::Error) -> ClientError {
     if source.kind() == io::ErrorKind::ConnectionRefused {
         ClientError::ConnectionRefused {
@@ -138,6 +139,7 @@ impl WsTransport {
     }
 }
 
+/// Plain words for a failed WebSocket (and TLS) handshake.
 fn handshake_error(url: &str, error: tungstenite::Error) -> ClientError {
     let reason = match error {
         tungstenite::Error::Io(source) => match source
@@ -229,6 +231,7 @@ impl Transport for WsTransport {
     }
 }
 
+/// A WebSocket failure after the handshake: the connection is lost.
 fn ws_error(error: tungstenite::Error) -> ClientError {
     match error {
         tungstenite::Error::Io(source) => ClientError::ConnectionLost { source },
