@@ -133,10 +133,14 @@ pub async fn run(
     Ok(())
 }
 
-/// Writes to standard output, reporting a closed pipe as an error rather than panicking.
+/// Writes to standard output without panicking. A reader that went away
+/// early (`ferry ls … | head -1`) is not a failure worth a message.
 fn print(text: &str) -> Result<(), ClientError> {
     let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())
-        .and_then(|()| out.flush())
-        .map_err(|source| ClientError::Output { source })
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(ClientError::Output { source: error })
+        }
+        _ => Ok(()),
+    }
 }
