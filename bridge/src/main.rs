@@ -60,6 +60,9 @@ struct Args {
     /// On Ctrl-C / SIGTERM, how long busy relays may go on before being closed.
     #[arg(long, value_name = "SECONDS", default_value = "10", value_parser = parse_duration)]
     shutdown_grace: Duration,
+    /// Worker threads of the async runtime (default: one per CPU).
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
 }
 
 /// A whole number of seconds, or a humantime duration such as `90s` or `5m`.
@@ -75,9 +78,17 @@ fn non_zero(duration: Duration) -> Option<Duration> {
     (!duration.is_zero()).then_some(duration)
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    if let Some(threads) = args.threads {
+        anyhow::ensure!(threads > 0, "--threads must be at least 1");
+        runtime.worker_threads(threads);
+    }
+    runtime.enable_all().build()?.block_on(serve(args))
+}
+
+async fn serve(args: Args) -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
