@@ -177,5 +177,6 @@ test('100 MiB goes up and comes back byte-exact, never held in WASM memory', asy
   // Uploads go Blob.slice → WebSocket and downloads WebSocket → JS Blob parts,
   // so the module's linear memory stays far below the file's size.
   const wasmBytes = await page.evaluate(() => window.wasmBindings.wasm_memory_bytes());
+  console.log(`WASM linear memory after 100 MiB up and down: ${(wasmBytes / MiB).toFixed(1)} MiB`);
   expect(wasmBytes).toBeLessThan(32 * MiB);
 });

@@ -124,3 +124,74 @@ pub fn transfer_cut(error: &ConnError) -> String {
         _ => "connection closed before the transfer finished".into(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn closed(code: u16, reason: &str, opened: bool, cut: Option<ProtoError>) -> ConnError {
+        ConnError::Closed {
+            code,
+            reason: reason.into(),
+            opened,
+            cut,
+        }
+    }
+
+    #[test]
+    fn close_codes_in_plain_words() {
+        let bridge = "ws://h/ws";
+        let not_allowed = connection_end(
+            &closed(1008, "target 10.0.0.1:9 is not allowed", true, None),
+            false,
+            bridge,
+        );
+        assert!(not_allowed.starts_with("Not allowed"), "{not_allowed}");
+        assert!(not_allowed.contains("10.0.0.1:9"));
+        let down = connection_end(
+            &closed(1014, "connection refused", true, None),
+            false,
+            bridge,
+        );
+        assert!(down.starts_with("Server unreachable"), "{down}");
+        let no_bridge = connection_end(&closed(1006, "", false, None), false, bridge);
+        assert!(
+            no_bridge.contains("Could not reach the bridge at ws://h/ws"),
+            "{no_bridge}"
+        );
+        assert_eq!(
+            connection_end(&closed(1000, "", true, None), true, bridge),
+            "Disconnected."
+        );
+        let cut = connection_end(
+            &closed(
+                1000,
+                "",
+                true,
+                Some(ProtoError::Truncated {
+                    expected: 10,
+                    received: 3,
+                }),
+            ),
+            false,
+            bridge,
+        );
+        assert!(
+            cut.starts_with("The server closed the connection."),
+            "{cut}"
+        );
+        assert!(cut.contains("3 of 10 bytes"), "{cut}");
+    }
+
+    #[test]
+    fn reply_codes_in_plain_words() {
+        let words =
+            |verb, code, text: &str| reply_failure(verb, Some("f"), &Reply::new(code, text));
+        assert!(words(Verb::Store, 550, "Read-only").contains("read-only"));
+        assert!(words(Verb::Retrieve, 550, "No such file").contains("no such file"));
+        assert!(words(Verb::Store, 552, "Too large").contains("too large"));
+        assert!(words(Verb::Store, 553, "Invalid name").contains("not a valid file name"));
+        // The decision is by code; the server's text is only quoted.
+        assert!(words(Verb::Retrieve, 550, "whatever").ends_with("(server said: 550 whatever)"));
+    }
+}

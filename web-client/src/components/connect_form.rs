@@ -96,7 +96,7 @@ pub fn ConnectForm(session: Session, bridge_url: RwSignal<String>) -> impl IntoV
                 <p class="hint">
                     "Leave host and port empty to reach the server the bridge is set up for."
                 </p>
-                <div class="actions">
+                <div class="form-actions">
                     <button type="submit" class="primary" prop:disabled=move || !disconnected()>
                         "Connect"
                     </button>
