@@ -7,6 +7,7 @@
 //! The `ferry` binary (prompt and one-shot subcommands) is a thin layer on
 //! top of this.
 
+mod close_tap;
 mod error;
 mod session;
 mod target;
@@ -17,7 +18,7 @@ pub mod transport;
 pub use error::ClientError;
 pub use session::{remote_name, Session, SessionOptions, TransferProgress};
 pub use target::Target;
-pub use tls::tls_config_trusting;
+pub use tls::{default_tls_config, tls_config_trusting};
 pub use transfer::{
     download, download_path, upload, upload_name, Destination, Downloaded, HashingReader,
     HashingWriter, Uploaded,

@@ -15,8 +15,6 @@ pub fn tls_config_trusting(ca_file: &Path) -> Result<Arc<ClientConfig>, ClientEr
         path: ca_file.to_owned(),
         reason,
     };
-    let mut roots = RootCertStore::empty();
-    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     let certificates = CertificateDer::pem_file_iter(ca_file)
         .map_err(|error| problem(error.to_string()))?
         .collect::<Result<Vec<_>, _>>()
@@ -24,15 +22,33 @@ pub fn tls_config_trusting(ca_file: &Path) -> Result<Arc<ClientConfig>, ClientEr
     if certificates.is_empty() {
         return Err(problem("it holds no PEM certificate".to_owned()));
     }
+    let mut roots = webpki_roots();
     for certificate in certificates {
         roots
             .add(certificate)
             .map_err(|error| problem(error.to_string()))?;
     }
+    Ok(config_with(roots))
+}
+
+/// The TLS client configuration used without `--ca-cert`: the webpki roots.
+pub fn default_tls_config() -> Arc<ClientConfig> {
+    config_with(webpki_roots())
+}
+
+/// The Mozilla root certificates shipped in `webpki-roots`.
+fn webpki_roots() -> RootCertStore {
+    let mut roots = RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    roots
+}
+
+/// A client configuration trusting `roots`, without client certificates.
+fn config_with(roots: RootCertStore) -> Arc<ClientConfig> {
     let config = ClientConfig::builder()
         .with_root_certificates(roots)
         .with_no_client_auth();
-    Ok(Arc::new(config))
+    Arc::new(config)
 }
 
 #[cfg(test)]

@@ -2,19 +2,22 @@
 //! server, or WebSocket through a bridge. Both carry the same protocol bytes;
 //! only the pipe differs.
 
-use crate::{ClientError, Target};
+use crate::close_tap::{CloseTap, TappedClose};
+use crate::{default_tls_config, ClientError, Target};
 use bytes::{Bytes, BytesMut};
 use futures_util::{SinkExt, StreamExt};
+use rustls_pki_types::ServerName;
 use std::future::Future;
 use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::{self, Message};
-use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 /// The reason tungstenite puts in the 1002 close frame it substitutes for a
 /// close code it considers invalid.
@@ -59,25 +62,33 @@ impl TcpTransport {
     /// Resolves `host` and connects to the first address that answers.
     /// `shown` is how the address is named in errors.
     pub async fn connect(host: &str, port: u16, shown: &str) -> Result<TcpTransport, ClientError> {
-        let addresses: Vec<_> = tokio::net::lookup_host((host, port))
-            .await
-            .map_err(|source| ClientError::Resolve {
-                host: host.to_owned(),
-                source,
-            })?
-            .collect();
-        let mut last_error = io::Error::new(io::ErrorKind::NotFound, "the host has no addresses");
-        for address in addresses {
-            match TcpStream::connect(address).await {
-                Ok(stream) => return Ok(TcpTransport::new(stream)),
-                Err(error) => last_error = error,
-            }
-        }
-        Err(connect_error(shown, last_error))
+        open_tcp(host, port, shown).await.map(TcpTransport::new)
     }
 }
 
-/// The error for a failed connection attempt: refused, or anything else.
+/// Resolves `host` and connects to the first of its addresses that answers.
+async fn open_tcp(host: &str, port: u16, shown: &str) -> Result<TcpStream, ClientError> {
+    let addresses: Vec<_> = tokio::net::lookup_host((host, port))
+        .await
+        .map_err(|source| ClientError::Resolve {
+            host: host.to_owned(),
+            source,
+        })?
+        .collect();
+    let mut last_error = io::Error::new(io::ErrorKind::NotFound, "the host has no addresses");
+    for address in addresses {
+        match TcpStream::connect(address).await {
+            Ok(stream) => {
+                // Commands are single small writes that wait for an answer.
+                let _ = stream.set_nodelay(true);
+                return Ok(stream);
+            }
+            Err(error) => last_error = error,
+        }
+    }
+    Err(connect_error(shown, last_error))
+}
+
 fn connect_error(shown: &str, source: io::Error) -> ClientError {
     if source.kind() == io::ErrorKind::ConnectionRefused {
         ClientError::ConnectionRefused {
@@ -121,7 +132,9 @@ impl Transport for TcpTransport {
 /// A WebSocket connection to a Ferry bridge, which relays to a server.
 #[derive(Debug)]
 pub struct WsTransport {
-    stream: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    stream: WebSocketStream<CloseTap<MaybeTlsStream<TcpStream>>>,
+    /// The bridge's first close frame as sent, if it was one (see [`CloseTap`]).
+    tapped: TappedClose,
 }
 
 impl WsTransport {
@@ -131,9 +144,41 @@ impl WsTransport {
         url: &str,
         tls: Option<Arc<rustls::ClientConfig>>,
     ) -> Result<WsTransport, ClientError> {
-        let connector = tls.map(Connector::Rustls);
-        match tokio_tungstenite::connect_async_tls_with_config(url, None, true, connector).await {
-            Ok((stream, _response)) => Ok(WsTransport { stream }),
+        let request = url
+            .into_client_request()
+            .map_err(|error| handshake_error(url, error))?;
+        let uri = request.uri();
+        let secure = uri
+            .scheme_str()
+            .is_some_and(|scheme| scheme.eq_ignore_ascii_case("wss"));
+        let host = uri
+            .host()
+            .unwrap_or_default()
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned();
+        let port = uri.port_u16().unwrap_or(if secure { 443 } else { 80 });
+        let tcp = open_tcp(&host, port, url).await?;
+        let stream = if secure {
+            let server_name =
+                ServerName::try_from(host).map_err(|_| ClientError::InvalidTarget {
+                    input: url.to_owned(),
+                    reason: "the host is not a valid TLS server name".to_owned(),
+                })?;
+            let connector =
+                tokio_rustls::TlsConnector::from(tls.unwrap_or_else(default_tls_config));
+            let tls_stream = connector
+                .connect(server_name, tcp)
+                .await
+                .map_err(|error| handshake_error(url, tungstenite::Error::Io(error)))?;
+            MaybeTlsStream::Rustls(tls_stream)
+        } else {
+            MaybeTlsStream::Plain(tcp)
+        };
+        let tapped = TappedClose::default();
+        let stream = CloseTap::new(stream, tapped.clone());
+        match tokio_tungstenite::client_async_with_config(request, stream, None).await {
+            Ok((stream, _response)) => Ok(WsTransport { stream, tapped }),
             Err(error) => Err(handshake_error(url, error)),
         }
     }
@@ -178,13 +223,18 @@ fn handshake_error(url: &str, error: tungstenite::Error) -> ClientError {
     }
 }
 
-/// The error (or normal end) that a bridge's close frame stands for.
-fn close_outcome(frame: Option<CloseFrame>) -> Result<Option<Bytes>, ClientError> {
-    let Some(frame) = frame else {
-        return Ok(None);
+/// The error (or normal end) that a bridge's close frame stands for. The
+/// frame as it came off the wire (`tapped`) wins over tungstenite's version.
+fn close_outcome(
+    frame: Option<CloseFrame>,
+    tapped: Option<(u16, String)>,
+) -> Result<Option<Bytes>, ClientError> {
+    let (code, reason) = match (tapped, frame) {
+        (Some(tapped), _) => tapped,
+        (None, Some(frame)) => (u16::from(frame.code), frame.reason.to_string()),
+        (None, None) => return Ok(None),
     };
-    let reason = frame.reason.to_string();
-    match u16::from(frame.code) {
+    match code {
         1000 | 1001 => Ok(None),
         1008 => Err(ClientError::BridgeNotAllowed { reason }),
         1014 => Err(ClientError::BridgeUnreachable { reason }),
@@ -215,7 +265,10 @@ impl Transport for WsTransport {
             match message {
                 Message::Binary(bytes) if !bytes.is_empty() => return Ok(Some(bytes)),
                 Message::Text(text) if !text.is_empty() => return Ok(Some(Bytes::from(text))),
-                Message::Close(frame) => return close_outcome(frame),
+                Message::Close(frame) => {
+                    let tapped = self.tapped.lock().ok().and_then(|mut tapped| tapped.take());
+                    return close_outcome(frame, tapped);
+                }
                 // Pings are answered by tungstenite itself; empty messages carry nothing.
                 _ => continue,
             }
@@ -316,24 +369,35 @@ mod tests {
 
     #[test]
     fn bridge_close_codes_become_errors() {
-        assert!(matches!(close_outcome(None), Ok(None)));
-        assert!(matches!(close_outcome(frame(1000, "")), Ok(None)));
-        let err = close_outcome(frame(1008, "target 10.0.0.1:22 is not allowed")).unwrap_err();
+        assert!(matches!(close_outcome(None, None), Ok(None)));
+        assert!(matches!(close_outcome(frame(1000, ""), None), Ok(None)));
+        let err =
+            close_outcome(frame(1008, "target 10.0.0.1:22 is not allowed"), None).unwrap_err();
         assert_eq!(
             err.to_string(),
             "the bridge does not allow this server: target 10.0.0.1:22 is not allowed"
         );
-        let err = close_outcome(frame(1014, "connection refused")).unwrap_err();
+        let err = close_outcome(frame(1014, "connection refused"), None).unwrap_err();
         assert_eq!(
             err.to_string(),
             "the bridge could not reach the server: connection refused"
         );
         assert!(matches!(
-            close_outcome(frame(1002, "Protocol violation")),
+            close_outcome(frame(1002, "Protocol violation"), None),
             Err(ClientError::BridgeUndecodableClose)
         ));
+        // The frame as tapped off the wire wins over tungstenite's substitute.
+        let err = close_outcome(
+            frame(1002, "Protocol violation"),
+            Some((1014, "upstream 127.0.0.1:9 unreachable".into())),
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the bridge could not reach the server: upstream 127.0.0.1:9 unreachable"
+        );
         assert!(matches!(
-            close_outcome(frame(1011, "x")),
+            close_outcome(frame(1011, "x"), None),
             Err(ClientError::BridgeClosed { code: 1011, .. })
         ));
     }
