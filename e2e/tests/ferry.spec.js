@@ -27,13 +27,41 @@ async function download(page, name, dir, timeout = 60_000) {
   return file;
 }
 
-test('the sample files are listed after connecting', async ({ page, ferry }) => {
+test('the sample files are listed after connecting; no request leaves the bridge', async ({ page, ferry }) => {
+  const origin = new URL(ferry.url).host;
+  const elsewhere = [];
+  page.on('request', (r) => {
+    if (new URL(r.url()).host !== origin) elsewhere.push(r.url());
+  });
+  page.on('websocket', (ws) => {
+    if (new URL(ws.url()).host !== origin) elsewhere.push(ws.url());
+  });
   await connect(page, ferry);
   await expect(row(page, 'serverTestFile.txt')).toBeVisible();
   await expect(row(page, 'welcome.txt')).toBeVisible();
   const size = fs.statSync(path.join(ferry.root, 'welcome.txt')).size;
   await expect(row(page, 'welcome.txt').locator('td.size')).toHaveAttribute('data-bytes', String(size));
   await expect(consoleLog(page)).toContainText('220 ');
+  expect(elsewhere).toEqual([]);
+});
+
+test('keyboard only, on a narrow screen', async ({ page, ferry }) => {
+  await page.setViewportSize({ width: 360, height: 740 });
+  await page.goto(ferry.url);
+  await page.getByLabel('Server host').focus();
+  for (let i = 0; i < 3; i++) await page.keyboard.press('Tab'); // port, bridge URL, Connect
+  await expect(page.getByRole('button', { name: 'Connect', exact: true })).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(row(page, 'welcome.txt')).toBeVisible();
+
+  const saved = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'Download welcome.txt' }).focus();
+  await page.keyboard.press('Enter');
+  expect((await saved).suggestedFilename()).toBe('welcome.txt');
+
+  // Nothing sticks out sideways.
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  expect(overflow).toBeLessThanOrEqual(0);
 });
 
 test('upload 5 MiB, download it byte-exact, sort, delete with confirmation', async ({ page, ferry }) => {
