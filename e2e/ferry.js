@@ -98,8 +98,9 @@ function writeRandomFile(file, size) {
 }
 
 const test = base.extend({
-  // eslint-disable-next-line no-empty-pattern
-  ferry: async ({}, use, testInfo) => {
+  /** Extra ferry-server flags for a test (`test.use({ serverArgs: ['--read-only'] })`). */
+  serverArgs: [[], { option: true }],
+  ferry: async ({ serverArgs }, use, testInfo) => {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-e2e-'));
     const root = path.join(tmp, 'root'); // missing: the server creates it with the sample files
     const serverPort = await freePort();
@@ -120,7 +121,11 @@ const test = base.extend({
       },
     };
     try {
-      ferry.server = start('ferry-server', ['--root', root, '--listen', `127.0.0.1:${serverPort}`], serverLog);
+      ferry.server = start(
+        'ferry-server',
+        ['--root', root, '--listen', `127.0.0.1:${serverPort}`, ...serverArgs],
+        serverLog,
+      );
       await until('ferry-server to listen', () => tcpOpen(serverPort));
       ferry.bridge = start(
         'ferry-bridge',

@@ -208,3 +208,36 @@ test('100 MiB goes up and comes back byte-exact, never held in WASM memory', asy
   console.log(`WASM linear memory after 100 MiB up and down: ${(wasmBytes / MiB).toFixed(1)} MiB`);
   expect(wasmBytes).toBeLessThan(32 * MiB);
 });
+
+test.describe('a read-only server', () => {
+  test.use({ serverArgs: ['--read-only'] });
+
+  test('refuses uploads and deletes, in plain words', async ({ page, ferry }) => {
+    await connect(page, ferry);
+    await page.locator('#file-input').setInputFiles({ name: 'new.txt', mimeType: 'text/plain', buffer: Buffer.from('x') });
+    await expect(transfer(page, 'new.txt')).toHaveAttribute('data-state', 'failed');
+    await expect(page.locator('#notice')).toContainText('read-only');
+    await page.getByRole('button', { name: 'Delete welcome.txt' }).click();
+    await page.getByRole('button', { name: 'Yes, delete' }).click();
+    await expect(page.locator('#notice')).toContainText('read-only');
+    await expect(row(page, 'welcome.txt')).toBeVisible();
+    expect(fs.existsSync(path.join(ferry.root, 'new.txt'))).toBe(false);
+  });
+});
+
+test.describe('a server with a 1 KiB file size limit', () => {
+  test.use({ serverArgs: ['--max-file-size', '1024'] });
+
+  test('refuses a larger upload as too large and stays usable', async ({ page, ferry }) => {
+    await connect(page, ferry);
+    await page.locator('#file-input').setInputFiles([
+      { name: 'big.txt', mimeType: 'text/plain', buffer: Buffer.alloc(5000, 0x61) },
+      { name: 'small.txt', mimeType: 'text/plain', buffer: Buffer.alloc(1000, 0x62) },
+    ]);
+    await expect(transfer(page, 'big.txt')).toHaveAttribute('data-state', 'failed');
+    await expect(transfer(page, 'big.txt')).toContainText('too large');
+    await expect(transfer(page, 'small.txt')).toHaveAttribute('data-state', 'done');
+    await expect(row(page, 'small.txt')).toBeVisible();
+    await expect(row(page, 'big.txt')).toHaveCount(0);
+  });
+});
