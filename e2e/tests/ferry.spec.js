@@ -241,3 +241,14 @@ test.describe('a server with a 1 KiB file size limit', () => {
     await expect(row(page, 'big.txt')).toHaveCount(0);
   });
 });
+
+test.describe('a server with a 1 s idle timeout', () => {
+  test.use({ serverArgs: ['--idle-timeout', '1'] });
+
+  test('its 421 is explained when it drops the idle session', async ({ page, ferry }) => {
+    await connect(page, ferry);
+    await expect(consoleLog(page)).toContainText('< 421', { timeout: 10_000 });
+    await expect(page.locator('#notice')).toContainText('idle too long');
+    await expect(page.locator('#connection-state')).toContainText('Disconnected');
+  });
+});

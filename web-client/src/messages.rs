@@ -105,6 +105,10 @@ pub fn connection_end(error: &ConnError, quitting: bool, bridge: &str) -> String
         ConnError::Protocol(e) => {
             format!("The server broke the protocol ({e}); the connection was dropped.")
         }
+        ConnError::ServerClosing(reply) => format!(
+            "The server closed the connection: it has too many connections, the session was idle too long, \
+             or it is shutting down (server said: {reply})."
+        ),
         ConnError::Send(e) => format!("Could not send to the bridge: {e}."),
         ConnError::FileRead(e) => {
             format!("Upload aborted: the file could not be read ({e}); the connection was closed so no partial file is kept.")
@@ -120,6 +124,9 @@ pub fn transfer_cut(error: &ConnError) -> String {
             ..
         } => format!("connection lost after {received} of {expected} bytes; nothing saved"),
         ConnError::FileRead(e) => format!("file could not be read: {e}"),
+        ConnError::ServerClosing(reply) => {
+            format!("the server closed the connection (server said: {reply})")
+        }
         ConnError::Protocol(e) => format!("protocol error: {e}"),
         _ => "connection closed before the transfer finished".into(),
     }
@@ -181,6 +188,15 @@ mod tests {
             "{cut}"
         );
         assert!(cut.contains("3 of 10 bytes"), "{cut}");
+        let idle = connection_end(
+            &ConnError::ServerClosing(Reply::new(421, "Idle timeout")),
+            false,
+            bridge,
+        );
+        assert!(
+            idle.contains("idle too long") && idle.ends_with("(server said: 421 Idle timeout)."),
+            "{idle}"
+        );
     }
 
     #[test]

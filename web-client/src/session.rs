@@ -397,10 +397,8 @@ impl Driver<'_> {
             Ok(Step::Reply(reply)) => {
                 // 421 Too many connections instead of a greeting.
                 self.s.log_line(LineKind::Received, reply.to_string());
-                self.s.error(format!(
-                    "The server refused the connection (server said: {reply})."
-                ));
-                return self.conn.wait_closed().await;
+                self.conn.wait_closed().await;
+                return ConnError::ServerClosing(reply);
             }
             Ok(_) => return self.conn.wait_closed().await,
             Err(e) => return e,
@@ -439,10 +437,8 @@ impl Driver<'_> {
                         Err(Ok(Step::Reply(reply))) => {
                             self.s.log_line(LineKind::Received, reply.to_string());
                             if reply.code == codes::CLOSING {
-                                self.s.error(format!(
-                                    "The server is closing the connection (server said: {reply})."
-                                ));
-                                return self.conn.wait_closed().await;
+                                self.conn.wait_closed().await;
+                                return ConnError::ServerClosing(reply);
                             }
                             continue;
                         }

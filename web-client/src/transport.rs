@@ -47,6 +47,8 @@ pub enum ConnError {
     Protocol(ProtoError),
     /// The browser refused to send (socket not open).
     Send(String),
+    /// The server sent `421` (too many connections, idle timeout, shutting down) and closed.
+    ServerClosing(Reply),
     /// A local file could not be read during an upload; the connection was
     /// closed to abort it, since the protocol has no way to cancel a STORE.
     FileRead(String),

@@ -62,6 +62,7 @@ pub fn Transfers(session: Session, file_input: NodeRef<Input>) -> impl IntoView 
                     class="visually-hidden"
                     type="file"
                     multiple
+                    tabindex="-1"
                     node_ref=file_input
                     on:change=on_change
                     aria-label="Files to upload"
