@@ -226,6 +226,7 @@ impl Session {
         self.notice.set(None);
         self.peer.set(peer);
         self.greeting.set(None);
+        self.files.set(Vec::new());
         self.state.set(ConnState::Connecting);
         let (sender, receiver) = unbounded();
         self.requests.set_value(Some(sender));
@@ -457,6 +458,10 @@ impl Driver<'_> {
             }
             if self.quitting {
                 self.conn.close(1000, "QUIT");
+                return self.conn.wait_closed().await;
+            }
+            if self.conn.is_closed() {
+                // The server answered with 421: it closes the connection now.
                 return self.conn.wait_closed().await;
             }
         }

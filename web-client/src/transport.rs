@@ -110,6 +110,11 @@ impl Conn {
         self.raw.buffered_amount()
     }
 
+    /// Whether the protocol session is over (after `221` or `421`).
+    pub fn is_closed(&self) -> bool {
+        self.codec.is_closed()
+    }
+
     /// Closes the socket with a code (1000 or 3000-4999) and a reason.
     pub fn close(&self, code: u16, reason: &str) {
         // Fails only for codes outside those ranges, which we never pass.
