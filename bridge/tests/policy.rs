@@ -104,6 +104,23 @@ async fn target_not_allowed_gets_1008_and_no_connection_is_attempted() {
         );
         assert!(data.is_empty());
     }
+    // Tricky spellings of the forbidden target, or of the upstream plus a second target.
+    let tricky = [
+        format!("?target={}&target={}", upstream.addr, forbidden.addr),
+        format!("?target={}%00", forbidden.addr),
+        format!("?target={}.:{}", forbidden.addr.ip(), forbidden.addr.port()),
+        format!("?target=%20{}", forbidden.addr),
+        format!("?target=http://{}", forbidden.addr),
+    ];
+    for query in &tricky {
+        let mut ws = connect(&bridge.ws_url(query), None).await.unwrap();
+        let close = read_until_close(&mut ws, &mut Vec::new()).await;
+        assert_eq!(
+            close.map(|c| c.0),
+            Some(close_code::POLICY_VIOLATION),
+            "{query}"
+        );
+    }
     let (code, reason) = read_until_close(
         &mut connect(&bridge.ws_url("?target=10.0.0.1:22"), None)
             .await
