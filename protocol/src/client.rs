@@ -34,11 +34,20 @@ enum State {
     Greeting,
     Idle,
     /// A command was sent; its first reply has not come yet.
-    Waiting { verb: Verb, store_size: u64 },
+    Waiting {
+        verb: Verb,
+        store_size: u64,
+    },
     /// Data bytes announced by `150` are arriving.
-    Receiving { verb: Verb, len: u64, received: u64 },
+    Receiving {
+        verb: Verb,
+        len: u64,
+        received: u64,
+    },
     /// Only the final reply of the command in flight is missing.
-    Final { verb: Verb },
+    Final {
+        verb: Verb,
+    },
     Closed,
 }
 
@@ -103,7 +112,9 @@ impl ClientCodec {
     /// The verb of the command in flight, if any.
     pub fn in_flight(&self) -> Option<Verb> {
         match self.state {
-            State::Waiting { verb, .. } | State::Receiving { verb, .. } | State::Final { verb } => Some(verb),
+            State::Waiting { verb, .. } | State::Receiving { verb, .. } | State::Final { verb } => {
+                Some(verb)
+            }
             _ => None,
         }
     }
@@ -115,17 +126,30 @@ impl ClientCodec {
     ///
     /// Errors are fatal protocol violations by the server (the connection
     /// should be dropped).
-    pub fn decode<'a>(&mut self, input: &'a [u8]) -> Result<(usize, Option<Event<'a>>), ProtoError> {
+    pub fn decode<'a>(
+        &mut self,
+        input: &'a [u8],
+    ) -> Result<(usize, Option<Event<'a>>), ProtoError> {
         if input.is_empty() {
             return Ok((0, None));
         }
-        if let State::Receiving { verb, len, received } = self.state {
-            let take = usize::try_from(len - received).map_or(input.len(), |left| left.min(input.len()));
+        if let State::Receiving {
+            verb,
+            len,
+            received,
+        } = self.state
+        {
+            let take =
+                usize::try_from(len - received).map_or(input.len(), |left| left.min(input.len()));
             let received = received + take as u64;
             self.state = if received == len {
                 State::Final { verb }
             } else {
-                State::Receiving { verb, len, received }
+                State::Receiving {
+                    verb,
+                    len,
+                    received,
+                }
             };
             return Ok((take, Some(Event::Data(&input[..take]))));
         }
@@ -161,19 +185,26 @@ impl ClientCodec {
                 }
                 match verb {
                     Verb::List | Verb::Retrieve => {
-                        let len = reply
-                            .data_len()
-                            .ok_or_else(|| ProtoError::MalformedReply(format!("{reply} (no byte count)")))?;
+                        let len = reply.data_len().ok_or_else(|| {
+                            ProtoError::MalformedReply(format!("{reply} (no byte count)"))
+                        })?;
                         self.state = if len == 0 {
                             State::Final { verb }
                         } else {
-                            State::Receiving { verb, len, received: 0 }
+                            State::Receiving {
+                                verb,
+                                len,
+                                received: 0,
+                            }
                         };
                         Ok(Event::DataStart { reply, len })
                     }
                     Verb::Store => {
                         self.state = State::Final { verb };
-                        Ok(Event::SendData { reply, size: store_size })
+                        Ok(Event::SendData {
+                            reply,
+                            size: store_size,
+                        })
                     }
                     _ => unexpected(&reply),
                 }
@@ -202,8 +233,13 @@ impl ClientCodec {
     pub fn finish(&mut self) -> Result<(), ProtoError> {
         let state = std::mem::replace(&mut self.state, State::Closed);
         match state {
-            State::Receiving { len, received, .. } => Err(ProtoError::Truncated { expected: len, received }),
-            State::Waiting { .. } | State::Final { .. } | State::Greeting => Err(ProtoError::Closed),
+            State::Receiving { len, received, .. } => Err(ProtoError::Truncated {
+                expected: len,
+                received,
+            }),
+            State::Waiting { .. } | State::Final { .. } | State::Greeting => {
+                Err(ProtoError::Closed)
+            }
             State::Idle | State::Closed => Ok(()),
         }
     }
@@ -225,7 +261,11 @@ mod tests {
         Reply(u16, String),
     }
 
-    fn feed(codec: &mut ClientCodec, mut input: &[u8], out: &mut Vec<Owned>) -> Result<(), ProtoError> {
+    fn feed(
+        codec: &mut ClientCodec,
+        mut input: &[u8],
+        out: &mut Vec<Owned>,
+    ) -> Result<(), ProtoError> {
         while !input.is_empty() {
             let (n, event) = codec.decode(input)?;
             assert!(n > 0);
@@ -257,10 +297,18 @@ mod tests {
     fn retrieve_with_data_that_looks_like_replies() {
         let mut codec = ready();
         let name = Name::new("f").unwrap();
-        assert_eq!(codec.send(&Command::Retrieve(name.clone())).unwrap(), b"RETRIEVE f\r\n");
+        assert_eq!(
+            codec.send(&Command::Retrieve(name.clone())).unwrap(),
+            b"RETRIEVE f\r\n"
+        );
         assert_eq!(codec.send(&Command::List), Err(ProtoError::Busy));
         let mut out = Vec::new();
-        feed(&mut codec, b"150 12 bytes\r\n226 fake\r\n\n\n226 Transfer complete\r\n", &mut out).unwrap();
+        feed(
+            &mut codec,
+            b"150 12 bytes\r\n226 fake\r\n\n\n226 Transfer complete\r\n",
+            &mut out,
+        )
+        .unwrap();
         assert_eq!(
             out,
             vec![
@@ -275,7 +323,10 @@ mod tests {
     #[test]
     fn store_asks_for_data_then_completes() {
         let mut codec = ready();
-        let cmd = Command::Store { size: 3, name: Name::new("x").unwrap() };
+        let cmd = Command::Store {
+            size: 3,
+            name: Name::new("x").unwrap(),
+        };
         codec.send(&cmd).unwrap();
         let mut out = Vec::new();
         feed(&mut codec, b"150 Ready for 3 bytes\r\n", &mut out).unwrap();
@@ -288,24 +339,38 @@ mod tests {
     #[test]
     fn failures_and_zero_length_transfers() {
         let mut codec = ready();
-        codec.send(&Command::Retrieve(Name::new("nope").unwrap())).unwrap();
+        codec
+            .send(&Command::Retrieve(Name::new("nope").unwrap()))
+            .unwrap();
         let mut out = Vec::new();
         feed(&mut codec, b"550 No such file\r\n", &mut out).unwrap();
         codec.send(&Command::List).unwrap();
         feed(&mut codec, b"150 0 bytes\r\n226 0 entries\r\n", &mut out).unwrap();
         assert_eq!(
             out,
-            vec![Owned::Reply(550, "No such file".into()), Owned::DataStart(0), Owned::Reply(226, "0 entries".into())]
+            vec![
+                Owned::Reply(550, "No such file".into()),
+                Owned::DataStart(0),
+                Owned::Reply(226, "0 entries".into())
+            ]
         );
     }
 
     #[test]
     fn truncated_transfer_is_reported() {
         let mut codec = ready();
-        codec.send(&Command::Retrieve(Name::new("f").unwrap())).unwrap();
+        codec
+            .send(&Command::Retrieve(Name::new("f").unwrap()))
+            .unwrap();
         let mut out = Vec::new();
         feed(&mut codec, b"150 10 bytes\r\nabc", &mut out).unwrap();
-        assert_eq!(codec.finish(), Err(ProtoError::Truncated { expected: 10, received: 3 }));
+        assert_eq!(
+            codec.finish(),
+            Err(ProtoError::Truncated {
+                expected: 10,
+                received: 3
+            })
+        );
         assert!(codec.is_closed());
     }
 
@@ -341,7 +406,10 @@ mod tests {
         let mut codec = ready();
         let mut long = vec![b'2'; 9000];
         long.push(b'\n');
-        assert_eq!(feed(&mut codec, &long, &mut Vec::new()), Err(ProtoError::LineTooLong));
+        assert_eq!(
+            feed(&mut codec, &long, &mut Vec::new()),
+            Err(ProtoError::LineTooLong)
+        );
     }
 
     proptest! {

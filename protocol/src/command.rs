@@ -178,11 +178,19 @@ impl Command {
 }
 
 fn parse_size(digits: &[u8]) -> Result<u64, ProtoError> {
-    let bad = || ProtoError::BadArgument(format!("bad size {:?}: expected a decimal number of bytes", String::from_utf8_lossy(digits)));
+    let bad = || {
+        ProtoError::BadArgument(format!(
+            "bad size {:?}: expected a decimal number of bytes",
+            String::from_utf8_lossy(digits)
+        ))
+    };
     if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
         return Err(bad());
     }
-    std::str::from_utf8(digits).ok().and_then(|s| s.parse().ok()).ok_or_else(bad)
+    std::str::from_utf8(digits)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(bad)
 }
 
 impl fmt::Display for Command {
@@ -211,18 +219,33 @@ mod tests {
     fn parses_every_verb_and_alias_case_insensitively() {
         let n = |s: &str| Name::new(s).unwrap();
         assert_eq!(Command::parse(b"list").unwrap(), Command::List);
-        assert_eq!(Command::parse(b"Retr a b.txt").unwrap(), Command::Retrieve(n("a b.txt")));
-        assert_eq!(Command::parse(b"RETRIEVE x").unwrap(), Command::Retrieve(n("x")));
+        assert_eq!(
+            Command::parse(b"Retr a b.txt").unwrap(),
+            Command::Retrieve(n("a b.txt"))
+        );
+        assert_eq!(
+            Command::parse(b"RETRIEVE x").unwrap(),
+            Command::Retrieve(n("x"))
+        );
         assert_eq!(
             Command::parse(b"stor 0 empty").unwrap(),
-            Command::Store { size: 0, name: n("empty") }
+            Command::Store {
+                size: 0,
+                name: n("empty")
+            }
         );
         assert_eq!(
             Command::parse(b"STORE 12 two  spaces ").unwrap(),
-            Command::Store { size: 12, name: n("two  spaces ") }
+            Command::Store {
+                size: 12,
+                name: n("two  spaces ")
+            }
         );
         assert_eq!(Command::parse(b"dele x").unwrap(), Command::Delete(n("x")));
-        assert_eq!(Command::parse(b"DELETE x").unwrap(), Command::Delete(n("x")));
+        assert_eq!(
+            Command::parse(b"DELETE x").unwrap(),
+            Command::Delete(n("x"))
+        );
         assert_eq!(Command::parse(b"hash x").unwrap(), Command::Hash(n("x")));
         assert_eq!(Command::parse(b"NOOP").unwrap(), Command::Noop);
         assert_eq!(Command::parse(b"help").unwrap(), Command::Help);
@@ -253,7 +276,10 @@ mod tests {
 
     #[test]
     fn help_lists_the_verbs() {
-        assert_eq!(Verb::help_text(), "LIST RETRIEVE STORE DELETE HASH NOOP HELP QUIT");
+        assert_eq!(
+            Verb::help_text(),
+            "LIST RETRIEVE STORE DELETE HASH NOOP HELP QUIT"
+        );
     }
 
     proptest! {

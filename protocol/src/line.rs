@@ -101,7 +101,13 @@ mod tests {
         let mut d = LineDecoder::default();
         let mut out = Vec::new();
         decode_all(&mut d, b"LIST\r\nNOOP\nQU", &mut out);
-        assert_eq!(out, vec![LineEvent::Line(b"LIST".to_vec()), LineEvent::Line(b"NOOP".to_vec())]);
+        assert_eq!(
+            out,
+            vec![
+                LineEvent::Line(b"LIST".to_vec()),
+                LineEvent::Line(b"NOOP".to_vec())
+            ]
+        );
         assert!(d.has_partial());
         decode_all(&mut d, b"IT\r\n", &mut out);
         assert_eq!(out[2], LineEvent::Line(b"QUIT".to_vec()));
@@ -121,7 +127,10 @@ mod tests {
         over.extend_from_slice(b"\r\nNOOP\r\n");
         out.clear();
         decode_all(&mut d, &over, &mut out);
-        assert_eq!(out, vec![LineEvent::TooLong, LineEvent::Line(b"NOOP".to_vec())]);
+        assert_eq!(
+            out,
+            vec![LineEvent::TooLong, LineEvent::Line(b"NOOP".to_vec())]
+        );
     }
 
     #[test]
@@ -133,7 +142,10 @@ mod tests {
             assert!(d.partial.capacity() <= MAX_LINE_LEN * 2);
         }
         decode_all(&mut d, b"\nHELP\n", &mut out);
-        assert_eq!(out, vec![LineEvent::TooLong, LineEvent::Line(b"HELP".to_vec())]);
+        assert_eq!(
+            out,
+            vec![LineEvent::TooLong, LineEvent::Line(b"HELP".to_vec())]
+        );
     }
 
     proptest! {

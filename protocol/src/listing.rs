@@ -25,10 +25,15 @@ impl ListingEntry {
     }
 
     fn parse(line: &[u8], number: usize) -> Result<ListingEntry, ProtoError> {
-        let bad = |reason| ProtoError::MalformedListing { line: number, reason };
+        let bad = |reason| ProtoError::MalformedListing {
+            line: number,
+            reason,
+        };
         let text = std::str::from_utf8(line).map_err(|_| bad("not UTF-8"))?;
         let mut fields = text.splitn(3, '\t');
-        let (Some(size), Some(modified), Some(name)) = (fields.next(), fields.next(), fields.next()) else {
+        let (Some(size), Some(modified), Some(name)) =
+            (fields.next(), fields.next(), fields.next())
+        else {
             return Err(bad("expected three TAB-separated fields"));
         };
         if size.is_empty() || !size.bytes().all(|b| b.is_ascii_digit()) {
@@ -41,7 +46,11 @@ impl ListingEntry {
             .map_err(|_| bad("modified time is before 1970"))?
             .as_secs();
         let name = Name::new(name).map_err(|_| bad("invalid file name"))?;
-        Ok(ListingEntry { size, modified, name })
+        Ok(ListingEntry {
+            size,
+            modified,
+            name,
+        })
     }
 }
 
@@ -83,17 +92,28 @@ mod tests {
     use proptest::prelude::*;
 
     fn entry(size: u64, modified: u64, name: &str) -> ListingEntry {
-        ListingEntry { size, modified, name: Name::new(name).unwrap() }
+        ListingEntry {
+            size,
+            modified,
+            name: Name::new(name).unwrap(),
+        }
     }
 
     #[test]
     fn encodes_sorted_by_bytes() {
-        let body = encode_listing(vec![entry(5, 1_795_968_805, "b"), entry(0, 0, "B a"), entry(1, 0, "é")]);
+        let body = encode_listing(vec![
+            entry(5, 1_795_968_805, "b"),
+            entry(0, 0, "B a"),
+            entry(1, 0, "é"),
+        ]);
         assert_eq!(
             String::from_utf8(body.clone()).unwrap(),
             "0\t1970-01-01T00:00:00Z\tB a\n5\t2026-11-29T16:13:25Z\tb\n1\t1970-01-01T00:00:00Z\té\n"
         );
-        assert_eq!(parse_listing(&body).unwrap()[1], entry(5, 1_795_968_805, "b"));
+        assert_eq!(
+            parse_listing(&body).unwrap()[1],
+            entry(5, 1_795_968_805, "b")
+        );
     }
 
     #[test]
@@ -104,8 +124,18 @@ mod tests {
 
     #[test]
     fn rejects_malformed_bodies() {
-        for bad in [&b"1\t2026-01-01T00:00:00Z\tx"[..], b"x\t2026-01-01T00:00:00Z\tx\n", b"1\tyesterday\tx\n", b"1\t2026-01-01T00:00:00Z\n", b"1\t2026-01-01T00:00:00Z\t..\n"] {
-            assert!(parse_listing(bad).is_err(), "{:?}", String::from_utf8_lossy(bad));
+        for bad in [
+            &b"1\t2026-01-01T00:00:00Z\tx"[..],
+            b"x\t2026-01-01T00:00:00Z\tx\n",
+            b"1\tyesterday\tx\n",
+            b"1\t2026-01-01T00:00:00Z\n",
+            b"1\t2026-01-01T00:00:00Z\t..\n",
+        ] {
+            assert!(
+                parse_listing(bad).is_err(),
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
         }
     }
 

@@ -83,7 +83,15 @@ mod tests {
 
     #[test]
     fn accepts_ordinary_names() {
-        for ok in ["a", "file.txt", "with space.bin", "ünïcödé 名前", ".hidden", "...", "a..b"] {
+        for ok in [
+            "a",
+            "file.txt",
+            "with space.bin",
+            "ünïcödé 名前",
+            ".hidden",
+            "...",
+            "a..b",
+        ] {
             assert_eq!(Name::new(ok).unwrap().as_str(), ok);
         }
         assert!(Name::new("x".repeat(255)).is_ok());
@@ -95,8 +103,21 @@ mod tests {
     fn rejects_everything_the_contract_forbids() {
         let long = "x".repeat(256);
         for bad in [
-            "", ".", "..", "../x", "/etc/passwd", "..\\x", "a/b", "a\\b", "nul\0", "tab\t", "cr\r",
-            "lf\n", "esc\u{1b}", "del\u{7f}", &long,
+            "",
+            ".",
+            "..",
+            "../x",
+            "/etc/passwd",
+            "..\\x",
+            "a/b",
+            "a\\b",
+            "nul\0",
+            "tab\t",
+            "cr\r",
+            "lf\n",
+            "esc\u{1b}",
+            "del\u{7f}",
+            &long,
         ] {
             assert!(Name::new(bad).is_err(), "{bad:?} must be rejected");
         }

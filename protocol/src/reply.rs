@@ -60,10 +60,15 @@ impl Reply {
     /// Parses a reply line (without its line ending).
     pub fn parse(line: &[u8]) -> Result<Reply, ProtoError> {
         let malformed = || ProtoError::MalformedReply(String::from_utf8_lossy(line).into_owned());
-        if line.len() < 3 || !line[..3].iter().all(u8::is_ascii_digit) || !(b'1'..=b'5').contains(&line[0]) {
+        if line.len() < 3
+            || !line[..3].iter().all(u8::is_ascii_digit)
+            || !(b'1'..=b'5').contains(&line[0])
+        {
             return Err(malformed());
         }
-        let code = u16::from(line[0] - b'0') * 100 + u16::from(line[1] - b'0') * 10 + u16::from(line[2] - b'0');
+        let code = u16::from(line[0] - b'0') * 100
+            + u16::from(line[1] - b'0') * 10
+            + u16::from(line[2] - b'0');
         let text = match &line[3..] {
             [] => String::new(),
             [b' ', rest @ ..] => String::from_utf8_lossy(rest).into_owned(),
@@ -79,7 +84,11 @@ impl Reply {
         out.extend_from_slice(format!("{:03}", self.code).as_bytes());
         if !self.text.is_empty() {
             out.push(b' ');
-            out.extend(self.text.bytes().map(|b| if b == b'\r' || b == b'\n' { b' ' } else { b }));
+            out.extend(
+                self.text
+                    .bytes()
+                    .map(|b| if b == b'\r' || b == b'\n' { b' ' } else { b }),
+            );
         }
         out.extend_from_slice(b"\r\n");
         out
@@ -149,8 +158,20 @@ mod tests {
 
     #[test]
     fn rejects_malformed_lines() {
-        for bad in [&b""[..], b"15", b"abc text", b"600 nope", b"099 x", b"2000 x", b"200-x"] {
-            assert!(Reply::parse(bad).is_err(), "{:?}", String::from_utf8_lossy(bad));
+        for bad in [
+            &b""[..],
+            b"15",
+            b"abc text",
+            b"600 nope",
+            b"099 x",
+            b"2000 x",
+            b"200-x",
+        ] {
+            assert!(
+                Reply::parse(bad).is_err(),
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
         }
     }
 
@@ -164,13 +185,19 @@ mod tests {
         assert_eq!(Reply::new(150, "bytes").data_len(), None);
         assert_eq!(Reply::new(150, "-1 bytes").data_len(), None);
         assert_eq!(Reply::new(226, "5 bytes").data_len(), None);
-        assert_eq!(Reply::new(150, "99999999999999999999999 bytes").data_len(), None);
+        assert_eq!(
+            Reply::new(150, "99999999999999999999999 bytes").data_len(),
+            None
+        );
     }
 
     #[test]
     fn sha256_hex() {
         let hex = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
-        assert_eq!(Reply::new(213, format!("SHA-256 {hex}")).sha256_hex(), Some(hex));
+        assert_eq!(
+            Reply::new(213, format!("SHA-256 {hex}")).sha256_hex(),
+            Some(hex)
+        );
         assert_eq!(Reply::new(213, "SHA-256 XYZ").sha256_hex(), None);
     }
 }
