@@ -139,3 +139,40 @@ fn serves_and_stops_on_sigterm() {
     );
     assert!(rest.contains("server stopped"), "{rest}");
 }
+
+/// Signal handlers are in place before the server says it listens, so a
+/// SIGTERM right after that line is a clean stop, never a kill.
+#[test]
+fn sigterm_right_after_start_is_a_clean_stop() {
+    for _ in 0..5 {
+        let dir = tempfile::tempdir().unwrap();
+        let mut child = Command::new(BIN)
+            .args([
+                "--root",
+                dir.path().to_str().unwrap(),
+                "--listen",
+                "127.0.0.1:0",
+            ])
+            .env("RUST_LOG", "info")
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut log = BufReader::new(child.stderr.take().unwrap());
+        loop {
+            let mut line = String::new();
+            assert!(log.read_line(&mut line).unwrap() > 0, "the server exited");
+            if line.contains("listening") {
+                break;
+            }
+        }
+        rustix::process::kill_process(
+            rustix::process::Pid::from_child(&child),
+            rustix::process::Signal::TERM,
+        )
+        .unwrap();
+        let mut rest = String::new();
+        log.read_to_string(&mut rest).unwrap();
+        let status = child.wait().unwrap();
+        assert!(status.success(), "{status}: {rest}");
+    }
+}

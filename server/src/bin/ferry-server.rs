@@ -1,7 +1,7 @@
 //! `ferry-server`: serves a directory over the Ferry protocol.
 
 use clap::Parser;
-use ferry_server::{Config, Server, ServerError};
+use ferry_server::{Config, Server};
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -91,36 +91,54 @@ fn parse_seconds(text: &str) -> Result<Duration, String> {
     })
 }
 
-/// Resolves at the first Ctrl-C or SIGTERM; a second one exits at once.
-async fn shutdown_signal() {
-    wait_for_signal().await;
-    tracing::info!("shutdown requested; press Ctrl-C again to stop at once");
-    tokio::spawn(async {
-        wait_for_signal().await;
-        tracing::warn!("second signal: exiting immediately");
-        std::process::exit(130);
-    });
+/// Ctrl-C and SIGTERM, listened to from the moment this is created (before
+/// the server announces itself), so a signal is never missed.
+struct StopSignals {
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    interrupt: tokio::signal::unix::Signal,
 }
 
-async fn wait_for_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut terminate) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = terminate.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
+impl StopSignals {
+    /// Installs the handlers.
+    fn install() -> std::io::Result<StopSignals> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            Ok(StopSignals {
+                terminate: signal(SignalKind::terminate())?,
+                interrupt: signal(SignalKind::interrupt())?,
+            })
+        }
+        #[cfg(not(unix))]
+        {
+            Ok(StopSignals {})
         }
     }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
+
+    /// Waits for the next Ctrl-C or SIGTERM.
+    async fn next(&mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.terminate.recv() => {}
+            _ = self.interrupt.recv() => {}
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+
+    /// Resolves at the first signal; a second one exits at once.
+    async fn shutdown(mut self) {
+        self.next().await;
+        tracing::info!("shutdown requested; press Ctrl-C again to stop at once");
+        tokio::spawn(async move {
+            self.next().await;
+            tracing::warn!("second signal: exiting immediately");
+            std::process::exit(130);
+        });
     }
 }
 
@@ -179,14 +197,15 @@ async fn main() -> ExitCode {
     match serve(args).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            // One line: "cannot listen on ...: Address already in use (os error 98)".
+            // One line: "cannot listen on ...: Address already in use (os error 98)"
+            // (the server's errors already name their cause).
             eprintln!("ferry-server: {error}");
             ExitCode::FAILURE
         }
     }
 }
 
-async fn serve(args: Args) -> Result<(), ServerError> {
+async fn serve(args: Args) -> anyhow::Result<()> {
     #[cfg(unix)]
     raise_open_file_limit(args.max_connections);
     let config = Config {
@@ -197,8 +216,10 @@ async fn serve(args: Args) -> Result<(), ServerError> {
         shutdown_grace: args.shutdown_grace,
         ..Config::new(args.root)
     };
+    let signals = StopSignals::install()
+        .map_err(|error| anyhow::anyhow!("cannot install signal handlers: {error}"))?;
     let server = Server::bind(config, args.listen).await?;
-    server.run(shutdown_signal()).await?;
+    server.run(signals.shutdown()).await?;
     Ok(())
 }
 
