@@ -171,6 +171,7 @@ impl ServerError {
     }
 }
 
+/// `text` with its first letter in upper case (reply texts start capitalized).
 fn capitalized(text: &str) -> String {
     let mut chars = text.chars();
     match chars.next() {
@@ -183,6 +184,7 @@ fn capitalized(text: &str) -> String {
 mod tests {
     use super::*;
 
+    /// The reply code of `error`, if it gets a reply.
     fn code(error: ServerError) -> Option<u16> {
         error.reply().map(|reply| reply.code)
     }

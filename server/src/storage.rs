@@ -284,6 +284,7 @@ impl TempUpload {
         committed
     }
 
+    /// The steps of [`TempUpload::commit`]; on error the caller removes the file.
     fn try_commit(&mut self, file: std::fs::File, name: &Name) -> Result<(), ServerError> {
         file.sync_all().map_err(ServerError::from_storage)?;
         drop(file);
@@ -306,6 +307,7 @@ impl TempUpload {
         self.remove();
     }
 
+    /// Removes the temporary file unless it was renamed or removed already.
     fn remove(&mut self) {
         if self.done {
             return;
@@ -346,6 +348,7 @@ mod tests {
     use super::*;
     use std::io::Write;
 
+    /// A name known to be valid.
     fn name(text: &str) -> Name {
         Name::new(text).unwrap()
     }

@@ -41,6 +41,7 @@ struct Args {
     shutdown_grace: Duration,
 }
 
+/// `--listen`: an IP socket address, or a host name with a port (first address wins).
 fn parse_addr(text: &str) -> Result<SocketAddr, String> {
     if let Ok(addr) = text.parse() {
         return Ok(addr);
@@ -51,6 +52,7 @@ fn parse_addr(text: &str) -> Result<SocketAddr, String> {
         .ok_or_else(|| "the host name has no address".to_owned())
 }
 
+/// `--max-file-size`: a number of bytes, optionally with a binary or decimal unit.
 fn parse_size(text: &str) -> Result<u64, String> {
     let text = text.trim();
     let digits_end = text
@@ -82,6 +84,7 @@ fn parse_size(text: &str) -> Result<u64, String> {
         .ok_or_else(|| "size too large".to_owned())
 }
 
+/// `--idle-timeout` and `--shutdown-grace`: whole seconds, or a duration like `5m`.
 fn parse_seconds(text: &str) -> Result<Duration, String> {
     if let Ok(seconds) = text.parse::<u64>() {
         return Ok(Duration::from_secs(seconds));
@@ -173,6 +176,7 @@ fn raise_open_file_limit(wanted: usize) {
     }
 }
 
+/// Parses the flags, sets up logging, and serves until stopped.
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = match Args::try_parse() {
@@ -205,6 +209,7 @@ async fn main() -> ExitCode {
     }
 }
 
+/// Binds the server as the flags say and runs it until Ctrl-C or SIGTERM.
 async fn serve(args: Args) -> anyhow::Result<()> {
     #[cfg(unix)]
     raise_open_file_limit(args.max_connections);
