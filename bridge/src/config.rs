@@ -124,13 +124,15 @@ impl Limits {
     ///   plus one frame being received (≤ `max_message_size`) and one message
     ///   being assembled or written to TCP (≤ `max_message_size`);
     /// * server → client: the TCP read chunk plus the WebSocket write buffer
-    ///   (≤ [`ws_max_write_buffer_size`](Self::ws_max_write_buffer_size));
+    ///   (≤ [`ws_max_write_buffer_size`](Self::ws_max_write_buffer_size)),
+    ///   plus the socket's write-behind for the tail of a partial write
+    ///   (≤ the same again);
     /// * 64 KiB for hyper's connection buffers and the task itself.
     pub fn relay_memory_bound(&self) -> usize {
         2 * self.ws_read_buffer_size
             + 2 * self.max_message_size
             + self.relay_chunk_size
-            + self.ws_max_write_buffer_size()
+            + 2 * self.ws_max_write_buffer_size()
             + (64 << 10)
     }
 }

@@ -17,6 +17,7 @@
 //! # }
 //! ```
 
+mod client_io;
 mod config;
 mod error;
 mod origin;
@@ -34,6 +35,7 @@ pub use target::{HostPort, Refusal, TargetPolicy};
 
 use axum_server::accept::{Accept, DefaultAcceptor};
 use axum_server::tls_rustls::{RustlsAcceptor, RustlsConfig};
+use client_io::ClientStream;
 use routes::AppState;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -151,11 +153,15 @@ impl Bridge {
         let app = routes::router(state.clone(), static_dir.as_deref())
             .into_make_service_with_connect_info::<SocketAddr>();
         let server = axum_server::from_tcp(listener).handle(handle);
+        let accept = ClientAcceptor {
+            inner: DefaultAcceptor,
+            tail_limit: limits.ws_max_write_buffer_size(),
+        };
         let served = match tls {
-            None => server.acceptor(NoDelay(DefaultAcceptor)).serve(app).await,
+            None => server.acceptor(accept).serve(app).await,
             Some(config) => {
-                let acceptor = RustlsAcceptor::new(RustlsConfig::from_config(config))
-                    .acceptor(NoDelay(DefaultAcceptor));
+                let acceptor =
+                    RustlsAcceptor::new(RustlsConfig::from_config(config)).acceptor(accept);
                 server.acceptor(acceptor).serve(app).await
             }
         };
@@ -198,14 +204,18 @@ fn check_limits(limits: &Limits) -> Result<(), BridgeError> {
     Ok(())
 }
 
-/// Accepts like `A` after turning off Nagle's algorithm: replies are small
-/// and must not wait for the previous segment's acknowledgement.
+/// Accepts like `A`, with Nagle's algorithm off (replies are small and must
+/// not wait for the previous segment's acknowledgement) and the socket
+/// wrapped in a [`ClientStream`] (writes without tungstenite's memmoves).
 #[derive(Debug, Clone)]
-struct NoDelay<A>(A);
+struct ClientAcceptor<A> {
+    inner: A,
+    tail_limit: usize,
+}
 
-impl<A, S> Accept<TcpStream, S> for NoDelay<A>
+impl<A, S> Accept<TcpStream, S> for ClientAcceptor<A>
 where
-    A: Accept<TcpStream, S>,
+    A: Accept<ClientStream, S>,
 {
     type Stream = A::Stream;
     type Service = A::Service;
@@ -213,6 +223,7 @@ where
 
     fn accept(&self, stream: TcpStream, service: S) -> Self::Future {
         let _ = stream.set_nodelay(true);
-        self.0.accept(stream, service)
+        self.inner
+            .accept(ClientStream::new(stream, self.tail_limit), service)
     }
 }
