@@ -105,15 +105,17 @@ impl Default for Limits {
 }
 
 impl Limits {
-    /// Target size of tungstenite's write buffer: one outgoing message.
+    /// Target size of tungstenite's write buffer: 0, every frame is written
+    /// at once (each message is flushed anyway; nothing gains from waiting).
     pub fn ws_write_buffer_size(&self) -> usize {
-        self.relay_chunk_size
+        0
     }
 
-    /// Hard cap of tungstenite's write buffer: the buffered message, a frame
-    /// header, and room for a control frame (ping, pong, close).
+    /// Hard cap of tungstenite's write buffer: one message of at most
+    /// `relay_chunk_size` bytes, its frame header, and room for a control
+    /// frame (ping, pong, close) queued behind it.
     pub fn ws_max_write_buffer_size(&self) -> usize {
-        2 * self.relay_chunk_size + 1024
+        self.relay_chunk_size + 1024
     }
 
     /// Upper bound of the bytes one relay holds in user space, whatever the
