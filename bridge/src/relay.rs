@@ -32,6 +32,8 @@ pub mod close_code {
     pub const GOING_AWAY: u16 = 1001;
     /// The client sent something that is not a WebSocket data message we relay.
     pub const PROTOCOL_ERROR: u16 = 1002;
+    /// A text message was not valid UTF-8.
+    pub const INVALID_PAYLOAD: u16 = 1007;
     /// The requested target is not on the allowlist.
     pub const POLICY_VIOLATION: u16 = 1008;
     /// A client message was larger than `max_message_size`.
@@ -112,6 +114,10 @@ impl End {
             End::ClientFailed(error) if is_message_too_big(error) => Some((
                 close_code::MESSAGE_TOO_BIG,
                 format!("message larger than {} bytes", limits.max_message_size),
+            )),
+            End::ClientFailed(error) if is_invalid_utf8(error) => Some((
+                close_code::INVALID_PAYLOAD,
+                "text message is not valid UTF-8".into(),
             )),
             End::ClientFailed(_) => Some((
                 close_code::PROTOCOL_ERROR,
@@ -396,16 +402,26 @@ fn describe_io_error(error: &io::Error) -> String {
     }
 }
 
-/// Whether the WebSocket library refused a message or frame over the limit.
-fn is_message_too_big(error: &axum::Error) -> bool {
+/// The WebSocket library's own error inside axum's.
+fn library_error(error: &axum::Error) -> Option<&tungstenite::Error> {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
     while let Some(error) = source {
-        if let Some(tungstenite::Error::Capacity(_)) = error.downcast_ref::<tungstenite::Error>() {
-            return true;
+        if let Some(error) = error.downcast_ref::<tungstenite::Error>() {
+            return Some(error);
         }
         source = error.source();
     }
-    false
+    None
+}
+
+/// Whether the WebSocket library refused a message or frame over the limit.
+fn is_message_too_big(error: &axum::Error) -> bool {
+    matches!(library_error(error), Some(tungstenite::Error::Capacity(_)))
+}
+
+/// Whether the client sent a text message that is not UTF-8.
+fn is_invalid_utf8(error: &axum::Error) -> bool {
+    matches!(library_error(error), Some(tungstenite::Error::Utf8(_)))
 }
 
 #[cfg(test)]

@@ -79,6 +79,22 @@ async fn text_messages_are_relayed_as_their_utf8_bytes() {
     assert_eq!(within(seen).await.unwrap(), "RETRIEVE naïve ☃.txt\r\n");
 }
 
+#[tokio::test]
+async fn text_that_is_not_utf8_closes_with_1007_and_reaches_nothing() {
+    let (server, got) = draining_upstream().await;
+    let bridge = start(config(server)).await;
+    let mut tcp = raw_handshake(bridge.addr, "/ws").await;
+    tcp.write_all(&client_frame(0x2, b"NOOP\r\n"))
+        .await
+        .unwrap();
+    tcp.write_all(&client_frame(0x1, b"HELP \xff\r\n"))
+        .await
+        .unwrap();
+    let (code, reason) = raw_read_close(&mut tcp).await;
+    assert_eq!(code, close_code::INVALID_PAYLOAD, "{reason}");
+    assert_eq!(within(got).await.unwrap(), b"NOOP\r\n");
+}
+
 /// Feeds every byte to the codec and returns (replies, data) seen.
 fn decode_all(
     codec: &mut ClientCodec,

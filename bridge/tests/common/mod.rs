@@ -200,12 +200,8 @@ pub fn noise(len: usize, seed: u64) -> Vec<u8> {
     out
 }
 
-/// Opens a WebSocket by hand and returns the code and reason of the first
-/// close frame the bridge sends, skipping data frames.
-///
-/// tungstenite's client rewrites close codes it does not know, 1014 among
-/// them, to 1002, so close codes are checked on the raw frames.
-pub async fn raw_close_code(addr: SocketAddr, path_and_query: &str) -> (u16, String) {
+/// Opens a WebSocket by hand (upgrade request, 101 checked) and returns the socket.
+pub async fn raw_handshake(addr: SocketAddr, path_and_query: &str) -> TcpStream {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     within(async {
         let mut tcp = TcpStream::connect(addr).await.unwrap();
@@ -222,6 +218,16 @@ pub async fn raw_close_code(addr: SocketAddr, path_and_query: &str) -> (u16, Str
         }
         let head = String::from_utf8_lossy(&head);
         assert!(head.starts_with("HTTP/1.1 101"), "not upgraded: {head}");
+        tcp
+    })
+    .await
+}
+
+/// Reads raw server frames, skipping data frames, and returns the code and
+/// reason of the first close frame.
+pub async fn raw_read_close(tcp: &mut TcpStream) -> (u16, String) {
+    use tokio::io::AsyncReadExt;
+    within(async {
         loop {
             let mut header = [0u8; 2];
             tcp.read_exact(&mut header).await.expect("frame header");
@@ -241,4 +247,24 @@ pub async fn raw_close_code(addr: SocketAddr, path_and_query: &str) -> (u16, Str
         }
     })
     .await
+}
+
+/// Opens a WebSocket by hand and returns the code and reason of the first
+/// close frame the bridge sends, skipping data frames.
+///
+/// tungstenite's client rewrites close codes it does not know, 1014 among
+/// them, to 1002, so close codes are checked on the raw frames.
+pub async fn raw_close_code(addr: SocketAddr, path_and_query: &str) -> (u16, String) {
+    let mut tcp = raw_handshake(addr, path_and_query).await;
+    raw_read_close(&mut tcp).await
+}
+
+/// A masked client frame (FIN set) with `opcode` and `payload`.
+pub fn client_frame(opcode: u8, payload: &[u8]) -> Vec<u8> {
+    assert!(payload.len() < 126);
+    let mask = [0x37u8, 0xfa, 0x21, 0x3d];
+    let mut frame = vec![0x80 | opcode, 0x80 | payload.len() as u8];
+    frame.extend_from_slice(&mask);
+    frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+    frame
 }
