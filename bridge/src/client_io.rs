@@ -19,9 +19,13 @@ use tokio::net::TcpStream;
 /// what the kernel took) or not at all.
 #[derive(Debug)]
 pub(crate) struct ClientStream {
+    /// The accepted connection.
     tcp: TcpStream,
+    /// Bytes already reported as written but not yet taken by the kernel.
     tail: Vec<u8>,
+    /// How much of `tail` has been written since.
     sent: usize,
+    /// Most bytes `tail` may hold.
     tail_limit: usize,
 }
 

@@ -49,10 +49,15 @@ use tokio_util::task::TaskTracker;
 
 /// A bound bridge, ready to [`run`](Bridge::run).
 pub struct Bridge {
+    /// The bound listening socket.
     listener: std::net::TcpListener,
+    /// Its address.
     local_addr: SocketAddr,
+    /// Policies, limits and relay bookkeeping shared with the handlers.
     state: Arc<AppState>,
+    /// The web client to serve, if any.
     static_dir: Option<PathBuf>,
+    /// TLS settings when serving https / wss.
     tls: Option<Arc<rustls::ServerConfig>>,
 }
 
@@ -182,6 +187,7 @@ impl Bridge {
     }
 }
 
+/// Refuses limits the bridge cannot work with, before binding.
 fn check_limits(limits: &Limits) -> Result<(), BridgeError> {
     let fail = |what: &str| Err(BridgeError::InvalidSetting(what.to_owned()));
     if limits.max_message_size < 1024 {
@@ -209,7 +215,9 @@ fn check_limits(limits: &Limits) -> Result<(), BridgeError> {
 /// wrapped in a [`ClientStream`] (writes without tungstenite's memmoves).
 #[derive(Debug, Clone)]
 struct ClientAcceptor<A> {
+    /// The acceptor that runs next (plain, or TLS).
     inner: A,
+    /// Write-behind limit of each [`ClientStream`].
     tail_limit: usize,
 }
 

@@ -74,6 +74,7 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
         .map_err(|error| format!("{error} (expected seconds, e.g. 30, or 30s, 5m)"))
 }
 
+/// `None` for a zero duration (the flag's way of saying "disabled").
 fn non_zero(duration: Duration) -> Option<Duration> {
     (!duration.is_zero()).then_some(duration)
 }
@@ -88,6 +89,7 @@ fn main() -> anyhow::Result<()> {
     runtime.enable_all().build()?.block_on(serve(args))
 }
 
+/// Sets up logging, binds the bridge and runs it until Ctrl-C / SIGTERM.
 async fn serve(args: Args) -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)

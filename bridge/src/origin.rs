@@ -15,7 +15,9 @@ pub const TRUNK_DEV_PORT: u16 = 8081;
 /// The set of allowed `Origin` values.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OriginPolicy {
+    /// `*` was given: every origin is allowed.
     any: bool,
+    /// Allowed origins, normalised (lower case, no default port, no slash).
     origins: Vec<String>,
 }
 

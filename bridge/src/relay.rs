@@ -59,14 +59,18 @@ pub(crate) struct RelayContext {
 
 /// Byte counts and the time of the last byte, shared by both directions.
 struct Traffic {
+    /// When the relay started moving bytes.
     started: Instant,
+    /// Bytes from the client to the server.
     up: AtomicU64,
+    /// Bytes from the server to the client.
     down: AtomicU64,
     /// Milliseconds after `started` when bytes last moved.
     last_ms: AtomicU64,
 }
 
 impl Traffic {
+    /// Zero bytes, starting now.
     fn new() -> Traffic {
         Traffic {
             started: Instant::now(),
@@ -76,6 +80,7 @@ impl Traffic {
         }
     }
 
+    /// Counts `n` bytes on `counter` and notes the time.
     fn moved(&self, counter: &AtomicU64, n: usize) {
         counter.fetch_add(n as u64, Ordering::Relaxed);
         let now = self.started.elapsed().as_millis() as u64;
@@ -135,6 +140,7 @@ impl End {
         }
     }
 
+    /// How the relay ended, for the log line.
     fn describe(&self) -> String {
         match self {
             End::ClientClosed => "client closed".into(),
@@ -315,6 +321,7 @@ async fn upstream_to_client(
     }
 }
 
+/// The next tick of `interval`, or never when there is none.
 async fn next_tick(interval: &mut Option<tokio::time::Interval>) {
     match interval {
         Some(interval) => {
@@ -377,6 +384,8 @@ async fn close(mut ws: WebSocket, code: u16, reason: &str, wait: Duration) {
     .await;
 }
 
+/// The longest prefix of `text` of at most `max` bytes that ends on a
+/// character boundary.
 fn truncate(text: &str, max: usize) -> &str {
     if text.len() <= max {
         return text;

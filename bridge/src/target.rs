@@ -15,7 +15,9 @@ use std::str::FromStr;
 /// IP literals are in canonical form, IPv6 literals are kept without brackets.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct HostPort {
+    /// Lower-case name or canonical IP literal (IPv6 without brackets).
     host: String,
+    /// TCP port, never 0.
     port: u16,
 }
 
@@ -92,7 +94,9 @@ impl fmt::Display for HostPort {
 /// The targets a WebSocket may ask for: the upstream plus the `--allow` entries.
 #[derive(Debug, Clone)]
 pub struct TargetPolicy {
+    /// The default target.
     upstream: HostPort,
+    /// Every allowed target, the upstream first, without duplicates.
     allowed: Vec<HostPort>,
 }
 
