@@ -67,7 +67,7 @@ async fn websocket(
 ) -> Response {
     if let Err(refused) = check_origin(&state.origins, &headers) {
         tracing::info!(%peer, "websocket refused: {refused}");
-        return (StatusCode::FORBIDDEN, refused).into_response();
+        return (StatusCode::FORBIDDEN, format!("{refused}\n")).into_response();
     }
     let upgrade = match upgrade {
         Ok(upgrade) => upgrade,
@@ -133,14 +133,14 @@ fn check_origin(policy: &OriginPolicy, headers: &HeaderMap) -> Result<(), String
         return Ok(());
     };
     if values.next().is_some() {
-        return Err("more than one Origin header\n".into());
+        return Err("more than one Origin header".into());
     }
     let origin = origin.to_str().unwrap_or("(not text)");
     if policy.allows(origin) {
         Ok(())
     } else {
         Err(format!(
-            "origin {origin} is not allowed (see --allow-origin)\n"
+            "origin {origin} is not allowed (see --allow-origin)"
         ))
     }
 }
