@@ -116,6 +116,7 @@ impl End {
     fn close_frame(&self, limits: &Limits) -> Option<(u16, String)> {
         match self {
             End::ClientClosed => None,
+            End::ClientFailed(error) if is_client_gone(error) => None,
             End::ClientFailed(error) if is_message_too_big(error) => Some((
                 close_code::MESSAGE_TOO_BIG,
                 format!("message larger than {} bytes", limits.max_message_size),
@@ -144,6 +145,9 @@ impl End {
     fn describe(&self) -> String {
         match self {
             End::ClientClosed => "client closed".into(),
+            End::ClientFailed(error) if is_client_gone(error) => {
+                "client left without a close frame".into()
+            }
             End::ClientFailed(error) => format!("client failed: {error}"),
             End::UpstreamClosed => "upstream closed".into(),
             End::UpstreamFailed(error) => format!("upstream failed: {}", describe_io_error(error)),
@@ -426,6 +430,21 @@ fn library_error(error: &axum::Error) -> Option<&tungstenite::Error> {
 /// Whether the WebSocket library refused a message or frame over the limit.
 fn is_message_too_big(error: &axum::Error) -> bool {
     matches!(library_error(error), Some(tungstenite::Error::Capacity(_)))
+}
+
+/// Whether the client's connection is gone (reset, or closed without a
+/// close frame): no close frame can be sent any more.
+fn is_client_gone(error: &axum::Error) -> bool {
+    use tungstenite::error::ProtocolError;
+    matches!(
+        library_error(error),
+        Some(
+            tungstenite::Error::Io(_)
+                | tungstenite::Error::ConnectionClosed
+                | tungstenite::Error::AlreadyClosed
+                | tungstenite::Error::Protocol(ProtocolError::ResetWithoutClosingHandshake)
+        )
+    )
 }
 
 /// Whether the client sent a text message that is not UTF-8.
