@@ -90,6 +90,12 @@ test('upload 5 MiB, download it byte-exact, sort, delete with confirmation', asy
   await expect(row(page, 'five.bin')).toHaveCount(0);
   expect(fs.existsSync(path.join(ferry.root, 'five.bin'))).toBe(false);
   await expect(row(page, 'welcome.txt')).toBeVisible();
+
+  await page.getByRole('button', { name: 'Disconnect' }).click();
+  await expect(consoleLog(page)).toContainText('> QUIT');
+  await expect(consoleLog(page)).toContainText('< 221');
+  await expect(page.locator('#connection-state')).toContainText('Disconnected');
+  await expect(page.locator('#notice')).toContainText('Disconnected.');
 });
 
 test('several files dropped at once upload with a progress bar each', async ({ page, ferry }) => {
