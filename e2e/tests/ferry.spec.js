@@ -258,3 +258,18 @@ test.describe('a server with a 1 s idle timeout', () => {
     await expect(page.locator('#connection-state')).toContainText('Disconnected');
   });
 });
+
+test('Disconnect during an upload aborts it and leaves no partial file', async ({ page, ferry }) => {
+  const local = path.join(ferry.tmp, 'aborted.bin');
+  writeRandomFile(local, 100 * MiB);
+  await connect(page, ferry);
+  await page.locator('#file-input').setInputFiles(local);
+  await expect(transfer(page, 'aborted.bin')).toHaveAttribute('data-state', 'running');
+  await page.getByRole('button', { name: 'Disconnect' }).click();
+  await expect(transfer(page, 'aborted.bin')).toHaveAttribute('data-state', 'failed');
+  await expect(page.locator('#connection-state')).toContainText('Disconnected');
+  await expect(page.locator('#notice')).toContainText('Disconnected.');
+  // The server drops an upload cut short: nothing under that name, now or after a moment.
+  await page.waitForTimeout(500);
+  expect(fs.existsSync(path.join(ferry.root, 'aborted.bin'))).toBe(false);
+});

@@ -715,6 +715,10 @@ impl Driver<'_> {
         let mut sent: u64 = 0;
         while sent < size {
             while self.conn.buffered_amount() > UPLOAD_HIGH_WATER {
+                // bufferedAmount never drains on a closed socket: stop waiting then.
+                if !self.conn.is_open() {
+                    return Err(self.conn.wait_closed().await);
+                }
                 browser::sleep(BACKPRESSURE_POLL_MS).await;
             }
             let end = (sent + UPLOAD_SLICE).min(size);
@@ -723,7 +727,7 @@ impl Driver<'_> {
                 Ok(_) => return Err(self.abort_upload("the file changed size while uploading")),
                 Err(e) => return Err(self.abort_upload(&e)),
             };
-            self.conn.send_data(&slice)?;
+            self.conn.send_data(&slice).await?;
             sent = end;
             transfer
                 .done

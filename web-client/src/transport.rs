@@ -96,13 +96,19 @@ impl Conn {
     }
 
     /// Sends one slice of upload data straight from JS memory (no copy into WASM).
-    pub fn send_data(&self, data: &ArrayBuffer) -> Result<(), ConnError> {
-        if self.raw.ready_state() != OPEN {
-            return Err(ConnError::Send("the connection is no longer open".into()));
+    /// If the socket is closing or closed, waits for the close and reports it.
+    pub async fn send_data(&mut self, data: &ArrayBuffer) -> Result<(), ConnError> {
+        if !self.is_open() {
+            return Err(self.wait_closed().await);
         }
         self.raw
             .send_with_array_buffer(data)
             .map_err(|e| ConnError::Send(crate::browser::js_error_text(&e)))
+    }
+
+    /// Whether the WebSocket is open (not connecting, closing or closed).
+    pub fn is_open(&self) -> bool {
+        self.raw.ready_state() == OPEN
     }
 
     /// Bytes handed to `send` that the browser has not put on the network yet.
