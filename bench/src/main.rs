@@ -5,7 +5,7 @@
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
-use ferry_bench::{direct, list_latency, process::sibling_binary};
+use ferry_bench::{bridge, direct, list_latency, process::sibling_binary};
 use std::path::PathBuf;
 
 /// Ferry benchmarks: every figure is measured next to its reference in the same run.
@@ -40,6 +40,18 @@ enum Scenario {
         #[arg(long, default_value_t = 20)]
         requests: usize,
     },
+    /// RETRIEVE/STORE through ferry-bridge and websockify vs direct TCP; bridge RSS with idle relays.
+    Bridge {
+        /// File size in MiB.
+        #[arg(long, default_value_t = 1024)]
+        size_mib: u64,
+        /// Rounds per path (best is reported).
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
+        /// Idle relays held open for the memory figure.
+        #[arg(long, default_value_t = 1000)]
+        idle_relays: usize,
+    },
     /// Every scenario with its defaults.
     All,
 }
@@ -62,6 +74,19 @@ async fn main() -> Result<()> {
         clients,
         requests_per_client: requests,
     };
+    let bridge =
+        |size_mib: u64, rounds: usize, idle_relays: usize| -> Result<bridge::BridgeBenchConfig> {
+            Ok(bridge::BridgeBenchConfig {
+                server_bin: server_bin.clone(),
+                bridge_bin: sibling_binary("ferry-bridge")?,
+                websockify: bridge::BridgeBenchConfig::default_websockify(),
+                work_dir: work_dir.clone(),
+                size: size_mib * 1024 * 1024,
+                rounds,
+                idle_relays,
+                bridge_args: Vec::new(),
+            })
+        };
     match cli.scenario {
         Scenario::Direct { size_mib, rounds } => {
             direct::run(&direct(size_mib, rounds)).await?;
@@ -69,9 +94,17 @@ async fn main() -> Result<()> {
         Scenario::List { clients, requests } => {
             list_latency::run(&list(clients, requests)).await?;
         }
+        Scenario::Bridge {
+            size_mib,
+            rounds,
+            idle_relays,
+        } => {
+            bridge::run(&bridge(size_mib, rounds, idle_relays)?).await?;
+        }
         Scenario::All => {
             direct::run(&direct(1024, 2)).await?;
             list_latency::run(&list(1000, 20)).await?;
+            bridge::run(&bridge(1024, 3, 1000)?).await?;
         }
     }
     Ok(())
