@@ -9,8 +9,8 @@
 #[path = "bridge_ws.rs"]
 pub mod ws;
 
-use crate::direct::{best, BIG_FILE};
-use crate::fixture::{ensure_file, random_block};
+use crate::direct::{best, prepare_root, BIG_FILE};
+use crate::fixture::random_block;
 use crate::process::{free_port, ChildProcess, Memory};
 use crate::report::{mib, print_throughput, Throughput};
 use crate::wire::BenchClient;
@@ -208,15 +208,7 @@ async fn idle_relays(
 
 /// Runs the scenarios and prints their tables.
 pub async fn run(config: &BridgeBenchConfig) -> Result<BridgeResults> {
-    let root = config.work_dir.join("root");
-    std::fs::create_dir_all(&root)?;
-    let file = root.join(BIG_FILE);
-    eprintln!(
-        "preparing {} of test data in {}",
-        mib(config.size),
-        file.display()
-    );
-    ensure_file(&file, config.size)?;
+    let root = prepare_root(&config.work_dir, config.size)?;
     let server = ChildProcess::ferry_server(&config.server_bin, &root, &[])?;
     let bridge = spawn_bridge(&config.bridge_bin, server.addr, &config.bridge_args)?;
     let bridge_url = format!("ws://{}/ws", bridge.addr);

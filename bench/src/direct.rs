@@ -8,7 +8,7 @@ use crate::wire::BenchClient;
 use anyhow::{ensure, Result};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 use tokio::io::AsyncReadExt;
 
@@ -47,17 +47,20 @@ pub struct DirectResults {
     pub memory_after_store: Memory,
 }
 
-/// Runs the scenario and prints its table.
-pub async fn run(config: &DirectConfig) -> Result<DirectResults> {
-    let root = config.work_dir.join("root");
+/// Creates `work_dir/root` holding [`BIG_FILE`] of `size` bytes (kept
+/// between runs) and returns the root.
+pub fn prepare_root(work_dir: &Path, size: u64) -> Result<PathBuf> {
+    let root = work_dir.join("root");
     std::fs::create_dir_all(&root)?;
     let file = root.join(BIG_FILE);
-    eprintln!(
-        "preparing {} of test data in {}",
-        mib(config.size),
-        file.display()
-    );
-    ensure_file(&file, config.size)?;
+    eprintln!("preparing {} of test data in {}", mib(size), file.display());
+    ensure_file(&file, size)?;
+    Ok(root)
+}
+
+/// Runs the scenario and prints its table.
+pub async fn run(config: &DirectConfig) -> Result<DirectResults> {
+    let root = prepare_root(&config.work_dir, config.size)?;
     let server = ChildProcess::ferry_server(&config.server_bin, &root, &[])?;
     let block = random_block(7);
 
@@ -67,7 +70,7 @@ pub async fn run(config: &DirectConfig) -> Result<DirectResults> {
     for round in 0..config.rounds {
         eprintln!("round {}: download", round + 1);
         tcp_download.push(plain_tcp_download(Source::Memory(block.clone()), config.size).await?);
-        file_copy.push(plain_tcp_download(Source::File(file.clone()), config.size).await?);
+        file_copy.push(plain_tcp_download(Source::File(root.join(BIG_FILE)), config.size).await?);
         retrieve.push(ferry_retrieve(server.addr, config.size).await?);
     }
     let memory_after_retrieve = server.memory()?;
