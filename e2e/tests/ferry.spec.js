@@ -273,3 +273,27 @@ test('Disconnect during an upload aborts it and leaves no partial file', async (
   await page.waitForTimeout(500);
   expect(fs.existsSync(path.join(ferry.root, 'aborted.bin'))).toBe(false);
 });
+
+test('Disconnect during a download saves nothing', async ({ page, ferry }) => {
+  writeRandomFile(path.join(ferry.root, 'large.bin'), 20 * MiB);
+  await connect(page, ferry);
+  // Slow the page's network (WebSocket included) so the download is surely still running at the click.
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.emulateNetworkConditions', {
+    offline: false,
+    latency: 0,
+    downloadThroughput: 2 * MiB,
+    uploadThroughput: -1,
+  });
+  let downloads = 0;
+  page.on('download', () => downloads++);
+  await page.getByRole('button', { name: 'Download large.bin' }).click();
+  await expect(transfer(page, 'large.bin')).toHaveAttribute('data-state', 'running');
+  await page.getByRole('button', { name: 'Disconnect' }).click();
+  await expect(transfer(page, 'large.bin')).toHaveAttribute('data-state', 'failed');
+  await expect(transfer(page, 'large.bin')).toContainText('nothing saved');
+  await expect(page.locator('#connection-state')).toContainText('Disconnected');
+  await page.waitForTimeout(500);
+  expect(downloads).toBe(0);
+});
