@@ -263,6 +263,15 @@ test('Disconnect during an upload aborts it and leaves no partial file', async (
   const local = path.join(ferry.tmp, 'aborted.bin');
   writeRandomFile(local, 100 * MiB);
   await connect(page, ferry);
+  // Slow the page's uploads so the transfer is surely still running at the click.
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.emulateNetworkConditions', {
+    offline: false,
+    latency: 0,
+    downloadThroughput: -1,
+    uploadThroughput: 4 * MiB,
+  });
   await page.locator('#file-input').setInputFiles(local);
   await expect(transfer(page, 'aborted.bin')).toHaveAttribute('data-state', 'running');
   await page.getByRole('button', { name: 'Disconnect' }).click();
