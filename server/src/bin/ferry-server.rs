@@ -185,8 +185,12 @@ async fn main() -> ExitCode {
         Err(error) => {
             // clap's message plus usage spans several lines; keep the reason.
             let rendered = error.render().to_string();
-            let reason = rendered.lines().next().unwrap_or("bad arguments");
-            let reason = reason.strip_prefix("error: ").unwrap_or(reason);
+            let first_paragraph = rendered.split("\n\n").next().unwrap_or("bad arguments");
+            let reason = first_paragraph
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
+            let reason = reason.strip_prefix("error: ").unwrap_or(&reason);
             eprintln!("ferry-server: {reason} (see --help)");
             return ExitCode::from(2);
         }
