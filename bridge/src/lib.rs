@@ -23,6 +23,8 @@ mod error;
 mod origin;
 mod relay;
 mod routes;
+#[cfg(target_os = "linux")]
+mod splice;
 mod static_files;
 mod target;
 mod tls;
@@ -33,9 +35,10 @@ pub use origin::{OriginPolicy, TRUNK_DEV_PORT};
 pub use relay::close_code;
 pub use target::{HostPort, Refusal, TargetPolicy};
 
+use axum::middleware::AddExtension;
 use axum_server::accept::{Accept, DefaultAcceptor};
 use axum_server::tls_rustls::{RustlsAcceptor, RustlsConfig};
-use client_io::ClientStream;
+use client_io::{ClientStream, DirectHandle};
 use routes::AppState;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -161,10 +164,16 @@ impl Bridge {
         let accept = ClientAcceptor {
             inner: DefaultAcceptor,
             tail_limit: limits.ws_max_write_buffer_size(),
+            direct: true,
         };
         let served = match tls {
             None => server.acceptor(accept).serve(app).await,
             Some(config) => {
+                // Bytes under TLS must go through the TLS stream: no splicing.
+                let accept = ClientAcceptor {
+                    direct: false,
+                    ..accept
+                };
                 let acceptor =
                     RustlsAcceptor::new(RustlsConfig::from_config(config)).acceptor(accept);
                 server.acceptor(acceptor).serve(app).await
@@ -213,17 +222,21 @@ fn check_limits(limits: &Limits) -> Result<(), BridgeError> {
 /// Accepts like `A`, with Nagle's algorithm off (replies are small and must
 /// not wait for the previous segment's acknowledgement) and the socket
 /// wrapped in a [`ClientStream`] (writes without tungstenite's memmoves).
+/// Each request on the connection carries a [`DirectHandle`] to the socket,
+/// so a relay can splice downloads into it.
 #[derive(Debug, Clone)]
 struct ClientAcceptor<A> {
     /// The acceptor that runs next (plain, or TLS).
     inner: A,
     /// Write-behind limit of each [`ClientStream`].
     tail_limit: usize,
+    /// Whether relays may write to the socket directly (not under TLS).
+    direct: bool,
 }
 
 impl<A, S> Accept<TcpStream, S> for ClientAcceptor<A>
 where
-    A: Accept<ClientStream, S>,
+    A: Accept<ClientStream, AddExtension<S, DirectHandle>>,
 {
     type Stream = A::Stream;
     type Service = A::Service;
@@ -231,7 +244,9 @@ where
 
     fn accept(&self, stream: TcpStream, service: S) -> Self::Future {
         let _ = stream.set_nodelay(true);
-        self.inner
-            .accept(ClientStream::new(stream, self.tail_limit), service)
+        let stream = ClientStream::new(stream, self.tail_limit);
+        let handle = DirectHandle(self.direct.then(|| stream.handle()));
+        let service = tower::Layer::layer(&axum::Extension(handle), service);
+        self.inner.accept(stream, service)
     }
 }

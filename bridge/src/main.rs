@@ -42,7 +42,8 @@ struct Args {
     /// Largest WebSocket message accepted from a client.
     #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_message_size)]
     max_message_size: usize,
-    /// Size of each read from the server (and largest message sent to clients).
+    /// Size of each read from the server (and largest message sent to clients,
+    /// except spliced downloads on plain TCP: frames of up to max(this, 1 MiB)).
     #[arg(long, value_name = "BYTES", default_value_t = Limits::default().relay_chunk_size)]
     chunk_size: usize,
     /// Most relays open at once (HTTP 503 past it).

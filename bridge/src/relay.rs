@@ -7,7 +7,15 @@
 //! other side's reads too (backpressure reaches the sender through TCP flow
 //! control), and the relay never holds more than one chunk per direction plus
 //! the WebSocket library's bounded buffers ([`Limits::relay_memory_bound`]).
+//!
+//! Downloads on plain TCP under Linux switch to splicing once they are bulk
+//! (`splice.rs`): the payload then stays in the kernel (one pipe of at most
+//! [`Limits::splice_pipe_size`] per relay) and the same one-frame-at-a-time
+//! rule keeps backpressure.
 
+use crate::client_io::ClientSocket;
+#[cfg(target_os = "linux")]
+use crate::splice::DirectFrames;
 use crate::target::{HostPort, Refusal};
 use crate::Limits;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
@@ -17,6 +25,7 @@ use futures_util::{SinkExt, StreamExt};
 use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::{ReadHalf, WriteHalf};
@@ -55,6 +64,8 @@ pub(crate) struct RelayContext {
     pub limits: Limits,
     /// Cancelled when the bridge shuts down.
     pub shutdown: CancellationToken,
+    /// The client's socket for direct (spliced) frames; `None` on TLS.
+    pub client: Option<Arc<ClientSocket>>,
 }
 
 /// Byte counts and the time of the last byte, shared by both directions.
@@ -101,6 +112,9 @@ enum End {
     ClientClosed,
     /// The client's WebSocket failed (protocol error, reset, message too big).
     ClientFailed(axum::Error),
+    /// Writing a spliced frame to the client failed (the client is gone).
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+    ClientWriteFailed(io::Error),
     /// The upstream closed its side (end of file).
     UpstreamClosed,
     /// Reading from or writing to the upstream failed.
@@ -115,7 +129,7 @@ impl End {
     /// The close frame to send the client, if one is still due.
     fn close_frame(&self, limits: &Limits) -> Option<(u16, String)> {
         match self {
-            End::ClientClosed => None,
+            End::ClientClosed | End::ClientWriteFailed(_) => None,
             End::ClientFailed(error) if is_client_gone(error) => None,
             End::ClientFailed(error) if is_message_too_big(error) => Some((
                 close_code::MESSAGE_TOO_BIG,
@@ -149,6 +163,9 @@ impl End {
                 "client left without a close frame".into()
             }
             End::ClientFailed(error) => format!("client failed: {error}"),
+            End::ClientWriteFailed(error) => {
+                format!("client failed: {}", describe_io_error(error))
+            }
             End::UpstreamClosed => "upstream closed".into(),
             End::UpstreamFailed(error) => format!("upstream failed: {}", describe_io_error(error)),
             End::Idle => "idle timeout".into(),
@@ -219,14 +236,19 @@ pub(crate) async fn run(ws: WebSocket, target: Result<HostPort, Refusal>, ctx: R
 
     let traffic = Traffic::new();
     let (mut ws_tx, mut ws_rx) = ws.split();
+    let mut direct = Direct {
+        client: ctx.client.clone(),
+        frames: None,
+    };
     let end = {
         let (mut tcp_rx, mut tcp_tx) = tcp.split();
         tokio::select! {
             end = client_to_upstream(&mut ws_rx, &mut tcp_tx, &traffic) => end,
-            end = upstream_to_client(&mut tcp_rx, &mut ws_tx, &traffic, &ctx.limits) => end,
+            end = upstream_to_client(&mut tcp_rx, &mut ws_tx, &traffic, &ctx.limits, &mut direct) => end,
             end = watch(&traffic, &ctx.limits, &ctx.shutdown) => end,
         }
     };
+    direct.settle(&end, ctx.limits.close_timeout).await;
     // Closing the TCP side first: a client that left must not keep the
     // server's connection (and its slot) open while we finish up.
     drop(tcp);
@@ -276,6 +298,75 @@ async fn client_to_upstream(
 /// First read size of a relay: small, so idle relays stay small.
 const FIRST_READ: usize = 16 << 10;
 
+/// A read that fills this much marks a bulk download: from then on the relay
+/// splices (where it can). Replies and listings stay on the copy path, which
+/// needs fewer system calls for small messages and no pipe.
+#[cfg(target_os = "linux")]
+const SPLICE_AFTER: usize = 64 << 10;
+
+/// Downloads written directly to the client socket (Linux, plain TCP).
+struct Direct {
+    /// The client's socket, when frames may be written to it directly.
+    client: Option<Arc<ClientSocket>>,
+    /// The splicer, once a bulk download started.
+    #[cfg(target_os = "linux")]
+    frames: Option<DirectFrames>,
+    /// Never set where splicing does not exist.
+    #[cfg(not(target_os = "linux"))]
+    frames: Option<std::convert::Infallible>,
+}
+
+impl Direct {
+    /// Switches to splicing after a full read of `read_size` bytes, when
+    /// the connection allows it. A failure to make the pipe (descriptor
+    /// limits) only means the relay keeps copying.
+    #[cfg(target_os = "linux")]
+    fn maybe_start(&mut self, read_size: usize, limits: &Limits) {
+        if read_size < SPLICE_AFTER || self.frames.is_some() {
+            return;
+        }
+        let Some(client) = self.client.take() else {
+            return;
+        };
+        match DirectFrames::new(client, limits.splice_pipe_size()) {
+            Ok(frames) => self.frames = Some(frames),
+            Err(error) => tracing::debug!("no pipe for splicing, copying instead: {error}"),
+        }
+    }
+
+    /// Splicing does not exist here: the relay always copies.
+    #[cfg(not(target_os = "linux"))]
+    fn maybe_start(&mut self, _read_size: usize, _limits: &Limits) {
+        let _ = &self.client;
+    }
+
+    /// After the relay's directions stopped: finishes a spliced frame that
+    /// was interrupted (and, unless the client is closing, sends what the
+    /// pipe still holds), so the close frame that follows is well framed.
+    /// If that does not work within `wait`, the connection cannot carry a
+    /// close frame any more and later library writes fail.
+    async fn settle(&mut self, end: &End, wait: Duration) {
+        #[cfg(target_os = "linux")]
+        if let Some(frames) = &mut self.frames {
+            let client_leaving = matches!(
+                end,
+                End::ClientClosed | End::ClientFailed(_) | End::ClientWriteFailed(_)
+            );
+            let owed = if client_leaving {
+                frames.in_frame()
+            } else {
+                frames.owes_bytes()
+            };
+            if owed && !matches!(timeout(wait, frames.flush()).await, Ok(Ok(()))) {
+                frames.abandon();
+            }
+            frames.abandon();
+        }
+        #[cfg(not(target_os = "linux"))]
+        let _ = (end, wait);
+    }
+}
+
 /// Copies upstream bytes to the client, one binary message per read, and
 /// sends the keepalive pings.
 ///
@@ -287,6 +378,7 @@ async fn upstream_to_client(
     ws: &mut SplitSink<WebSocket, Message>,
     traffic: &Traffic,
     limits: &Limits,
+    direct: &mut Direct,
 ) -> End {
     let max_read = limits.relay_chunk_size;
     let mut read_size = FIRST_READ.min(max_read);
@@ -297,6 +389,30 @@ async fn upstream_to_client(
     });
     let mut buf = BytesMut::new();
     loop {
+        #[cfg(target_os = "linux")]
+        if let Some(frames) = &mut direct.frames {
+            // Only the wait for upstream bytes races the pings: a frame,
+            // once started, is finished before anything else is written.
+            tokio::select! {
+                biased;
+                filled = frames.fill(tcp.as_ref()) => match filled {
+                    Ok(0) => return End::UpstreamClosed,
+                    Ok(n) => {
+                        if let Err(error) = frames.flush().await {
+                            return End::ClientWriteFailed(error);
+                        }
+                        traffic.moved(&traffic.down, n);
+                    }
+                    Err(error) => return End::UpstreamFailed(error),
+                },
+                () = next_tick(&mut pings) => {
+                    if let Err(error) = ws.send(Message::Ping(Default::default())).await {
+                        return End::ClientFailed(error);
+                    }
+                }
+            }
+            continue;
+        }
         // Reclaims the previous chunk's allocation once the library let go of it.
         buf.reserve(read_size);
         let mut limited = (&mut *tcp).take(read_size as u64);
@@ -311,6 +427,7 @@ async fn upstream_to_client(
                     }
                     traffic.moved(&traffic.down, n);
                     if n == read_size {
+                        direct.maybe_start(read_size, limits);
                         read_size = (read_size * 2).min(max_read);
                     }
                 }

@@ -1,5 +1,6 @@
 //! The HTTP side: the router, its shared state and the small handlers.
 
+use crate::client_io::DirectHandle;
 use crate::origin::OriginPolicy;
 use crate::relay::{self, RelayContext};
 use crate::static_files;
@@ -11,6 +12,7 @@ use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::Extension;
 use axum::Router;
 use serde::Deserialize;
 use std::net::SocketAddr;
@@ -61,6 +63,7 @@ struct RelayQuery {
 async fn websocket(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    direct: Option<Extension<DirectHandle>>,
     headers: HeaderMap,
     query: Result<Query<RelayQuery>, axum::extract::rejection::QueryRejection>,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
@@ -104,11 +107,13 @@ async fn websocket(
         ),
     };
     let limits = &state.limits;
-    let ctx = RelayContext {
+    let direct = direct.and_then(|Extension(DirectHandle(handle))| handle);
+    let mut ctx = RelayContext {
         peer,
         requested,
         limits: limits.clone(),
         shutdown: state.shutdown.clone(),
+        client: None,
     };
     let tracked = state.relays.token();
     upgrade
@@ -119,6 +124,8 @@ async fn websocket(
         .max_frame_size(limits.max_message_size)
         .on_failed_upgrade(move |error| tracing::debug!(%peer, "websocket upgrade failed: {error}"))
         .on_upgrade(move |socket| async move {
+            // The upgraded connection owns the socket while `socket` lives.
+            ctx.client = direct.and_then(|handle| handle.upgrade());
             relay::run(socket, target, ctx).await;
             drop(slot);
             drop(tracked);

@@ -119,7 +119,7 @@ async fn a_client_that_stops_reading_does_not_grow_the_bridge() {
     let mut received = 0u64;
     while received < 8 << 20 {
         if let Message::Binary(data) = within(ws.next()).await.unwrap().unwrap() {
-            assert!(data.len() <= Limits::default().relay_chunk_size);
+            assert!(data.len() <= Limits::default().splice_pipe_size());
             check(&pattern, received, &data);
             received += data.len() as u64;
         }
