@@ -203,23 +203,12 @@ pub(crate) async fn run(ws: WebSocket, target: Result<HostPort, Refusal>, ctx: R
     };
     let mut tcp = match connected {
         Ok(Ok(tcp)) => tcp,
-        Ok(Err(error)) => {
-            let reason = format!(
-                "upstream {target} unreachable: {}",
-                describe_io_error(&error)
-            );
-            close(
-                ws,
-                close_code::BAD_GATEWAY,
-                &reason,
-                ctx.limits.close_timeout,
-            )
-            .await;
-            tracing::info!(%peer, %target, "relay failed: {reason}");
-            return;
-        }
-        Err(_elapsed) => {
-            let reason = format!("upstream {target} unreachable: connection timed out");
+        failed => {
+            let why = match failed {
+                Ok(Err(error)) => describe_io_error(&error),
+                _ => "connection timed out".to_owned(),
+            };
+            let reason = format!("upstream {target} unreachable: {why}");
             close(
                 ws,
                 close_code::BAD_GATEWAY,
