@@ -9,17 +9,17 @@
 #[path = "bridge_ws.rs"]
 pub mod ws;
 
-use crate::direct::{best, prepare_root, BIG_FILE};
+use crate::direct::{prepare_root, BIG_FILE};
 use crate::fixture::random_block;
 use crate::process::{free_port, ChildProcess, Memory};
-use crate::report::{mib, print_throughput, Throughput};
+use crate::report::{mib, print_rounds, Rounds, Throughput};
 use crate::wire::BenchClient;
 use anyhow::{ensure, Context, Result};
 use bytes::Bytes;
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
-use ws::WsBenchClient;
+use ws::{WsBenchClient, WsLibrary};
 
 /// Where Debian's websockify package puts the program.
 pub const WEBSOCKIFY: &str = "/usr/bin/websockify";
@@ -69,36 +69,32 @@ impl IdleRelays {
     }
 }
 
-/// Results of the bridge scenarios.
+/// Every round of every path of the bridge scenarios. The WebSocket client
+/// is tokio-websockets unless a field says otherwise.
 pub struct BridgeResults {
     /// RETRIEVE over direct TCP (the reference).
-    pub direct_retrieve: Throughput,
+    pub direct_retrieve: Rounds,
+    /// RETRIEVE over plain TCP through the bare splice(2) relay (the floor
+    /// of any relay here); `None` where splice(2) is missing.
+    pub splice_relay_retrieve: Option<Rounds>,
     /// RETRIEVE through ferry-bridge.
-    pub bridge_retrieve: Throughput,
+    pub bridge_retrieve: Rounds,
+    /// RETRIEVE through ferry-bridge, read by tokio-tungstenite.
+    pub bridge_retrieve_tungstenite: Rounds,
     /// RETRIEVE through websockify.
-    pub websockify_retrieve: Option<Throughput>,
+    pub websockify_retrieve: Option<Rounds>,
     /// STORE over direct TCP (the reference).
-    pub direct_store: Throughput,
+    pub direct_store: Rounds,
     /// STORE through ferry-bridge.
-    pub bridge_store: Throughput,
+    pub bridge_store: Rounds,
+    /// STORE through ferry-bridge, sent by tokio-tungstenite.
+    pub bridge_store_tungstenite: Rounds,
     /// STORE through websockify.
-    pub websockify_store: Option<Throughput>,
+    pub websockify_store: Option<Rounds>,
     /// Bridge memory after all transfers (VmHWM is the peak during them).
     pub bridge_memory_after_transfers: Memory,
     /// The idle-relay memory figure.
     pub idle: IdleRelays,
-}
-
-impl BridgeResults {
-    /// Bridge RETRIEVE throughput relative to direct TCP.
-    pub fn retrieve_ratio(&self) -> f64 {
-        self.bridge_retrieve.mib_per_sec() / self.direct_retrieve.mib_per_sec()
-    }
-
-    /// Bridge STORE throughput relative to direct TCP.
-    pub fn store_ratio(&self) -> f64 {
-        self.bridge_store.mib_per_sec() / self.direct_store.mib_per_sec()
-    }
 }
 
 /// Starts `ferry-bridge` on a free port relaying to `upstream`.
@@ -118,6 +114,20 @@ fn spawn_bridge(
     ];
     args.extend_from_slice(extra);
     ChildProcess::spawn(binary, &args, addr)
+}
+
+/// Starts the bare splice(2) relay (`ferry-bench splice-relay`, this very
+/// program) on a free port relaying to `upstream`.
+fn spawn_splice_relay(upstream: std::net::SocketAddr) -> Result<ChildProcess> {
+    let addr = free_port()?;
+    let args = [
+        "splice-relay".to_string(),
+        "--listen".to_string(),
+        addr.to_string(),
+        "--upstream".to_string(),
+        upstream.to_string(),
+    ];
+    ChildProcess::spawn(&std::env::current_exe()?, &args, addr)
 }
 
 /// Starts websockify on a free port relaying to `upstream`.
@@ -141,9 +151,9 @@ async fn timed<F: Future<Output = Result<()>>>(
     })
 }
 
-async fn retrieve_tcp(addr: std::net::SocketAddr, size: u64) -> Result<Throughput> {
+async fn retrieve_tcp(label: &str, addr: std::net::SocketAddr, size: u64) -> Result<Throughput> {
     let mut client = BenchClient::connect(addr).await?;
-    timed("direct TCP RETRIEVE", size, async {
+    timed(label, size, async {
         let got = client.retrieve(BIG_FILE).await?;
         ensure!(got == size, "moved {got} of {size} bytes");
         Ok(())
@@ -151,8 +161,8 @@ async fn retrieve_tcp(addr: std::net::SocketAddr, size: u64) -> Result<Throughpu
     .await
 }
 
-async fn retrieve_ws(label: &str, url: &str, size: u64) -> Result<Throughput> {
-    let mut client = WsBenchClient::connect(url).await?;
+async fn retrieve_ws(label: &str, library: WsLibrary, url: &str, size: u64) -> Result<Throughput> {
+    let mut client = WsBenchClient::connect(library, url).await?;
     timed(label, size, async {
         let got = client.retrieve(BIG_FILE).await?;
         ensure!(got == size, "moved {got} of {size} bytes");
@@ -171,8 +181,14 @@ async fn store_tcp(addr: std::net::SocketAddr, size: u64, block: &[u8]) -> Resul
     .await
 }
 
-async fn store_ws(label: &str, url: &str, size: u64, block: &Bytes) -> Result<Throughput> {
-    let mut client = WsBenchClient::connect(url).await?;
+async fn store_ws(
+    label: &str,
+    library: WsLibrary,
+    url: &str,
+    size: u64,
+    block: &Bytes,
+) -> Result<Throughput> {
+    let mut client = WsBenchClient::connect(library, url).await?;
     timed(label, size, client.store("bench-upload.bin", size, block)).await
 }
 
@@ -185,14 +201,14 @@ async fn idle_relays(
     let bridge = spawn_bridge(&config.bridge_bin, upstream, &config.bridge_args)?;
     let url = format!("ws://{}/ws", bridge.addr);
     // One relay first, so the runtime's lazily built parts are counted in the baseline.
-    let mut warm = WsBenchClient::connect(&url).await?;
+    let mut warm = WsBenchClient::connect(WsLibrary::TokioWebsockets, &url).await?;
     warm.noop().await?;
     drop(warm);
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     let before = bridge.memory()?;
     let mut open = Vec::with_capacity(config.idle_relays);
     for _ in 0..config.idle_relays {
-        let mut client = WsBenchClient::connect(&url).await?;
+        let mut client = WsBenchClient::connect(WsLibrary::TokioWebsockets, &url).await?;
         client.noop().await?;
         open.push(client);
     }
@@ -217,25 +233,46 @@ pub async fn run(config: &BridgeBenchConfig) -> Result<BridgeResults> {
         None => None,
     };
     let websockify_url = websockify.as_ref().map(|w| format!("ws://{}/", w.addr));
+    let splice_relay = if cfg!(target_os = "linux") {
+        Some(spawn_splice_relay(server.addr)?)
+    } else {
+        None
+    };
     let size = config.size;
 
-    let (mut direct_r, mut bridge_r, mut websockify_r) = (Vec::new(), Vec::new(), Vec::new());
+    const FAST: WsLibrary = WsLibrary::TokioWebsockets;
+    const TUNGSTENITE: WsLibrary = WsLibrary::Tungstenite;
+    let (mut direct_r, mut bridge_r, mut bridge_r_tungstenite) =
+        (Rounds::new(), Rounds::new(), Rounds::new());
+    let mut splice_r = splice_relay.as_ref().map(|_| Rounds::new());
+    let mut websockify_r = websockify_url.as_ref().map(|_| Rounds::new());
     for round in 0..config.rounds {
-        eprintln!("round {}: RETRIEVE direct / bridge / websockify", round + 1);
-        direct_r.push(retrieve_tcp(server.addr, size).await?);
-        bridge_r.push(retrieve_ws("ferry-bridge RETRIEVE", &bridge_url, size).await?);
-        if let Some(url) = &websockify_url {
-            websockify_r.push(retrieve_ws("websockify RETRIEVE", url, size).await?);
+        eprintln!("round {}: RETRIEVE, every path", round + 1);
+        direct_r.push(retrieve_tcp("direct TCP RETRIEVE", server.addr, size).await?);
+        if let (Some(relay), Some(rounds)) = (&splice_relay, &mut splice_r) {
+            let label = "plain TCP RETRIEVE through a bare splice(2) relay";
+            rounds.push(retrieve_tcp(label, relay.addr, size).await?);
+        }
+        bridge_r.push(retrieve_ws("ferry-bridge RETRIEVE", FAST, &bridge_url, size).await?);
+        let label = "ferry-bridge RETRIEVE, tokio-tungstenite client";
+        bridge_r_tungstenite.push(retrieve_ws(label, TUNGSTENITE, &bridge_url, size).await?);
+        if let (Some(url), Some(rounds)) = (&websockify_url, &mut websockify_r) {
+            rounds.push(retrieve_ws("websockify RETRIEVE", FAST, url, size).await?);
         }
     }
+    drop(splice_relay);
     let block = Bytes::from(random_block(11));
-    let (mut direct_s, mut bridge_s, mut websockify_s) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut direct_s, mut bridge_s, mut bridge_s_tungstenite) =
+        (Rounds::new(), Rounds::new(), Rounds::new());
+    let mut websockify_s = websockify_url.as_ref().map(|_| Rounds::new());
     for round in 0..config.rounds {
-        eprintln!("round {}: STORE direct / bridge / websockify", round + 1);
+        eprintln!("round {}: STORE, every path", round + 1);
         direct_s.push(store_tcp(server.addr, size, &block).await?);
-        bridge_s.push(store_ws("ferry-bridge STORE", &bridge_url, size, &block).await?);
-        if let Some(url) = &websockify_url {
-            websockify_s.push(store_ws("websockify STORE", url, size, &block).await?);
+        bridge_s.push(store_ws("ferry-bridge STORE", FAST, &bridge_url, size, &block).await?);
+        let label = "ferry-bridge STORE, tokio-tungstenite client";
+        bridge_s_tungstenite.push(store_ws(label, TUNGSTENITE, &bridge_url, size, &block).await?);
+        if let (Some(url), Some(rounds)) = (&websockify_url, &mut websockify_s) {
+            rounds.push(store_ws("websockify STORE", FAST, url, size, &block).await?);
         }
     }
     let bridge_memory_after_transfers = bridge.memory()?;
@@ -245,35 +282,53 @@ pub async fn run(config: &BridgeBenchConfig) -> Result<BridgeResults> {
     let idle = idle_relays(config, server.addr).await?;
 
     let results = BridgeResults {
-        direct_retrieve: best(direct_r),
-        bridge_retrieve: best(bridge_r),
-        websockify_retrieve: (!websockify_r.is_empty()).then(|| best(websockify_r)),
-        direct_store: best(direct_s),
-        bridge_store: best(bridge_s),
-        websockify_store: (!websockify_s.is_empty()).then(|| best(websockify_s)),
+        direct_retrieve: direct_r,
+        splice_relay_retrieve: splice_r,
+        bridge_retrieve: bridge_r,
+        bridge_retrieve_tungstenite: bridge_r_tungstenite,
+        websockify_retrieve: websockify_r,
+        direct_store: direct_s,
+        bridge_store: bridge_s,
+        bridge_store_tungstenite: bridge_s_tungstenite,
+        websockify_store: websockify_s,
         bridge_memory_after_transfers,
         idle,
     };
-    let rows = |bridge: &Throughput, websockify: &Option<Throughput>| {
-        std::iter::once(bridge.clone())
-            .chain(websockify.clone())
-            .collect::<Vec<_>>()
-    };
-    print_throughput(
-        "RETRIEVE through the bridge (download)",
+    let retrieve_rows: Vec<&Rounds> = results
+        .splice_relay_retrieve
+        .iter()
+        .chain([
+            &results.bridge_retrieve,
+            &results.bridge_retrieve_tungstenite,
+        ])
+        .chain(results.websockify_retrieve.iter())
+        .collect();
+    print_rounds(
+        "RETRIEVE through the bridge (download; WebSocket client: tokio-websockets unless named)",
         &results.direct_retrieve,
-        &rows(&results.bridge_retrieve, &results.websockify_retrieve),
+        &retrieve_rows,
     );
-    print_throughput(
-        "STORE through the bridge (upload, includes the server's fsync)",
+    let store_rows: Vec<&Rounds> = [&results.bridge_store, &results.bridge_store_tungstenite]
+        .into_iter()
+        .chain(results.websockify_store.iter())
+        .collect();
+    print_rounds(
+        "STORE through the bridge (upload, includes the server's fsync; client as above)",
         &results.direct_store,
-        &rows(&results.bridge_store, &results.websockify_store),
+        &store_rows,
     );
     if let (Some(r), Some(s)) = (&results.websockify_retrieve, &results.websockify_store) {
         println!(
-            "\nferry-bridge vs websockify: RETRIEVE {:.2}x, STORE {:.2}x",
-            results.bridge_retrieve.mib_per_sec() / r.mib_per_sec(),
-            results.bridge_store.mib_per_sec() / s.mib_per_sec()
+            "\nferry-bridge vs websockify (best rounds): RETRIEVE {:.2}x, STORE {:.2}x",
+            results.bridge_retrieve.best() / r.best(),
+            results.bridge_store.best() / s.best()
+        );
+    }
+    if let Some(floor) = &results.splice_relay_retrieve {
+        println!(
+            "ferry-bridge RETRIEVE vs the bare splice(2) relay: {:.2}x best, {:.2}x median",
+            results.bridge_retrieve.best() / floor.best(),
+            results.bridge_retrieve.median() / floor.median()
         );
     }
     println!(

@@ -12,4 +12,5 @@ pub mod fixture;
 pub mod list_latency;
 pub mod process;
 pub mod report;
+pub mod splice_relay;
 pub mod wire;

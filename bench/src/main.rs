@@ -5,7 +5,7 @@
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
-use ferry_bench::{bridge, direct, list_latency, process::sibling_binary};
+use ferry_bench::{bridge, direct, list_latency, process::sibling_binary, splice_relay};
 use std::path::PathBuf;
 
 /// Ferry benchmarks: every figure is measured next to its reference in the same run.
@@ -45,8 +45,8 @@ enum Scenario {
         /// File size in MiB.
         #[arg(long, default_value_t = 1024)]
         size_mib: u64,
-        /// Rounds per path (best is reported).
-        #[arg(long, default_value_t = 3)]
+        /// Rounds per path (best and median are reported).
+        #[arg(long, default_value_t = 5)]
         rounds: usize,
         /// Idle relays held open for the memory figure.
         #[arg(long, default_value_t = 1000)]
@@ -54,11 +54,26 @@ enum Scenario {
     },
     /// Every scenario with its defaults.
     All,
+    /// The bare splice(2) relay the bridge scenario starts as a reference
+    /// (runs until killed).
+    #[command(hide = true)]
+    SpliceRelay {
+        /// Address to listen on.
+        #[arg(long)]
+        listen: std::net::SocketAddr,
+        /// Server to relay to.
+        #[arg(long)]
+        upstream: std::net::SocketAddr,
+    },
 }
 
 #[tokio::main]
 async fn main() -> Result<()> {
     let cli = Cli::parse();
+    if let Scenario::SpliceRelay { listen, upstream } = cli.scenario {
+        // Killed by the scenario that started it: nothing to set up or clean.
+        return tokio::task::spawn_blocking(move || splice_relay::run(listen, upstream)).await?;
+    }
     let temp = tempfile::tempdir()?;
     let work_dir = cli.work_dir.unwrap_or_else(|| temp.path().to_path_buf());
     let server_bin = sibling_binary("ferry-server")?;
@@ -104,8 +119,9 @@ async fn main() -> Result<()> {
         Scenario::All => {
             direct::run(&direct(1024, 2)).await?;
             list_latency::run(&list(1000, 20)).await?;
-            bridge::run(&bridge(1024, 3, 1000)?).await?;
+            bridge::run(&bridge(1024, 5, 1000)?).await?;
         }
+        Scenario::SpliceRelay { .. } => {} // run above
     }
     Ok(())
 }
