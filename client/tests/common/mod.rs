@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 use ferry_server::{Config, Server};
+use std::future::Future;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
@@ -13,12 +14,61 @@ use std::time::Duration;
 use tempfile::TempDir;
 use tokio::sync::oneshot;
 
+/// A service (server or bridge) on its own thread and runtime, stopped and
+/// joined when dropped.
+struct Background {
+    addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Background {
+    /// Runs `serve` on a new thread; it reports its bound address on the
+    /// sender it gets and stops when the receiver fires.
+    fn spawn<F, Fut>(what: &str, serve: F) -> Background
+    where
+        F: FnOnce(std::sync::mpsc::Sender<SocketAddr>, oneshot::Receiver<()>) -> Fut
+            + Send
+            + 'static,
+        Fut: Future<Output = ()>,
+    {
+        let (stop, stopped) = oneshot::channel::<()>();
+        let (ready, addr) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(serve(ready, stopped));
+        });
+        let addr = addr
+            .recv_timeout(Duration::from_secs(20))
+            .unwrap_or_else(|_| panic!("{what} did not start"));
+        Background {
+            addr,
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
 /// A server running until dropped, serving a temporary root.
 pub struct TestServer {
     pub addr: SocketAddr,
+    /// Declared before `root`, so the server stops before its root goes.
+    service: Background,
     pub root: TempDir,
-    stop: Option<oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl TestServer {
@@ -31,34 +81,22 @@ impl TestServer {
     pub fn start_with(adjust: impl FnOnce(Config) -> Config) -> TestServer {
         let root = tempfile::tempdir().unwrap();
         let config = adjust(Config::new(root.path()));
-        let (stop, stopped) = oneshot::channel::<()>();
-        let (ready, addr) = std::sync::mpsc::channel();
-        let thread = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
+        let service = Background::spawn("server", move |ready, stopped| async move {
+            let server = Server::bind(config, "127.0.0.1:0".parse().unwrap())
+                .await
                 .unwrap();
-            runtime.block_on(async move {
-                let server = Server::bind(config, "127.0.0.1:0".parse().unwrap())
-                    .await
-                    .unwrap();
-                ready.send(server.local_addr()).unwrap();
-                server
-                    .run(async move {
-                        let _ = stopped.await;
-                    })
-                    .await
-                    .unwrap();
-            });
+            ready.send(server.local_addr()).unwrap();
+            server
+                .run(async move {
+                    let _ = stopped.await;
+                })
+                .await
+                .unwrap();
         });
-        let addr = addr
-            .recv_timeout(Duration::from_secs(20))
-            .expect("server did not start");
         TestServer {
-            addr,
+            addr: service.addr,
+            service,
             root,
-            stop: Some(stop),
-            thread: Some(thread),
         }
     }
 
@@ -75,17 +113,6 @@ impl TestServer {
     /// Reads a file straight from the served directory.
     pub fn file(&self, name: &str) -> Option<Vec<u8>> {
         std::fs::read(self.root.path().join(name)).ok()
-    }
-}
-
-impl Drop for TestServer {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
     }
 }
 
@@ -201,8 +228,7 @@ pub fn all_bytes(repeat: usize) -> Vec<u8> {
 /// A ferry-bridge running until dropped.
 pub struct TestBridge {
     pub addr: SocketAddr,
-    stop: Option<oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    service: Background,
 }
 
 impl TestBridge {
@@ -221,31 +247,19 @@ impl TestBridge {
         let upstream: HostPort = upstream.to_string().parse().unwrap();
         let mut config = BridgeConfig::new("127.0.0.1:0".parse().unwrap(), upstream);
         adjust(&mut config);
-        let (stop, stopped) = oneshot::channel::<()>();
-        let (ready, addr) = std::sync::mpsc::channel();
-        let thread = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
+        let service = Background::spawn("bridge", move |ready, stopped| async move {
+            let bridge = Bridge::bind(config).await.unwrap();
+            ready.send(bridge.local_addr()).unwrap();
+            bridge
+                .run(async move {
+                    let _ = stopped.await;
+                })
+                .await
                 .unwrap();
-            runtime.block_on(async move {
-                let bridge = Bridge::bind(config).await.unwrap();
-                ready.send(bridge.local_addr()).unwrap();
-                bridge
-                    .run(async move {
-                        let _ = stopped.await;
-                    })
-                    .await
-                    .unwrap();
-            });
         });
-        let addr = addr
-            .recv_timeout(Duration::from_secs(20))
-            .expect("bridge did not start");
         TestBridge {
-            addr,
-            stop: Some(stop),
-            thread: Some(thread),
+            addr: service.addr,
+            service,
         }
     }
 
@@ -254,17 +268,6 @@ impl TestBridge {
         match target {
             Some(target) => format!("ws://{}/ws?target={target}", self.addr),
             None => format!("ws://{}/ws", self.addr),
-        }
-    }
-}
-
-impl Drop for TestBridge {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
         }
     }
 }
