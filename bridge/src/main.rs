@@ -81,22 +81,7 @@ fn non_zero(duration: Duration) -> Option<Duration> {
 }
 
 fn main() -> anyhow::Result<()> {
-    let args = match Args::try_parse() {
-        Ok(args) => args,
-        Err(error) if !error.use_stderr() => error.exit(), // --help, --version
-        Err(error) => {
-            // clap's message plus usage spans several lines; keep the reason.
-            let rendered = error.render().to_string();
-            let first_paragraph = rendered.split("\n\n").next().unwrap_or("bad arguments");
-            let reason = first_paragraph
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ");
-            let reason = reason.strip_prefix("error: ").unwrap_or(&reason);
-            eprintln!("ferry-bridge: {reason} (see --help)");
-            std::process::exit(2);
-        }
-    };
+    let args: Args = ferry_flags::parse_or_exit("ferry-bridge");
     let mut runtime = tokio::runtime::Builder::new_multi_thread();
     if let Some(threads) = args.threads {
         anyhow::ensure!(threads > 0, "--threads must be at least 1");

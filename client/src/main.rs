@@ -8,29 +8,13 @@ mod prompt;
 mod repl;
 mod table;
 
-use clap::Parser;
 use cli::Cli;
 use std::process::ExitCode;
 use tracing_subscriber::EnvFilter;
 
 /// Parses the flags, then runs a one-shot subcommand or the prompt.
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
-        Err(error) if !error.use_stderr() => error.exit(), // --help, --version
-        Err(error) => {
-            // clap's message plus usage spans several lines; keep the reason.
-            let rendered = error.render().to_string();
-            let first_paragraph = rendered.split("\n\n").next().unwrap_or("bad arguments");
-            let reason = first_paragraph
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ");
-            let reason = reason.strip_prefix("error: ").unwrap_or(&reason);
-            eprintln!("ferry: {reason} (see --help)");
-            return ExitCode::from(2);
-        }
-    };
+    let cli: Cli = ferry_flags::parse_or_exit("ferry");
     init_logging(cli.verbose);
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()

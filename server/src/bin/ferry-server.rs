@@ -179,22 +179,7 @@ fn raise_open_file_limit(wanted: usize) {
 /// Parses the flags, sets up logging, and serves until stopped.
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args = match Args::try_parse() {
-        Ok(args) => args,
-        Err(error) if !error.use_stderr() => error.exit(), // --help, --version
-        Err(error) => {
-            // clap's message plus usage spans several lines; keep the reason.
-            let rendered = error.render().to_string();
-            let first_paragraph = rendered.split("\n\n").next().unwrap_or("bad arguments");
-            let reason = first_paragraph
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ");
-            let reason = reason.strip_prefix("error: ").unwrap_or(&reason);
-            eprintln!("ferry-server: {reason} (see --help)");
-            return ExitCode::from(2);
-        }
-    };
+    let args: Args = ferry_flags::parse_or_exit("ferry-server");
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
