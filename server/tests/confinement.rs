@@ -80,19 +80,21 @@ async fn traversal_names_are_rejected_with_553() {
     assert_sentinel_intact(&server);
 }
 
+/// The symbolic links [`booby_trapped`] plants.
+const LINKS: [&str; 5] = [
+    "abs-link",
+    "rel-link",
+    "dir-link",
+    "inside-link",
+    "dangling-link",
+];
+
 #[tokio::test]
 async fn symbolic_links_are_never_followed() {
     let server = booby_trapped().await;
     let mut client = server.client().await;
     assert_eq!(client.names().await, vec!["real.txt"]);
-    for link in [
-        "abs-link",
-        "rel-link",
-        "dir-link",
-        "inside-link",
-        "dangling-link",
-        "subdir",
-    ] {
+    for link in LINKS.iter().chain(&["subdir"]) {
         let retrieved = client.retrieve(link).await;
         assert_eq!(retrieved.unwrap_err().code, 550, "RETRIEVE {link}");
         assert_eq!(
@@ -107,13 +109,7 @@ async fn symbolic_links_are_never_followed() {
         );
     }
     // The links are still there: DELETE did not remove them.
-    for link in [
-        "abs-link",
-        "rel-link",
-        "dir-link",
-        "inside-link",
-        "dangling-link",
-    ] {
+    for link in LINKS {
         assert!(server
             .path(link)
             .symlink_metadata()
