@@ -233,8 +233,9 @@ pub async fn run(config: &BridgeBenchConfig) -> Result<BridgeResults> {
         None => None,
     };
     let websockify_url = websockify.as_ref().map(|w| format!("ws://{}/", w.addr));
-    let splice_relay = if cfg!(target_os = "linux") {
-        Some(spawn_splice_relay(server.addr)?)
+    // The floor, with its rounds; Linux only (splice).
+    let mut splice_relay = if cfg!(target_os = "linux") {
+        Some((spawn_splice_relay(server.addr)?, Rounds::new()))
     } else {
         None
     };
@@ -244,12 +245,11 @@ pub async fn run(config: &BridgeBenchConfig) -> Result<BridgeResults> {
     const TUNGSTENITE: WsLibrary = WsLibrary::Tungstenite;
     let (mut direct_r, mut bridge_r, mut bridge_r_tungstenite) =
         (Rounds::new(), Rounds::new(), Rounds::new());
-    let mut splice_r = splice_relay.as_ref().map(|_| Rounds::new());
     let mut websockify_r = websockify_url.as_ref().map(|_| Rounds::new());
     for round in 0..config.rounds {
         eprintln!("round {}: RETRIEVE, every path", round + 1);
         direct_r.push(retrieve_tcp("direct TCP RETRIEVE", server.addr, size).await?);
-        if let (Some(relay), Some(rounds)) = (&splice_relay, &mut splice_r) {
+        if let Some((relay, rounds)) = &mut splice_relay {
             let label = "plain TCP RETRIEVE through a bare splice(2) relay";
             rounds.push(retrieve_tcp(label, relay.addr, size).await?);
         }
@@ -260,7 +260,8 @@ pub async fn run(config: &BridgeBenchConfig) -> Result<BridgeResults> {
             rounds.push(retrieve_ws("websockify RETRIEVE", FAST, url, size).await?);
         }
     }
-    drop(splice_relay);
+    // Stops the relay; only its rounds are kept.
+    let splice_r = splice_relay.map(|(_relay, rounds)| rounds);
     let block = Bytes::from(random_block(11));
     let (mut direct_s, mut bridge_s, mut bridge_s_tungstenite) =
         (Rounds::new(), Rounds::new(), Rounds::new());

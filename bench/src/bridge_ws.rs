@@ -13,7 +13,6 @@ use anyhow::{bail, Context, Result};
 use bytes::Bytes;
 use ferry_proto::{ClientCodec, Command, Event, Name, Reply};
 use futures_util::{SinkExt, StreamExt};
-use std::fmt;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite;
 
@@ -31,15 +30,6 @@ pub enum WsLibrary {
     TokioWebsockets,
     /// tokio-tungstenite, as in the `ferry` CLI.
     Tungstenite,
-}
-
-impl fmt::Display for WsLibrary {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            WsLibrary::TokioWebsockets => "tokio-websockets",
-            WsLibrary::Tungstenite => "tokio-tungstenite",
-        })
-    }
 }
 
 /// An open WebSocket of either library.
