@@ -12,6 +12,22 @@ async function connect(page, ferry) {
   await expect(page.locator('#connection-state')).toContainText('Connected');
 }
 
+/**
+ * Slows the page's network, WebSocket included, through the DevTools
+ * protocol (bytes per second; -1 leaves a direction as it is), so a
+ * transfer is surely still running when the test acts on it.
+ */
+async function throttle(page, { downloadThroughput = -1, uploadThroughput = -1 }) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.emulateNetworkConditions', {
+    offline: false,
+    latency: 0,
+    downloadThroughput,
+    uploadThroughput,
+  });
+}
+
 const row = (page, name) => page.locator(`#file-table tbody tr[data-name="${name}"]`);
 const transfer = (page, name) => page.locator(`#transfer-list li[data-name="${name}"]`).last();
 const consoleLog = (page) => page.locator('#console-log');
@@ -263,15 +279,7 @@ test('Disconnect during an upload aborts it and leaves no partial file', async (
   const local = path.join(ferry.tmp, 'aborted.bin');
   writeRandomFile(local, 100 * MiB);
   await connect(page, ferry);
-  // Slow the page's uploads so the transfer is surely still running at the click.
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send('Network.enable');
-  await cdp.send('Network.emulateNetworkConditions', {
-    offline: false,
-    latency: 0,
-    downloadThroughput: -1,
-    uploadThroughput: 4 * MiB,
-  });
+  await throttle(page, { uploadThroughput: 4 * MiB });
   await page.locator('#file-input').setInputFiles(local);
   await expect(transfer(page, 'aborted.bin')).toHaveAttribute('data-state', 'running');
   await page.getByRole('button', { name: 'Disconnect' }).click();
@@ -286,15 +294,7 @@ test('Disconnect during an upload aborts it and leaves no partial file', async (
 test('Disconnect during a download saves nothing', async ({ page, ferry }) => {
   writeRandomFile(path.join(ferry.root, 'large.bin'), 20 * MiB);
   await connect(page, ferry);
-  // Slow the page's network (WebSocket included) so the download is surely still running at the click.
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send('Network.enable');
-  await cdp.send('Network.emulateNetworkConditions', {
-    offline: false,
-    latency: 0,
-    downloadThroughput: 2 * MiB,
-    uploadThroughput: -1,
-  });
+  await throttle(page, { downloadThroughput: 2 * MiB });
   let downloads = 0;
   page.on('download', () => downloads++);
   await page.getByRole('button', { name: 'Download large.bin' }).click();
