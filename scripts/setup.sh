@@ -1,21 +1,31 @@
 #!/usr/bin/env bash
-# Installs what the web client's build and the end-to-end tests need, and skips
-# whatever is already present at the right version:
-#   - the wasm32-unknown-unknown Rust target            (rustup)
-#   - Trunk, pinned                                      (cargo install --locked)
-#   - wasm-bindgen-cli at exactly Cargo.lock's version   (cargo install)
-#   - Chromium and its driver                            (apt)
-#   - Node.js/npm if missing                             (apt)
-#   - e2e/ npm packages from package-lock.json: @playwright/test and binaryen (wasm-opt)
-# Nothing downloads a browser or a prebuilt binary: Trunk runs offline and finds
-# wasm-bindgen and wasm-opt on PATH (.tools/bin and e2e/node_modules/.bin).
+# Installs what is missing, skipping whatever is already present at the right version.
+#
+#   scripts/setup.sh            what building and running the web client needs:
+#                                 the wasm32-unknown-unknown Rust target      (rustup)
+#                                 Trunk, pinned                               (cargo install --locked)
+#                                 wasm-bindgen-cli at Cargo.lock's version    (cargo install)
+#                                 Node.js/npm if missing                      (apt)
+#                                 wasm-opt from npm binaryen, pinned          (npm ci, tools/binaryen)
+#   scripts/setup.sh --tests    also what the browser tests need:
+#                                 Chromium and its driver                     (apt)
+#                                 e2e/ npm packages (@playwright/test)        (npm ci, e2e/)
+#
+# Trunk, wasm-bindgen-cli and wasm-opt go to a per-user cache keyed by version
+# (scripts/tools.sh: ~/.cache/ferry unless FERRY_TOOLS says otherwise), so a second
+# clone on the same machine builds none of them again. Nothing downloads a browser
+# or a prebuilt binary: Trunk runs offline and finds the tools on PATH.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+. scripts/tools.sh
 
-TRUNK_VERSION=0.21.14       # Trunk 0.22 needs a newer rustc than the project's 1.95
-TOOLS=$ROOT/.tools          # cargo-installed tools (gitignored)
-export PATH="$TOOLS/bin:$ROOT/e2e/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+tests=no
+case "${1:-}" in
+    "") ;;
+    --tests) tests=yes ;;
+    *) echo "setup: unknown argument '$1' (expected nothing or --tests)" >&2; exit 2 ;;
+esac
 
 say() { printf '[setup] %s\n' "$*"; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -27,6 +37,19 @@ apt_install() {
     fi
     DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$@"
 }
+# npm_ci DIR: installs DIR's package-lock.json into DIR/node_modules unless it already matches.
+npm_ci() {
+    local dir=$1 sum stamp
+    sum=$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)
+    stamp=$dir/node_modules/.ferry-lock-sha256
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$sum" ]; then
+        say "skip: $dir/node_modules matches its package-lock.json"
+    else
+        say "installing npm packages into $dir (npm ci)"
+        (cd "$dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
+        echo "$sum" > "$stamp"
+    fi
+}
 
 # --- Rust target ------------------------------------------------------------
 if rustup target list --installed | grep -qx wasm32-unknown-unknown; then
@@ -37,59 +60,59 @@ else
 fi
 
 # --- Trunk --------------------------------------------------------------------
-if [ "$(trunk --version 2>/dev/null)" = "trunk $TRUNK_VERSION" ]; then
-    say "skip: trunk $TRUNK_VERSION ($(command -v trunk))"
+trunk_dir=$FERRY_TOOLS/trunk-$TRUNK_VERSION
+if [ "$("$trunk_dir/bin/trunk" --version 2>/dev/null)" = "trunk $TRUNK_VERSION" ]; then
+    say "skip: trunk $TRUNK_VERSION ($trunk_dir)"
 else
-    say "installing trunk $TRUNK_VERSION into $TOOLS (takes a few minutes)"
-    cargo install trunk --version "=$TRUNK_VERSION" --locked --root "$TOOLS"
+    say "installing trunk $TRUNK_VERSION into $trunk_dir (takes a few minutes, once per machine)"
+    cargo install trunk --version "=$TRUNK_VERSION" --locked --root "$trunk_dir"
 fi
 
 # --- wasm-bindgen-cli, at the library's exact version ---------------------------
-bindgen_version=$(awk '$0 == "name = \"wasm-bindgen\"" { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
-if [ -z "$bindgen_version" ]; then
+bindgen=$(bindgen_version "$ROOT")
+if [ -z "$bindgen" ]; then
     echo "setup: no wasm-bindgen in Cargo.lock" >&2
     exit 1
 fi
-if ! grep -q "^wasm_bindgen = \"$bindgen_version\"" Trunk.toml; then
-    echo "setup: Trunk.toml's [tools] wasm_bindgen must be \"$bindgen_version\" (the version in Cargo.lock)" >&2
+if ! grep -q "^wasm_bindgen = \"$bindgen\"" Trunk.toml; then
+    echo "setup: Trunk.toml's [tools] wasm_bindgen must be \"$bindgen\" (the version in Cargo.lock)" >&2
     exit 1
 fi
-if [ "$(wasm-bindgen --version 2>/dev/null)" = "wasm-bindgen $bindgen_version" ]; then
-    say "skip: wasm-bindgen $bindgen_version ($(command -v wasm-bindgen))"
+bindgen_dir=$FERRY_TOOLS/wasm-bindgen-$bindgen
+if [ "$("$bindgen_dir/bin/wasm-bindgen" --version 2>/dev/null)" = "wasm-bindgen $bindgen" ]; then
+    say "skip: wasm-bindgen $bindgen ($bindgen_dir)"
 else
-    say "installing wasm-bindgen-cli $bindgen_version into $TOOLS (takes a few minutes)"
+    say "installing wasm-bindgen-cli $bindgen into $bindgen_dir (takes a few minutes, once per machine)"
     # Not --locked: the CLI's own lockfile names a crate version crates.io no longer has.
-    cargo install wasm-bindgen-cli --version "=$bindgen_version" --root "$TOOLS"
+    cargo install wasm-bindgen-cli --version "=$bindgen" --root "$bindgen_dir"
 fi
 
-# --- Chromium (apt) ---------------------------------------------------------------
-if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then
-    say "skip: $(chromium --version 2>/dev/null | head -n1) and chromedriver are installed"
-else
-    say "installing chromium and chromium-driver (apt)"
-    apt_install chromium chromium-driver
-fi
-
-# --- Node.js, npm packages --------------------------------------------------------
+# --- Node.js and wasm-opt -------------------------------------------------------
 if command -v node >/dev/null && command -v npm >/dev/null; then
     say "skip: node $(node --version) and npm $(npm --version) are installed"
 else
     say "installing nodejs and npm (apt)"
     apt_install nodejs npm
 fi
-lock_sum=$(sha256sum e2e/package-lock.json | cut -d' ' -f1)
-stamp=e2e/node_modules/.ferry-lock-sha256
-if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$lock_sum" ]; then
-    say "skip: e2e/node_modules matches e2e/package-lock.json"
-else
-    say "installing npm packages from e2e/package-lock.json (npm ci)"
-    (cd e2e && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
-    echo "$lock_sum" > "$stamp"
-fi
-if ! wasm-opt --version | grep -q 'version 132'; then
-    echo "setup: wasm-opt on PATH is not binaryen 132: $(command -v wasm-opt)" >&2
+binaryen_dir=$FERRY_TOOLS/binaryen-$BINARYEN_VERSION
+mkdir -p "$binaryen_dir"
+cp tools/binaryen/package.json tools/binaryen/package-lock.json "$binaryen_dir/"
+npm_ci "$binaryen_dir"
+if ! "$binaryen_dir/node_modules/.bin/wasm-opt" --version | grep -q "version ${BINARYEN_VERSION%%.*}"; then
+    echo "setup: $binaryen_dir's wasm-opt is not binaryen $BINARYEN_VERSION" >&2
     exit 1
 fi
 
+if [ "$tests" = yes ]; then
+    # --- Chromium (apt) -----------------------------------------------------------
+    if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then
+        say "skip: $(chromium --version 2>/dev/null | head -n1) and chromedriver are installed"
+    else
+        say "installing chromium and chromium-driver (apt)"
+        apt_install chromium chromium-driver
+    fi
+    npm_ci "$ROOT/e2e"
+fi
+
 say "ready. Put the tools on PATH with:"
-say "  export PATH=\"$TOOLS/bin:$ROOT/e2e/node_modules/.bin:\$PATH\""
+say "  export PATH=\"$(tools_path "$ROOT"):\$PATH\""

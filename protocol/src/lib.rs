@@ -10,7 +10,9 @@
 //!   turns the server's byte stream into [`Event`]s (replies and data).
 //! * [`Name`] is a validated file name; [`ListingEntry`] a row of `LIST`.
 
+mod address;
 mod client;
+pub mod close;
 mod command;
 mod error;
 mod line;
@@ -18,6 +20,7 @@ mod listing;
 mod name;
 mod reply;
 
+pub use address::{AddressError, HostPort};
 pub use client::{ClientCodec, Event};
 pub use command::{Command, Verb};
 pub use error::ProtoError;
