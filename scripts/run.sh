@@ -12,7 +12,8 @@ BRIDGE_ADDR=${FERRY_BRIDGE_ADDR:-127.0.0.1:8080}
 FILES=${FERRY_ROOT:-$ROOT/ferry-files}
 
 ./scripts/setup.sh
-export PATH="$ROOT/.tools/bin:$ROOT/e2e/node_modules/.bin:$PATH"
+. scripts/tools.sh
+export PATH="$(tools_path "$ROOT"):$PATH"
 
 echo "[run] building the web client (trunk build --release)"
 trunk build --release

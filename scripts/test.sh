@@ -25,8 +25,9 @@ cargo build -p ferry-server
 python3 tests/conformance/conformance.py target/debug/ferry-server
 
 step "web: set-up (installs what is missing, skips what is present)"
-./scripts/setup.sh
-export PATH="$PWD/.tools/bin:$PWD/e2e/node_modules/.bin:$PATH"
+./scripts/setup.sh --tests
+. scripts/tools.sh
+export PATH="$(tools_path "$PWD"):$PATH"
 
 step "web: clippy for wasm32"
 cargo clippy -p ferry-web --target wasm32-unknown-unknown -- -D warnings
