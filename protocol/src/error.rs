@@ -31,6 +31,14 @@ pub enum ProtoError {
     /// The server sent a reply the protocol does not allow at this point.
     #[error("unexpected reply from server: {0}")]
     UnexpectedReply(String),
+    /// A `150` announced a listing larger than the client accepts.
+    #[error("a listing of {len} bytes is larger than the {limit} bytes accepted")]
+    ListingTooLarge {
+        /// Bytes announced.
+        len: u64,
+        /// The client's limit.
+        limit: u64,
+    },
     /// A command was sent while another one is still in flight.
     #[error("a command is already in progress")]
     Busy,

@@ -14,19 +14,25 @@ mod address;
 mod client;
 pub mod close;
 mod command;
+mod driver;
 mod error;
+mod exchange;
 mod line;
 mod listing;
 mod name;
+mod refusal;
 mod reply;
 
 pub use address::{AddressError, HostPort};
 pub use client::{ClientCodec, Event};
 pub use command::{Command, Verb};
+pub use driver::{ClientDriver, Done, Event as DriverEvent, DEFAULT_MAX_LISTING_LEN};
 pub use error::ProtoError;
+pub use exchange::{Delete, Exchange, Hash, Help, List, Noop, Quit, Retrieve, Store};
 pub use line::{LineDecoder, LineEvent, MAX_LINE_LEN};
 pub use listing::{encode_listing, parse_listing, ListingEntry};
 pub use name::{Name, MAX_NAME_LEN};
+pub use refusal::{Refusal, RefusalKind};
 pub use reply::{codes, Reply};
 
 /// Default TCP port of a Ferry server (the original application's port).
