@@ -3,7 +3,7 @@
 //! Browsers cannot open TCP connections, so the web client speaks the Ferry
 //! protocol inside WebSocket binary messages to this bridge, which relays the
 //! bytes to a Ferry server over TCP and back. The bridge never parses the
-//! protocol (see `shared/PROTOCOL.md` §4): it moves bytes, decides who may go
+//! protocol (see docs/PROTOCOL.md §4): it moves bytes, decides who may go
 //! where ([`TargetPolicy`], [`OriginPolicy`]), keeps memory per relay bounded
 //! ([`Limits::relay_memory_bound`]), and can serve the built web client.
 //!

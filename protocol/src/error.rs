@@ -5,7 +5,7 @@ use thiserror::Error;
 /// Everything that can go wrong while parsing or driving the protocol.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum ProtoError {
-    /// A file name that breaks the rules of `PROTOCOL.md` §3 "Names".
+    /// A file name that breaks the rules of docs/PROTOCOL.md §3.1.
     #[error("invalid name: {0}")]
     InvalidName(&'static str),
     /// A command line whose verb is not known.

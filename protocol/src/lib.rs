@@ -1,4 +1,4 @@
-//! The Ferry wire protocol (see `PROTOCOL.md`), without any I/O.
+//! The Ferry wire protocol (see docs/PROTOCOL.md), without any I/O.
 //!
 //! Everything here works on byte slices fed in arbitrary chunks, so the same
 //! code drives the tokio server, the native client and the WebAssembly client:

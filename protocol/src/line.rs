@@ -1,6 +1,6 @@
 //! Incremental framing of CRLF / LF terminated lines.
 
-/// Longest allowed line, counting its line ending (`PROTOCOL.md` §3).
+/// Longest allowed line, counting its line ending (docs/PROTOCOL.md §3).
 pub const MAX_LINE_LEN: usize = 8192;
 
 /// What [`LineDecoder::decode`] found.

@@ -6,7 +6,7 @@ use std::fmt;
 /// Longest valid name, in bytes of UTF-8.
 pub const MAX_NAME_LEN: usize = 255;
 
-/// A file name that satisfies `PROTOCOL.md` §3 "Names": 1 to 255 bytes of
+/// A file name that satisfies docs/PROTOCOL.md §3.1: 1 to 255 bytes of
 /// UTF-8, not `.` or `..`, and free of `/`, `\` and control characters.
 ///
 /// Because a valid name can never hold a path separator, it always denotes

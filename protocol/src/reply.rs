@@ -3,7 +3,7 @@
 use crate::ProtoError;
 use std::fmt;
 
-/// The reply codes used by Ferry (`PROTOCOL.md` §2-3).
+/// The reply codes used by Ferry (docs/PROTOCOL.md §2-3).
 pub mod codes {
     /// Data bytes follow (LIST, RETRIEVE), or the server is ready for them (STORE).
     pub const DATA_FOLLOWS: u16 = 150;

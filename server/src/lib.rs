@@ -1,5 +1,5 @@
 //! Ferry file server: serves the regular files of one directory over the
-//! Ferry wire protocol (`PROTOCOL.md`).
+//! Ferry wire protocol (docs/PROTOCOL.md).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {

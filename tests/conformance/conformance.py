@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Conformance test of ferry-server, written from shared/PROTOCOL.md alone.
+"""Conformance test of ferry-server, written from docs/PROTOCOL.md alone.
 
 It treats the server as a black box (the built binary, real sockets on
 127.0.0.1, a temp root) and checks the exact reply codes the contract names.

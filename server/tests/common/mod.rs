@@ -1,6 +1,6 @@
 //! Test support: a server on an ephemeral loopback port with a temporary
 //! root, and a tiny raw-TCP client that reads replies line by line and
-//! data by count, written from `PROTOCOL.md` alone.
+//! data by count, written from docs/PROTOCOL.md alone.
 
 #![allow(dead_code)]
 
