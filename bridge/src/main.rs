@@ -81,7 +81,7 @@ fn non_zero(duration: Duration) -> Option<Duration> {
 }
 
 fn main() -> anyhow::Result<()> {
-    let args: Args = ferry_flags::parse_or_exit("ferry-bridge");
+    let args: Args = ferry_program::parse_or_exit("ferry-bridge");
     let mut runtime = tokio::runtime::Builder::new_multi_thread();
     if let Some(threads) = args.threads {
         anyhow::ensure!(threads > 0, "--threads must be at least 1");

@@ -14,7 +14,7 @@ use tracing_subscriber::EnvFilter;
 
 /// Parses the flags, then runs a one-shot subcommand or the prompt.
 fn main() -> ExitCode {
-    let cli: Cli = ferry_flags::parse_or_exit("ferry");
+    let cli: Cli = ferry_program::parse_or_exit("ferry");
     init_logging(cli.verbose);
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()

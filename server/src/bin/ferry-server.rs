@@ -179,7 +179,7 @@ fn raise_open_file_limit(wanted: usize) {
 /// Parses the flags, sets up logging, and serves until stopped.
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args: Args = ferry_flags::parse_or_exit("ferry-server");
+    let args: Args = ferry_program::parse_or_exit("ferry-server");
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),

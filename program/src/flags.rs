@@ -1,4 +1,4 @@
-//! Command-line parsing shared by `ferry`, `ferry-server` and `ferry-bridge`.
+//! Flag parsing: a bad flag is one line and exit status 2.
 //!
 //! clap reports a bad flag as a message plus a usage block over several
 //! lines. The Ferry programs all answer it the same way: one line naming
