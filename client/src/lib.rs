@@ -1,7 +1,7 @@
 #![warn(missing_docs)]
 //! The Ferry native client as a library: a [`Session`] that drives the
-//! protocol crate's [`ClientCodec`](ferry_proto::ClientCodec) over TCP or a
-//! WebSocket bridge, and whole-file [`download`]s and [`upload`]s that never
+//! protocol crate's [`ClientDriver`](ferry_proto::ClientDriver) over TCP or a
+//! WebSocket bridge (or any [`Transport`]), and whole-file [`download`]s and [`upload`]s that never
 //! leave a partial file behind.
 //!
 //! The `ferry` binary (prompt and one-shot subcommands) is a thin layer on
@@ -9,6 +9,7 @@
 
 mod close_tap;
 mod error;
+mod hashing;
 mod session;
 mod target;
 mod tls;
@@ -16,11 +17,11 @@ mod transfer;
 pub mod transport;
 
 pub use error::ClientError;
-pub use session::{remote_name, Session, SessionOptions, TransferProgress};
+pub use hashing::{HashingReader, HashingWriter};
+pub use session::{remote_name, Session, SessionOptions, Transfer, TransferProgress};
 pub use target::Target;
 pub use tls::{default_tls_config, tls_config_trusting};
 pub use transfer::{
-    download, download_path, upload, upload_name, Destination, Downloaded, HashingReader,
-    HashingWriter, Uploaded,
+    download, download_path, upload, upload_name, Destination, Downloaded, Uploaded,
 };
 pub use transport::{AnyTransport, TcpTransport, Transport, WsTransport};

@@ -2,6 +2,7 @@
 //! one-shot subcommand; the protocol work is in the `ferry_client` library.
 
 mod cli;
+mod completer;
 mod oneshot;
 mod progress;
 mod prompt;

@@ -1,26 +1,22 @@
 //! The interactive `ferry>` prompt: line editing, history and Tab
 //! completion (rustyline), one session at a time.
 
+use crate::completer::{NameCache, PromptHelper};
 use crate::progress::TransferBar;
-use crate::prompt::{self, CompletionKind, PromptCommand};
+use crate::prompt::{self, PromptCommand};
 use crate::table::{self, human_size};
 use ferry_client::{
     download, download_path, remote_name, upload, upload_name, ClientError, Destination, Session,
     SessionOptions, Target,
 };
-use rustyline::completion::{Completer, Pair};
 use rustyline::error::ReadlineError;
 use rustyline::history::DefaultHistory;
-use rustyline::{CompletionType, Config, Context, Editor, Helper, Highlighter, Hinter, Validator};
+use rustyline::{CompletionType, Config, Editor};
 use std::future::Future;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::{Arc, Mutex};
 use tokio::runtime::Runtime;
-
-/// The remote file names last seen, shared with the completer.
-type NameCache = Arc<Mutex<Vec<String>>>;
 
 /// Prompt settings from the command line.
 pub struct PromptSettings {
@@ -30,53 +26,6 @@ pub struct PromptSettings {
     pub verify: bool,
     /// No progress bars.
     pub quiet: bool,
-}
-
-/// Tab completion: commands, remote names (from the last listing) and local paths.
-#[derive(Helper, Hinter, Highlighter, Validator)]
-struct PromptHelper {
-    names: NameCache,
-}
-
-impl Completer for PromptHelper {
-    type Candidate = Pair;
-
-    fn complete(
-        &self,
-        line: &str,
-        pos: usize,
-        _: &Context<'_>,
-    ) -> rustyline::Result<(usize, Vec<Pair>)> {
-        let before = &line[..pos];
-        let (start, kind) = prompt::completion_context(before);
-        let word = &before[start..];
-        let candidates = match kind {
-            CompletionKind::Command => prompt::complete_command(word),
-            CompletionKind::RemoteName => {
-                let names = self.names.lock().map(|n| n.clone()).unwrap_or_default();
-                prompt::complete_remote(word, &names)
-            }
-            CompletionKind::LocalPath => prompt::complete_local(word),
-            CompletionKind::Nothing => Vec::new(),
-        };
-        let pairs = candidates
-            .into_iter()
-            .map(|replacement| Pair {
-                display: table::terminal_safe(&display_name(&replacement)),
-                replacement,
-            })
-            .collect();
-        Ok((start, pairs))
-    }
-}
-
-/// The last path component of a candidate, as listed under the prompt.
-fn display_name(candidate: &str) -> String {
-    let trimmed = candidate.trim_end_matches('/');
-    match trimmed.rfind('/') {
-        Some(slash) => candidate[slash + 1..].to_owned(),
-        None => candidate.trim_end().to_owned(),
-    }
 }
 
 /// Whether the prompt goes on after a command.
@@ -111,9 +60,7 @@ pub fn run(
         .build();
     let names = NameCache::default();
     let mut editor: Editor<PromptHelper, DefaultHistory> = Editor::with_config(config)?;
-    editor.set_helper(Some(PromptHelper {
-        names: names.clone(),
-    }));
+    editor.set_helper(Some(PromptHelper::new(names.clone())));
     let history = history_path().filter(|_| interactive);
     if let Some(path) = &history {
         let _ = editor.load_history(path);
@@ -413,18 +360,5 @@ enum Failure {
 impl From<ClientError> for Failure {
     fn from(error: ClientError) -> Failure {
         Failure::Client(error)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn completion_lists_show_base_names() {
-        assert_eq!(display_name("dir/sub/file.txt"), "file.txt");
-        assert_eq!(display_name("dir/sub/"), "sub/");
-        assert_eq!(display_name("RETRIEVE "), "RETRIEVE");
-        assert_eq!(display_name("a b"), "a b");
     }
 }
