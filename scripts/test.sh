@@ -20,7 +20,7 @@ cargo build -p ferry-proto --target wasm32-unknown-unknown
 step "cargo test"
 cargo test --workspace
 
-step "black-box conformance test of ferry-server (written from PROTOCOL.md alone)"
+step "black-box conformance test of ferry-server (written from docs/PROTOCOL.md alone)"
 cargo build -p ferry-server
 python3 tests/conformance/conformance.py target/debug/ferry-server
 

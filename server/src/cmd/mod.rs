@@ -88,7 +88,7 @@ async fn execute(
 
 /// An error met after `150` announced data bytes: no reply may follow (it
 /// would be read as data), so every failure becomes one that closes the
-/// connection silently, as the contract's "Failures mid-transfer" says.
+/// connection silently, as docs/PROTOCOL.md §3.4 says.
 pub(crate) fn after_preliminary(error: ServerError) -> ServerError {
     match error {
         ServerError::Peer(error) => ServerError::TransferAborted(error),

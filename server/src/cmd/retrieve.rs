@@ -21,7 +21,7 @@ const CHUNK_LEN: usize = 256 * 1024;
 
 /// Sends `150 <n> bytes` and the file, and returns `226 Transfer complete`.
 /// Once `150` is out, any failure closes the connection (the contract's
-/// "Failures mid-transfer").
+/// §3.4 "Reads and transfers").
 pub(crate) async fn run(
     conn: &mut Connection,
     shared: &Shared,
