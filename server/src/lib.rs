@@ -10,20 +10,22 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Layout: `connection` frames one client's bytes,
-//! `cmd` holds one module per command, `storage` confines every file
-//! operation to the root, `shutdown` carries the graceful stop, and
-//! [`ServerError`] is the one error type, mapped to reply codes in one
-//! place.
+//! Layout: `cli` holds the flags of the `ferry-server` binary
+//! ([`CommandLine`]), `connection` frames one client's bytes, `cmd` holds
+//! one module per command, `storage` confines every file operation to the
+//! root, `shutdown` carries the graceful stop, and [`ServerError`] is the
+//! one error type, mapped to reply codes in one place.
 
 #![warn(missing_docs)]
 
+mod cli;
 mod cmd;
 mod connection;
 mod error;
 mod shutdown;
 mod storage;
 
+pub use cli::CommandLine;
 pub use error::ServerError;
 pub use storage::{SAMPLE_FILES, TEMP_DIR};
 

@@ -1,0 +1,153 @@
+//! The flags of `ferry-server`, kept in the library so the binary is only
+//! start-up and the flags can be checked by unit tests.
+
+use crate::Config;
+use clap::Parser;
+use ferry_program::parse_seconds;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Serves the regular files of one directory over the Ferry protocol.
+///
+/// Logs go to standard error; set RUST_LOG (e.g. RUST_LOG=debug) to change
+/// how much is logged. Ctrl-C or SIGTERM stops the server gracefully; a
+/// second one stops it at once.
+#[derive(Debug, Parser)]
+#[command(name = "ferry-server", version)]
+pub struct CommandLine {
+    /// Directory to serve; created with two sample files if missing.
+    #[arg(long, value_name = "DIR", default_value = crate::DEFAULT_ROOT)]
+    root: PathBuf,
+    /// Address to listen on, HOST:PORT.
+    #[arg(long, value_name = "ADDR", default_value = crate::DEFAULT_LISTEN, value_parser = parse_addr)]
+    listen: SocketAddr,
+    /// Largest file STORE accepts: bytes, or with a unit (K, M, G, T, KiB, MiB, GiB, TiB, KB, MB, GB, TB).
+    #[arg(long, value_name = "BYTES", default_value = "16GiB", value_parser = parse_size)]
+    max_file_size: u64,
+    /// Most simultaneous connections; more are answered 421 and closed.
+    #[arg(long, value_name = "N", default_value_t = crate::DEFAULT_MAX_CONNECTIONS,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1_000_000))]
+    max_connections: usize,
+    /// Seconds of silence after which a connection is closed (421); 0 disables.
+    /// Also accepts durations such as 90s or 5m.
+    #[arg(long, value_name = "SECONDS", default_value = "300", value_parser = parse_seconds)]
+    idle_timeout: Duration,
+    /// Refuse STORE and DELETE (550 Read-only).
+    #[arg(long)]
+    read_only: bool,
+    /// Seconds that transfers in flight get to finish after Ctrl-C or SIGTERM.
+    #[arg(long, value_name = "SECONDS", default_value = "30", value_parser = parse_seconds)]
+    shutdown_grace: Duration,
+}
+
+impl CommandLine {
+    /// The address to listen on.
+    pub fn listen(&self) -> SocketAddr {
+        self.listen
+    }
+
+    /// The server's settings.
+    pub fn into_config(self) -> Config {
+        Config {
+            max_file_size: self.max_file_size,
+            max_connections: self.max_connections,
+            idle_timeout: self.idle_timeout,
+            read_only: self.read_only,
+            shutdown_grace: self.shutdown_grace,
+            ..Config::new(self.root)
+        }
+    }
+}
+
+/// `--listen`: an IP socket address, or a host name with a port (first address wins).
+fn parse_addr(text: &str) -> Result<SocketAddr, String> {
+    if let Ok(addr) = text.parse() {
+        return Ok(addr);
+    }
+    text.to_socket_addrs()
+        .map_err(|error| format!("not a HOST:PORT address ({error})"))?
+        .next()
+        .ok_or_else(|| "the host name has no address".to_owned())
+}
+
+/// `--max-file-size`: a number of bytes, optionally with a binary or decimal unit.
+fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let digits_end = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (digits, unit) = text.split_at(digits_end);
+    if digits.is_empty() {
+        return Err("expected a number of bytes, e.g. 1048576 or 10MiB".to_owned());
+    }
+    let number: u64 = digits.parse().map_err(|_| "number too large".to_owned())?;
+    let factor: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kib" => 1 << 10,
+        "m" | "mib" => 1 << 20,
+        "g" | "gib" => 1 << 30,
+        "t" | "tib" => 1 << 40,
+        "kb" => 1_000,
+        "mb" => 1_000_000,
+        "gb" => 1_000_000_000,
+        "tb" => 1_000_000_000_000,
+        other => {
+            return Err(format!(
+                "unknown unit {other:?} (use B, KiB, MiB, GiB, TiB, KB, MB, GB or TB)"
+            ))
+        }
+    };
+    number
+        .checked_mul(factor)
+        .ok_or_else(|| "size too large".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("1048576"), Ok(1_048_576));
+        assert_eq!(parse_size("10MiB"), Ok(10 << 20));
+        assert_eq!(parse_size("2 GB"), Ok(2_000_000_000));
+        assert_eq!(parse_size("0"), Ok(0));
+        assert!(parse_size("").is_err());
+        assert!(parse_size("ten").is_err());
+        assert!(parse_size("5 parsecs").is_err());
+        assert!(parse_size("99999999999TiB").is_err());
+    }
+
+    #[test]
+    fn flags_are_well_formed() {
+        use clap::CommandFactory;
+        CommandLine::command().debug_assert();
+    }
+
+    #[test]
+    fn defaults_are_the_library_defaults() {
+        let config = CommandLine::try_parse_from(["ferry-server"])
+            .unwrap()
+            .into_config();
+        assert_eq!(config.max_file_size, crate::DEFAULT_MAX_FILE_SIZE);
+        assert_eq!(config.idle_timeout, crate::DEFAULT_IDLE_TIMEOUT);
+        assert_eq!(config.shutdown_grace, crate::DEFAULT_SHUTDOWN_GRACE);
+        assert!(!config.read_only);
+    }
+
+    #[test]
+    fn seconds_flags_take_plain_seconds_and_durations() {
+        let config = CommandLine::try_parse_from([
+            "ferry-server",
+            "--idle-timeout",
+            "90",
+            "--shutdown-grace",
+            "2m",
+        ])
+        .unwrap()
+        .into_config();
+        assert_eq!(config.idle_timeout, Duration::from_secs(90));
+        assert_eq!(config.shutdown_grace, Duration::from_secs(120));
+    }
+}
