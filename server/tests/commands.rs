@@ -1,13 +1,14 @@
 //! Every command of the contract with its exact replies, over real sockets.
 
-mod common;
+mod raw_client;
 
-use common::{Client, TestServer};
+use ferry_testkit::TestServer;
+use raw_client::Client;
 use sha2::{Digest, Sha256};
 
 #[tokio::test]
 async fn greeting_noop_help_quit() {
-    let server = TestServer::start().await;
+    let server = TestServer::start();
     let mut client = Client::connect_raw(server.addr).await;
     let greeting = client.reply().await;
     assert_eq!(greeting.code, 220);
@@ -27,8 +28,8 @@ async fn greeting_noop_help_quit() {
 
 #[tokio::test]
 async fn store_list_retrieve_hash_delete() {
-    let server = TestServer::start().await;
-    let mut client = server.client().await;
+    let server = TestServer::start();
+    let mut client = Client::connect(server.addr).await;
     assert_eq!(client.list().await, vec![]);
 
     let stored = client.store("notes.txt", b"hello world\n").await;
@@ -85,8 +86,8 @@ async fn store_list_retrieve_hash_delete() {
 
 #[tokio::test]
 async fn aliases_and_store_replaces() {
-    let server = TestServer::start().await;
-    let mut client = server.client().await;
+    let server = TestServer::start();
+    let mut client = Client::connect(server.addr).await;
     let start = client.command("stor 3 x").await;
     assert_eq!(start.code, 150);
     client.send_raw(b"abc").await;
@@ -98,7 +99,7 @@ async fn aliases_and_store_replaces() {
 
 #[tokio::test]
 async fn listing_is_sorted_by_bytes_and_shows_only_regular_files() {
-    let server = TestServer::start().await;
+    let server = TestServer::start();
     for name in ["b", "B a", "é", "a", ".hidden"] {
         std::fs::write(server.path(name), name).unwrap();
     }
@@ -106,14 +107,14 @@ async fn listing_is_sorted_by_bytes_and_shows_only_regular_files() {
     std::os::unix::fs::symlink("a", server.path("link to a")).unwrap();
     // A name the protocol cannot express is not listed either.
     std::fs::write(server.path("tab\tname"), "x").unwrap();
-    let mut client = server.client().await;
+    let mut client = Client::connect(server.addr).await;
     assert_eq!(client.names().await, vec![".hidden", "B a", "a", "b", "é"]);
 }
 
 #[tokio::test]
 async fn names_with_spaces_and_non_ascii() {
-    let server = TestServer::start().await;
-    let mut client = server.client().await;
+    let server = TestServer::start();
+    let mut client = Client::connect(server.addr).await;
     for name in [
         "with  two spaces ",
         " leading",
@@ -141,8 +142,8 @@ async fn names_with_spaces_and_non_ascii() {
 
 #[tokio::test]
 async fn binary_and_empty_files_round_trip() {
-    let server = TestServer::start().await;
-    let mut client = server.client().await;
+    let server = TestServer::start();
+    let mut client = Client::connect(server.addr).await;
     let all_bytes: Vec<u8> = (0..=255u8).cycle().take(256 * 40).collect();
     // Data that looks like replies and line ends must not confuse anyone.
     let mut tricky = b"226 Transfer complete\r\n\n\r\r\n150 5 bytes\r\n".to_vec();
@@ -168,8 +169,8 @@ async fn binary_and_empty_files_round_trip() {
 
 #[tokio::test]
 async fn malformed_commands_get_the_contract_codes() {
-    let server = TestServer::start().await;
-    let mut client = server.client().await;
+    let server = TestServer::start();
+    let mut client = Client::connect(server.addr).await;
     let cases: &[(&[u8], u16)] = &[
         (b"FROB", 502),
         (b"", 502),
@@ -212,8 +213,8 @@ async fn malformed_commands_get_the_contract_codes() {
 
 #[tokio::test]
 async fn long_lines_get_500_and_the_connection_stays_usable() {
-    let server = TestServer::start().await;
-    let mut client = server.client().await;
+    let server = TestServer::start();
+    let mut client = Client::connect(server.addr).await;
     // 8192 bytes with CRLF is allowed (and then fails as a command).
     let at_limit = format!("NOOP {}", "x".repeat(8192 - 2 - 5));
     assert_eq!(client.command(&at_limit).await.code, 501);
@@ -231,8 +232,8 @@ async fn long_lines_get_500_and_the_connection_stays_usable() {
 
 #[tokio::test]
 async fn bare_lf_and_pipelined_commands() {
-    let server = TestServer::start().await;
-    let mut client = server.client().await;
+    let server = TestServer::start();
+    let mut client = Client::connect(server.addr).await;
     client.send_raw(b"NOOP\nHELP\n").await;
     assert_eq!(client.reply().await.code, 200);
     assert_eq!(client.reply().await.code, 214);
@@ -252,9 +253,9 @@ async fn bare_lf_and_pipelined_commands() {
 
 #[tokio::test]
 async fn store_over_a_directory_is_refused_before_data() {
-    let server = TestServer::start().await;
+    let server = TestServer::start();
     std::fs::create_dir(server.path("dir")).unwrap();
-    let mut client = server.client().await;
+    let mut client = Client::connect(server.addr).await;
     assert_eq!(client.command("STORE 4 dir").await.code, 550);
     assert_eq!(client.command("STORE 4 .ferry-tmp").await.code, 550);
     assert_eq!(client.command("RETRIEVE .ferry-tmp").await.code, 550);
@@ -267,7 +268,7 @@ async fn store_over_a_directory_is_refused_before_data() {
 async fn the_ferry_proto_client_codec_understands_the_server() {
     use ferry_proto::{ClientCodec, Command, Event, Name};
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let server = TestServer::start().await;
+    let server = TestServer::start();
     std::fs::write(server.path("f"), b"codec").unwrap();
     let mut stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
     let mut codec = ClientCodec::new();

@@ -1,9 +1,10 @@
 //! Nothing outside the root is ever read, written, listed or deleted,
 //! whatever the name and whatever links someone placed inside the root.
 
-mod common;
+mod raw_client;
 
-use common::TestServer;
+use ferry_testkit::TestServer;
+use raw_client::Client;
 use std::os::unix::fs::symlink;
 
 const SENTINEL: &[u8] = b"sentinel outside the root\n";
@@ -11,7 +12,7 @@ const SENTINEL: &[u8] = b"sentinel outside the root\n";
 /// A server whose root holds links pointing outside (to a sentinel file and
 /// to the directory around the root) and one pointing to a file inside.
 async fn booby_trapped() -> TestServer {
-    let server = TestServer::start().await;
+    let server = TestServer::start();
     let outside = server.dir.path().join("sentinel.txt");
     std::fs::write(&outside, SENTINEL).unwrap();
     std::fs::write(server.path("real.txt"), b"real").unwrap();
@@ -44,7 +45,7 @@ fn assert_sentinel_intact(server: &TestServer) {
 #[tokio::test]
 async fn traversal_names_are_rejected_with_553() {
     let server = booby_trapped().await;
-    let mut client = server.client().await;
+    let mut client = Client::connect(server.addr).await;
     let corpus: &[&[u8]] = &[
         b"../sentinel.txt",
         b"..",
@@ -92,7 +93,7 @@ const LINKS: [&str; 5] = [
 #[tokio::test]
 async fn symbolic_links_are_never_followed() {
     let server = booby_trapped().await;
-    let mut client = server.client().await;
+    let mut client = Client::connect(server.addr).await;
     assert_eq!(client.names().await, vec!["real.txt"]);
     for link in LINKS.iter().chain(&["subdir"]) {
         let retrieved = client.retrieve(link).await;
@@ -124,7 +125,7 @@ async fn symbolic_links_are_never_followed() {
 #[tokio::test]
 async fn store_onto_a_link_replaces_the_link_not_its_target() {
     let server = booby_trapped().await;
-    let mut client = server.client().await;
+    let mut client = Client::connect(server.addr).await;
     assert_eq!(client.store("abs-link", b"new").await.code, 226);
     assert_eq!(client.store("rel-link", b"new").await.code, 226);
     assert_eq!(client.store("dir-link", b"new").await.code, 226);
@@ -140,7 +141,7 @@ async fn store_onto_a_link_replaces_the_link_not_its_target() {
 
 #[tokio::test]
 async fn a_fifo_in_the_root_does_not_hang_the_server() {
-    let server = TestServer::start().await;
+    let server = TestServer::start();
     rustix::fs::mknodat(
         rustix::fs::CWD,
         server.path("fifo"),
@@ -149,7 +150,7 @@ async fn a_fifo_in_the_root_does_not_hang_the_server() {
         0,
     )
     .unwrap();
-    let mut client = server.client().await;
+    let mut client = Client::connect(server.addr).await;
     assert_eq!(client.retrieve("fifo").await.unwrap_err().code, 550);
     assert_eq!(client.command("HASH fifo").await.code, 550);
     assert_eq!(client.command("DELETE fifo").await.code, 550);

@@ -1,16 +1,19 @@
 //! Idle timeout, connection limit and graceful shutdown.
 
-mod common;
+mod raw_client;
 
-use common::{Client, TestServer};
+use ferry_testkit::{ServerOptions, TestServer};
+use raw_client::Client;
 use std::time::{Duration, Instant};
 use tokio::io::AsyncReadExt;
 
 #[tokio::test]
 async fn a_silent_connection_gets_421_idle_timeout() {
-    let server =
-        TestServer::start_with(|config| config.idle_timeout = Duration::from_secs(1)).await;
-    let mut client = server.client().await;
+    let server = TestServer::start_with(ServerOptions {
+        idle_timeout: Duration::from_secs(1),
+        ..ServerOptions::default()
+    });
+    let mut client = Client::connect(server.addr).await;
     // Activity resets the timer.
     for _ in 0..3 {
         tokio::time::sleep(Duration::from_millis(500)).await;
@@ -26,7 +29,7 @@ async fn a_silent_connection_gets_421_idle_timeout() {
     );
     client.expect_closed().await;
     // A partial command line is silence too.
-    let mut client = server.client().await;
+    let mut client = Client::connect(server.addr).await;
     client.send_raw(b"NOO").await;
     assert_eq!(client.reply().await.code, 421);
     client.expect_closed().await;
@@ -34,11 +37,13 @@ async fn a_silent_connection_gets_421_idle_timeout() {
 
 #[tokio::test]
 async fn a_client_that_stops_reading_a_download_is_dropped() {
-    let server =
-        TestServer::start_with(|config| config.idle_timeout = Duration::from_secs(1)).await;
+    let server = TestServer::start_with(ServerOptions {
+        idle_timeout: Duration::from_secs(1),
+        ..ServerOptions::default()
+    });
     let big = vec![7u8; 64 << 20];
     std::fs::write(server.path("big"), &big).unwrap();
-    let mut client = server.client().await;
+    let mut client = Client::connect(server.addr).await;
     let start = client.command("RETRIEVE big").await;
     assert_eq!(start.data_len(), Some(big.len() as u64));
     // Read nothing for a while: the socket buffers fill and the server waits.
@@ -60,9 +65,12 @@ async fn a_client_that_stops_reading_a_download_is_dropped() {
 
 #[tokio::test]
 async fn connections_over_the_limit_get_421_and_are_closed() {
-    let server = TestServer::start_with(|config| config.max_connections = 2).await;
-    let mut first = server.client().await;
-    let second = server.client().await;
+    let server = TestServer::start_with(ServerOptions {
+        max_connections: 2,
+        ..ServerOptions::default()
+    });
+    let mut first = Client::connect(server.addr).await;
+    let second = Client::connect(server.addr).await;
     let mut third = Client::connect_raw(server.addr).await;
     let reply = third.reply().await;
     assert_eq!(
@@ -91,15 +99,15 @@ async fn connections_over_the_limit_get_421_and_are_closed() {
 
 #[tokio::test]
 async fn shutdown_lets_a_download_in_flight_finish() {
-    let mut server = TestServer::start().await;
+    let mut server = TestServer::start();
     let content: Vec<u8> = (0..16 << 20).map(|i| (i % 253) as u8).collect();
     std::fs::write(server.path("big"), &content).unwrap();
-    let mut downloader = server.client().await;
-    let mut idle = server.client().await;
+    let mut downloader = Client::connect(server.addr).await;
+    let mut idle = Client::connect(server.addr).await;
     let start = downloader.command("RETRIEVE big").await;
     assert_eq!(start.data_len(), Some(content.len() as u64));
     let mut received = downloader.data(4096).await;
-    let mut uploader = server.client().await;
+    let mut uploader = Client::connect(server.addr).await;
     assert_eq!(uploader.command("STORE 6 late.txt").await.code, 150);
     uploader.send_raw(b"lat").await;
 
@@ -138,16 +146,16 @@ async fn shutdown_lets_a_download_in_flight_finish() {
 
 #[tokio::test]
 async fn shutdown_grace_bounds_a_stuck_transfer() {
-    let mut server = TestServer::start_with(|config| {
-        config.shutdown_grace = Duration::from_secs(1);
-        config.idle_timeout = Duration::from_secs(60);
-    })
-    .await;
+    let mut server = TestServer::start_with(ServerOptions {
+        shutdown_grace: Duration::from_secs(1),
+        idle_timeout: Duration::from_secs(60),
+        ..ServerOptions::default()
+    });
     std::fs::write(server.path("big"), vec![1u8; 64 << 20]).unwrap();
-    let mut stuck = server.client().await;
+    let mut stuck = Client::connect(server.addr).await;
     assert_eq!(stuck.command("RETRIEVE big").await.code, 150);
     // An upload in progress is dropped too, and its temporary file removed.
-    let mut uploader = server.client().await;
+    let mut uploader = Client::connect(server.addr).await;
     assert_eq!(uploader.command("STORE 1000000 partial").await.code, 150);
     uploader.send_raw(&[0; 1000]).await;
     let started = Instant::now();

@@ -1,8 +1,9 @@
 //! Many simultaneous clients, each with byte-exact results.
 
-mod common;
+mod raw_client;
 
-use common::TestServer;
+use ferry_testkit::TestServer;
+use raw_client::Client;
 use std::sync::Arc;
 use tokio::sync::Barrier;
 
@@ -20,7 +21,7 @@ async fn five_hundred_concurrent_clients_list_store_retrieve() {
         };
         let _ = rustix::process::setrlimit(rustix::process::Resource::Nofile, raised);
     }
-    let server = TestServer::start().await;
+    let server = TestServer::start();
     let addr = server.addr;
     // Everyone connects first, so all of them are open at the same time.
     let barrier = Arc::new(Barrier::new(CLIENTS));
@@ -28,7 +29,7 @@ async fn five_hundred_concurrent_clients_list_store_retrieve() {
     for i in 0..CLIENTS {
         let barrier = Arc::clone(&barrier);
         tasks.spawn(async move {
-            let mut client = common::Client::connect(addr).await;
+            let mut client = Client::connect(addr).await;
             barrier.wait().await;
             let name = format!("client {i} ünï");
             let content: Vec<u8> = (0..1000 + i * 37).map(|j| (i * 31 + j * 7) as u8).collect();
@@ -45,7 +46,7 @@ async fn five_hundred_concurrent_clients_list_store_retrieve() {
     while let Some(result) = tasks.join_next().await {
         expected.push(result.unwrap());
     }
-    let mut client = server.client().await;
+    let mut client = Client::connect(server.addr).await;
     let listing = client.list().await;
     assert_eq!(listing.len(), CLIENTS);
     for (name, content) in expected {

@@ -1,22 +1,23 @@
 //! Uploads are atomic and leave no trace when cut off; the root is prepared
 //! on start; read-only mode and the size limit.
 
-mod common;
+mod raw_client;
 
-use common::{temp_entries, Client, TestServer};
+use ferry_testkit::{ServerOptions, TestServer, STEP_TIMEOUT};
+use raw_client::Client;
 use std::time::Duration;
 
 #[tokio::test]
 async fn a_cut_off_store_leaves_nothing_and_keeps_the_old_file() {
-    let server = TestServer::start().await;
+    let server = TestServer::start();
     std::fs::write(server.path("keep.txt"), b"old content").unwrap();
-    let mut client = server.client().await;
+    let mut client = Client::connect(server.addr).await;
     for name in ["keep.txt", "new.txt"] {
         let start = client.command(&format!("STORE 100000 {name}")).await;
         assert_eq!(start.code, 150);
         client.send_raw(&[b'x'; 5000]).await;
         // The upload is in progress: a temporary file exists, nothing is listed.
-        let mut observer = server.client().await;
+        let mut observer = Client::connect(server.addr).await;
         assert_eq!(observer.names().await, vec!["keep.txt"]);
         assert_eq!(observer.retrieve("keep.txt").await.unwrap(), b"old content");
         assert_eq!(server.temp_entries().len(), 1);
@@ -24,16 +25,16 @@ async fn a_cut_off_store_leaves_nothing_and_keeps_the_old_file() {
         server.wait_no_temp_files().await;
         assert_eq!(observer.names().await, vec!["keep.txt"]);
         assert_eq!(observer.retrieve("keep.txt").await.unwrap(), b"old content");
-        client = server.client().await;
+        client = Client::connect(server.addr).await;
     }
 }
 
 #[tokio::test]
 async fn two_concurrent_stores_of_one_name_leave_one_complete_upload() {
-    let server = TestServer::start().await;
+    let server = TestServer::start();
     const LEN: usize = 1 << 20;
-    let mut first = server.client().await;
-    let mut second = server.client().await;
+    let mut first = Client::connect(server.addr).await;
+    let mut second = Client::connect(server.addr).await;
     assert_eq!(first.command(&format!("STORE {LEN} same")).await.code, 150);
     assert_eq!(second.command(&format!("STORE {LEN} same")).await.code, 150);
     // Interleave the two uploads chunk by chunk.
@@ -56,14 +57,14 @@ async fn two_concurrent_stores_of_one_name_leave_one_complete_upload() {
 
 #[tokio::test]
 async fn a_reader_gets_the_old_content_whole_while_the_file_is_replaced() {
-    let server = TestServer::start().await;
+    let server = TestServer::start();
     let old: Vec<u8> = (0..8 << 20).map(|i| (i % 251) as u8).collect();
     std::fs::write(server.path("big"), &old).unwrap();
-    let mut reader = server.client().await;
+    let mut reader = Client::connect(server.addr).await;
     let start = reader.command("RETRIEVE big").await;
     assert_eq!(start.data_len(), Some(old.len() as u64));
     let head = reader.data(1000).await;
-    let mut writer = server.client().await;
+    let mut writer = Client::connect(server.addr).await;
     assert_eq!(writer.store("big", b"new and short").await.code, 226);
     let mut received = head;
     received.extend(reader.data(old.len() as u64 - 1000).await);
@@ -75,10 +76,10 @@ async fn a_reader_gets_the_old_content_whole_while_the_file_is_replaced() {
 #[tokio::test]
 async fn a_file_that_shrinks_during_retrieve_closes_the_connection() {
     use tokio::io::AsyncReadExt;
-    let server = TestServer::start().await;
+    let server = TestServer::start();
     let len: u64 = 64 << 20;
     std::fs::write(server.path("shrinking"), vec![9u8; len as usize]).unwrap();
-    let mut client = server.client().await;
+    let mut client = Client::connect(server.addr).await;
     let start = client.command("RETRIEVE shrinking").await;
     assert_eq!(start.data_len(), Some(len));
     // Truncating the same file (not replacing it) shortens what the open
@@ -92,7 +93,7 @@ async fn a_file_that_shrinks_during_retrieve_closes_the_connection() {
     let mut received = 0u64;
     let mut buffer = vec![0; 1 << 20];
     loop {
-        let read = tokio::time::timeout(common::STEP_TIMEOUT, client.stream.read(&mut buffer))
+        let read = tokio::time::timeout(STEP_TIMEOUT, client.stream.read(&mut buffer))
             .await
             .expect("the server neither sent the bytes nor closed");
         match read {
@@ -108,8 +109,11 @@ async fn a_file_that_shrinks_during_retrieve_closes_the_connection() {
 
 #[tokio::test]
 async fn max_file_size_is_checked_before_any_data() {
-    let server = TestServer::start_with(|config| config.max_file_size = 10).await;
-    let mut client = server.client().await;
+    let server = TestServer::start_with(ServerOptions {
+        max_file_size: 10,
+        ..ServerOptions::default()
+    });
+    let mut client = Client::connect(server.addr).await;
     let refused = client.command("STORE 11 big").await;
     assert_eq!(refused.code, 552);
     // The client sends nothing after a refusal; the next command works.
@@ -123,9 +127,12 @@ async fn max_file_size_is_checked_before_any_data() {
 
 #[tokio::test]
 async fn read_only_refuses_store_and_delete() {
-    let server = TestServer::start_with(|config| config.read_only = true).await;
+    let server = TestServer::start_with(ServerOptions {
+        read_only: true,
+        ..ServerOptions::default()
+    });
     std::fs::write(server.path("file"), b"data").unwrap();
-    let mut client = server.client().await;
+    let mut client = Client::connect(server.addr).await;
     let store = client.command("STORE 4 other").await;
     assert_eq!((store.code, store.text.as_str()), (550, "Read-only"));
     let store_over = client.command("STORE 4 file").await;
@@ -145,8 +152,8 @@ async fn read_only_refuses_store_and_delete() {
 async fn first_run_creates_the_root_with_sample_files() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("new").join("root");
-    let server = TestServer::start_in(dir, root, |_| {}).await;
-    let mut client = server.client().await;
+    let server = TestServer::start_in(dir, root, ServerOptions::default());
+    let mut client = Client::connect(server.addr).await;
     let mut expected: Vec<_> = ferry_server::SAMPLE_FILES.iter().map(|(n, _)| *n).collect();
     expected.sort();
     assert_eq!(client.names().await, expected);
@@ -165,9 +172,9 @@ async fn crash_leftovers_are_removed_at_start() {
     std::fs::write(temp.join("upload-1-0"), b"partial").unwrap();
     std::fs::write(temp.join("half-written-dir/x"), b"partial").unwrap();
     std::fs::write(root.join("kept"), b"kept").unwrap();
-    let server = TestServer::start_in(dir, root.clone(), |_| {}).await;
-    assert!(temp_entries(&root).is_empty());
-    let mut client = server.client().await;
+    let server = TestServer::start_in(dir, root, ServerOptions::default());
+    assert!(server.temp_entries().is_empty());
+    let mut client = Client::connect(server.addr).await;
     assert_eq!(client.names().await, vec!["kept"]);
 }
 
@@ -189,10 +196,12 @@ async fn a_root_that_is_a_file_is_a_clear_startup_error() {
 
 #[tokio::test]
 async fn an_upload_that_stalls_is_ended_by_the_idle_timeout() {
-    let server =
-        TestServer::start_with(|config| config.idle_timeout = Duration::from_secs(1)).await;
+    let server = TestServer::start_with(ServerOptions {
+        idle_timeout: Duration::from_secs(1),
+        ..ServerOptions::default()
+    });
     std::fs::write(server.path("keep"), b"old").unwrap();
-    let mut client = server.client().await;
+    let mut client = Client::connect(server.addr).await;
     assert_eq!(client.command("STORE 10 keep").await.code, 150);
     client.send_raw(b"abc").await;
     let reply = client.reply().await;

@@ -1,111 +1,15 @@
-//! Test support: a server on an ephemeral loopback port with a temporary
-//! root, and a tiny raw-TCP client that reads replies line by line and
-//! data by count, written from docs/PROTOCOL.md alone.
+//! A tiny raw-TCP client for the server tests: replies read line by line
+//! and data by count, written from docs/PROTOCOL.md alone, so that the
+//! server is checked against the contract and not against ferry-proto's
+//! client.
 
 #![allow(dead_code)]
 
 use ferry_proto::{parse_listing, ListingEntry, Reply};
-use ferry_server::{Config, Server, ServerError};
+use ferry_testkit::STEP_TIMEOUT;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
-
-/// Longest a test waits for any single reply or read.
-pub const STEP_TIMEOUT: Duration = Duration::from_secs(20);
-
-/// A running server whose root is `<tempdir>/root`; the temporary
-/// directory around it holds things that must stay untouched.
-pub struct TestServer {
-    pub addr: SocketAddr,
-    pub root: PathBuf,
-    pub dir: tempfile::TempDir,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<Result<(), ServerError>>>,
-}
-
-impl TestServer {
-    /// A server with the default configuration and an empty root.
-    pub async fn start() -> TestServer {
-        TestServer::start_with(|_| {}).await
-    }
-
-    /// A server with an empty root and the configuration adjusted by `adjust`.
-    pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> TestServer {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path().join("root");
-        std::fs::create_dir(&root).unwrap();
-        TestServer::start_in(dir, root, adjust).await
-    }
-
-    /// A server on `root` (which may not exist yet) inside `dir`.
-    pub async fn start_in(
-        dir: tempfile::TempDir,
-        root: PathBuf,
-        adjust: impl FnOnce(&mut Config),
-    ) -> TestServer {
-        let mut config = Config::new(&root);
-        adjust(&mut config);
-        let server = Server::bind(config, "127.0.0.1:0".parse().unwrap())
-            .await
-            .unwrap();
-        let addr = server.local_addr();
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(server.run(async {
-            let _ = stopped.await;
-        }));
-        TestServer {
-            addr,
-            root,
-            dir,
-            stop: Some(stop),
-            task: Some(task),
-        }
-    }
-
-    /// A connected client that has read the greeting.
-    pub async fn client(&self) -> Client {
-        Client::connect(self.addr).await
-    }
-
-    /// Path of `name` in the root.
-    pub fn path(&self, name: &str) -> PathBuf {
-        self.root.join(name)
-    }
-
-    /// Asks the server to shut down; returns the task to await.
-    pub fn begin_shutdown(&mut self) -> JoinHandle<Result<(), ServerError>> {
-        let _ = self.stop.take().unwrap().send(());
-        self.task.take().unwrap()
-    }
-
-    /// Entries of the upload directory (in-progress and leftover uploads).
-    pub fn temp_entries(&self) -> Vec<String> {
-        temp_entries(&self.root)
-    }
-
-    /// Waits until the upload directory is empty, failing after a while.
-    pub async fn wait_no_temp_files(&self) {
-        for _ in 0..200 {
-            if self.temp_entries().is_empty() {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-        panic!("temporary files left: {:?}", self.temp_entries());
-    }
-}
-
-/// Entries of `<root>/.ferry-tmp`.
-pub fn temp_entries(root: &Path) -> Vec<String> {
-    std::fs::read_dir(root.join(ferry_server::TEMP_DIR))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect()
-}
 
 /// A raw protocol client.
 pub struct Client {

@@ -1,0 +1,51 @@
+//! The one test kit of the Ferry workspace: what the server, client and
+//! bridge tests and the bench start and generate, written once.
+//!
+//! - [`TestServer`]: ferry-server in this process on 127.0.0.1:0 with a
+//!   temporary root and [`ServerOptions`]; [`TestBridge`]: ferry-bridge in
+//!   this process on port 0 in front of a server, with [`BridgeOptions`].
+//!   Each runs on its own thread and runtime, so synchronous tests (which
+//!   block on child processes) and asynchronous ones use the same fixture,
+//!   and each is stopped when dropped.
+//! - [`ChildProcess`]: a real binary (`ferry-server`, `ferry-bridge`, any
+//!   program) as a child process, for what only a process shows (memory).
+//! - [`closed_port`], [`data`], [`STEP_TIMEOUT`] and [`within`].
+//!
+//! The crates under test dev-depend on this one while it depends on them, so
+//! in their tests their types and this crate's copies of them need not be
+//! the same: the API here takes and gives only its own types and std types.
+
+mod background;
+mod bridge;
+pub mod data;
+mod process;
+mod server;
+
+pub use background::Stopped;
+pub use bridge::{BridgeOptions, TestBridge, TlsPaths};
+pub use process::{ChildProcess, Memory};
+pub use server::{ServerOptions, Stopping, TestServer};
+
+use std::future::Future;
+use std::net::{SocketAddr, TcpListener};
+use std::time::Duration;
+
+/// Longest a test waits for any one step (a reply, a read, a start, a stop)
+/// before it fails instead of hanging.
+pub const STEP_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Awaits `future` for at most [`STEP_TIMEOUT`], panicking after that.
+pub async fn within<F: Future>(future: F) -> F::Output {
+    tokio::time::timeout(STEP_TIMEOUT, future)
+        .await
+        .expect("timed out waiting")
+}
+
+/// An address on 127.0.0.1 where nothing listens: bound to port 0, then
+/// released. Dialled, it refuses; handed to a child process, it is free for
+/// the child to listen on.
+pub fn closed_port() -> SocketAddr {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port on 127.0.0.1")
+}

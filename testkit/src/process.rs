@@ -1,0 +1,126 @@
+//! Real binaries as child processes, for what only a separate process shows:
+//! its own memory figures, its own start-up. Ready once its address accepts
+//! TCP connections; killed when dropped.
+
+use crate::{closed_port, STEP_TIMEOUT};
+use anyhow::{bail, Context, Result};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A child process, killed when dropped.
+pub struct ChildProcess {
+    child: Child,
+    /// The loopback address it listens on.
+    pub addr: SocketAddr,
+}
+
+impl ChildProcess {
+    /// Runs `program args...` and waits until `addr` accepts TCP connections.
+    pub fn spawn(program: &Path, args: &[String], addr: SocketAddr) -> Result<ChildProcess> {
+        let child = Command::new(program)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .with_context(|| format!("cannot start {}", program.display()))?;
+        let mut process = ChildProcess { child, addr };
+        let started = Instant::now();
+        while std::net::TcpStream::connect(addr).is_err() {
+            if let Some(status) = process.child.try_wait()? {
+                bail!("{} exited early with {status}", program.display());
+            }
+            if started.elapsed() > STEP_TIMEOUT {
+                bail!(
+                    "{} did not listen on {addr} within {STEP_TIMEOUT:?}",
+                    program.display()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Ok(process)
+    }
+
+    /// Starts the `ferry-server` at `binary` serving `root` on a free
+    /// loopback port, with `extra` flags.
+    pub fn ferry_server(binary: &Path, root: &Path, extra: &[&str]) -> Result<ChildProcess> {
+        let addr = closed_port();
+        let mut args = vec![
+            "--root".into(),
+            root.display().to_string(),
+            "--listen".into(),
+            addr.to_string(),
+        ];
+        args.extend(extra.iter().map(|flag| flag.to_string()));
+        ChildProcess::spawn(binary, &args, addr)
+    }
+
+    /// Starts the `ferry-bridge` at `binary` on a free loopback port relaying
+    /// to `upstream`, with `extra` flags.
+    pub fn ferry_bridge(
+        binary: &Path,
+        upstream: SocketAddr,
+        extra: &[String],
+    ) -> Result<ChildProcess> {
+        let addr = closed_port();
+        let mut args = vec![
+            "--listen".into(),
+            addr.to_string(),
+            "--upstream".into(),
+            upstream.to_string(),
+        ];
+        args.extend_from_slice(extra);
+        ChildProcess::spawn(binary, &args, addr)
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Current and peak resident set size.
+    pub fn memory(&self) -> Result<Memory> {
+        Memory::of(self.pid())
+    }
+}
+
+impl Drop for ChildProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Resident memory of a process, in bytes, from `/proc/<pid>/status`.
+#[derive(Debug, Clone, Copy)]
+pub struct Memory {
+    /// VmRSS: resident now.
+    pub rss: u64,
+    /// VmHWM: the peak resident set since the process started.
+    pub peak_rss: u64,
+}
+
+impl Memory {
+    /// Reads the memory figures of process `pid`.
+    pub fn of(pid: u32) -> Result<Memory> {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+        let field = |name: &str| -> Result<u64> {
+            let line = status
+                .lines()
+                .find(|l| l.starts_with(name))
+                .with_context(|| format!("no {name} in /proc/{pid}/status"))?;
+            let kib: u64 = line[name.len()..]
+                .trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse()?;
+            Ok(kib * 1024)
+        };
+        Ok(Memory {
+            rss: field("VmRSS:")?,
+            peak_rss: field("VmHWM:")?,
+        })
+    }
+}

@@ -1,0 +1,145 @@
+//! The test server: ferry-server in this process on 127.0.0.1:0, serving
+//! `<tempdir>/root`. The temporary directory around the root is the
+//! test's too, for things that must stay untouched.
+
+use crate::background::{Background, Bound, Stopped};
+use ferry_server::{Config, Server};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use tempfile::TempDir;
+use tokio::sync::oneshot;
+
+/// The server's limits, each defaulting to ferry-server's own default.
+#[derive(Debug, Clone)]
+pub struct ServerOptions {
+    pub max_file_size: u64,
+    pub max_connections: usize,
+    /// Zero disables the idle timeout.
+    pub idle_timeout: Duration,
+    pub read_only: bool,
+    pub shutdown_grace: Duration,
+}
+
+impl Default for ServerOptions {
+    fn default() -> ServerOptions {
+        let defaults = Config::new(PathBuf::new());
+        ServerOptions {
+            max_file_size: defaults.max_file_size,
+            max_connections: defaults.max_connections,
+            idle_timeout: defaults.idle_timeout,
+            read_only: defaults.read_only,
+            shutdown_grace: defaults.shutdown_grace,
+        }
+    }
+}
+
+impl ServerOptions {
+    fn config(self, root: &Path) -> Config {
+        Config {
+            max_file_size: self.max_file_size,
+            max_connections: self.max_connections,
+            idle_timeout: self.idle_timeout,
+            read_only: self.read_only,
+            shutdown_grace: self.shutdown_grace,
+            ..Config::new(root)
+        }
+    }
+}
+
+/// Resolves once a server asked to shut down has stopped, with how its
+/// `run` ended.
+pub type Stopping = oneshot::Receiver<Stopped>;
+
+/// A running server; dropped, it stops at once.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    /// The served directory.
+    pub root: PathBuf,
+    /// Declared before `dir`, so the server stops before its root goes.
+    service: Background,
+    /// The temporary directory holding `root`.
+    pub dir: TempDir,
+}
+
+impl TestServer {
+    /// A server with the default limits on an empty root.
+    pub fn start() -> TestServer {
+        TestServer::start_with(ServerOptions::default())
+    }
+
+    /// A server with `options` on an empty root.
+    pub fn start_with(options: ServerOptions) -> TestServer {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let root = dir.path().join("root");
+        std::fs::create_dir(&root).expect("the test server's root");
+        TestServer::start_in(dir, root, options)
+    }
+
+    /// A server on `root` inside `dir`, as the test prepared it (or left it
+    /// missing, for the server to create).
+    pub fn start_in(dir: TempDir, root: PathBuf, options: ServerOptions) -> TestServer {
+        let config = options.config(&root);
+        let service = Background::spawn("server", move |stop| async move {
+            let server = Server::bind(config, "127.0.0.1:0".parse().unwrap())
+                .await
+                .map_err(|error| error.to_string())?;
+            let addr = server.local_addr();
+            let run = async move { server.run(stop).await.map_err(|error| error.to_string()) };
+            Ok::<Bound, _>((addr, Box::pin(run)))
+        });
+        TestServer {
+            addr: service.addr,
+            root,
+            service,
+            dir,
+        }
+    }
+
+    /// `127.0.0.1:PORT`, as the client's command line takes it.
+    pub fn target(&self) -> String {
+        self.addr.to_string()
+    }
+
+    /// Path of `name` in the root.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.root.join(name)
+    }
+
+    /// Puts a file straight into the root.
+    pub fn put_file(&self, name: &str, content: &[u8]) {
+        std::fs::write(self.path(name), content).expect("a file in the test server's root");
+    }
+
+    /// Reads a file straight from the root.
+    pub fn file(&self, name: &str) -> Option<Vec<u8>> {
+        std::fs::read(self.path(name)).ok()
+    }
+
+    /// Asks the server to shut down gracefully.
+    pub fn begin_shutdown(&mut self) -> Stopping {
+        self.service.begin_stop()
+    }
+
+    /// Entries of the upload directory (uploads in progress and leftovers).
+    pub fn temp_entries(&self) -> Vec<String> {
+        std::fs::read_dir(self.root.join(ferry_server::TEMP_DIR))
+            .expect("the upload directory")
+            .map(|entry| {
+                let entry = entry.expect("an upload directory entry");
+                entry.file_name().to_string_lossy().into_owned()
+            })
+            .collect()
+    }
+
+    /// Waits until the upload directory is empty, failing after a while.
+    pub async fn wait_no_temp_files(&self) {
+        for _ in 0..200 {
+            if self.temp_entries().is_empty() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("temporary files left: {:?}", self.temp_entries());
+    }
+}
