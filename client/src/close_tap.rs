@@ -139,6 +139,7 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for CloseTap<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ferry_proto::close;
 
     const HEAD: &[u8] = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n";
 
@@ -162,8 +163,14 @@ mod tests {
     #[test]
     fn finds_a_first_close_frame_however_it_is_split() {
         let mut wire = HEAD.to_vec();
-        wire.extend(close_frame(1014, "upstream 127.0.0.1:9 unreachable"));
-        let expected = Some((1014, "upstream 127.0.0.1:9 unreachable".to_owned()));
+        wire.extend(close_frame(
+            close::BAD_GATEWAY,
+            "upstream 127.0.0.1:9 unreachable",
+        ));
+        let expected = Some((
+            close::BAD_GATEWAY,
+            "upstream 127.0.0.1:9 unreachable".to_owned(),
+        ));
         assert_eq!(tapped(&[&wire]), expected);
         for at in 1..wire.len() {
             assert_eq!(
@@ -180,7 +187,7 @@ mod tests {
     fn ignores_everything_after_a_first_data_frame() {
         let mut wire = HEAD.to_vec();
         wire.extend_from_slice(&[0x82, 3, b'2', b'2', b'0']);
-        wire.extend(close_frame(1014, "late"));
+        wire.extend(close_frame(close::BAD_GATEWAY, "late"));
         assert_eq!(tapped(&[&wire]), None);
         assert_eq!(tapped(&[b"HTTP/1.1 101 no end of head"]), None);
     }

@@ -1,7 +1,8 @@
-//! The one error type of the client library, and the one place where server
-//! reply codes and transport failures are turned into plain words.
+//! The one error type of the client library: transport failures in plain
+//! words here, refusals in the words of ferry-proto's shared table
+//! ([`Refusal::describe`]), so the CLI and the web client say the same.
 
-use ferry_proto::{codes, ProtoError, Reply, Verb};
+use ferry_proto::{ProtoError, Refusal};
 use std::io;
 use std::path::PathBuf;
 use thiserror::Error;
@@ -134,14 +135,12 @@ pub enum ClientError {
     #[error("the server broke the protocol: {0}")]
     Protocol(ProtoError),
     /// The server refused a command with a failure reply.
-    #[error("{}", describe_refusal(*verb, name.as_deref(), reply))]
+    #[error("{}", refusal.describe(subject.as_deref()))]
     Refused {
-        /// The command that was refused.
-        verb: Verb,
+        /// The refused command's verb and the server's reply.
+        refusal: Refusal,
         /// The file name the command was about, if any.
-        name: Option<String>,
-        /// The server's reply.
-        reply: Reply,
+        subject: Option<String>,
     },
     /// A file name the protocol does not allow, caught before sending it.
     #[error("invalid file name {name:?}: {reason}")]
@@ -230,15 +229,17 @@ impl ClientError {
         )
     }
 
-    /// The error for a reply that ended a command unsuccessfully.
-    pub(crate) fn from_reply(verb: Verb, name: Option<&str>, reply: Reply) -> ClientError {
-        if reply.code == codes::CLOSING {
-            return ClientError::ServerClosing { text: reply.text };
+    /// The error for a refusal that ended a command; `421` means the whole
+    /// session is over, not just this command.
+    pub(crate) fn refused(refusal: Refusal, subject: Option<&str>) -> ClientError {
+        if refusal.closes_session() {
+            return ClientError::ServerClosing {
+                text: refusal.reply.text,
+            };
         }
         ClientError::Refused {
-            verb,
-            name: name.map(str::to_owned),
-            reply,
+            refusal,
+            subject: subject.map(str::to_owned),
         }
     }
 
@@ -275,55 +276,25 @@ fn reason_suffix(reason: &str) -> String {
     }
 }
 
-/// Plain words for a failure reply; the one place where reply codes get
-/// their meaning on the native client. The free text is appended because the
-/// server may say more (e.g. which limit was hit), but the meaning comes
-/// from the code alone, as the contract demands.
-fn describe_refusal(verb: Verb, name: Option<&str>, reply: &Reply) -> String {
-    let name = name
-        .map(|n| format!("{n:?}"))
-        .unwrap_or_else(|| "the file".to_owned());
-    let meaning = match (reply.code, verb) {
-        (codes::UNAVAILABLE, Verb::Store) => {
-            "the server is read-only: uploads are not allowed".to_owned()
-        }
-        (codes::UNAVAILABLE, Verb::Delete) => {
-            format!("cannot delete {name}: there is no such file on the server, or the server is read-only")
-        }
-        (codes::UNAVAILABLE, _) => format!("there is no file named {name} on the server"),
-        (codes::INVALID_NAME, _) => format!("the server rejected {name} as an invalid file name"),
-        (codes::TOO_LARGE, _) => {
-            format!("the server refused {name}: it is over the server's size limit or quota")
-        }
-        (codes::BAD_ARGUMENT, _) => format!("the server rejected the argument of {verb}"),
-        (codes::UNKNOWN_COMMAND, _) => format!("the server does not know the command {verb}"),
-        (codes::SYNTAX_ERROR, _) => {
-            "the server could not read the command (line too long?)".to_owned()
-        }
-        (codes::LOCAL_ERROR, _) => {
-            "the server hit an error on its side (disk?); try again later".to_owned()
-        }
-        (code, _) if code / 100 == 4 => {
-            format!("{verb} failed for now on the server; try again later")
-        }
-        _ => format!("the server refused {verb}"),
-    };
-    format!("{meaning} (server said: {reply})")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ferry_proto::{Reply, Verb};
+
+    fn error(verb: Verb, code: u16, text: &str, subject: Option<&str>) -> ClientError {
+        let reply = Reply::new(code, text);
+        ClientError::refused(Refusal { verb, reply }, subject)
+    }
 
     fn refused(verb: Verb, code: u16) -> String {
-        ClientError::from_reply(verb, Some("a b.txt"), Reply::new(code, "text")).to_string()
+        error(verb, code, "text", Some("a b.txt")).to_string()
     }
 
     #[test]
     fn replies_become_plain_words() {
         assert_eq!(
             refused(Verb::Retrieve, 550),
-            "there is no file named \"a b.txt\" on the server (server said: 550 text)"
+            "no such file \"a b.txt\" on the server (server said: 550 text)"
         );
         assert!(refused(Verb::Store, 550).starts_with("the server is read-only"));
         assert!(refused(Verb::Delete, 550)
@@ -332,15 +303,15 @@ mod tests {
         assert!(refused(Verb::Store, 552).contains("size limit"));
         assert!(refused(Verb::List, 451).contains("try again later"));
         assert_eq!(
-            ClientError::from_reply(Verb::List, None, Reply::new(421, "Idle timeout")).to_string(),
+            error(Verb::List, 421, "Idle timeout", None).to_string(),
             "the server closed the connection: Idle timeout"
         );
     }
 
     #[test]
     fn refusals_are_not_fatal_but_lost_connections_are() {
-        assert!(!ClientError::from_reply(Verb::Retrieve, None, Reply::new(550, "x")).is_fatal());
-        assert!(ClientError::from_reply(Verb::List, None, Reply::new(421, "x")).is_fatal());
+        assert!(!error(Verb::Retrieve, 550, "x", None).is_fatal());
+        assert!(error(Verb::List, 421, "x", None).is_fatal());
         assert!(ClientError::from_proto(ProtoError::Truncated {
             expected: 2,
             received: 1

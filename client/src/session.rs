@@ -1,21 +1,24 @@
-//! A client session: drives [`ClientCodec`] over any [`Transport`].
+//! A client session: drives ferry-proto's [`ClientDriver`] over any
+//! [`Transport`], with one loop ([`Session::run`]) for every command.
 //!
 //! All protocol decisions (what a reply means at this point, how many data
-//! bytes follow) are the codec's; this module only moves bytes between the
-//! codec, the transport and the caller's readers and writers, with constant
-//! memory for file transfers.
+//! bytes follow, which success a command can have) are the driver's and the
+//! [`Exchange`]'s; this module only moves bytes between the driver, the
+//! transport and the caller's readers and writers, with constant memory for
+//! file transfers, and turns what goes wrong into a [`ClientError`].
 
 use crate::transport::{AnyTransport, Transport};
 use crate::{ClientError, Target};
-use bytes::{Buf, Bytes};
-use ferry_proto::{ClientCodec, Command, Event, ListingEntry, Name, ProtoError, Reply, Verb};
+use bytes::{Bytes, BytesMut};
+use ferry_proto::{
+    ClientDriver, Command, Delete, DriverEvent, Exchange, Hash, Help, List, ListingEntry, Name,
+    Noop, ProtoError, Quit, Reply, Retrieve, Store,
+};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tracing::{debug, info};
 
-/// Size of one upload write.
-const UPLOAD_CHUNK: usize = 64 * 1024;
 /// How long to wait for an explanation after a write to the server failed.
 const EXPLAIN_WAIT: Duration = Duration::from_millis(500);
 
@@ -28,6 +31,8 @@ pub struct SessionOptions {
     pub io_timeout: Duration,
     /// Largest `LIST` body accepted, in bytes: a listing is held in memory.
     pub max_listing_len: u64,
+    /// Size of one upload write (one WebSocket message through a bridge).
+    pub upload_chunk: usize,
     /// TLS settings for `wss://`; `None` trusts the webpki roots.
     pub tls: Option<Arc<rustls::ClientConfig>>,
 }
@@ -37,7 +42,8 @@ impl Default for SessionOptions {
         SessionOptions {
             connect_timeout: Duration::from_secs(10),
             io_timeout: Duration::from_secs(60),
-            max_listing_len: 64 * 1024 * 1024,
+            max_listing_len: ferry_proto::DEFAULT_MAX_LISTING_LEN,
+            upload_chunk: 64 * 1024,
             tls: None,
         }
     }
@@ -58,13 +64,14 @@ pub trait TransferProgress {
 /// No progress reporting.
 impl TransferProgress for () {}
 
-/// An event of the codec, with data bytes shared rather than borrowed.
-enum Incoming {
-    Greeting(Reply),
-    DataStart(u64),
-    Data(Bytes),
-    SendData,
-    Reply(Reply),
+/// Where the file bytes of an exchange go or come from.
+pub enum Transfer<'a> {
+    /// The command moves no file bytes (a LIST body is collected by the driver).
+    None,
+    /// RETRIEVE: the bytes are written here as they arrive.
+    Sink(&'a mut (dyn AsyncWrite + Unpin + Send)),
+    /// STORE: the announced number of bytes is read from here.
+    Source(&'a mut (dyn AsyncRead + Unpin + Send)),
 }
 
 /// A connection to a Ferry server (directly or through a bridge) after its
@@ -76,9 +83,7 @@ enum Incoming {
 #[derive(Debug)]
 pub struct Session<T: Transport = AnyTransport> {
     transport: T,
-    codec: ClientCodec,
-    /// Received bytes the codec has not consumed yet.
-    pending: Bytes,
+    driver: ClientDriver,
     greeting: Reply,
     peer: String,
     options: SessionOptions,
@@ -104,23 +109,20 @@ impl<T: Transport> Session<T> {
     ) -> Result<Session<T>, ClientError> {
         let mut session = Session {
             transport,
-            codec: ClientCodec::new(),
-            pending: Bytes::new(),
+            driver: ClientDriver::new().with_max_listing_len(options.max_listing_len),
             greeting: Reply::new(0, ""),
             peer,
             options,
             broken: false,
         };
         match session.next_event().await? {
-            Incoming::Greeting(reply) => {
+            DriverEvent::Greeting(reply) => {
                 info!(peer = %session.peer, greeting = %reply, "connected");
                 session.greeting = reply;
                 Ok(session)
             }
-            Incoming::Reply(reply) => Err(ClientError::from_reply(Verb::Noop, None, reply)),
-            _ => Err(ClientError::Protocol(ProtoError::UnexpectedReply(
-                "data before the greeting".into(),
-            ))),
+            DriverEvent::Closing(reply) => Err(ClientError::ServerClosing { text: reply.text }),
+            _ => Err(unexpected("data before the greeting")),
         }
     }
 
@@ -136,22 +138,12 @@ impl<T: Transport> Session<T> {
 
     /// Whether commands can still be sent.
     pub fn is_usable(&self) -> bool {
-        !self.broken && !self.codec.is_closed()
+        !self.broken && !self.driver.is_closed()
     }
 
     /// `LIST`: the regular files on the server, sorted by name.
     pub async fn list(&mut self) -> Result<Vec<ListingEntry>, ClientError> {
-        let result = self.list_inner().await;
-        self.note(result)
-    }
-
-    /// [`Session::list`] before the session is marked unusable on a fatal error.
-    async fn list_inner(&mut self) -> Result<Vec<ListingEntry>, ClientError> {
-        let mut body = Vec::new();
-        let limit = self.options.max_listing_len;
-        self.receive(Command::List, None, &mut body, &mut (), Some(limit))
-            .await?;
-        ferry_proto::parse_listing(&body).map_err(ClientError::Protocol)
+        self.run(&List, Transfer::None, &mut ()).await
     }
 
     /// `RETRIEVE`: writes the file's bytes to `sink` as they arrive and
@@ -160,17 +152,20 @@ impl<T: Transport> Session<T> {
     pub async fn retrieve<W>(
         &mut self,
         name: &Name,
-        sink: &mut W,
+        mut sink: &mut W,
         progress: &mut dyn TransferProgress,
     ) -> Result<u64, ClientError>
     where
         W: AsyncWrite + Unpin + Send + ?Sized,
     {
-        let command = Command::Retrieve(name.clone());
-        let result = self
-            .receive(command, Some(name.as_str()), sink, progress, None)
-            .await;
-        self.note(result)
+        let mut counted = Announced {
+            inner: progress,
+            total: 0,
+        };
+        let exchange = Retrieve(name.clone());
+        self.run(&exchange, Transfer::Sink(&mut sink), &mut counted)
+            .await?;
+        Ok(counted.total)
     }
 
     /// `STORE`: uploads exactly `size` bytes read from `source` as `name`.
@@ -182,46 +177,141 @@ impl<T: Transport> Session<T> {
         &mut self,
         name: &Name,
         size: u64,
-        source: &mut R,
+        mut source: &mut R,
         progress: &mut dyn TransferProgress,
     ) -> Result<(), ClientError>
     where
         R: AsyncRead + Unpin + Send + ?Sized,
     {
-        let result = self.store_inner(name, size, source, progress).await;
-        self.note(result)
+        let exchange = Store {
+            name: name.clone(),
+            size,
+        };
+        self.run(&exchange, Transfer::Source(&mut source), progress)
+            .await
     }
 
-    /// [`Session::store`] before the session is marked unusable on a fatal error.
-    async fn store_inner<R>(
-        &mut self,
-        name: &Name,
-        size: u64,
-        source: &mut R,
-        progress: &mut dyn TransferProgress,
-    ) -> Result<(), ClientError>
-    where
-        R: AsyncRead + Unpin + Send + ?Sized,
-    {
-        let command = Command::Store {
-            size,
-            name: name.clone(),
+    /// `DELETE`: removes a file on the server.
+    pub async fn delete(&mut self, name: &Name) -> Result<(), ClientError> {
+        self.run(&Delete(name.clone()), Transfer::None, &mut ())
+            .await
+    }
+
+    /// `HASH`: the SHA-256 of a file on the server, as 64 lowercase hex digits.
+    pub async fn hash(&mut self, name: &Name) -> Result<String, ClientError> {
+        self.run(&Hash(name.clone()), Transfer::None, &mut ()).await
+    }
+
+    /// `NOOP`: checks that the connection is alive.
+    pub async fn noop(&mut self) -> Result<(), ClientError> {
+        self.run(&Noop, Transfer::None, &mut ()).await
+    }
+
+    /// `HELP`: the verbs the server knows, space-separated.
+    pub async fn help(&mut self) -> Result<String, ClientError> {
+        self.run(&Help, Transfer::None, &mut ()).await
+    }
+
+    /// `QUIT`: says goodbye and closes the connection. A session that is
+    /// already unusable is just closed.
+    pub async fn quit(mut self) -> Result<(), ClientError> {
+        let result = if self.is_usable() {
+            self.run(&Quit, Transfer::None, &mut ()).await
+        } else {
+            Ok(())
         };
-        let shown = Some(name.as_str());
-        self.start_command(&command, shown).await?;
-        match self.next_event().await? {
-            Incoming::SendData => {}
-            Incoming::Reply(reply) => return Err(self.refused(&command, shown, reply)),
-            _ => return Err(unexpected("data in answer to STORE")),
+        self.transport.close().await;
+        result
+    }
+
+    /// Runs one command to its end: the one loop behind every method above.
+    /// File bytes go to or come from `transfer`; the session is marked
+    /// unusable if the error is fatal.
+    pub async fn run<E: Exchange>(
+        &mut self,
+        exchange: &E,
+        transfer: Transfer<'_>,
+        progress: &mut dyn TransferProgress,
+    ) -> Result<E::Success, ClientError> {
+        let result = self.drive(exchange, transfer, progress).await;
+        if let Err(error) = &result {
+            if error.is_fatal() {
+                debug!(peer = %self.peer, %error, "session unusable");
+                self.broken = true;
+            }
         }
-        progress.start(size);
-        let mut buffer = vec![0; UPLOAD_CHUNK];
+        result
+    }
+
+    /// [`Session::run`] before the session is marked unusable on a fatal error.
+    async fn drive<E: Exchange>(
+        &mut self,
+        exchange: &E,
+        mut transfer: Transfer<'_>,
+        progress: &mut dyn TransferProgress,
+    ) -> Result<E::Success, ClientError> {
+        let command = exchange.command();
+        let subject = exchange.subject();
+        self.start_command(&command, subject).await?;
+        let mut received_data = false;
+        loop {
+            match (self.next_event().await?, &mut transfer) {
+                (DriverEvent::Incoming { len }, Transfer::Sink(_)) => {
+                    received_data = true;
+                    progress.start(len);
+                }
+                (DriverEvent::Data(bytes), Transfer::Sink(sink)) => {
+                    sink.write_all(&bytes)
+                        .await
+                        .map_err(|source| ClientError::Output { source })?;
+                    progress.advance(bytes.len() as u64);
+                }
+                (DriverEvent::Send { len }, Transfer::Source(source)) => {
+                    progress.start(len);
+                    self.upload(&mut **source, len, subject, progress).await?;
+                }
+                (DriverEvent::Done(outcome), transfer) => {
+                    if let (Transfer::Sink(sink), true) = (transfer, received_data) {
+                        sink.flush()
+                            .await
+                            .map_err(|source| ClientError::Output { source })?;
+                    }
+                    return match outcome {
+                        Ok(done) => {
+                            info!(peer = %self.peer, command = %command, reply = %done.reply, "command done");
+                            exchange.success(done).map_err(ClientError::Protocol)
+                        }
+                        Err(refusal) => {
+                            info!(peer = %self.peer, command = %command, reply = %refusal.reply, "command failed");
+                            Err(ClientError::refused(refusal, subject))
+                        }
+                    };
+                }
+                (event, _) => {
+                    return Err(unexpected(&format!("{event:?} in answer to {command}")));
+                }
+            }
+        }
+    }
+
+    /// Sends exactly `size` bytes read from `source`; abandons the upload
+    /// (closing the connection) if `source` ends early.
+    async fn upload(
+        &mut self,
+        source: &mut (dyn AsyncRead + Unpin + Send),
+        size: u64,
+        subject: Option<&str>,
+        progress: &mut dyn TransferProgress,
+    ) -> Result<(), ClientError> {
+        let chunk = self.options.upload_chunk.max(1);
+        let mut buffer = BytesMut::new();
         let mut sent = 0u64;
         while sent < size {
-            let want =
-                usize::try_from(size - sent).map_or(UPLOAD_CHUNK, |left| left.min(UPLOAD_CHUNK));
-            let read = source
-                .read(&mut buffer[..want])
+            let want = usize::try_from(size - sent).map_or(chunk, |left| left.min(chunk));
+            buffer.reserve(want);
+            let read = (&mut *source)
+                .take(want as u64)
+                .read_buf(&mut buffer)
                 .await
                 .map_err(|source| ClientError::Input { source })?;
             if read == 0 {
@@ -231,158 +321,34 @@ impl<T: Transport> Session<T> {
                     actual: sent,
                 });
             }
-            self.send_bytes(&buffer[..read], Verb::Store, shown).await?;
+            self.send_bytes(buffer.split().freeze(), subject).await?;
             sent += read as u64;
             progress.advance(read as u64);
         }
-        self.final_reply(&command, shown).await.map(drop)
+        Ok(())
     }
 
-    /// `DELETE`: removes a file on the server.
-    pub async fn delete(&mut self, name: &Name) -> Result<(), ClientError> {
-        let result = self
-            .simple(Command::Delete(name.clone()), Some(name.as_str()))
-            .await;
-        self.note(result).map(drop)
-    }
-
-    /// `HASH`: the SHA-256 of a file on the server, as 64 lowercase hex digits.
-    pub async fn hash(&mut self, name: &Name) -> Result<String, ClientError> {
-        let result = self
-            .simple(Command::Hash(name.clone()), Some(name.as_str()))
-            .await;
-        let result = result.and_then(|reply| {
-            reply
-                .sha256_hex()
-                .map(str::to_owned)
-                .ok_or_else(|| ClientError::Protocol(ProtoError::MalformedReply(reply.to_string())))
-        });
-        self.note(result)
-    }
-
-    /// `NOOP`: checks that the connection is alive.
-    pub async fn noop(&mut self) -> Result<(), ClientError> {
-        let result = self.simple(Command::Noop, None).await;
-        self.note(result).map(drop)
-    }
-
-    /// `HELP`: the verbs the server knows, space-separated.
-    pub async fn help(&mut self) -> Result<String, ClientError> {
-        let result = self.simple(Command::Help, None).await;
-        self.note(result).map(|reply| reply.text)
-    }
-
-    /// `QUIT`: says goodbye and closes the connection. A session that is
-    /// already unusable is just closed.
-    pub async fn quit(mut self) -> Result<(), ClientError> {
-        let result = if self.is_usable() {
-            self.simple(Command::Quit, None).await.map(drop)
-        } else {
-            Ok(())
-        };
-        self.transport.close().await;
-        result
-    }
-
-    /// Sends a command whose only answer is one final reply.
-    async fn simple(&mut self, command: Command, name: Option<&str>) -> Result<Reply, ClientError> {
-        self.start_command(&command, name).await?;
-        self.final_reply(&command, name).await
-    }
-
-    /// Sends `command`, then expects `150 <n> bytes`, n data bytes written to
-    /// `sink`, and a final `226`. Returns the number of bytes.
-    async fn receive<W>(
-        &mut self,
-        command: Command,
-        name: Option<&str>,
-        sink: &mut W,
-        progress: &mut dyn TransferProgress,
-        limit: Option<u64>,
-    ) -> Result<u64, ClientError>
-    where
-        W: AsyncWrite + Unpin + Send + ?Sized,
-    {
-        self.start_command(&command, name).await?;
-        let len = match self.next_event().await? {
-            Incoming::DataStart(len) => len,
-            Incoming::Reply(reply) => return Err(self.refused(&command, name, reply)),
-            _ => return Err(unexpected("no 150 before the data")),
-        };
-        if let Some(limit) = limit.filter(|&limit| len > limit) {
-            return Err(ClientError::Protocol(ProtoError::UnexpectedReply(format!(
-                "a listing of {len} bytes is larger than the {limit} bytes accepted"
-            ))));
-        }
-        progress.start(len);
-        let mut received = 0u64;
-        while received < len {
-            match self.next_event().await? {
-                Incoming::Data(bytes) => {
-                    sink.write_all(&bytes)
-                        .await
-                        .map_err(|source| ClientError::Output { source })?;
-                    received += bytes.len() as u64;
-                    progress.advance(bytes.len() as u64);
-                }
-                _ => return Err(unexpected("a reply in the middle of the data")),
-            }
-        }
-        sink.flush()
-            .await
-            .map_err(|source| ClientError::Output { source })?;
-        self.final_reply(&command, name).await?;
-        Ok(len)
-    }
-
-    /// Encodes `command` through the codec and sends it.
+    /// Starts `command` in the driver and sends it.
     async fn start_command(
         &mut self,
         command: &Command,
-        name: Option<&str>,
+        subject: Option<&str>,
     ) -> Result<(), ClientError> {
         if self.broken {
             return Err(ClientError::Disconnected);
         }
-        let bytes = self.codec.send(command).map_err(|error| match error {
+        let bytes = self.driver.start(command).map_err(|error| match error {
             ProtoError::Closed => ClientError::Disconnected,
             other => ClientError::Protocol(other),
         })?;
         debug!(peer = %self.peer, command = %command, "sending");
-        self.send_bytes(&bytes, command.verb(), name).await
-    }
-
-    /// Waits for the final reply of `command`: success, or its refusal as an error.
-    async fn final_reply(
-        &mut self,
-        command: &Command,
-        name: Option<&str>,
-    ) -> Result<Reply, ClientError> {
-        match self.next_event().await? {
-            Incoming::Reply(reply) if reply.is_success() => {
-                info!(peer = %self.peer, command = %command, reply = %reply, "command done");
-                Ok(reply)
-            }
-            Incoming::Reply(reply) => Err(self.refused(command, name, reply)),
-            _ => Err(unexpected("data where a final reply was due")),
-        }
-    }
-
-    /// Logs a refusal and turns it into the error the caller sees.
-    fn refused(&self, command: &Command, name: Option<&str>, reply: Reply) -> ClientError {
-        info!(peer = %self.peer, command = %command, reply = %reply, "command failed");
-        ClientError::from_reply(command.verb(), name, reply)
+        self.send_bytes(Bytes::from(bytes), subject).await
     }
 
     /// Writes to the server; if that fails, the server may have said why
-    /// before closing (e.g. `421 Idle timeout`), so a waiting reply is
+    /// before closing (e.g. `421 Idle timeout`), so a waiting refusal is
     /// preferred as the explanation.
-    async fn send_bytes(
-        &mut self,
-        bytes: &[u8],
-        verb: Verb,
-        name: Option<&str>,
-    ) -> Result<(), ClientError> {
+    async fn send_bytes(&mut self, bytes: Bytes, subject: Option<&str>) -> Result<(), ClientError> {
         let timeout = self.options.io_timeout;
         let error = match tokio::time::timeout(timeout, self.transport.send(bytes)).await {
             Ok(Ok(())) => return Ok(()),
@@ -391,64 +357,55 @@ impl<T: Transport> Session<T> {
                 seconds: timeout.as_secs(),
             },
         };
-        if let Ok(Ok(Incoming::Reply(reply))) =
+        if let Ok(Ok(DriverEvent::Done(Err(refusal)))) =
             tokio::time::timeout(EXPLAIN_WAIT, self.next_event()).await
         {
-            if !reply.is_success() {
-                return Err(ClientError::from_reply(verb, name, reply));
-            }
+            return Err(ClientError::refused(refusal, subject));
         }
         Err(error)
     }
 
-    /// The next event from the server, reading from the transport as needed.
-    async fn next_event(&mut self) -> Result<Incoming, ClientError> {
+    /// The next event from the driver, reading from the transport as needed.
+    async fn next_event(&mut self) -> Result<DriverEvent, ClientError> {
         loop {
-            if self.pending.is_empty() {
-                let timeout = self.options.io_timeout;
-                let chunk = tokio::time::timeout(timeout, self.transport.recv())
-                    .await
-                    .map_err(|_| ClientError::Timeout {
-                        seconds: timeout.as_secs(),
-                    })??;
-                match chunk {
-                    Some(chunk) => self.pending = chunk,
-                    None => {
-                        self.codec.finish().map_err(ClientError::from_proto)?;
-                        return Err(ClientError::ClosedByServer);
-                    }
+            if let Some(event) = self.driver.poll().map_err(ClientError::from_proto)? {
+                return Ok(event);
+            }
+            let timeout = self.options.io_timeout;
+            let chunk = tokio::time::timeout(timeout, self.transport.recv())
+                .await
+                .map_err(|_| ClientError::Timeout {
+                    seconds: timeout.as_secs(),
+                })??;
+            match chunk {
+                Some(chunk) => self.driver.feed(chunk),
+                None => {
+                    self.driver.end().map_err(ClientError::from_proto)?;
+                    return Err(ClientError::ClosedByServer);
                 }
-                continue;
-            }
-            // A cheap clone, so data events can share the buffer rather than borrow it.
-            let chunk = self.pending.clone();
-            let (consumed, event) = self.codec.decode(&chunk).map_err(ClientError::from_proto)?;
-            self.pending.advance(consumed);
-            let incoming = match event {
-                None => continue,
-                Some(Event::Greeting(reply)) => Incoming::Greeting(reply),
-                Some(Event::DataStart { len, .. }) => Incoming::DataStart(len),
-                Some(Event::Data(_)) => Incoming::Data(chunk.slice(..consumed)),
-                Some(Event::SendData { .. }) => Incoming::SendData,
-                Some(Event::Reply(reply)) => Incoming::Reply(reply),
-            };
-            return Ok(incoming);
-        }
-    }
-
-    /// Marks the session unusable after a fatal error.
-    fn note<V>(&mut self, result: Result<V, ClientError>) -> Result<V, ClientError> {
-        if let Err(error) = &result {
-            if error.is_fatal() {
-                debug!(peer = %self.peer, %error, "session unusable");
-                self.broken = true;
             }
         }
-        result
     }
 }
 
-/// A protocol error for an event the codec should never have produced here.
+/// Forwards progress and keeps the size the server announced.
+struct Announced<'a> {
+    inner: &'a mut dyn TransferProgress,
+    total: u64,
+}
+
+impl TransferProgress for Announced<'_> {
+    fn start(&mut self, total: u64) {
+        self.total = total;
+        self.inner.start(total);
+    }
+
+    fn advance(&mut self, bytes: u64) {
+        self.inner.advance(bytes);
+    }
+}
+
+/// A protocol error for an event that cannot answer the command in flight.
 fn unexpected(what: &str) -> ClientError {
     ClientError::Protocol(ProtoError::UnexpectedReply(what.to_owned()))
 }

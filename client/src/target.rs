@@ -1,8 +1,11 @@
 //! Where to connect: a Ferry server over TCP, or a bridge over WebSocket.
+//! `HOST:PORT` is read by ferry-proto's [`HostPort`], the parser the bridge's
+//! allowlist and the web client use too.
 
 use crate::ClientError;
-use ferry_proto::DEFAULT_PORT;
+use ferry_proto::{AddressError, HostPort, DEFAULT_PORT};
 use std::fmt;
+use std::net::Ipv6Addr;
 use tokio_tungstenite::tungstenite::http::Uri;
 
 /// A server address as the user gives it to `CONNECT` or a subcommand.
@@ -52,74 +55,36 @@ impl Target {
                 url: input.to_owned(),
             });
         }
-        let (host, port) = if let Some(rest) = input.strip_prefix('[') {
-            let (host, after) = rest
-                .split_once(']')
-                .ok_or_else(|| invalid("missing ']' after the IPv6 address"))?;
-            match after {
-                "" => (host, None),
-                _ => (
-                    host,
-                    Some(
-                        after
-                            .strip_prefix(':')
-                            .ok_or_else(|| invalid("expected ':' after ']'"))?,
-                    ),
-                ),
-            }
+        // A bare IPv6 address has no room for a port: it gets the default one.
+        let bracketed;
+        let address = if input.parse::<Ipv6Addr>().is_ok() {
+            bracketed = format!("[{input}]");
+            &bracketed
         } else {
-            match input.matches(':').count() {
-                0 => (input, None),
-                1 => {
-                    let (host, port) = input.split_once(':').unwrap_or((input, ""));
-                    (host, Some(port))
-                }
-                // A bare IPv6 address: no room for a port without brackets.
-                _ => (input, None),
-            }
+            input
         };
-        let port = match port {
-            None => DEFAULT_PORT,
-            Some(port) => parse_port(port).map_err(|reason| invalid(&reason))?,
-        };
-        Target::tcp(host, port).map_err(|reason| invalid(&reason))
+        HostPort::parse_with_default(address, DEFAULT_PORT)
+            .map(Target::from)
+            .map_err(|AddressError(reason)| invalid(reason))
     }
 
     /// Builds a TCP target from the two words of `CONNECT <host> <port>`.
     pub fn from_host_and_port(host: &str, port: &str) -> Result<Target, ClientError> {
-        let invalid = |reason: String| ClientError::InvalidTarget {
-            input: format!("{host} {port}"),
-            reason,
-        };
-        let port = parse_port(port).map_err(invalid)?;
-        let host = host
-            .strip_prefix('[')
-            .and_then(|h| h.strip_suffix(']'))
-            .unwrap_or(host);
-        Target::tcp(host, port).map_err(invalid)
-    }
-
-    /// A TCP target, or why the host is unusable.
-    fn tcp(host: &str, port: u16) -> Result<Target, String> {
-        if host.is_empty() {
-            return Err("the host is missing".to_owned());
-        }
-        Ok(Target::Tcp {
-            host: host.to_owned(),
-            port,
-        })
+        HostPort::from_parts(host, port)
+            .map(Target::from)
+            .map_err(|AddressError(reason)| ClientError::InvalidTarget {
+                input: format!("{host} {port}"),
+                reason: reason.to_owned(),
+            })
     }
 }
 
-/// A port number from 1 to 65535, written in decimal digits only.
-fn parse_port(port: &str) -> Result<u16, String> {
-    if port.is_empty() {
-        return Err("the port is missing".to_owned());
-    }
-    match port.parse::<u16>() {
-        Ok(0) => Err("port 0 cannot be connected to".to_owned()),
-        Ok(number) if port.bytes().all(|b| b.is_ascii_digit()) => Ok(number),
-        _ => Err(format!("{port:?} is not a port number (1-65535)")),
+impl From<HostPort> for Target {
+    fn from(address: HostPort) -> Target {
+        Target::Tcp {
+            host: address.host().to_owned(),
+            port: address.port(),
+        }
     }
 }
 

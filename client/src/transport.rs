@@ -5,6 +5,7 @@
 use crate::close_tap::{CloseTap, TappedClose};
 use crate::{default_tls_config, ClientError, Target};
 use bytes::{Bytes, BytesMut};
+use ferry_proto::close;
 use futures_util::{SinkExt, StreamExt};
 use rustls_pki_types::ServerName;
 use std::future::Future;
@@ -32,8 +33,8 @@ const TCP_READ_CHUNK: usize = 64 * 1024;
 /// (for WebSocket they are message boundaries, which the contract says carry
 /// no meaning either).
 pub trait Transport: Send {
-    /// Writes all of `bytes`.
-    fn send(&mut self, bytes: &[u8]) -> impl Future<Output = Result<(), ClientError>> + Send;
+    /// Writes all of `bytes` (owned, so a WebSocket can send them without a copy).
+    fn send(&mut self, bytes: Bytes) -> impl Future<Output = Result<(), ClientError>> + Send;
     /// The next chunk of bytes from the server, or `None` once it closed the
     /// stream normally.
     fn recv(&mut self) -> impl Future<Output = Result<Option<Bytes>, ClientError>> + Send;
@@ -103,9 +104,9 @@ fn connect_error(shown: &str, source: io::Error) -> ClientError {
 }
 
 impl Transport for TcpTransport {
-    async fn send(&mut self, bytes: &[u8]) -> Result<(), ClientError> {
+    async fn send(&mut self, bytes: Bytes) -> Result<(), ClientError> {
         self.stream
-            .write_all(bytes)
+            .write_all(&bytes)
             .await
             .map_err(|source| ClientError::ConnectionLost { source })
     }
@@ -235,19 +236,21 @@ fn close_outcome(
         (None, None) => return Ok(None),
     };
     match code {
-        1000 | 1001 => Ok(None),
-        1008 => Err(ClientError::BridgeNotAllowed { reason }),
-        1014 => Err(ClientError::BridgeUnreachable { reason }),
+        close::NORMAL | close::GOING_AWAY => Ok(None),
+        close::POLICY_VIOLATION => Err(ClientError::BridgeNotAllowed { reason }),
+        close::BAD_GATEWAY => Err(ClientError::BridgeUnreachable { reason }),
         // What tungstenite makes of a 1014 (see ClientError::BridgeUndecodableClose).
-        1002 if reason == SUBSTITUTED_CLOSE_REASON => Err(ClientError::BridgeUndecodableClose),
+        close::PROTOCOL_ERROR if reason == SUBSTITUTED_CLOSE_REASON => {
+            Err(ClientError::BridgeUndecodableClose)
+        }
         code => Err(ClientError::BridgeClosed { code, reason }),
     }
 }
 
 impl Transport for WsTransport {
-    async fn send(&mut self, bytes: &[u8]) -> Result<(), ClientError> {
+    async fn send(&mut self, bytes: Bytes) -> Result<(), ClientError> {
         self.stream
-            .send(Message::Binary(Bytes::copy_from_slice(bytes)))
+            .send(Message::Binary(bytes))
             .await
             .map_err(ws_error)
     }
@@ -277,7 +280,7 @@ impl Transport for WsTransport {
 
     async fn close(&mut self) {
         let frame = CloseFrame {
-            code: CloseCode::Normal,
+            code: CloseCode::from(close::NORMAL),
             reason: "".into(),
         };
         let _ = tokio::time::timeout(Duration::from_secs(2), self.stream.close(Some(frame))).await;
@@ -334,7 +337,7 @@ impl AnyTransport {
 }
 
 impl Transport for AnyTransport {
-    async fn send(&mut self, bytes: &[u8]) -> Result<(), ClientError> {
+    async fn send(&mut self, bytes: Bytes) -> Result<(), ClientError> {
         match self {
             AnyTransport::Tcp(tcp) => tcp.send(bytes).await,
             AnyTransport::WebSocket(ws) => ws.send(bytes).await,
@@ -370,26 +373,35 @@ mod tests {
     #[test]
     fn bridge_close_codes_become_errors() {
         assert!(matches!(close_outcome(None, None), Ok(None)));
-        assert!(matches!(close_outcome(frame(1000, ""), None), Ok(None)));
-        let err =
-            close_outcome(frame(1008, "target 10.0.0.1:22 is not allowed"), None).unwrap_err();
+        assert!(matches!(
+            close_outcome(frame(close::NORMAL, ""), None),
+            Ok(None)
+        ));
+        let err = close_outcome(
+            frame(close::POLICY_VIOLATION, "target 10.0.0.1:22 is not allowed"),
+            None,
+        )
+        .unwrap_err();
         assert_eq!(
             err.to_string(),
             "the bridge does not allow this server: target 10.0.0.1:22 is not allowed"
         );
-        let err = close_outcome(frame(1014, "connection refused"), None).unwrap_err();
+        let err = close_outcome(frame(close::BAD_GATEWAY, "connection refused"), None).unwrap_err();
         assert_eq!(
             err.to_string(),
             "the bridge could not reach the server: connection refused"
         );
         assert!(matches!(
-            close_outcome(frame(1002, "Protocol violation"), None),
+            close_outcome(frame(close::PROTOCOL_ERROR, "Protocol violation"), None),
             Err(ClientError::BridgeUndecodableClose)
         ));
         // The frame as tapped off the wire wins over tungstenite's substitute.
         let err = close_outcome(
-            frame(1002, "Protocol violation"),
-            Some((1014, "upstream 127.0.0.1:9 unreachable".into())),
+            frame(close::PROTOCOL_ERROR, "Protocol violation"),
+            Some((
+                close::BAD_GATEWAY,
+                "upstream 127.0.0.1:9 unreachable".into(),
+            )),
         )
         .unwrap_err();
         assert_eq!(
@@ -397,7 +409,7 @@ mod tests {
             "the bridge could not reach the server: upstream 127.0.0.1:9 unreachable"
         );
         assert!(matches!(
-            close_outcome(frame(1011, "x"), None),
+            close_outcome(frame(close::INTERNAL_ERROR, "x"), None),
             Err(ClientError::BridgeClosed { code: 1011, .. })
         ));
     }

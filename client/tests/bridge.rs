@@ -49,7 +49,7 @@ fn the_one_shot_commands_work_through_the_bridge() {
     );
     assert_fails_with(
         &output,
-        "there is no file named \"up load.bin\" on the server",
+        "no such file \"up load.bin\" on the server",
     );
     assert!(!cwd.path().join("again.bin").exists());
 }

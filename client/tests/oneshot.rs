@@ -238,7 +238,7 @@ fn rm_deletes_and_explains_a_missing_file() {
     let (output, _cwd) = ferry(&["rm", &server.target(), "doomed"]);
     assert_fails_with(
         &output,
-        "cannot delete \"doomed\": there is no such file on the server",
+        "cannot delete \"doomed\": no such file on the server",
     );
 }
 
@@ -248,7 +248,7 @@ fn failures_exit_non_zero_with_one_clear_line() {
     let (output, cwd) = ferry(&["get", &server.target(), "nope"]);
     assert_fails_with(
         &output,
-        "there is no file named \"nope\" on the server (server said: 550",
+        "no such file \"nope\" on the server (server said: 550",
     );
     assert!(dir_entries(cwd.path()).is_empty());
 

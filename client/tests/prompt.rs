@@ -106,7 +106,7 @@ fn mistakes_are_explained_and_make_a_script_fail() {
         "Not connected. Connect first: CONNECT <host> <port>",
         "Unknown command \"frob\". Type HELP for the list of commands.",
         "connection refused by 127.0.0.1:",
-        "there is no file named \"nope\" on the server",
+        "no such file \"nope\" on the server",
         "here already exists; not overwriting it",
         "invalid file name \"../x\": contains a path separator",
         "cannot open /no/such/file",
