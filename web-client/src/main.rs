@@ -1,12 +1,17 @@
 //! Ferry's web client: a Leptos app (client-side rendered, WebAssembly) that
 //! talks to a Ferry server through the bridge's WebSocket, speaking the
-//! protocol through the shared `ferry-proto` codec.
+//! protocol through the shared `ferry-proto` driver.
+//!
+//! `model` is what the page shows (signals), `session` what components ask
+//! for (and the task that runs it), `transport` the WebSocket fed to the
+//! driver; components get the model and the session from context.
 
 mod app;
 mod browser;
 mod components;
 mod format;
 mod messages;
+mod model;
 mod session;
 mod transport;
 

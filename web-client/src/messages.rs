@@ -1,49 +1,41 @@
 //! Every failure the user can meet, in plain words — in this one place.
 //!
 //! Decisions are made on reply codes and close codes only (the contract
-//! says clients never interpret the free text); the server's or bridge's own
-//! text is appended in parentheses for detail.
+//! says clients never interpret the free text). What a refusal means comes
+//! from ferry-proto's one table ([`Refusal::describe`]) and the close codes
+//! from [`ferry_proto::close`], shared with the CLI and the bridge; this file
+//! adds only the web page's framing ("Download failed: …").
 
+use crate::session::Failed;
 use crate::transport::ConnError;
-use ferry_proto::{codes, ProtoError, Reply, Verb};
+use ferry_proto::{close, Exchange, ProtoError, Verb};
 
-/// Close code sent by the bridge when the requested target is not on its allowlist.
-pub const CLOSE_NOT_ALLOWED: u16 = 1008;
-/// Close code sent by the bridge when the server cannot be reached.
-pub const CLOSE_UNREACHABLE: u16 = 1014;
+/// Who ended the connection, as far as the page knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Closer {
+    /// The user asked for it (QUIT answered, or Disconnect during a command).
+    User,
+    /// Nobody on this page asked for it.
+    Unasked,
+}
 
-/// What a failed reply to `verb` on `name` means for the user.
-pub fn reply_failure(verb: Verb, name: Option<&str>, reply: &Reply) -> String {
-    let subject = name
-        .map(|n| format!("“{n}”"))
-        .unwrap_or_else(|| "the file".into());
-    let plain = match (reply.code, verb) {
-        (codes::UNAVAILABLE, Verb::Store) => {
-            "the server is read-only: uploads are not allowed".to_string()
+/// What it means for the user that `exchange` did not succeed.
+pub fn failed<E: Exchange>(exchange: &E, failure: &Failed) -> String {
+    let verb = exchange.command().verb();
+    match failure {
+        Failed::Refused(refusal) => format!(
+            "{} failed: {}",
+            verb_word(verb),
+            refusal.describe(exchange.subject())
+        ),
+        Failed::Unreadable(e) if verb == Verb::List => {
+            format!("The server sent a listing this client cannot read: {e}.")
         }
-        (codes::UNAVAILABLE, Verb::Delete) => {
-            format!("cannot delete {subject}: no such file, or the server is read-only")
-        }
-        (codes::UNAVAILABLE, _) => format!("no such file: {subject}"),
-        (codes::TOO_LARGE, _) => {
-            format!("{subject} is too large: it exceeds the server's file size limit or quota")
-        }
-        (codes::INVALID_NAME, _) => format!("{subject} is not a valid file name on this server"),
-        (codes::CLOSING, _) => "the server is closing the connection".to_string(),
-        (codes::LOCAL_ERROR, _) => {
-            "the server had a local error (e.g. disk); try again later".to_string()
-        }
-        (codes::SYNTAX_ERROR, _) => {
-            "the server could not read the command (line too long?)".to_string()
-        }
-        (codes::BAD_ARGUMENT, _) => "the server rejected the command's argument".to_string(),
-        (codes::UNKNOWN_COMMAND, _) => "the server does not know this command".to_string(),
-        (code, _) if code / 100 == 4 => {
-            "temporary failure on the server; try again later".to_string()
-        }
-        _ => "the server refused the command".to_string(),
-    };
-    format!("{} failed: {plain} (server said: {reply})", verb_word(verb))
+        Failed::Unreadable(e) => format!(
+            "{} failed: the server's answer makes no sense here ({e}).",
+            verb_word(verb)
+        ),
+    }
 }
 
 /// A verb as a word in a sentence.
@@ -60,11 +52,19 @@ fn verb_word(verb: Verb) -> &'static str {
     }
 }
 
+/// A sentence from one of [`close::meaning`]'s fragments.
+fn sentence(fragment: &str) -> String {
+    let mut chars = fragment.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
+}
+
 /// What it means that the connection ended with `error`.
 ///
-/// `quitting` is true after the user's QUIT was answered, so a normal close
-/// reads as a plain "disconnected".
-pub fn connection_end(error: &ConnError, quitting: bool, bridge: &str) -> String {
+/// When the [`Closer`] is the user, a normal close reads as a plain "disconnected".
+pub fn connection_end(error: &ConnError, closer: Closer, bridge: &str) -> String {
+    let quitting = closer == Closer::User;
     match error {
         ConnError::Closed {
             code,
@@ -78,17 +78,22 @@ pub fn connection_end(error: &ConnError, quitting: bool, bridge: &str) -> String
                 format!(" (bridge said: {reason})")
             };
             let mut text = match *code {
-                1000 if quitting => "Disconnected.".to_string(),
-                1000 => "The server closed the connection.".to_string(),
-                CLOSE_NOT_ALLOWED => format!("Not allowed: the bridge refuses to connect to this server{because}."),
-                CLOSE_UNREACHABLE => format!("Server unreachable: the bridge could not connect to it — is the server running?{because}"),
-                1001 => format!("The bridge is shutting down{because}."),
-                1009 => format!("A message was too large for the bridge{because}."),
-                1011 => format!("The bridge hit an internal error{because}."),
-                1006 if !opened => format!(
+                close::NORMAL if quitting => "Disconnected.".to_string(),
+                close::NORMAL => "The server closed the connection.".to_string(),
+                close::POLICY_VIOLATION => format!("Not allowed: the bridge refuses to connect to this server{because}."),
+                close::BAD_GATEWAY => format!("Server unreachable: the bridge could not connect to it — is the server running?{because}"),
+                close::ABNORMAL if !opened => format!(
                     "Could not reach the bridge at {bridge}: it is not running, or it refused this page's origin."
                 ),
-                1006 => "The connection to the bridge was lost.".to_string(),
+                close::ABNORMAL => "The connection to the bridge was lost.".to_string(),
+                code @ (close::GOING_AWAY
+                | close::PROTOCOL_ERROR
+                | close::INVALID_PAYLOAD
+                | close::MESSAGE_TOO_BIG
+                | close::INTERNAL_ERROR) => {
+                    let meaning = close::meaning(code).unwrap_or_default();
+                    format!("{}{because}.", sentence(meaning))
+                }
                 code => format!("The connection closed (WebSocket code {code}){because}."),
             };
             match cut {
@@ -135,6 +140,7 @@ pub fn transfer_cut(error: &ConnError) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ferry_proto::{Name, Refusal, Reply};
 
     fn closed(code: u16, reason: &str, opened: bool, cut: Option<ProtoError>) -> ConnError {
         ConnError::Closed {
@@ -149,30 +155,49 @@ mod tests {
     fn close_codes_in_plain_words() {
         let bridge = "ws://h/ws";
         let not_allowed = connection_end(
-            &closed(1008, "target 10.0.0.1:9 is not allowed", true, None),
-            false,
+            &closed(
+                close::POLICY_VIOLATION,
+                "target 10.0.0.1:9 is not allowed",
+                true,
+                None,
+            ),
+            Closer::Unasked,
             bridge,
         );
         assert!(not_allowed.starts_with("Not allowed"), "{not_allowed}");
         assert!(not_allowed.contains("10.0.0.1:9"));
         let down = connection_end(
-            &closed(1014, "connection refused", true, None),
-            false,
+            &closed(close::BAD_GATEWAY, "connection refused", true, None),
+            Closer::Unasked,
             bridge,
         );
         assert!(down.starts_with("Server unreachable"), "{down}");
-        let no_bridge = connection_end(&closed(1006, "", false, None), false, bridge);
+        let no_bridge = connection_end(
+            &closed(close::ABNORMAL, "", false, None),
+            Closer::Unasked,
+            bridge,
+        );
         assert!(
             no_bridge.contains("Could not reach the bridge at ws://h/ws"),
             "{no_bridge}"
         );
         assert_eq!(
-            connection_end(&closed(1000, "", true, None), true, bridge),
+            connection_end(&closed(close::NORMAL, "", true, None), Closer::User, bridge),
             "Disconnected."
+        );
+        let going = connection_end(
+            &closed(close::GOING_AWAY, "idle", true, None),
+            Closer::Unasked,
+            bridge,
+        );
+        assert!(
+            going.starts_with("The bridge is shutting down")
+                && going.ends_with("(bridge said: idle)."),
+            "{going}"
         );
         let cut = connection_end(
             &closed(
-                1000,
+                close::NORMAL,
                 "",
                 true,
                 Some(ProtoError::Truncated {
@@ -180,7 +205,7 @@ mod tests {
                     received: 3,
                 }),
             ),
-            false,
+            Closer::Unasked,
             bridge,
         );
         assert!(
@@ -190,7 +215,7 @@ mod tests {
         assert!(cut.contains("3 of 10 bytes"), "{cut}");
         let idle = connection_end(
             &ConnError::ServerClosing(Reply::new(421, "Idle timeout")),
-            false,
+            Closer::Unasked,
             bridge,
         );
         assert!(
@@ -201,13 +226,43 @@ mod tests {
 
     #[test]
     fn reply_codes_in_plain_words() {
-        let words =
-            |verb, code, text: &str| reply_failure(verb, Some("f"), &Reply::new(code, text));
-        assert!(words(Verb::Store, 550, "Read-only").contains("read-only"));
-        assert!(words(Verb::Retrieve, 550, "No such file").contains("no such file"));
-        assert!(words(Verb::Store, 552, "Too large").contains("too large"));
-        assert!(words(Verb::Store, 553, "Invalid name").contains("not a valid file name"));
+        let name = Name::new("f").unwrap();
+        let refused = |verb, code, text: &str| {
+            Failed::Refused(Refusal {
+                verb,
+                reply: Reply::new(code, text),
+            })
+        };
+        let store = ferry_proto::Store {
+            name: name.clone(),
+            size: 1,
+        };
+        let retrieve = ferry_proto::Retrieve(name);
+        let upload = |code, text| failed(&store, &refused(Verb::Store, code, text));
+        assert!(upload(550, "Read-only").contains("read-only"));
+        assert!(upload(552, "Too large").contains("too large"));
+        assert!(upload(553, "Invalid name").contains("invalid file name"));
+        let download = failed(&retrieve, &refused(Verb::Retrieve, 550, "No such file"));
+        assert!(
+            download.starts_with("Download failed: no such file"),
+            "{download}"
+        );
         // The decision is by code; the server's text is only quoted.
-        assert!(words(Verb::Retrieve, 550, "whatever").ends_with("(server said: 550 whatever)"));
+        let whatever = failed(&retrieve, &refused(Verb::Retrieve, 550, "whatever"));
+        assert!(
+            whatever.ends_with("(server said: 550 whatever)"),
+            "{whatever}"
+        );
+        let listing = failed(
+            &ferry_proto::List,
+            &Failed::Unreadable(ProtoError::MalformedListing {
+                line: 1,
+                reason: "x",
+            }),
+        );
+        assert!(
+            listing.starts_with("The server sent a listing"),
+            "{listing}"
+        );
     }
 }

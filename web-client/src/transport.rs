@@ -1,46 +1,29 @@
 //! One WebSocket connection to the bridge, driven through the shared
-//! [`ClientCodec`]: commands out, protocol events in.
+//! [`ClientDriver`]: commands out, the driver's [`Event`]s in. Nothing here
+//! decides what the server's bytes mean; the driver does.
 //!
 //! The socket is a `gloo_net` [`WebSocket`] (message stream, command sink,
 //! close events). It is built from a `web_sys::WebSocket` we keep a handle to,
 //! because gloo-net exposes neither `bufferedAmount` (needed for upload
 //! backpressure) nor closing with a code on a socket it still owns.
 
-use ferry_proto::{ClientCodec, Command, Event, ProtoError, Reply};
+use ferry_proto::{close, ClientDriver, Command, DriverEvent as Event, ProtoError, Reply};
 use futures::{SinkExt, StreamExt};
 use gloo_net::websocket::{futures::WebSocket, Message, WebSocketError};
 use js_sys::ArrayBuffer;
-
-/// `WebSocket.readyState` of an open socket.
-const OPEN: u16 = 1;
-
-/// A protocol event with any data bytes already handed to the caller.
-#[derive(Debug)]
-pub enum Step {
-    /// The `220` greeting.
-    Greeting(Reply),
-    /// `150` for LIST / RETRIEVE: this many data bytes follow.
-    DataStart(Reply, u64),
-    /// A slice of data bytes was passed to the `on_data` callback.
-    Data,
-    /// `150` for STORE: send exactly this many bytes now.
-    SendData(Reply, u64),
-    /// A final reply.
-    Reply(Reply),
-}
 
 /// Why a connection can no longer be used.
 #[derive(Debug, Clone)]
 pub enum ConnError {
     /// The WebSocket closed.
     Closed {
-        /// The close code (1006 when the connection dropped without a close frame).
+        /// The close code ([`close::ABNORMAL`] when the connection dropped without a close frame).
         code: u16,
         /// The close reason sent by the bridge, if any.
         reason: String,
         /// Whether any byte ever arrived (tells "bridge unreachable" from "connection lost").
         opened: bool,
-        /// What the protocol state machine says about the cut ([`ProtoError::Truncated`] etc.).
+        /// What the driver says about the cut ([`ProtoError::Truncated`] etc.).
         cut: Option<ProtoError>,
     },
     /// The server broke the protocol; the connection was dropped.
@@ -54,13 +37,11 @@ pub enum ConnError {
     FileRead(String),
 }
 
-/// One connection: the socket, the codec and the bytes received but not yet decoded.
+/// One connection: the socket and the protocol driver fed from it.
 pub struct Conn {
     socket: WebSocket,
     raw: web_sys::WebSocket,
-    codec: ClientCodec,
-    inbox: Vec<u8>,
-    pos: usize,
+    driver: ClientDriver,
     opened: bool,
     close: Option<(u16, String)>,
 }
@@ -73,9 +54,7 @@ impl Conn {
         Ok(Conn {
             socket,
             raw,
-            codec: ClientCodec::new(),
-            inbox: Vec::new(),
-            pos: 0,
+            driver: ClientDriver::new(),
             opened: false,
             close: None,
         })
@@ -86,9 +65,9 @@ impl Conn {
         self.raw.clone()
     }
 
-    /// Sends `command` (the codec checks that no other command is in flight).
-    pub async fn send_command(&mut self, command: &Command) -> Result<(), ConnError> {
-        let bytes = self.codec.send(command).map_err(ConnError::Protocol)?;
+    /// Starts `command` (the driver checks that no other command is in flight).
+    pub async fn start(&mut self, command: &Command) -> Result<(), ConnError> {
+        let bytes = self.driver.start(command).map_err(ConnError::Protocol)?;
         self.socket
             .send(Message::Bytes(bytes))
             .await
@@ -108,7 +87,7 @@ impl Conn {
 
     /// Whether the WebSocket is open (not connecting, closing or closed).
     pub fn is_open(&self) -> bool {
-        self.raw.ready_state() == OPEN
+        self.raw.ready_state() == web_sys::WebSocket::OPEN
     }
 
     /// Bytes handed to `send` that the browser has not put on the network yet.
@@ -118,52 +97,39 @@ impl Conn {
 
     /// Whether the protocol session is over (after `221` or `421`).
     pub fn is_closed(&self) -> bool {
-        self.codec.is_closed()
+        self.driver.is_closed()
     }
 
-    /// Closes the socket with a code (1000 or 3000-4999) and a reason.
+    /// Closes the socket with a code ([`close::NORMAL`] or 3000-4999) and a reason.
     pub fn close(&self, code: u16, reason: &str) {
         // Fails only for codes outside those ranges, which we never pass.
         let _ = self.raw.close_with_code_and_reason(code, reason);
     }
 
-    /// Waits for the next protocol event. Data bytes are passed to `on_data`
-    /// (borrowed from the received message, so the caller copies only what it keeps).
-    pub async fn next_step(&mut self, on_data: &mut dyn FnMut(&[u8])) -> Result<Step, ConnError> {
+    /// Closes the socket because the server broke the protocol.
+    pub fn broken(&self, error: ProtoError) -> ConnError {
+        self.close(close::CLIENT_PROTOCOL_ERROR, "protocol error");
+        ConnError::Protocol(error)
+    }
+
+    /// Waits for the driver's next event. A data slice shares the received
+    /// message's memory, so the caller copies only what it keeps.
+    pub async fn next_event(&mut self) -> Result<Event, ConnError> {
         loop {
-            if self.pos < self.inbox.len() {
-                let (consumed, event) = match self.codec.decode(&self.inbox[self.pos..]) {
-                    Ok(decoded) => decoded,
-                    Err(e) => {
-                        self.close(4002, "protocol error");
-                        return Err(ConnError::Protocol(e));
-                    }
-                };
-                self.pos += consumed;
-                let step = match event {
-                    None => continue,
-                    Some(Event::Greeting(reply)) => Step::Greeting(reply),
-                    Some(Event::DataStart { reply, len }) => Step::DataStart(reply, len),
-                    Some(Event::Data(bytes)) => {
-                        on_data(bytes);
-                        Step::Data
-                    }
-                    Some(Event::SendData { reply, size }) => Step::SendData(reply, size),
-                    Some(Event::Reply(reply)) => Step::Reply(reply),
-                };
-                return Ok(step);
+            match self.driver.poll() {
+                Ok(Some(event)) => return Ok(event),
+                Ok(None) => {}
+                Err(e) => return Err(self.broken(e)),
             }
             match self.socket.next().await {
                 Some(Ok(Message::Bytes(bytes))) => {
                     self.opened = true;
-                    self.inbox = bytes;
-                    self.pos = 0;
+                    self.driver.feed(bytes);
                 }
                 // The bridge only sends binary messages; take text as its UTF-8 bytes anyway.
                 Some(Ok(Message::Text(text))) => {
                     self.opened = true;
-                    self.inbox = text.into_bytes();
-                    self.pos = 0;
+                    self.driver.feed(text.into_bytes());
                 }
                 Some(Err(WebSocketError::ConnectionClose(event))) => {
                     self.close = Some((event.code, event.reason));
@@ -175,19 +141,35 @@ impl Conn {
         }
     }
 
+    /// Waits for the server's greeting; a `421` instead of it (too many
+    /// connections) ends the connection.
+    pub async fn greeting(&mut self) -> Result<Reply, ConnError> {
+        match self.next_event().await? {
+            Event::Greeting(reply) => Ok(reply),
+            Event::Closing(reply) => {
+                self.wait_closed().await;
+                Err(ConnError::ServerClosing(reply))
+            }
+            // The driver yields nothing else before the greeting.
+            other => Err(self.broken(ProtoError::UnexpectedReply(format!("{other:?}")))),
+        }
+    }
+
     /// Waits until the socket has closed, discarding anything still arriving.
     pub async fn wait_closed(&mut self) -> ConnError {
         loop {
-            match self.next_step(&mut |_| {}).await {
-                Ok(_) => continue,
-                Err(e) => return e,
+            if let Err(e) = self.next_event().await {
+                return e;
             }
         }
     }
 
     fn closed(&mut self) -> ConnError {
-        let cut = self.codec.finish().err();
-        let (code, reason) = self.close.clone().unwrap_or((1006, String::new()));
+        let cut = self.driver.end().err();
+        let (code, reason) = self
+            .close
+            .clone()
+            .unwrap_or((close::ABNORMAL, String::new()));
         ConnError::Closed {
             code,
             reason,

@@ -1,7 +1,8 @@
 //! The connect form: server host and port, bridge URL, connect / disconnect.
 
-use crate::session::{ConnState, Session};
-use ferry_proto::DEFAULT_PORT;
+use crate::model::{use_model, ConnState};
+use crate::session::use_session;
+use ferry_proto::{HostPort, DEFAULT_PORT};
 use leptos::prelude::*;
 
 /// Turns the form's host and port into a bridge `target` (`None`: the bridge's default server).
@@ -13,47 +14,37 @@ pub fn target(host: &str, port: &str) -> Result<Option<String>, String> {
         }
         return Err("Enter the server host too, or leave both host and port empty for the bridge's default server.".into());
     }
-    let port = if port.is_empty() {
-        DEFAULT_PORT
-    } else {
-        port.parse::<u16>()
-            .ok()
-            .filter(|p| *p != 0)
-            .ok_or_else(|| format!("“{port}” is not a port number (1-65535)."))?
-    };
-    if host.contains(char::is_whitespace) || host.contains(['/', '?', '#', '@']) {
-        return Err(format!("“{host}” is not a host name or address."));
-    }
-    // IPv6 literals need brackets in host:port.
-    if host.contains(':') && !host.starts_with('[') {
-        Ok(Some(format!("[{host}]:{port}")))
-    } else {
-        Ok(Some(format!("{host}:{port}")))
-    }
+    let default_port = DEFAULT_PORT.to_string();
+    let port = if port.is_empty() { &default_port } else { port };
+    HostPort::from_parts(host, port)
+        .map(|target| Some(target.to_string()))
+        .map_err(|e| format!("Invalid server address: {e}."))
 }
 
 /// Where to connect, and the buttons to do it.
 #[component]
-pub fn ConnectForm(session: Session, bridge_url: RwSignal<String>) -> impl IntoView {
+pub fn ConnectForm() -> impl IntoView {
+    let model = use_model();
+    let session = use_session();
+    let bridge_url = model.bridge_url();
     let host = RwSignal::new(String::new());
     let port = RwSignal::new(String::new());
-    let disconnected = move || session.state.get() == ConnState::Disconnected;
+    let disconnected = move || model.state() == ConnState::Disconnected;
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         match target(&host.get_untracked(), &port.get_untracked()) {
-            Ok(target) => session.connect(&bridge_url.get_untracked(), target),
-            Err(e) => session.error(e),
+            Ok(target) => session.connect(target),
+            Err(e) => model.error(e),
         }
     };
-    let peer = move || match session.state.get() {
+    let peer = move || match model.state() {
         ConnState::Disconnected => "Not connected.".to_string(),
-        ConnState::Connecting => format!("Connecting to {} …", session.peer.get()),
+        ConnState::Connecting => format!("Connecting to {} …", model.peer()),
         ConnState::Connected => format!(
             "Connected to {}{}",
-            session.peer.get(),
-            session
-                .greeting
-                .get()
+            model.peer(),
+            model
+                .greeting()
                 .map(|g| format!(" — “{g}”"))
                 .unwrap_or_default()
         ),

@@ -1,7 +1,8 @@
 //! The console: type the original commands, see the protocol's replies.
 
 use crate::components::connect_form;
-use crate::session::{ConnState, LineKind, LogLine, Session};
+use crate::model::{use_model, ConnState, LineKind, LogLine, Model};
+use crate::session::{use_session, Session};
 use ferry_proto::Command;
 use leptos::html::{Div, Input};
 use leptos::prelude::*;
@@ -49,89 +50,29 @@ fn read_line(line: &str) -> Result<Input_, String> {
         .map_err(|e| format!("{e}. {USAGE}"))
 }
 
-/// The console panel.
+/// The console panel: the protocol log over a command line.
 #[component]
-pub fn Console(
-    session: Session,
-    bridge_url: RwSignal<String>,
-    file_input: NodeRef<Input>,
-) -> impl IntoView {
-    let line = RwSignal::new(String::new());
-    let history = StoredValue::new(Vec::<String>::new());
-    let cursor = StoredValue::new(0usize);
-    let log_box: NodeRef<Div> = NodeRef::new();
+pub fn Console(file_input: NodeRef<Input>) -> impl IntoView {
+    view! {
+        <section class="panel console" aria-labelledby="console-title">
+            <h2 id="console-title">"Console"</h2>
+            <ConsoleLog />
+            <ConsoleLine file_input=file_input />
+        </section>
+    }
+}
 
-    // Keep the newest line in view.
+/// The lines sent and received, newest kept in view.
+#[component]
+fn ConsoleLog() -> impl IntoView {
+    let model = use_model();
+    let log_box: NodeRef<Div> = NodeRef::new();
     Effect::new(move |_| {
-        session.log.track();
+        model.log();
         if let Some(el) = log_box.get() {
             el.set_scroll_top(el.scroll_height());
         }
     });
-
-    let run = move |text: String| {
-        let text = text.trim().to_string();
-        if text.is_empty() {
-            return;
-        }
-        history.update_value(|h| {
-            if h.last() != Some(&text) {
-                h.push(text.clone());
-            }
-        });
-        cursor.set_value(history.with_value(Vec::len));
-        match read_line(&text) {
-            Ok(Input_::Connect(target)) => {
-                session.log_line(LineKind::Sent, text);
-                session.connect(&bridge_url.get_untracked(), target);
-            }
-            Ok(Input_::Store) if session.state.get_untracked() != ConnState::Connected => {
-                session.log_line(LineKind::Sent, text);
-                session.error("Not connected: connect to a server first.");
-            }
-            Ok(Input_::Store) => {
-                session.log_line(LineKind::Info, "STORE: choose the files to upload…");
-                // Must happen inside the key handler: browsers open pickers only on user input.
-                match file_input.get() {
-                    Some(input) => input.click(),
-                    None => session.error("The file picker is not available."),
-                }
-            }
-            Ok(Input_::Clear) => session.log.set(Vec::new()),
-            Ok(Input_::Protocol(Command::List)) => session.list(true),
-            Ok(Input_::Protocol(Command::Retrieve(name))) => session.retrieve(name),
-            Ok(Input_::Protocol(Command::Quit)) => session.disconnect(),
-            Ok(Input_::Protocol(Command::Help)) => {
-                session.log_line(LineKind::Info, USAGE);
-                session.simple(Command::Help);
-            }
-            Ok(Input_::Protocol(command)) => session.simple(command),
-            Err(e) => {
-                session.log_line(LineKind::Sent, text);
-                session.log_line(LineKind::Error, e);
-            }
-        }
-    };
-
-    let on_key = move |ev: leptos::ev::KeyboardEvent| {
-        let step: isize = match ev.key().as_str() {
-            "Enter" => {
-                ev.prevent_default();
-                run(line.get_untracked());
-                line.set(String::new());
-                return;
-            }
-            "ArrowUp" => -1,
-            "ArrowDown" => 1,
-            _ => return,
-        };
-        ev.prevent_default();
-        let len = history.with_value(Vec::len);
-        let at = (cursor.get_value() as isize + step).clamp(0, len as isize) as usize;
-        cursor.set_value(at);
-        line.set(history.with_value(|h| h.get(at).cloned().unwrap_or_default()));
-    };
-
     let render = |l: LogLine| {
         let (class, prefix) = match l.kind {
             LineKind::Sent => ("sent", "> "),
@@ -147,26 +88,97 @@ pub fn Console(
             </div>
         }
     };
-
     view! {
-        <section class="panel console" aria-labelledby="console-title">
-            <h2 id="console-title">"Console"</h2>
-            <div id="console-log" class="console-log" role="log" aria-label="Protocol log" node_ref=log_box>
-                <For each=move || session.log.get() key=|l: &LogLine| l.id children=render />
-            </div>
-            <div class="console-input">
-                <label for="console-line" class="prompt">"ferry>"</label>
-                <input
-                    id="console-line"
-                    type="text"
-                    autocomplete="off"
-                    spellcheck="false"
-                    placeholder="LIST, RETRIEVE <name>, STORE, QUIT … (HELP for all)"
-                    bind:value=line
-                    on:keydown=on_key
-                />
-            </div>
-        </section>
+        <div id="console-log" class="console-log" role="log" aria-label="Protocol log" node_ref=log_box>
+            <For each=move || model.log() key=|l: &LogLine| l.id children=render />
+        </div>
+    }
+}
+
+/// Does what a console line asks.
+fn run(text: &str, model: Model, session: Session, file_input: NodeRef<Input>) {
+    match read_line(text) {
+        Ok(Input_::Connect(target)) => {
+            model.log_line(LineKind::Sent, text);
+            session.connect(target);
+        }
+        Ok(Input_::Store) if model.state_untracked() != ConnState::Connected => {
+            model.log_line(LineKind::Sent, text);
+            model.error("Not connected: connect to a server first.");
+        }
+        Ok(Input_::Store) => {
+            model.log_line(LineKind::Info, "STORE: choose the files to upload…");
+            // Must happen inside the key handler: browsers open pickers only on user input.
+            match file_input.get() {
+                Some(input) => input.click(),
+                None => model.error("The file picker is not available."),
+            }
+        }
+        Ok(Input_::Clear) => model.clear_log(),
+        Ok(Input_::Protocol(Command::Quit)) => session.disconnect(),
+        Ok(Input_::Protocol(Command::Help)) => {
+            model.log_line(LineKind::Info, USAGE);
+            session.command(Command::Help);
+        }
+        Ok(Input_::Protocol(command)) => session.command(command),
+        Err(e) => {
+            model.log_line(LineKind::Sent, text);
+            model.log_line(LineKind::Error, e);
+        }
+    }
+}
+
+/// The command line, with history on the arrow keys.
+#[component]
+fn ConsoleLine(file_input: NodeRef<Input>) -> impl IntoView {
+    let (model, session) = (use_model(), use_session());
+    let line = RwSignal::new(String::new());
+    let history = StoredValue::new(Vec::<String>::new());
+    let cursor = StoredValue::new(0usize);
+    let submit = move || {
+        let text = line.get_untracked().trim().to_string();
+        line.set(String::new());
+        if text.is_empty() {
+            return;
+        }
+        history.update_value(|h| {
+            if h.last() != Some(&text) {
+                h.push(text.clone());
+            }
+        });
+        cursor.set_value(history.with_value(Vec::len));
+        run(&text, model, session, file_input);
+    };
+    let on_key = move |ev: leptos::ev::KeyboardEvent| {
+        let step: isize = match ev.key().as_str() {
+            "Enter" => {
+                ev.prevent_default();
+                submit();
+                return;
+            }
+            "ArrowUp" => -1,
+            "ArrowDown" => 1,
+            _ => return,
+        };
+        ev.prevent_default();
+        let len = history.with_value(Vec::len);
+        let at = (cursor.get_value() as isize + step).clamp(0, len as isize) as usize;
+        cursor.set_value(at);
+        line.set(history.with_value(|h| h.get(at).cloned().unwrap_or_default()));
+    };
+    view! {
+        <div class="console-input">
+            <label for="console-line" class="prompt">"ferry>"</label>
+            <input
+                id="console-line"
+                type="text"
+                autocomplete="off"
+                spellcheck="false"
+                placeholder="LIST, RETRIEVE <name>, STORE, QUIT … (HELP for all)"
+                bind:value=line
+                on:keydown=on_key
+            />
+        </div>
     }
 }
 

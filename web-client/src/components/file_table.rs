@@ -1,8 +1,9 @@
 //! The server's files: sortable table with download and delete.
 
 use crate::format;
-use crate::session::{ConnState, Session};
-use ferry_proto::{Command, ListingEntry};
+use crate::model::use_model;
+use crate::session::{use_session, Rows};
+use ferry_proto::{ListingEntry, Name};
 use leptos::prelude::*;
 use std::cmp::Ordering;
 
@@ -39,132 +40,26 @@ impl Sort {
 
 /// The file table panel.
 #[component]
-pub fn FileTable(session: Session) -> impl IntoView {
+pub fn FileTable() -> impl IntoView {
+    let model = use_model();
+    let session = use_session();
     let sort = RwSignal::new(Sort {
         key: SortKey::Name,
         ascending: true,
     });
     // The file whose delete button was pressed and awaits confirmation.
     let confirming = RwSignal::new(None::<String>);
-    let connected = move || session.state.get() == ConnState::Connected;
     let rows = move || {
-        let mut files = session.files.get();
+        let mut files = model.files();
         let sort = sort.get();
         files.sort_by(|a, b| sort.compare(a, b));
         files
     };
-    let header = move |key: SortKey, label: &'static str, class: &'static str| {
-        let aria_sort = move || {
-            let s = sort.get();
-            match (s.key == key, s.ascending) {
-                (false, _) => "none",
-                (true, true) => "ascending",
-                (true, false) => "descending",
-            }
-        };
-        let arrow = move || {
-            let s = sort.get();
-            match (s.key == key, s.ascending) {
-                (false, _) => "",
-                (true, true) => " ▲",
-                (true, false) => " ▼",
-            }
-        };
-        view! {
-            <th scope="col" class=class aria-sort=aria_sort>
-                <button
-                    type="button"
-                    class="sort"
-                    on:click=move |_| {
-                        sort.update(|s| {
-                            if s.key == key {
-                                s.ascending = !s.ascending;
-                            } else {
-                                *s = Sort { key, ascending: true };
-                            }
-                        })
-                    }
-                >
-                    {label}
-                    <span aria-hidden="true">{arrow}</span>
-                </button>
-            </th>
-        }
-    };
-    let row = move |entry: ListingEntry| {
-        let name = entry.name.clone();
-        let (download, delete, confirm) = (name.clone(), name.as_str().to_string(), name.clone());
-        let shown = name.as_str().to_string();
-        let label = shown.clone();
-        let is_confirming = {
-            let name = name.as_str().to_string();
-            move || confirming.get().as_deref() == Some(name.as_str())
-        };
-        view! {
-            <tr data-name=shown.clone()>
-                <td class="name">{shown.clone()}</td>
-                <td class="size" title=format!("{} bytes", entry.size) data-bytes=entry.size>
-                    {format::human_size(entry.size)}
-                </td>
-                <td class="modified" title=entry.modified_rfc3339()>
-                    {format::modified(&entry)}
-                </td>
-                <td class="actions">
-                    <div class="row-actions">
-                    <Show
-                        when=is_confirming
-                        fallback=move || {
-                            let (download, delete) = (download.clone(), delete.clone());
-                            let shown = label.clone();
-                            view! {
-                                <button
-                                    type="button"
-                                    aria-label=format!("Download {shown}")
-                                    prop:disabled=move || !connected()
-                                    on:click=move |_| session.retrieve(download.clone())
-                                >
-                                    "Download"
-                                </button>
-                                <button
-                                    type="button"
-                                    class="danger"
-                                    aria-label=format!("Delete {shown}")
-                                    prop:disabled=move || !connected()
-                                    on:click=move |_| confirming.set(Some(delete.clone()))
-                                >
-                                    "Delete"
-                                </button>
-                            }
-                        }
-                    >
-                        {
-                            let confirm = confirm.clone();
-                            view! {
-                                <span class="confirm" role="group" aria-label="Confirm delete">
-                                    {format!("Delete “{}”?", confirm)}
-                                    <button
-                                        type="button"
-                                        class="danger"
-                                        on:click={
-                                            let confirm = confirm.clone();
-                                            move |_| {
-                                                confirming.set(None);
-                                                session.simple(Command::Delete(confirm.clone()));
-                                            }
-                                        }
-                                    >
-                                        "Yes, delete"
-                                    </button>
-                                    <button type="button" on:click=move |_| confirming.set(None)>
-                                        "Cancel"
-                                    </button>
-                                </span>
-                            }
-                        }
-                    </Show>
-                    </div>
-                </td>
-            </tr>
+    let empty = move || {
+        if model.is_connected() {
+            "No files on the server."
+        } else {
+            "Connect to see the server's files."
         }
     };
     view! {
@@ -174,8 +69,8 @@ pub fn FileTable(session: Session) -> impl IntoView {
                 <button
                     type="button"
                     id="refresh"
-                    prop:disabled=move || !connected()
-                    on:click=move |_| session.list(false)
+                    prop:disabled=move || !model.is_connected()
+                    on:click=move |_| session.list(Rows::TableOnly)
                 >
                     "Refresh"
                 </button>
@@ -184,9 +79,14 @@ pub fn FileTable(session: Session) -> impl IntoView {
                 <table id="file-table">
                     <thead>
                         <tr>
-                            {header(SortKey::Name, "Name", "name")}
-                            {header(SortKey::Size, "Size", "size")}
-                            {header(SortKey::Modified, "Modified", "modified")}
+                            <SortHeader sort=sort by=SortKey::Name label="Name" column="name" />
+                            <SortHeader sort=sort by=SortKey::Size label="Size" column="size" />
+                            <SortHeader
+                                sort=sort
+                                by=SortKey::Modified
+                                label="Modified"
+                                column="modified"
+                            />
                             <th scope="col" class="actions">
                                 <span class="visually-hidden">"Actions"</span>
                             </th>
@@ -196,18 +96,144 @@ pub fn FileTable(session: Session) -> impl IntoView {
                         <For
                             each=rows
                             key=|e: &ListingEntry| (e.name.as_str().to_string(), e.size, e.modified)
-                            children=row
+                            children=move |entry| view! { <FileRow entry=entry confirming=confirming /> }
                         />
                     </tbody>
                 </table>
-                <Show when=move || session.files.with(Vec::is_empty)>
-                    <p class="empty">
-                        {move || {
-                            if connected() { "No files on the server." } else { "Connect to see the server's files." }
-                        }}
-                    </p>
+                <Show when=move || model.has_no_files()>
+                    <p class="empty">{empty}</p>
                 </Show>
             </div>
         </section>
+    }
+}
+
+/// A column header that sorts the table by its column; a second click reverses the order.
+#[component]
+fn SortHeader(
+    sort: RwSignal<Sort>,
+    by: SortKey,
+    label: &'static str,
+    column: &'static str,
+) -> impl IntoView {
+    let key = by;
+    let aria_sort = move || {
+        let s = sort.get();
+        match (s.key == key, s.ascending) {
+            (false, _) => "none",
+            (true, true) => "ascending",
+            (true, false) => "descending",
+        }
+    };
+    let arrow = move || {
+        let s = sort.get();
+        match (s.key == key, s.ascending) {
+            (false, _) => "",
+            (true, true) => " ▲",
+            (true, false) => " ▼",
+        }
+    };
+    let on_click = move |_| {
+        sort.update(|s| {
+            if s.key == key {
+                s.ascending = !s.ascending;
+            } else {
+                *s = Sort {
+                    key,
+                    ascending: true,
+                };
+            }
+        })
+    };
+    view! {
+        <th scope="col" class=column aria-sort=aria_sort>
+            <button type="button" class="sort" on:click=on_click>
+                {label}
+                <span aria-hidden="true">{arrow}</span>
+            </button>
+        </th>
+    }
+}
+
+/// One file: name, size, time, and its actions.
+#[component]
+fn FileRow(entry: ListingEntry, confirming: RwSignal<Option<String>>) -> impl IntoView {
+    let shown = entry.name.as_str().to_string();
+    let is_confirming = {
+        let shown = shown.clone();
+        move || confirming.get().as_deref() == Some(shown.as_str())
+    };
+    let name = entry.name.clone();
+    let actions = {
+        let name = name.clone();
+        move || view! { <RowActions name=name.clone() confirming=confirming /> }
+    };
+    view! {
+        <tr data-name=shown.clone()>
+            <td class="name">{shown.clone()}</td>
+            <td class="size" title=format!("{} bytes", entry.size) data-bytes=entry.size>
+                {format::human_size(entry.size)}
+            </td>
+            <td class="modified" title=entry.modified_rfc3339()>
+                {format::modified(&entry)}
+            </td>
+            <td class="actions">
+                <div class="row-actions">
+                    <Show when=is_confirming fallback=actions>
+                        <ConfirmDelete name=name.clone() confirming=confirming />
+                    </Show>
+                </div>
+            </td>
+        </tr>
+    }
+}
+
+/// Download and delete buttons of a row.
+#[component]
+fn RowActions(name: Name, confirming: RwSignal<Option<String>>) -> impl IntoView {
+    let model = use_model();
+    let session = use_session();
+    let shown = name.as_str().to_string();
+    let asked = shown.clone();
+    view! {
+        <button
+            type="button"
+            aria-label=format!("Download {shown}")
+            prop:disabled=move || !model.is_connected()
+            on:click=move |_| session.retrieve(name.clone())
+        >
+            "Download"
+        </button>
+        <button
+            type="button"
+            class="danger"
+            aria-label=format!("Delete {shown}")
+            prop:disabled=move || !model.is_connected()
+            on:click=move |_| confirming.set(Some(asked.clone()))
+        >
+            "Delete"
+        </button>
+    }
+}
+
+/// "Delete this file?" with yes and cancel.
+#[component]
+fn ConfirmDelete(name: Name, confirming: RwSignal<Option<String>>) -> impl IntoView {
+    let session = use_session();
+    let question = format!("Delete “{}”?", name);
+    let yes = move |_| {
+        confirming.set(None);
+        session.delete(name.clone());
+    };
+    view! {
+        <span class="confirm" role="group" aria-label="Confirm delete">
+            {question}
+            <button type="button" class="danger" on:click=yes>
+                "Yes, delete"
+            </button>
+            <button type="button" on:click=move |_| confirming.set(None)>
+                "Cancel"
+            </button>
+        </span>
     }
 }

@@ -1,6 +1,8 @@
-//! The page's parts, one component per file.
+//! The page's parts, one component (or a few small ones) per file. Each takes
+//! the model and the session from context.
 
 pub mod connect_form;
 pub mod console;
 pub mod file_table;
+pub mod status;
 pub mod transfers;

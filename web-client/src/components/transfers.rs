@@ -1,7 +1,8 @@
 //! Uploads (file picker and drag and drop) and the list of transfers with progress bars.
 
 use crate::format;
-use crate::session::{ConnState, Direction, Session, Transfer, TransferStatus};
+use crate::model::{use_model, Direction, Transfer, TransferStatus};
+use crate::session::use_session;
 use leptos::html::Input;
 use leptos::prelude::*;
 use web_sys::FileList;
@@ -14,9 +15,34 @@ fn files_of(list: Option<FileList>) -> Vec<web_sys::File> {
 
 /// The upload area and the transfer list.
 #[component]
-pub fn Transfers(session: Session, file_input: NodeRef<Input>) -> impl IntoView {
+pub fn Transfers(file_input: NodeRef<Input>) -> impl IntoView {
+    let model = use_model();
+    view! {
+        <section class="panel transfers" aria-labelledby="transfers-title">
+            <div class="panel-head">
+                <h2 id="transfers-title">"Transfers"</h2>
+                <button type="button" class="quiet" on:click=move |_| model.clear_finished()>
+                    "Clear finished"
+                </button>
+            </div>
+            <DropZone file_input=file_input />
+            <ul id="transfer-list" class="transfer-list">
+                <For
+                    each=move || model.transfers()
+                    key=|t: &Transfer| t.id
+                    children=|t: Transfer| view! { <TransferRow transfer=t /> }
+                />
+            </ul>
+        </section>
+    }
+}
+
+/// The upload button with its hidden file picker, and the drop target.
+#[component]
+fn DropZone(file_input: NodeRef<Input>) -> impl IntoView {
+    let model = use_model();
+    let session = use_session();
     let dragging = RwSignal::new(false);
-    let connected = move || session.state.get() == ConnState::Connected;
     let on_change = move |_| {
         if let Some(input) = file_input.get() {
             session.store_files(files_of(input.files()));
@@ -38,74 +64,59 @@ pub fn Transfers(session: Session, file_input: NodeRef<Input>) -> impl IntoView 
         }
     };
     view! {
-        <section class="panel transfers" aria-labelledby="transfers-title">
-            <div class="panel-head">
-                <h2 id="transfers-title">"Transfers"</h2>
-                <button type="button" class="quiet" on:click=move |_| session.clear_finished()>
-                    "Clear finished"
-                </button>
-            </div>
-            <div
-                id="drop-zone"
-                class="drop-zone"
-                class:dragging=move || dragging.get()
-                on:dragenter=move |ev: leptos::ev::DragEvent| {
-                    ev.prevent_default();
-                    dragging.set(true);
-                }
-                on:dragover=move |ev: leptos::ev::DragEvent| ev.prevent_default()
-                on:dragleave=move |_| dragging.set(false)
-                on:drop=on_drop
+        <div
+            id="drop-zone"
+            class="drop-zone"
+            class:dragging=move || dragging.get()
+            on:dragenter=move |ev: leptos::ev::DragEvent| {
+                ev.prevent_default();
+                dragging.set(true);
+            }
+            on:dragover=move |ev: leptos::ev::DragEvent| ev.prevent_default()
+            on:dragleave=move |_| dragging.set(false)
+            on:drop=on_drop
+        >
+            <input
+                id="file-input"
+                class="visually-hidden"
+                type="file"
+                multiple
+                tabindex="-1"
+                node_ref=file_input
+                on:change=on_change
+                aria-label="Files to upload"
+            />
+            <button
+                type="button"
+                class="primary"
+                id="upload-button"
+                prop:disabled=move || !model.is_connected()
+                on:click=open_picker
             >
-                <input
-                    id="file-input"
-                    class="visually-hidden"
-                    type="file"
-                    multiple
-                    tabindex="-1"
-                    node_ref=file_input
-                    on:change=on_change
-                    aria-label="Files to upload"
-                />
-                <button
-                    type="button"
-                    class="primary"
-                    id="upload-button"
-                    prop:disabled=move || !connected()
-                    on:click=open_picker
-                >
-                    "Upload files…"
-                </button>
-                <span class="hint">"or drop files here"</span>
-            </div>
-            <ul id="transfer-list" class="transfer-list">
-                <For
-                    each=move || session.transfers.get()
-                    key=|t: &Transfer| t.id
-                    children=|t: Transfer| view! { <TransferRow transfer=t /> }
-                />
-            </ul>
-        </section>
+                "Upload files…"
+            </button>
+            <span class="hint">"or drop files here"</span>
+        </div>
     }
 }
 
 /// One transfer: direction, name, progress bar, status.
 #[component]
 fn TransferRow(transfer: Transfer) -> impl IntoView {
-    let name = transfer.name.get_value();
+    let name = transfer.name();
     let arrow = match transfer.direction {
         Direction::Download => "↓ Download",
         Direction::Upload => "↑ Upload",
     };
-    let state = move || match transfer.status.get() {
+    let state = move || match transfer.status() {
         TransferStatus::Queued => "queued",
         TransferStatus::Running => "running",
         TransferStatus::Done(_) => "done",
         TransferStatus::Failed(_) => "failed",
     };
     let detail = move || {
-        let done = transfer.done.get();
-        let total = transfer.total.get();
+        let done = transfer.moved();
+        let total = transfer.total();
         let amount = match total {
             Some(total) => format!(
                 "{}% · {} of {}",
@@ -115,17 +126,17 @@ fn TransferRow(transfer: Transfer) -> impl IntoView {
             ),
             None => format::human_size(done),
         };
-        match transfer.status.get() {
+        match transfer.status() {
             TransferStatus::Queued => "waiting…".to_string(),
             TransferStatus::Running => amount,
             TransferStatus::Done(how) => format!("done — {how}"),
             TransferStatus::Failed(why) => format!("failed — {why}"),
         }
     };
-    let max = move || transfer.total.get().unwrap_or(0).max(1) as f64;
-    let value = move || match transfer.total.get() {
+    let max = move || transfer.total().unwrap_or(0).max(1) as f64;
+    let value = move || match transfer.total() {
         Some(0) => 1.0,
-        _ => transfer.done.get() as f64,
+        _ => transfer.moved() as f64,
     };
     view! {
         <li class="transfer" data-name=name.clone() data-state=state>

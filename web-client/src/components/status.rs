@@ -1,0 +1,56 @@
+//! The connection badge in the header and the notice bar under it.
+
+use crate::model::{use_model, ConnState, Notice};
+use leptos::prelude::*;
+
+/// Always-visible connection state.
+#[component]
+pub fn ConnectionBadge() -> impl IntoView {
+    let model = use_model();
+    let text = move || match model.state() {
+        ConnState::Disconnected => "Disconnected".to_string(),
+        ConnState::Connecting => "Connecting…".to_string(),
+        ConnState::Connected => match model.busy() {
+            Some(command) => format!("Connected · {command}"),
+            None => "Connected".to_string(),
+        },
+    };
+    let class = move || match model.state() {
+        ConnState::Disconnected => "badge off",
+        ConnState::Connecting => "badge pending",
+        ConnState::Connected => "badge on",
+    };
+    view! {
+        <p id="connection-state" class=class role="status" aria-live="polite">
+            <span class="dot" aria-hidden="true"></span>
+            {text}
+        </p>
+    }
+}
+
+/// The latest error or notice, dismissible.
+#[component]
+pub fn NoticeBar() -> impl IntoView {
+    let model = use_model();
+    move || {
+        model.notice().map(|notice| {
+            let (class, role, text) = match notice {
+                Notice::Error(text) => ("notice error", "alert", text),
+                Notice::Info(text) => ("notice info", "status", text),
+            };
+            view! {
+                <div id="notice" class=class role=role>
+                    <p>{text}</p>
+                    <button
+                        type="button"
+                        class="quiet"
+                        aria-label="Dismiss message"
+                        on:click=move |_| model.dismiss_notice()
+                    >
+                        "×"
+                    </button>
+                </div>
+            }
+        })
+    }
+}

@@ -1,0 +1,75 @@
+//! The one loop that runs an exchange: send a typed command, hand its data
+//! phase to the command, return the typed outcome.
+//!
+//! The driver ends every exchange with exactly one `Done`, and the typed
+//! [`Exchange`] turns it into the command's own result, so the per-command
+//! code (in `commands`) sees only what its command can answer. Every line
+//! sent and every final reply is logged to the console here, once.
+
+use crate::model::{LineKind, Model};
+use crate::transport::{Conn, ConnError};
+use ferry_proto::{DriverEvent as Event, Exchange, ProtoError, Refusal};
+
+/// Why an exchange did not succeed, with the connection still usable.
+#[derive(Debug, Clone)]
+pub enum Failed {
+    /// The server refused the command.
+    Refused(Refusal),
+    /// The server answered with success, but not in a form this command
+    /// allows (e.g. a listing that breaks the format).
+    Unreadable(ProtoError),
+}
+
+/// What a command does with its data phase (between `150` and the final
+/// reply). The driver announces data only for RETRIEVE and asks for it only
+/// for STORE, so a command implements just the half it has.
+pub trait DataPhase {
+    /// RETRIEVE's `150`: `len` bytes follow.
+    fn incoming(&mut self, _len: u64) {}
+
+    /// A slice of the announced bytes (borrowed: copy only what is kept).
+    fn received(&mut self, _bytes: &[u8]) {}
+
+    /// STORE's `150`: send exactly `len` bytes now.
+    async fn send(&mut self, _conn: &mut Conn, _len: u64) -> Result<(), ConnError> {
+        Ok(())
+    }
+}
+
+/// The data phase of a command that has none.
+pub struct NoData;
+
+impl DataPhase for NoData {}
+
+/// Runs `exchange` on `conn` to its end. `Err` means the connection is over.
+pub async fn run<E: Exchange>(
+    conn: &mut Conn,
+    model: Model,
+    exchange: &E,
+    data: &mut impl DataPhase,
+) -> Result<Result<E::Success, Failed>, ConnError> {
+    let command = exchange.command();
+    let line = command.to_string();
+    model.busy_with(Some(line.clone()));
+    model.log_line(LineKind::Sent, line);
+    conn.start(&command).await?;
+    loop {
+        match conn.next_event().await? {
+            Event::Incoming { len } => data.incoming(len),
+            Event::Data(bytes) => data.received(&bytes),
+            Event::Send { len } => data.send(conn, len).await?,
+            Event::Done(Ok(done)) => {
+                model.log_line(LineKind::Received, done.reply.to_string());
+                return Ok(exchange.success(done).map_err(Failed::Unreadable));
+            }
+            Event::Done(Err(refusal)) => {
+                model.log_line(LineKind::Received, refusal.reply.to_string());
+                return Ok(Err(Failed::Refused(refusal)));
+            }
+            // The driver yields these only between exchanges.
+            Event::Greeting(reply) | Event::Closing(reply) => {
+                return Err(conn.broken(ProtoError::UnexpectedReply(reply.to_string())))
+            }
+        }
+    }
+}

@@ -1,0 +1,147 @@
+//! The connection's task: the greeting, then requests one at a time from a
+//! queue until the connection ends; then whatever is still queued fails and
+//! the page is told, in plain words, how the connection ended.
+//!
+//! One task owns the [`Conn`], so exchanges never interleave; while idle it
+//! waits for a request and for the server's `421` at the same time.
+
+use super::{Request, Rows, Session};
+use crate::messages::{self, Closer};
+use crate::model::{LineKind, Model};
+use crate::transport::{Conn, ConnError};
+use ferry_proto::{close, DriverEvent as Event};
+use futures::channel::mpsc::UnboundedReceiver;
+use futures::{FutureExt, StreamExt};
+use leptos::prelude::{GetValue, SetValue};
+use std::collections::VecDeque;
+
+/// The failure of a request the connection never got to.
+const UNSENT: &str = "not sent: the connection closed";
+
+/// Runs the connection to its end and reports how it ended.
+pub(super) async fn run(
+    mut conn: Conn,
+    mut requests: UnboundedReceiver<Request>,
+    session: Session,
+    bridge: String,
+) {
+    let model = session.model;
+    let mut task = Task {
+        conn: &mut conn,
+        model,
+        quitting: false,
+    };
+    let end = task.run(&mut requests).await;
+    let closer = if task.quitting || session.closed_by_user.get_value() {
+        Closer::User
+    } else {
+        Closer::Unasked
+    };
+    session.requests.set_value(None);
+    session.socket.set_value(None);
+    requests.close();
+    while let Ok(request) = requests.try_recv() {
+        if let Some(transfer) = request.transfer() {
+            transfer.fail(UNSENT);
+        }
+    }
+    model.disconnected();
+    if let ConnError::ServerClosing(reply) = &end {
+        model.log_line(LineKind::Received, reply.to_string());
+    }
+    let text = messages::connection_end(&end, closer, &bridge);
+    let normal = matches!(
+        end,
+        ConnError::Closed {
+            code: close::NORMAL,
+            ..
+        }
+    );
+    if closer == Closer::User && normal {
+        model.info(text);
+    } else {
+        model.error(text);
+    }
+}
+
+/// The task while its connection is open.
+pub(super) struct Task<'c> {
+    pub(super) conn: &'c mut Conn,
+    pub(super) model: Model,
+    /// The server answered our QUIT.
+    pub(super) quitting: bool,
+}
+
+impl Task<'_> {
+    /// Runs the connection; returns how it ended.
+    async fn run(&mut self, requests: &mut UnboundedReceiver<Request>) -> ConnError {
+        match self.conn.greeting().await {
+            Ok(reply) => self.model.connected(&reply),
+            Err(end) => return end,
+        }
+        let mut queue = VecDeque::from([Request::List(Rows::TableOnly)]);
+        let mut refresh = false;
+        loop {
+            while let Ok(request) = requests.try_recv() {
+                queue.push_back(request);
+            }
+            let request = match queue.pop_front() {
+                Some(request) => request,
+                None if refresh => {
+                    refresh = false;
+                    Request::List(Rows::TableOnly)
+                }
+                None => match self.idle(requests).await {
+                    Ok(request) => request,
+                    Err(end) => return end,
+                },
+            };
+            match self.execute(request).await {
+                Ok(files_changed) => refresh |= files_changed,
+                Err(end) => return end,
+            }
+            if self.quitting {
+                self.conn.close(close::NORMAL, "QUIT");
+                return self.conn.wait_closed().await;
+            }
+            if self.conn.is_closed() {
+                // The server answered with 421: it closes the connection now.
+                return self.conn.wait_closed().await;
+            }
+        }
+    }
+
+    /// Waits for the next request, noticing meanwhile the server closing the
+    /// session (`421`, e.g. idle timeout) or the connection dropping.
+    async fn idle(
+        &mut self,
+        requests: &mut UnboundedReceiver<Request>,
+    ) -> Result<Request, ConnError> {
+        self.model.busy_with(None);
+        loop {
+            let next = {
+                let event = self.conn.next_event().fuse();
+                let request = requests.next().fuse();
+                futures::pin_mut!(event, request);
+                futures::select! {
+                    request = request => Ok(request),
+                    event = event => Err(event),
+                }
+            };
+            match next {
+                Ok(Some(request)) => return Ok(request),
+                Ok(None) => {
+                    self.conn.close(close::NORMAL, "page closed");
+                    return Err(self.conn.wait_closed().await);
+                }
+                Err(Ok(Event::Closing(reply))) => {
+                    self.conn.wait_closed().await;
+                    return Err(ConnError::ServerClosing(reply));
+                }
+                // The driver yields nothing else between exchanges.
+                Err(Ok(_)) => continue,
+                Err(Err(end)) => return Err(end),
+            }
+        }
+    }
+}
