@@ -1,6 +1,6 @@
 //! Settings of a bridge, with the defaults of the command line.
 
-use crate::target::HostPort;
+use ferry_proto::HostPort;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;

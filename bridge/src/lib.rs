@@ -9,8 +9,8 @@
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), ferry_bridge::BridgeError> {
-//! use ferry_bridge::{Bridge, BridgeConfig};
-//! let config = BridgeConfig::new("127.0.0.1:0".parse().unwrap(), "127.0.0.1:8888".parse()?);
+//! use ferry_bridge::{parse_target, Bridge, BridgeConfig};
+//! let config = BridgeConfig::new("127.0.0.1:0".parse().unwrap(), parse_target("127.0.0.1:8888")?);
 //! let bridge = Bridge::bind(config).await?;
 //! println!("ws://{}/ws", bridge.local_addr());
 //! bridge.run(std::future::pending()).await
@@ -31,9 +31,10 @@ mod tls;
 
 pub use config::{BridgeConfig, Limits, TlsFiles, DEFAULT_LISTEN, DEFAULT_UPSTREAM};
 pub use error::BridgeError;
+pub use ferry_proto::HostPort;
 pub use origin::{OriginPolicy, TRUNK_DEV_PORT};
 pub use relay::close_code;
-pub use target::{HostPort, Refusal, TargetPolicy};
+pub use target::{parse_target, Refusal, TargetPolicy};
 
 use axum::middleware::AddExtension;
 use axum_server::accept::{Accept, DefaultAcceptor};

@@ -1,4 +1,5 @@
-//! Which servers the bridge may relay to: `HOST:PORT` names and the allowlist.
+//! Which servers the bridge may relay to: the allowlist of `HOST:PORT` names
+//! (parsed by the [`HostPort`] shared with the clients).
 //!
 //! Targets are compared as names, never as resolved addresses: a requested
 //! target is allowed only when it equals an allow entry, and the bridge then
@@ -7,88 +8,16 @@
 //! resolved or connected to.
 
 use crate::BridgeError;
+use ferry_proto::{AddressError, HostPort};
 use std::fmt;
-use std::net::IpAddr;
-use std::str::FromStr;
 
-/// A `HOST:PORT` pair, normalised for comparison: the host is lower case,
-/// IP literals are in canonical form, IPv6 literals are kept without brackets.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct HostPort {
-    /// Lower-case name or canonical IP literal (IPv6 without brackets).
-    host: String,
-    /// TCP port, never 0.
-    port: u16,
-}
-
-impl HostPort {
-    /// The host name or IP literal (IPv6 without brackets).
-    pub fn host(&self) -> &str {
-        &self.host
-    }
-
-    /// The TCP port.
-    pub fn port(&self) -> u16 {
-        self.port
-    }
-}
-
-impl FromStr for HostPort {
-    type Err = BridgeError;
-
-    /// Parses `host:port`, `1.2.3.4:port` or `[v6]:port`.
-    fn from_str(input: &str) -> Result<HostPort, BridgeError> {
-        let invalid = |reason| BridgeError::InvalidTarget {
-            input: input.to_owned(),
-            reason,
-        };
-        let (host, port) = input
-            .rsplit_once(':')
-            .ok_or_else(|| invalid("expected HOST:PORT"))?;
-        let port: u16 = port
-            .parse()
-            .map_err(|_| invalid("the port is not a number from 1 to 65535"))?;
-        if port == 0 {
-            return Err(invalid("the port is not a number from 1 to 65535"));
-        }
-        let host = if let Some(inner) = host.strip_prefix('[') {
-            let inner = inner
-                .strip_suffix(']')
-                .ok_or_else(|| invalid("unbalanced brackets"))?;
-            match inner.parse::<IpAddr>() {
-                Ok(IpAddr::V6(ip)) => ip.to_string(),
-                _ => return Err(invalid("brackets must hold an IPv6 address")),
-            }
-        } else if let Ok(ip) = host.parse::<IpAddr>() {
-            match ip {
-                IpAddr::V4(ip) => ip.to_string(),
-                IpAddr::V6(_) => {
-                    return Err(invalid("an IPv6 address needs brackets: [addr]:port"))
-                }
-            }
-        } else {
-            let valid_name = !host.is_empty()
-                && host.len() <= 253
-                && host
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_');
-            if !valid_name {
-                return Err(invalid("the host is not a DNS name or IP address"));
-            }
-            host.to_ascii_lowercase()
-        };
-        Ok(HostPort { host, port })
-    }
-}
-
-impl fmt::Display for HostPort {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.host.contains(':') {
-            write!(f, "[{}]:{}", self.host, self.port)
-        } else {
-            write!(f, "{}:{}", self.host, self.port)
-        }
-    }
+/// Parses a configured target (upstream, `--allow`) with the shared
+/// `HOST:PORT` rules, naming the text in the error.
+pub fn parse_target(input: &str) -> Result<HostPort, BridgeError> {
+    HostPort::parse(input).map_err(|AddressError(reason)| BridgeError::InvalidTarget {
+        input: input.to_owned(),
+        reason,
+    })
 }
 
 /// The targets a WebSocket may ask for: the upstream plus the `--allow` entries.
@@ -100,7 +29,8 @@ pub struct TargetPolicy {
     allowed: Vec<HostPort>,
 }
 
-/// Why a requested target is refused (sent as the reason of close code 1008).
+/// Why a requested target is refused (sent as the reason of close code
+/// [`POLICY_VIOLATION`](ferry_proto::close::POLICY_VIOLATION)).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal(pub String);
 
@@ -144,8 +74,7 @@ impl TargetPolicy {
             return Ok(self.upstream.clone());
         };
         let shown = shorten(requested);
-        let parsed: HostPort = requested
-            .parse()
+        let parsed = HostPort::parse(requested)
             .map_err(|_| Refusal(format!("target {shown} is not HOST:PORT")))?;
         self.allowed
             .iter()
@@ -177,31 +106,16 @@ mod tests {
     }
 
     #[test]
-    fn parses_and_normalises() {
-        assert_eq!(hp("LocalHost:8888").to_string(), "localhost:8888");
-        assert_eq!(hp("127.0.0.1:08888").to_string(), "127.0.0.1:8888");
-        assert_eq!(hp("[0:0:0:0:0:0:0:1]:9").to_string(), "[::1]:9");
-        assert_eq!(hp("[::1]:9").host(), "::1");
-        for bad in [
-            "",
-            "host",
-            "host:",
-            ":80",
-            "host:0",
-            "host:65536",
-            "host:x",
-            "::1:80",
-            "[::1:80",
-            "[1.2.3.4]:80",
-            "a b:80",
-            "a/b:80",
-            "a@b:80",
-        ] {
-            assert!(
-                bad.parse::<HostPort>().is_err(),
-                "{bad:?} should be refused"
-            );
-        }
+    fn configured_targets_name_the_text_in_the_error() {
+        assert_eq!(
+            parse_target("LocalHost:8888").unwrap(),
+            hp("localhost:8888")
+        );
+        let error = parse_target("files.example").unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            r#"invalid target "files.example": expected HOST:PORT"#
+        );
     }
 
     #[test]

@@ -16,10 +16,11 @@
 use crate::client_io::ClientSocket;
 #[cfg(target_os = "linux")]
 use crate::splice::DirectFrames;
-use crate::target::{HostPort, Refusal};
+use crate::target::Refusal;
 use crate::Limits;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use bytes::BytesMut;
+use ferry_proto::HostPort;
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use std::io;
