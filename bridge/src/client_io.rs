@@ -11,9 +11,9 @@
 //!
 //! The socket itself is shared ([`ClientSocket`]) between the stream given to
 //! hyper / tungstenite ([`ClientStream`]) and, on plain TCP, the relay, which
-//! may write whole WebSocket frames past the library (see `splice.rs`). While
-//! it does, the library's writes are held back ([`ClientSocket::hold`]), so
-//! the two never interleave inside a frame.
+//! may write whole WebSocket frames past the library (see `relay/splice.rs`).
+//! While it does, the library's writes are held back ([`ClientSocket::hold`]),
+//! so the two never interleave inside a frame.
 
 use std::io;
 use std::pin::Pin;
@@ -56,7 +56,6 @@ pub(crate) struct DirectHandle(pub(crate) Option<Weak<ClientSocket>>);
 
 impl ClientSocket {
     /// The connection, for readiness and direct (non-library) writes.
-    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
     pub(crate) fn tcp(&self) -> &TcpStream {
         &self.tcp
     }
@@ -72,7 +71,6 @@ impl ClientSocket {
     /// Writes out the tail of an earlier partial write, then holds library
     /// writes back until [`release`](Self::release). Ready only once the
     /// hold is taken, so a cancelled call leaves nothing held.
-    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
     pub(crate) fn poll_hold(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let mut state = self.state();
         if state.broken {
@@ -85,13 +83,11 @@ impl ClientSocket {
 
     /// Holds library writes back (after the tail is out); see
     /// [`poll_hold`](Self::poll_hold).
-    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
     pub(crate) async fn hold(&self) -> io::Result<()> {
         std::future::poll_fn(|cx| self.poll_hold(cx)).await
     }
 
     /// Lets the library write again and wakes writers that waited.
-    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
     pub(crate) fn release(&self) {
         let waiting = {
             let mut state = self.state();
@@ -103,7 +99,6 @@ impl ClientSocket {
 
     /// Records that a direct frame was left unfinished: library writes fail
     /// from now on (the connection can only be dropped).
-    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
     pub(crate) fn break_framing(&self) {
         let waiting = {
             let mut state = self.state();

@@ -60,7 +60,7 @@ pub struct TlsFiles {
 #[derive(Debug, Clone)]
 pub struct Limits {
     /// Largest WebSocket message (and frame) accepted from a client; a larger
-    /// one closes the relay with 1009.
+    /// one closes the relay with [`MESSAGE_TOO_BIG`](ferry_proto::close::MESSAGE_TOO_BIG).
     pub max_message_size: usize,
     /// Largest read from the TCP side; each read becomes one binary message,
     /// so this is also the largest message sent to clients on the copy path.
@@ -73,16 +73,17 @@ pub struct Limits {
     /// Most relays open at once; past it, upgrades get HTTP 503.
     pub max_relays: usize,
     /// A relay with no bytes moving either way for this long is closed
-    /// (1001). `None` disables it.
+    /// ([`GOING_AWAY`](ferry_proto::close::GOING_AWAY)). `None` disables it.
     pub idle_timeout: Option<Duration>,
     /// Interval of WebSocket pings to the client. `None` disables them.
     pub ping_interval: Option<Duration>,
-    /// How long to wait for the upstream TCP connection (then 1014).
+    /// How long to wait for the upstream TCP connection (then
+    /// [`BAD_GATEWAY`](ferry_proto::close::BAD_GATEWAY)).
     pub connect_timeout: Duration,
     /// How long to wait for the client's answer to a close frame.
     pub close_timeout: Duration,
     /// On shutdown, how long relays that are still moving bytes may go on
-    /// before they are closed (1001).
+    /// before they are closed ([`GOING_AWAY`](ferry_proto::close::GOING_AWAY)).
     pub shutdown_grace: Duration,
     /// On shutdown, a relay quiet for this long counts as finished and is
     /// closed at once, so idle sessions do not hold up the exit.

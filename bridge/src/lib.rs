@@ -23,8 +23,6 @@ mod error;
 mod origin;
 mod relay;
 mod routes;
-#[cfg(target_os = "linux")]
-mod splice;
 mod static_files;
 mod target;
 mod tls;
@@ -33,7 +31,6 @@ pub use config::{BridgeConfig, Limits, TlsFiles, DEFAULT_LISTEN, DEFAULT_UPSTREA
 pub use error::BridgeError;
 pub use ferry_proto::HostPort;
 pub use origin::{OriginPolicy, TRUNK_DEV_PORT};
-pub use relay::close_code;
 pub use target::{parse_target, Refusal, TargetPolicy};
 
 use axum::middleware::AddExtension;
@@ -134,8 +131,9 @@ impl Bridge {
 
     /// Serves until `shutdown` resolves, then stops accepting connections,
     /// lets relays that are still moving bytes go on for up to
-    /// `shutdown_grace` (quiet ones end at once), closes the rest with 1001,
-    /// and returns when every relay has ended.
+    /// `shutdown_grace` (quiet ones end at once), closes the rest with
+    /// [`GOING_AWAY`](ferry_proto::close::GOING_AWAY), and returns when every
+    /// relay has ended.
     pub async fn run(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,

@@ -59,7 +59,8 @@ struct RelayQuery {
 }
 
 /// `GET /ws[?target=HOST:PORT]`: checks Origin and capacity, then upgrades
-/// and relays (or, for a target not allowed, upgrades and closes with 1008).
+/// and relays (or, for a target not allowed, upgrades and closes with
+/// [`POLICY_VIOLATION`](ferry_proto::close::POLICY_VIOLATION)).
 async fn websocket(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,

@@ -5,7 +5,8 @@
 mod common;
 
 use common::*;
-use ferry_bridge::{close_code, OriginPolicy};
+use ferry_bridge::OriginPolicy;
+use ferry_proto::close as close_code;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;

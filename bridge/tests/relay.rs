@@ -6,7 +6,7 @@ mod common;
 
 use bytes::Bytes;
 use common::*;
-use ferry_bridge::close_code;
+use ferry_proto::close as close_code;
 use ferry_proto::{ClientCodec, Command, Event};
 use futures_util::{SinkExt, StreamExt};
 use std::time::Duration;

@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use ferry_bridge::close_code;
+use ferry_proto::close as close_code;
 use ferry_proto::{codes, parse_listing, ClientCodec, Command, Event, Name, Reply};
 use ferry_server::{Config, Server};
 use futures_util::StreamExt;

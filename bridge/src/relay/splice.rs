@@ -14,33 +14,35 @@
 //! library writes wait), so frames never interleave. The progress of the
 //! current frame lives in [`DirectFrames`], not in a future, so a relay that
 //! is interrupted mid-frame can still finish it before its close frame.
+//!
+//! This is the download's splice path ([`Download::Splice`]); the system
+//! calls it makes are in [`pipe`](super::pipe), the one Linux-only file.
+//!
+//! [`Download::Splice`]: super::download::Download::Splice
 
+use super::download::{upstream_bytes, ClientSink, Pings};
+use super::end::End;
+use super::pipe::Pipe;
+use super::traffic::Traffic;
 use crate::client_io::ClientSocket;
-use rustix::net::SendFlags;
-use rustix::pipe::{PipeFlags, SpliceFlags};
 use std::io;
-use std::os::fd::OwnedFd;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::io::Interest;
+use tokio::net::tcp::ReadHalf;
 use tokio::net::TcpStream;
-
-/// The default `/proc/sys/fs/pipe-max-size`: the most an unprivileged
-/// process may ask for, tried when a larger size is refused.
-const DEFAULT_PIPE_MAX: usize = 1 << 20;
+use tokio::time::timeout;
 
 /// Longest WebSocket frame header: 2 bytes, then a 64-bit length.
 const MAX_HEADER: usize = 10;
 
 /// Writes upstream bytes to one client as binary frames by splicing.
-pub(crate) struct DirectFrames {
+pub(super) struct DirectFrames {
     /// The client's socket.
     client: Arc<ClientSocket>,
-    /// Read end of the pipe.
-    pipe_out: OwnedFd,
-    /// Write end of the pipe.
-    pipe_in: OwnedFd,
-    /// Bytes the pipe holds at most (the largest frame payload).
-    capacity: usize,
+    /// The pipe the payload passes through; what it holds at most is the
+    /// largest frame payload.
+    pipe: Pipe,
     /// Bytes in the pipe not yet part of a frame.
     filled: usize,
     /// Whether the upstream reached end of file.
@@ -62,21 +64,13 @@ pub(crate) struct DirectFrames {
 
 impl DirectFrames {
     /// A pipe of (about) `pipe_size` bytes for `client`. Fails when no pipe
-    /// can be made (file descriptor limits); the caller keeps copying then.
-    pub(crate) fn new(client: Arc<ClientSocket>, pipe_size: usize) -> io::Result<DirectFrames> {
-        let (pipe_out, pipe_in) =
-            rustix::pipe::pipe_with(PipeFlags::CLOEXEC | PipeFlags::NONBLOCK)?;
-        // The kernel rounds up to a power of two pages and may refuse (above
-        // pipe-max-size, or a user past pipe-user-pages-soft): a smaller
-        // pipe, even the default one, works too, with smaller frames.
-        let capacity = rustix::pipe::fcntl_setpipe_size(&pipe_in, pipe_size)
-            .or_else(|_| rustix::pipe::fcntl_setpipe_size(&pipe_in, DEFAULT_PIPE_MAX))
-            .or_else(|_| rustix::pipe::fcntl_getpipe_size(&pipe_in))?;
+    /// can be made (file descriptor limits, or no splicing on this system);
+    /// the caller keeps copying then.
+    pub(super) fn new(client: Arc<ClientSocket>, pipe_size: usize) -> io::Result<DirectFrames> {
+        let pipe = Pipe::new(pipe_size)?;
         Ok(DirectFrames {
             client,
-            pipe_out,
-            pipe_in,
-            capacity,
+            pipe,
             filled: 0,
             eof: false,
             error: None,
@@ -88,11 +82,50 @@ impl DirectFrames {
         })
     }
 
+    /// Waits for upstream bytes and sends them as one frame, or sends one
+    /// ping. Only the wait for upstream bytes races the pings: a frame, once
+    /// started, is finished before anything else is written.
+    pub(super) async fn step(
+        &mut self,
+        tcp: &ReadHalf<'_>,
+        ws: &mut ClientSink,
+        traffic: &Traffic,
+        pings: &mut Pings,
+    ) -> Result<(), End> {
+        tokio::select! {
+            biased;
+            filled = self.fill(tcp.as_ref()) => {
+                let n = upstream_bytes(filled)?;
+                self.flush().await.map_err(End::ClientWriteFailed)?;
+                traffic.count_down(n);
+                Ok(())
+            }
+            () = pings.tick() => pings.send(ws).await,
+        }
+    }
+
+    /// After the relay's directions stopped: finishes a frame that was
+    /// interrupted (and, unless the client is leaving, sends what the pipe
+    /// still holds), so the close frame that follows is well framed. What
+    /// is not sent within `wait` is abandoned: the connection then cannot
+    /// carry a close frame any more and later library writes fail.
+    pub(super) async fn settle(&mut self, end: &End, wait: Duration) {
+        let owed = if end.client_leaving() {
+            self.in_frame
+        } else {
+            self.in_frame || self.filled > 0
+        };
+        if owed {
+            let _ = timeout(wait, self.flush()).await;
+        }
+        self.abandon();
+    }
+
     /// Waits for upstream bytes and moves what is there (up to the pipe's
     /// free space) into the pipe. Returns the bytes moved; 0 means end of
     /// file. Call it only with an empty pipe ([`flush`](Self::flush) first).
     /// Cancel-safe: the only await comes before anything is moved.
-    pub(crate) async fn fill(&mut self, upstream: &TcpStream) -> io::Result<usize> {
+    async fn fill(&mut self, upstream: &TcpStream) -> io::Result<usize> {
         if let Some(error) = self.error.take() {
             return Err(error);
         }
@@ -100,12 +133,13 @@ impl DirectFrames {
             return Ok(0);
         }
         debug_assert_eq!(self.filled, 0, "fill starts with an empty pipe");
+        let capacity = self.pipe.capacity();
         let first = loop {
             upstream.readable().await?;
             // The pipe is empty, so "would block" here can only mean the
             // socket has nothing: tokio may forget its readiness.
             let spliced = upstream.try_io(Interest::READABLE, || {
-                self.splice_in(upstream, self.capacity)
+                self.pipe.fill_from(upstream, capacity)
             });
             match spliced {
                 Err(error) if error.kind() == io::ErrorKind::WouldBlock => continue,
@@ -120,8 +154,8 @@ impl DirectFrames {
         // Take what else is there without waiting. "Would block" may now
         // also mean a full pipe, so it must not clear the socket's
         // readiness: a stale readiness only costs one empty splice later.
-        while self.filled < self.capacity {
-            match self.splice_in(upstream, self.capacity - self.filled) {
+        while self.filled < capacity {
+            match self.pipe.fill_from(upstream, capacity - self.filled) {
                 Ok(0) => {
                     self.eof = true;
                     break;
@@ -137,23 +171,10 @@ impl DirectFrames {
         Ok(self.filled)
     }
 
-    /// One splice of at most `room` bytes from `upstream` into the pipe.
-    fn splice_in(&self, upstream: &TcpStream, room: usize) -> io::Result<usize> {
-        rustix::pipe::splice(
-            upstream,
-            None,
-            &self.pipe_in,
-            None,
-            room,
-            SpliceFlags::NONBLOCK,
-        )
-        .map_err(io::Error::from)
-    }
-
     /// Writes what the pipe holds as one binary frame, or finishes the frame
     /// in progress. Cancel-safe: progress is kept in `self`, and a later call
     /// goes on where this one stopped.
-    pub(crate) async fn flush(&mut self) -> io::Result<()> {
+    async fn flush(&mut self) -> io::Result<()> {
         if !self.in_frame {
             if self.filled == 0 {
                 return Ok(());
@@ -168,13 +189,8 @@ impl DirectFrames {
         let tcp = self.client.tcp();
         while self.header_sent < self.header_len {
             let rest = &self.header[self.header_sent..self.header_len];
-            // MORE: the header waits for the payload instead of leaving in a
-            // tiny segment of its own (the socket has TCP_NODELAY).
             let n = tcp
-                .async_io(Interest::WRITABLE, || {
-                    rustix::net::send(tcp, rest, SendFlags::MORE | SendFlags::NOSIGNAL)
-                        .map_err(io::Error::from)
-                })
+                .async_io(Interest::WRITABLE, || self.pipe.send_ahead(tcp, rest))
                 .await?;
             if n == 0 {
                 return Err(io::ErrorKind::WriteZero.into());
@@ -184,17 +200,7 @@ impl DirectFrames {
         while self.payload_left > 0 {
             let left = self.payload_left;
             let n = tcp
-                .async_io(Interest::WRITABLE, || {
-                    rustix::pipe::splice(
-                        &self.pipe_out,
-                        None,
-                        tcp,
-                        None,
-                        left,
-                        SpliceFlags::NONBLOCK,
-                    )
-                    .map_err(io::Error::from)
-                })
+                .async_io(Interest::WRITABLE, || self.pipe.drain_into(tcp, left))
                 .await?;
             if n == 0 {
                 return Err(io::ErrorKind::WriteZero.into());
@@ -206,21 +212,10 @@ impl DirectFrames {
         Ok(())
     }
 
-    /// Whether bytes are still owed to the client (a frame in progress or
-    /// bytes in the pipe).
-    pub(crate) fn owes_bytes(&self) -> bool {
-        self.in_frame || self.filled > 0
-    }
-
-    /// Whether a frame was started and not finished.
-    pub(crate) fn in_frame(&self) -> bool {
-        self.in_frame
-    }
-
     /// Gives up on what is owed: if a frame was started, library writes fail
     /// from now on (its framing cannot be repaired); the connection is
     /// dropped by the caller.
-    pub(crate) fn abandon(&mut self) {
+    fn abandon(&mut self) {
         if self.in_frame {
             self.client.break_framing();
             self.in_frame = false;
@@ -231,7 +226,7 @@ impl DirectFrames {
 
 impl Drop for DirectFrames {
     fn drop(&mut self) {
-        // A relay that ends mid-frame without calling `abandon` (a panic)
+        // A relay that ends mid-frame without settling (a panic)
         // must not leave library writes waiting forever.
         self.abandon();
     }
