@@ -17,6 +17,7 @@
 //! # }
 //! ```
 
+mod cli;
 mod client_io;
 mod config;
 mod error;
@@ -27,6 +28,7 @@ mod static_files;
 mod target;
 mod tls;
 
+pub use cli::CommandLine;
 pub use config::{BridgeConfig, Limits, TlsFiles, DEFAULT_LISTEN, DEFAULT_UPSTREAM};
 pub use error::BridgeError;
 pub use ferry_proto::HostPort;
