@@ -2,8 +2,12 @@
 
 use clap::{ArgAction, Parser, Subcommand};
 use ferry_client::{tls_config_trusting, ClientError, SessionOptions, Target};
+use ferry_program::parse_seconds;
 use std::path::PathBuf;
 use std::time::Duration;
+
+/// Shortest timeout a session uses, whatever the flags say (0 included).
+const MIN_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// Ferry file-transfer client.
 ///
@@ -39,12 +43,12 @@ pub struct Cli {
     pub quiet: bool,
 
     /// Seconds to wait for a connection to open.
-    #[arg(long, value_name = "SECONDS", default_value_t = 10, global = true)]
-    pub connect_timeout: u64,
+    #[arg(long, value_name = "SECONDS", default_value = "10", value_parser = parse_seconds, global = true)]
+    pub connect_timeout: Duration,
 
     /// Seconds the server may stay silent before the client gives up.
-    #[arg(long, value_name = "SECONDS", default_value_t = 60, global = true)]
-    pub timeout: u64,
+    #[arg(long, value_name = "SECONDS", default_value = "60", value_parser = parse_seconds, global = true)]
+    pub timeout: Duration,
 
     /// For wss:// bridges, also trust the CA certificate(s) in this PEM file.
     #[arg(long, value_name = "PEM_FILE", global = true)]
@@ -52,7 +56,18 @@ pub struct Cli {
 }
 
 impl Cli {
-    /// Session settings from the flags.
+    /// What is logged unless RUST_LOG says otherwise: warnings only by
+    /// default (the prompt stays clean), one line per connection and command
+    /// with -v, everything with -vv.
+    pub fn default_log_level(&self) -> &'static str {
+        match self.verbose {
+            0 => "warn",
+            1 => "info",
+            _ => "debug",
+        }
+    }
+
+    /// Session settings from the flags (timeouts of at least a second).
     pub fn session_options(&self) -> Result<SessionOptions, ClientError> {
         let tls = self
             .ca_cert
@@ -60,8 +75,8 @@ impl Cli {
             .map(tls_config_trusting)
             .transpose()?;
         Ok(SessionOptions {
-            connect_timeout: Duration::from_secs(self.connect_timeout.max(1)),
-            io_timeout: Duration::from_secs(self.timeout.max(1)),
+            connect_timeout: self.connect_timeout.max(MIN_TIMEOUT),
+            io_timeout: self.timeout.max(MIN_TIMEOUT),
             tls,
             ..SessionOptions::default()
         })
@@ -144,6 +159,35 @@ mod tests {
     #[test]
     fn flags_are_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn timeouts_take_seconds_or_durations_and_at_least_a_second() {
+        let cli =
+            Cli::try_parse_from(["ferry", "--timeout", "90", "--connect-timeout", "2m"]).unwrap();
+        let options = cli.session_options().unwrap();
+        assert_eq!(options.io_timeout, Duration::from_secs(90));
+        assert_eq!(options.connect_timeout, Duration::from_secs(120));
+        let cli = Cli::try_parse_from(["ferry", "ls", "h:1", "--timeout", "0"]).unwrap();
+        assert_eq!(cli.session_options().unwrap().io_timeout, MIN_TIMEOUT);
+        let defaults = Cli::try_parse_from(["ferry"])
+            .unwrap()
+            .session_options()
+            .unwrap();
+        assert_eq!(
+            defaults.connect_timeout,
+            SessionOptions::default().connect_timeout
+        );
+        assert_eq!(defaults.io_timeout, SessionOptions::default().io_timeout);
+        assert!(Cli::try_parse_from(["ferry", "--timeout", "soon"]).is_err());
+    }
+
+    #[test]
+    fn verbosity_picks_the_default_log_level() {
+        let level = |args: &[&str]| Cli::try_parse_from(args).unwrap().default_log_level();
+        assert_eq!(level(&["ferry"]), "warn");
+        assert_eq!(level(&["ferry", "-v"]), "info");
+        assert_eq!(level(&["ferry", "ls", "h:1", "-vv"]), "debug");
     }
 
     #[test]

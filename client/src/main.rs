@@ -1,5 +1,6 @@
 //! `ferry`: the Ferry client. Parses flags and hands over to the prompt or a
-//! one-shot subcommand; the protocol work is in the `ferry_client` library.
+//! one-shot subcommand; the protocol work is in the `ferry_client` library,
+//! and start-up follows `ferry_program`, like the other Ferry programs.
 
 mod cli;
 mod completer;
@@ -9,47 +10,27 @@ mod prompt;
 mod repl;
 mod table;
 
-use cli::Cli;
+use anyhow::Context;
+use cli::{Cli, OneShot};
+use ferry_client::SessionOptions;
+use ferry_program::ShutdownSignals;
 use std::process::ExitCode;
-use tracing_subscriber::EnvFilter;
+use tokio::runtime::Runtime;
+
+const PROGRAM: &str = "ferry";
 
 /// Parses the flags, then runs a one-shot subcommand or the prompt.
 fn main() -> ExitCode {
-    let cli: Cli = ferry_program::parse_or_exit("ferry");
-    init_logging(cli.verbose);
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("ferry: cannot start the async runtime: {error}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let options = match cli.session_options() {
-        Ok(options) => options,
-        Err(error) => {
-            eprintln!("ferry: {error}");
-            return ExitCode::FAILURE;
-        }
+    let cli: Cli = ferry_program::parse_or_exit(PROGRAM);
+    ferry_program::init_logging(cli.default_log_level());
+    let (runtime, options) = match start(&cli) {
+        Ok(started) => started,
+        Err(error) => return ferry_program::exit_code(PROGRAM, Err(error)),
     };
     match cli.command {
         Some(command) => {
-            let outcome = runtime.block_on(async {
-                tokio::select! {
-                    outcome = oneshot::run(command, options, cli.quiet) => outcome.map_err(|e| e.to_string()),
-                    // Dropping the command removes any temporary download file.
-                    _ = tokio::signal::ctrl_c() => Err("interrupted; nothing partial was kept".to_owned()),
-                }
-            });
-            match outcome {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(reason) => {
-                    eprintln!("ferry: {reason}");
-                    ExitCode::FAILURE
-                }
-            }
+            let outcome = runtime.block_on(one_shot(command, options, cli.quiet));
+            ferry_program::exit_code(PROGRAM, outcome)
         }
         None => {
             let settings = repl::PromptSettings {
@@ -57,29 +38,28 @@ fn main() -> ExitCode {
                 verify: cli.verify,
                 quiet: cli.quiet,
             };
-            repl::run(&runtime, cli.target, settings).unwrap_or_else(|error| {
-                eprintln!("ferry: {error:#}");
-                ExitCode::FAILURE
-            })
+            repl::run(&runtime, cli.target, settings)
+                .unwrap_or_else(|error| ferry_program::exit_code(PROGRAM, Err(error)))
         }
     }
 }
 
-/// Logs go to standard error: warnings only by default (the prompt stays
-/// clean), one line per connection and command with -v, everything with -vv.
-/// RUST_LOG, when set, decides instead.
-fn init_logging(verbose: u8) {
-    let default = match verbose {
-        0 => "warn",
-        1 => "info",
-        _ => "debug",
-    };
-    let filter = match std::env::var("RUST_LOG") {
-        Ok(spec) if !spec.is_empty() => EnvFilter::new(spec),
-        _ => EnvFilter::new(default),
-    };
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+/// The async runtime and the session settings, or why there are none.
+fn start(cli: &Cli) -> anyhow::Result<(Runtime, SessionOptions)> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    Ok((runtime, cli.session_options()?))
+}
+
+/// Runs a one-shot command. Ctrl-C or SIGTERM abandons it — dropping the
+/// command removes any temporary download file — and a second one exits at
+/// once.
+async fn one_shot(command: OneShot, options: SessionOptions, quiet: bool) -> anyhow::Result<()> {
+    let signals = ShutdownSignals::install()?;
+    tokio::select! {
+        outcome = oneshot::run(command, options, quiet) => Ok(outcome?),
+        () = signals.requested() => anyhow::bail!("interrupted; nothing partial was kept"),
+    }
 }
