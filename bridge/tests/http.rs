@@ -1,16 +1,17 @@
 //! The plain HTTP side: /healthz, the static web client (MIME types,
 //! compression, cache headers) and TLS (https + wss).
 
-mod common;
+mod upstreams;
 
-use common::*;
-use ferry_bridge::{Bridge, BridgeError, TlsFiles};
+use ferry_bridge::{Bridge, BridgeConfig, BridgeError, TlsFiles};
+use ferry_testkit::{closed_port, within, BridgeOptions, TestBridge, TlsPaths};
 use futures_util::{SinkExt, StreamExt};
 use reqwest::header::{ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE};
 use reqwest::StatusCode;
 use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_tungstenite::tungstenite::Message;
+use upstreams::upstream;
 
 const WASM_NAME: &str = "ferry-web-client-0123456789abcdef_bg.wasm";
 
@@ -35,6 +36,13 @@ fn web_client_dir() -> (tempfile::TempDir, Vec<u8>) {
     (dir, wasm)
 }
 
+/// A configuration on an ephemeral port relaying to `upstream`, for the
+/// tests of what `Bridge::bind` refuses.
+fn config_to(upstream: std::net::SocketAddr) -> BridgeConfig {
+    let upstream = upstream.to_string().parse().unwrap();
+    BridgeConfig::new("127.0.0.1:0".parse().unwrap(), upstream)
+}
+
 fn plain_client() -> reqwest::Client {
     reqwest::Client::builder()
         .no_gzip()
@@ -45,7 +53,7 @@ fn plain_client() -> reqwest::Client {
 
 #[tokio::test]
 async fn healthz_answers_200_with_and_without_static_files() {
-    let bridge = start(config(closed_port().await)).await;
+    let bridge = TestBridge::start(closed_port()).await;
     let response = reqwest::get(bridge.http_url("/healthz")).await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.text().await.unwrap(), "ok\n");
@@ -53,9 +61,14 @@ async fn healthz_answers_200_with_and_without_static_files() {
     assert_eq!(root.status(), StatusCode::NOT_FOUND);
 
     let (dir, _) = web_client_dir();
-    let mut config = config(closed_port().await);
-    config.static_dir = Some(dir.path().to_owned());
-    let bridge = start(config).await;
+    let bridge = TestBridge::start_with(
+        closed_port(),
+        BridgeOptions {
+            static_dir: Some(dir.path().to_owned()),
+            ..BridgeOptions::default()
+        },
+    )
+    .await;
     let response = reqwest::get(bridge.http_url("/healthz")).await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
 }
@@ -63,9 +76,14 @@ async fn healthz_answers_200_with_and_without_static_files() {
 #[tokio::test]
 async fn static_dir_serves_index_and_wasm_with_types_compression_and_cache_headers() {
     let (dir, wasm) = web_client_dir();
-    let mut config = config(closed_port().await);
-    config.static_dir = Some(dir.path().to_owned());
-    let bridge = start(config).await;
+    let bridge = TestBridge::start_with(
+        closed_port(),
+        BridgeOptions {
+            static_dir: Some(dir.path().to_owned()),
+            ..BridgeOptions::default()
+        },
+    )
+    .await;
     let client = plain_client();
 
     let index = client.get(bridge.http_url("/")).send().await.unwrap();
@@ -142,7 +160,7 @@ async fn static_dir_serves_index_and_wasm_with_types_compression_and_cache_heade
 
 #[tokio::test]
 async fn a_missing_static_dir_is_a_startup_error() {
-    let mut config = config(closed_port().await);
+    let mut config = config_to(closed_port());
     config.static_dir = Some("/nonexistent/ferry-dist".into());
     assert!(matches!(
         Bridge::bind(config).await,
@@ -166,12 +184,17 @@ async fn tls_serves_https_and_wss() {
         got
     })
     .await;
-    let mut config = config(server);
-    config.tls = Some(TlsFiles {
-        cert: cert.clone(),
-        key: key.clone(),
-    });
-    let bridge = start(config).await;
+    let bridge = TestBridge::start_with(
+        server,
+        BridgeOptions {
+            tls: Some(TlsPaths {
+                cert: cert.clone(),
+                key: key.clone(),
+            }),
+            ..BridgeOptions::default()
+        },
+    )
+    .await;
     let port = bridge.addr.port();
 
     let https = reqwest::Client::builder()
@@ -213,7 +236,7 @@ async fn tls_serves_https_and_wss() {
     assert!(reqwest::get(bridge.http_url("/healthz")).await.is_err());
 
     // A key given as the certificate is a startup error, not a panic.
-    let mut wrong = common::config(server);
+    let mut wrong = config_to(server);
     wrong.tls = Some(TlsFiles {
         cert: key.clone(),
         key,

@@ -1,13 +1,13 @@
 //! Backpressure, measured on the real binary: a client that stops reading
 //! during a 1 GiB download must not make the bridge buffer it.
 
-mod common;
+mod browser;
 
-use common::*;
+use browser::*;
 use ferry_bridge::Limits;
+use ferry_testkit::{within, ChildProcess, Memory};
 use futures_util::StreamExt;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -18,61 +18,6 @@ use tokio_tungstenite::tungstenite::Message;
 const GIB: u64 = 1 << 30;
 /// Byte `i` of the stream is `i % PERIOD`, so any slice can be checked.
 const PERIOD: usize = 251;
-
-/// The bridge binary as a child process (killed on drop).
-struct BridgeProcess {
-    child: Child,
-    addr: std::net::SocketAddr,
-}
-
-impl BridgeProcess {
-    fn spawn(upstream: std::net::SocketAddr) -> BridgeProcess {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_ferry-bridge"))
-            .args([
-                "--listen",
-                "127.0.0.1:0",
-                "--upstream",
-                &upstream.to_string(),
-            ])
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("ferry-bridge starts");
-        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let addr = loop {
-            let line = lines.next().expect("a log line").unwrap();
-            if let Some(rest) = line.split("listening on http://").nth(1) {
-                break rest.split_whitespace().next().unwrap().parse().unwrap();
-            }
-        };
-        // Keep draining the log so the child never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
-        BridgeProcess { child, addr }
-    }
-
-    /// (VmRSS, VmHWM) in bytes, from /proc.
-    fn memory(&self) -> (u64, u64) {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
-        let field = |name: &str| {
-            let line = status.lines().find(|l| l.starts_with(name)).unwrap();
-            line.split_whitespace()
-                .nth(1)
-                .unwrap()
-                .parse::<u64>()
-                .unwrap()
-                * 1024
-        };
-        (field("VmRSS:"), field("VmHWM:"))
-    }
-}
-
-impl Drop for BridgeProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn pattern() -> Vec<u8> {
     (0..PERIOD * 1024).map(|i| (i % PERIOD) as u8).collect()
@@ -110,8 +55,9 @@ async fn a_client_that_stops_reading_does_not_grow_the_bridge() {
         }
     });
 
-    let bridge = BridgeProcess::spawn(upstream_addr);
-    let (baseline, _) = bridge.memory();
+    let binary = Path::new(env!("CARGO_BIN_EXE_ferry-bridge"));
+    let bridge = ChildProcess::ferry_bridge(binary, upstream_addr, &[]).unwrap();
+    let baseline = bridge.memory().unwrap().rss;
     let mut ws = connect(&format!("ws://{}/ws", bridge.addr), None)
         .await
         .unwrap();
@@ -139,7 +85,10 @@ async fn a_client_that_stops_reading_does_not_grow_the_bridge() {
         }
     }
     let in_flight = last - received;
-    let (rss, peak) = bridge.memory();
+    let Memory {
+        rss,
+        peak_rss: peak,
+    } = bridge.memory().unwrap();
     let bound = Limits::default().relay_memory_bound() as u64;
     eprintln!(
         "stalled: {} MiB in flight (socket buffers), bridge RSS {} KiB (baseline {} KiB, peak {} KiB), bound per relay {} KiB",
@@ -180,7 +129,7 @@ async fn a_client_that_stops_reading_does_not_grow_the_bridge() {
         .expect("1 GiB arrives");
     assert_eq!(received, GIB);
     assert_eq!(frame.map(|f| u16::from(f.code)), Some(1000));
-    let (_, peak) = bridge.memory();
+    let peak = bridge.memory().unwrap().peak_rss;
     assert!(
         peak < baseline + bound + slack,
         "peak RSS {peak} after the whole transfer"

@@ -2,16 +2,19 @@
 //! no TCP connection attempted), unreachable upstream (1014), relay cap (503),
 //! and no permessage-deflate.
 
-mod common;
+mod browser;
+mod upstreams;
 
-use common::*;
+use browser::*;
 use ferry_bridge::OriginPolicy;
 use ferry_proto::close as close_code;
+use ferry_testkit::{closed_port, within, BridgeOptions, TestBridge};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::{HeaderValue, StatusCode};
 use tokio_tungstenite::tungstenite::Error as WsError;
+use upstreams::{upstream, CountingListener};
 
 fn http_status(result: Result<Client, WsError>) -> StatusCode {
     match result {
@@ -24,7 +27,7 @@ fn http_status(result: Result<Client, WsError>) -> StatusCode {
 #[tokio::test]
 async fn foreign_origin_gets_403_before_upgrade_and_no_upstream_connection() {
     let server = CountingListener::start().await;
-    let bridge = start(config(server.addr)).await;
+    let bridge = TestBridge::start(server.addr).await;
     for origin in ["http://evil.example", "null", "http://127.0.0.1:1"] {
         let status = http_status(connect(&bridge.ws_url(""), Some(origin)).await);
         assert_eq!(status, StatusCode::FORBIDDEN, "origin {origin}");
@@ -36,7 +39,7 @@ async fn foreign_origin_gets_403_before_upgrade_and_no_upstream_connection() {
 #[tokio::test]
 async fn own_origin_trunk_origin_and_no_origin_are_allowed() {
     let server = CountingListener::start().await;
-    let bridge = start(config(server.addr)).await;
+    let bridge = TestBridge::start(server.addr).await;
     let port = bridge.addr.port();
     let own = format!("http://127.0.0.1:{port}");
     let own_localhost = format!("http://localhost:{port}");
@@ -65,9 +68,14 @@ async fn own_origin_trunk_origin_and_no_origin_are_allowed() {
 #[tokio::test]
 async fn explicit_origin_list_replaces_the_defaults() {
     let server = CountingListener::start().await;
-    let mut config = config(server.addr);
-    config.allow_origins = Some(vec!["https://ferry.example.com".into()]);
-    let bridge = start(config).await;
+    let bridge = TestBridge::start_with(
+        server.addr,
+        BridgeOptions {
+            allow_origins: Some(vec!["https://ferry.example.com".into()]),
+            ..BridgeOptions::default()
+        },
+    )
+    .await;
     connect(&bridge.ws_url(""), Some("https://ferry.example.com"))
         .await
         .expect("listed origin allowed");
@@ -80,7 +88,7 @@ async fn explicit_origin_list_replaces_the_defaults() {
 async fn target_not_allowed_gets_1008_and_no_connection_is_attempted() {
     let upstream = CountingListener::start().await;
     let forbidden = CountingListener::start().await;
-    let bridge = start(config(upstream.addr)).await;
+    let bridge = TestBridge::start(upstream.addr).await;
     let targets = [
         forbidden.addr.to_string(),
         // The same listener, spelled as a name that resolves to it.
@@ -147,9 +155,14 @@ async fn target_not_allowed_gets_1008_and_no_connection_is_attempted() {
 async fn allowed_extra_target_is_relayed_to() {
     let upstream = CountingListener::start().await;
     let (extra, script) = upstream_script_hello().await;
-    let mut config = config(upstream.addr);
-    config.allow.push(hostport(extra));
-    let bridge = start(config).await;
+    let bridge = TestBridge::start_with(
+        upstream.addr,
+        BridgeOptions {
+            allow: vec![extra.to_string()],
+            ..BridgeOptions::default()
+        },
+    )
+    .await;
     let mut ws = connect(&bridge.ws_url(&format!("?target={extra}")), None)
         .await
         .unwrap();
@@ -170,8 +183,8 @@ async fn upstream_script_hello() -> (std::net::SocketAddr, tokio::task::JoinHand
 
 #[tokio::test]
 async fn unreachable_upstream_gets_1014_with_a_reason() {
-    let down = closed_port().await;
-    let bridge = start(config(down)).await;
+    let down = closed_port();
+    let bridge = TestBridge::start(down).await;
     let (code, reason) = raw_close_code(bridge.addr, "/ws").await;
     assert_eq!(code, close_code::BAD_GATEWAY);
     assert_eq!(
@@ -188,9 +201,14 @@ async fn relays_past_the_maximum_get_503() {
         let _ = tcp.read_to_end(&mut sink).await;
     })
     .await;
-    let mut config = config(upstream_addr);
-    config.limits.max_relays = 1;
-    let bridge = start(config).await;
+    let bridge = TestBridge::start_with(
+        upstream_addr,
+        BridgeOptions {
+            max_relays: 1,
+            ..BridgeOptions::default()
+        },
+    )
+    .await;
     let first = connect(&bridge.ws_url(""), None)
         .await
         .expect("first relay");
@@ -217,7 +235,7 @@ async fn relays_past_the_maximum_get_503() {
 #[tokio::test]
 async fn permessage_deflate_is_never_negotiated() {
     let server = CountingListener::start().await;
-    let bridge = start(config(server.addr)).await;
+    let bridge = TestBridge::start(server.addr).await;
     let mut request = bridge.ws_url("").into_client_request().unwrap();
     request.headers_mut().insert(
         "sec-websocket-extensions",
@@ -233,7 +251,7 @@ async fn permessage_deflate_is_never_negotiated() {
 #[tokio::test]
 async fn plain_get_on_ws_is_not_upgraded() {
     let server = CountingListener::start().await;
-    let bridge = start(config(server.addr)).await;
+    let bridge = TestBridge::start(server.addr).await;
     let mut tcp = tokio::net::TcpStream::connect(bridge.addr).await.unwrap();
     tcp.write_all(b"GET /ws HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         .await

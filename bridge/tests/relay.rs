@@ -2,17 +2,21 @@
 //! ways, message boundaries that mean nothing, closes in both directions,
 //! keepalive, idle timeout, message size limit, shutdown.
 
-mod common;
+mod browser;
+mod upstreams;
 
+use browser::*;
 use bytes::Bytes;
-use common::*;
 use ferry_proto::close as close_code;
 use ferry_proto::{ClientCodec, Command, Event};
+use ferry_testkit::data::noise;
+use ferry_testkit::{within, BridgeOptions, TestBridge};
 use futures_util::{SinkExt, StreamExt};
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
+use upstreams::upstream;
 
 /// An upstream that echoes everything and returns how many bytes it saw
 /// once the bridge closes the connection.
@@ -27,7 +31,7 @@ async fn echo_upstream() -> (std::net::SocketAddr, tokio::task::JoinHandle<u64>)
 #[tokio::test]
 async fn binary_round_trip_is_byte_exact() {
     let (server, echoed) = echo_upstream().await;
-    let bridge = start(config(server)).await;
+    let bridge = TestBridge::start(server).await;
     let ws = connect(&bridge.ws_url(""), None).await.unwrap();
     let (mut tx, mut rx) = ws.split();
     let payload = noise(8 << 20, 7);
@@ -71,7 +75,7 @@ async fn text_messages_are_relayed_as_their_utf8_bytes() {
         line
     })
     .await;
-    let bridge = start(config(server)).await;
+    let bridge = TestBridge::start(server).await;
     let mut ws = connect(&bridge.ws_url(""), None).await.unwrap();
     within(ws.send(Message::text("RETRIEVE naïve ☃.txt\r\n")))
         .await
@@ -82,7 +86,7 @@ async fn text_messages_are_relayed_as_their_utf8_bytes() {
 #[tokio::test]
 async fn text_that_is_not_utf8_closes_with_1007_and_reaches_nothing() {
     let (server, got) = draining_upstream().await;
-    let bridge = start(config(server)).await;
+    let bridge = TestBridge::start(server).await;
     let mut tcp = raw_handshake(bridge.addr, "/ws").await;
     tcp.write_all(&client_frame(0x2, b"NOOP\r\n"))
         .await
@@ -139,7 +143,7 @@ async fn replies_decode_whether_the_bridge_splits_or_merges_them() {
         tx.write_all(b"200 OK\r\n").await.unwrap();
     })
     .await;
-    let bridge = start(config(server)).await;
+    let bridge = TestBridge::start(server).await;
     let mut ws = connect(&bridge.ws_url(""), None).await.unwrap();
     let mut codec = ClientCodec::new();
     let (mut replies, mut data, mut messages) = (Vec::new(), Vec::new(), 0);
@@ -188,7 +192,7 @@ async fn a_command_sent_one_byte_per_message_arrives_whole() {
         line
     })
     .await;
-    let bridge = start(config(server)).await;
+    let bridge = TestBridge::start(server).await;
     let mut ws = connect(&bridge.ws_url(""), None).await.unwrap();
     let mut codec = ClientCodec::new();
     let mut replies = Vec::new();
@@ -223,7 +227,7 @@ async fn draining_upstream() -> (std::net::SocketAddr, tokio::task::JoinHandle<V
 #[tokio::test]
 async fn client_close_frame_closes_the_tcp_side() {
     let (server, got) = draining_upstream().await;
-    let bridge = start(config(server)).await;
+    let bridge = TestBridge::start(server).await;
     let mut ws = connect(&bridge.ws_url(""), None).await.unwrap();
     send_binary(&mut ws, &b"NOOP\r\n"[..]).await;
     within(ws.close(None)).await.unwrap();
@@ -234,7 +238,7 @@ async fn client_close_frame_closes_the_tcp_side() {
 #[tokio::test]
 async fn client_vanishing_without_close_frame_closes_the_tcp_side() {
     let (server, got) = draining_upstream().await;
-    let bridge = start(config(server)).await;
+    let bridge = TestBridge::start(server).await;
     let mut ws = connect(&bridge.ws_url(""), None).await.unwrap();
     send_binary(&mut ws, &b"HELP\r\n"[..]).await;
     drop(ws);
@@ -250,7 +254,7 @@ async fn upstream_close_closes_the_websocket_with_1000_after_the_last_byte() {
         tcp.write_all(b"221 Goodbye\r\n").await.unwrap();
     })
     .await;
-    let bridge = start(config(server)).await;
+    let bridge = TestBridge::start(server).await;
     let mut ws = connect(&bridge.ws_url(""), None).await.unwrap();
     let mut data = Vec::new();
     let close = read_until_close(&mut ws, &mut data).await;
@@ -262,10 +266,15 @@ async fn upstream_close_closes_the_websocket_with_1000_after_the_last_byte() {
 #[tokio::test]
 async fn idle_relays_are_closed_and_the_tcp_side_too() {
     let (server, got) = draining_upstream().await;
-    let mut config = config(server);
-    config.limits.idle_timeout = Some(Duration::from_millis(600));
-    config.limits.ping_interval = Some(Duration::from_millis(50));
-    let bridge = start(config).await;
+    let bridge = TestBridge::start_with(
+        server,
+        BridgeOptions {
+            idle_timeout: Some(Duration::from_millis(600)),
+            ping_interval: Some(Duration::from_millis(50)),
+            ..BridgeOptions::default()
+        },
+    )
+    .await;
     let mut ws = connect(&bridge.ws_url(""), None).await.unwrap();
     let started = std::time::Instant::now();
     // Pings (answered automatically) do not count as traffic.
@@ -298,9 +307,14 @@ async fn raw_close_code_from(ws: &mut Client) -> (u16, String) {
 #[tokio::test]
 async fn messages_over_the_limit_close_with_1009_and_never_reach_the_server() {
     let (server, got) = draining_upstream().await;
-    let mut config = config(server);
-    config.limits.max_message_size = 4096;
-    let bridge = start(config).await;
+    let bridge = TestBridge::start_with(
+        server,
+        BridgeOptions {
+            max_message_size: 4096,
+            ..BridgeOptions::default()
+        },
+    )
+    .await;
     let mut ws = connect(&bridge.ws_url(""), None).await.unwrap();
     send_binary(&mut ws, vec![b'x'; 4096]).await;
     send_binary(&mut ws, vec![b'y'; 4097]).await;
@@ -312,7 +326,7 @@ async fn messages_over_the_limit_close_with_1009_and_never_reach_the_server() {
 #[tokio::test]
 async fn shutdown_closes_quiet_relays_with_1001_and_refuses_new_ones() {
     let (server, got) = draining_upstream().await;
-    let bridge = start(config(server)).await;
+    let bridge = TestBridge::start(server).await;
     let addr = bridge.addr;
     let mut ws = connect(&bridge.ws_url(""), None).await.unwrap();
     send_binary(&mut ws, &b"NOOP\r\n"[..]).await;
@@ -341,9 +355,14 @@ async fn shutdown_lets_a_busy_relay_finish_within_the_grace() {
         tcp.write_all(b"226 Transfer complete\r\n").await.unwrap();
     })
     .await;
-    let mut config = config(server);
-    config.limits.shutdown_quiet = Duration::from_secs(2);
-    let bridge = start(config).await;
+    let bridge = TestBridge::start_with(
+        server,
+        BridgeOptions {
+            shutdown_quiet: Duration::from_secs(2),
+            ..BridgeOptions::default()
+        },
+    )
+    .await;
     let mut ws = connect(&bridge.ws_url(""), None).await.unwrap();
     let first = within(ws.next()).await.unwrap().unwrap();
     assert!(matches!(first, Message::Binary(_)));

@@ -3,13 +3,17 @@
 //! byte-exact, well-formed frames, pings and pongs in between, close 1000.
 //! Alone in its test binary so the count of open pipes is this test's own.
 
-mod common;
+mod browser;
+mod upstreams;
 
-use common::*;
+use browser::*;
+use ferry_testkit::data::noise;
+use ferry_testkit::{within, BridgeOptions, TestBridge};
 use futures_util::{SinkExt, StreamExt};
 use std::time::Duration;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
+use upstreams::upstream;
 
 /// Open pipes of this process (the splicer holds one per bulk download).
 fn count_pipes() -> usize {
@@ -36,11 +40,16 @@ async fn a_large_download_is_byte_exact_in_well_formed_binary_frames_then_1000()
         tokio::io::copy(&mut file, &mut tcp).await.unwrap()
     })
     .await;
-    let mut config = config(server);
     // The bridge's pings go through the WebSocket library, between frames
     // the bridge writes itself.
-    config.limits.ping_interval = Some(Duration::from_millis(20));
-    let bridge = start(config).await;
+    let bridge = TestBridge::start_with(
+        server,
+        BridgeOptions {
+            ping_interval: Some(Duration::from_millis(20)),
+            ..BridgeOptions::default()
+        },
+    )
+    .await;
     let pipes_before = count_pipes();
 
     let mut ws = connect(&bridge.ws_url(""), None).await.unwrap();

@@ -1,15 +1,17 @@
 //! `ferry` through a real ferry-bridge (ws://): the same commands, the same
 //! bytes, and the bridge's refusals in plain words.
 
-mod common;
+mod ferry_binary;
 
-use common::*;
+use ferry_binary::*;
+use ferry_testkit::data::all_bytes;
+use ferry_testkit::{closed_port, BridgeOptions, TestBridge, TestServer, TlsPaths};
 
 #[test]
 fn the_one_shot_commands_work_through_the_bridge() {
-    let server = TestServer::start();
-    let bridge = TestBridge::start(server.addr, &[]);
-    let url = bridge.url(None);
+    let server = TestServer::start_on_thread();
+    let bridge = TestBridge::start_on_thread(server.addr);
+    let url = bridge.ws_url("");
     let cwd = tempfile::tempdir().unwrap();
     let data = all_bytes(20_000); // about 5 MiB, many WebSocket messages each way
     std::fs::write(cwd.path().join("up load.bin"), &data).unwrap();
@@ -47,22 +49,19 @@ fn the_one_shot_commands_work_through_the_bridge() {
         &["get", &url, "up load.bin", "-o", "again.bin"],
         b"",
     );
-    assert_fails_with(
-        &output,
-        "no such file \"up load.bin\" on the server",
-    );
+    assert_fails_with(&output, "no such file \"up load.bin\" on the server");
     assert!(!cwd.path().join("again.bin").exists());
 }
 
 #[test]
 fn the_prompt_connects_through_the_bridge() {
-    let server = TestServer::start();
+    let server = TestServer::start_on_thread();
     server.put_file("via bridge.txt", b"relayed");
-    let bridge = TestBridge::start(server.addr, &[]);
+    let bridge = TestBridge::start_on_thread(server.addr);
     let cwd = tempfile::tempdir().unwrap();
     let script = format!(
         "CONNECT {}\nLIST\nRETRIEVE via bridge.txt\nQUIT\n",
-        bridge.url(None)
+        bridge.ws_url("")
     );
     let output = ferry_in(cwd.path(), &[], script.as_bytes());
     assert!(output.status.success(), "{}", stderr(&output));
@@ -79,28 +78,41 @@ fn the_prompt_connects_through_the_bridge() {
 
 #[test]
 fn the_bridge_chooses_another_allowed_server_with_target() {
-    let default = TestServer::start();
-    let other = TestServer::start();
+    let default = TestServer::start_on_thread();
+    let other = TestServer::start_on_thread();
     other.put_file("on the other one", b"x");
-    let bridge = TestBridge::start(default.addr, &[other.target()]);
-    let (output, _cwd) = ferry(&["ls", &bridge.url(Some(&other.target())), "--names"]);
+    let bridge = TestBridge::start_on_thread_with(
+        default.addr,
+        BridgeOptions {
+            allow: vec![other.target()],
+            ..BridgeOptions::default()
+        },
+    );
+    let url = bridge.ws_url(&format!("?target={}", other.target()));
+    let (output, _cwd) = ferry(&["ls", &url, "--names"]);
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(stdout(&output), "on the other one\n");
 }
 
 #[test]
 fn bridge_refusals_are_explained() {
-    let server = TestServer::start();
-    let closed = format!("127.0.0.1:{}", closed_port());
-    let bridge = TestBridge::start(server.addr, std::slice::from_ref(&closed));
+    let server = TestServer::start_on_thread();
+    let closed = closed_port().to_string();
+    let bridge = TestBridge::start_on_thread_with(
+        server.addr,
+        BridgeOptions {
+            allow: vec![closed.clone()],
+            ..BridgeOptions::default()
+        },
+    );
 
     // Not on the allowlist: close code 1008 with a reason.
-    let (output, _cwd) = ferry(&["ls", &bridge.url(Some("127.0.0.1:9"))]);
+    let (output, _cwd) = ferry(&["ls", &bridge.ws_url("?target=127.0.0.1:9")]);
     assert_fails_with(&output, "the bridge does not allow this server: ");
 
     // Allowed but nothing listens there: close code 1014 with the bridge's
     // reason (recovered from the wire: tungstenite itself turns 1014 into 1002).
-    let (output, _cwd) = ferry(&["ls", &bridge.url(Some(&closed))]);
+    let (output, _cwd) = ferry(&["ls", &bridge.ws_url(&format!("?target={closed}"))]);
     assert_fails_with(&output, "the bridge could not reach the server: ");
     assert!(stderr(&output).contains(&closed), "{}", stderr(&output));
 
@@ -113,14 +125,14 @@ fn bridge_refusals_are_explained() {
     );
 
     // No bridge at all.
-    let url = format!("ws://127.0.0.1:{}/ws", closed_port());
+    let url = format!("ws://{}/ws", closed_port());
     let (output, _cwd) = ferry(&["ls", &url]);
     assert_fails_with(&output, &format!("connection refused by {url}"));
 }
 
 #[test]
 fn wss_works_with_a_trusted_ca_and_explains_an_untrusted_certificate() {
-    let server = TestServer::start();
+    let server = TestServer::start_on_thread();
     server.put_file("secret.txt", b"over TLS");
     let certs = tempfile::tempdir().unwrap();
     let generated =
@@ -130,11 +142,17 @@ fn wss_works_with_a_trusted_ca_and_explains_an_untrusted_certificate() {
     let key = certs.path().join("key.pem");
     std::fs::write(&cert, generated.cert.pem()).unwrap();
     std::fs::write(&key, generated.key_pair.serialize_pem()).unwrap();
-    let tls = ferry_bridge::TlsFiles {
+    let tls = TlsPaths {
         cert: cert.clone(),
         key,
     };
-    let bridge = TestBridge::start_with(server.addr, |config| config.tls = Some(tls));
+    let bridge = TestBridge::start_on_thread_with(
+        server.addr,
+        BridgeOptions {
+            tls: Some(tls),
+            ..BridgeOptions::default()
+        },
+    );
     let url = format!("wss://127.0.0.1:{}/ws", bridge.addr.port());
     let cert = cert.to_str().unwrap();
 

@@ -1,14 +1,18 @@
 //! The `ferry` binary's one-shot subcommands against a real ferry-server on
 //! 127.0.0.1 (and scripted fake servers for failures a real one never makes).
 
-mod common;
+mod fake_server;
+mod ferry_binary;
 
-use common::*;
+use fake_server::*;
+use ferry_binary::*;
+use ferry_testkit::data::all_bytes;
+use ferry_testkit::{closed_port, ServerOptions, TestServer};
 use sha2::{Digest, Sha256};
 
 #[test]
 fn ls_shows_an_aligned_table_with_human_sizes() {
-    let server = TestServer::start();
+    let server = TestServer::start_on_thread();
     server.put_file("a.txt", b"hello");
     server.put_file("big file.bin", &vec![7; 3 * 1024 * 1024 / 2]);
     server.put_file("名前.txt", b"");
@@ -47,7 +51,7 @@ fn ls_shows_an_aligned_table_with_human_sizes() {
 
 #[test]
 fn ls_of_an_empty_server_says_so() {
-    let server = TestServer::start();
+    let server = TestServer::start_on_thread();
     let (output, _cwd) = ferry(&["ls", &server.target()]);
     assert!(output.status.success());
     assert_eq!(stdout(&output), "No files on the server.\n");
@@ -55,7 +59,7 @@ fn ls_of_an_empty_server_says_so() {
 
 #[test]
 fn get_is_byte_exact_for_binary_empty_and_oddly_named_files() {
-    let server = TestServer::start();
+    let server = TestServer::start_on_thread();
     let binary = all_bytes(4000);
     server.put_file("all bytes.bin", &binary);
     server.put_file("empty", b"");
@@ -79,7 +83,7 @@ fn get_is_byte_exact_for_binary_empty_and_oddly_named_files() {
 
 #[test]
 fn get_to_a_path_a_directory_or_standard_output() {
-    let server = TestServer::start();
+    let server = TestServer::start_on_thread();
     server.put_file("f.bin", &all_bytes(3));
     let cwd = tempfile::tempdir().unwrap();
     std::fs::create_dir(cwd.path().join("sub")).unwrap();
@@ -114,7 +118,7 @@ fn get_to_a_path_a_directory_or_standard_output() {
 
 #[test]
 fn get_never_replaces_a_file_silently() {
-    let server = TestServer::start();
+    let server = TestServer::start_on_thread();
     server.put_file("f", b"new");
     let cwd = tempfile::tempdir().unwrap();
     std::fs::write(cwd.path().join("f"), b"mine").unwrap();
@@ -133,7 +137,7 @@ fn get_never_replaces_a_file_silently() {
 
 #[test]
 fn put_then_get_round_trips_with_and_without_as() {
-    let server = TestServer::start();
+    let server = TestServer::start_on_thread();
     let cwd = tempfile::tempdir().unwrap();
     let data = all_bytes(20_000); // about 5 MiB: many chunks each way
     std::fs::write(cwd.path().join("local file.bin"), &data).unwrap();
@@ -181,7 +185,7 @@ fn put_then_get_round_trips_with_and_without_as() {
 
 #[test]
 fn verify_checks_both_directions_with_hash() {
-    let server = TestServer::start();
+    let server = TestServer::start_on_thread();
     let cwd = tempfile::tempdir().unwrap();
     std::fs::write(cwd.path().join("v.bin"), all_bytes(10)).unwrap();
     let output = ferry_in(
@@ -230,7 +234,7 @@ fn verify_failure_leaves_no_file() {
 
 #[test]
 fn rm_deletes_and_explains_a_missing_file() {
-    let server = TestServer::start();
+    let server = TestServer::start_on_thread();
     server.put_file("doomed", b"x");
     let (output, _cwd) = ferry(&["rm", &server.target(), "doomed"]);
     assert!(output.status.success(), "{}", stderr(&output));
@@ -244,7 +248,7 @@ fn rm_deletes_and_explains_a_missing_file() {
 
 #[test]
 fn failures_exit_non_zero_with_one_clear_line() {
-    let server = TestServer::start();
+    let server = TestServer::start_on_thread();
     let (output, cwd) = ferry(&["get", &server.target(), "nope"]);
     assert_fails_with(
         &output,
@@ -260,7 +264,7 @@ fn failures_exit_non_zero_with_one_clear_line() {
     let (output, _cwd) = ferry(&["rm", &server.target(), ".."]);
     assert_fails_with(&output, "invalid file name \"..\"");
 
-    let closed = format!("127.0.0.1:{}", closed_port());
+    let closed = closed_port().to_string();
     let (output, _cwd) = ferry(&["ls", &closed]);
     assert_fails_with(
         &output,
@@ -281,9 +285,9 @@ fn failures_exit_non_zero_with_one_clear_line() {
 
 #[test]
 fn read_only_server_refuses_uploads_and_deletes_in_words() {
-    let server = TestServer::start_with(|mut config| {
-        config.read_only = true;
-        config
+    let server = TestServer::start_on_thread_with(ServerOptions {
+        read_only: true,
+        ..ServerOptions::default()
     });
     server.put_file("keep", b"precious");
     let cwd = tempfile::tempdir().unwrap();
@@ -298,9 +302,9 @@ fn read_only_server_refuses_uploads_and_deletes_in_words() {
 
 #[test]
 fn over_the_size_limit_is_explained() {
-    let server = TestServer::start_with(|mut config| {
-        config.max_file_size = 10;
-        config
+    let server = TestServer::start_on_thread_with(ServerOptions {
+        max_file_size: 10,
+        ..ServerOptions::default()
     });
     let cwd = tempfile::tempdir().unwrap();
     std::fs::write(cwd.path().join("big"), [1; 11]).unwrap();
@@ -362,7 +366,7 @@ fn help_and_bad_flags() {
 fn get_into_a_pipe_writes_through_it_instead_of_replacing_it() {
     use std::io::Read;
     use std::os::unix::fs::FileTypeExt;
-    let server = TestServer::start();
+    let server = TestServer::start_on_thread();
     server.put_file("f", &all_bytes(50));
     let cwd = tempfile::tempdir().unwrap();
     let fifo = cwd.path().join("pipe");
@@ -404,7 +408,7 @@ fn get_into_a_pipe_writes_through_it_instead_of_replacing_it() {
 #[cfg(unix)]
 #[test]
 fn get_over_a_symbolic_link_replaces_the_file_it_points_to() {
-    let server = TestServer::start();
+    let server = TestServer::start_on_thread();
     server.put_file("f", b"new content");
     let cwd = tempfile::tempdir().unwrap();
     std::fs::create_dir(cwd.path().join("real")).unwrap();

@@ -1,13 +1,17 @@
 //! The interactive prompt, driven through a pipe (rustyline reads plain
 //! lines when standard input is not a terminal), against a real server.
 
-mod common;
+mod fake_server;
+mod ferry_binary;
 
-use common::*;
+use fake_server::*;
+use ferry_binary::*;
+use ferry_testkit::data::all_bytes;
+use ferry_testkit::{closed_port, ServerOptions, TestServer};
 
 #[test]
 fn a_session_at_the_prompt_uses_the_original_commands() {
-    let server = TestServer::start();
+    let server = TestServer::start_on_thread();
     server.put_file("remote file.txt", b"from the server");
     let cwd = tempfile::tempdir().unwrap();
     std::fs::write(cwd.path().join("local.bin"), all_bytes(100)).unwrap();
@@ -57,7 +61,7 @@ fn a_session_at_the_prompt_uses_the_original_commands() {
 
 #[test]
 fn connect_accepts_host_colon_port_and_a_target_on_the_command_line() {
-    let server = TestServer::start();
+    let server = TestServer::start_on_thread();
     server.put_file("x", b"1");
     let cwd = tempfile::tempdir().unwrap();
     let script = format!("CONNECT {}\nlist\n", server.target());
@@ -81,7 +85,7 @@ fn connect_accepts_host_colon_port_and_a_target_on_the_command_line() {
 
 #[test]
 fn mistakes_are_explained_and_make_a_script_fail() {
-    let server = TestServer::start();
+    let server = TestServer::start_on_thread();
     server.put_file("here", b"x");
     let cwd = tempfile::tempdir().unwrap();
     std::fs::write(cwd.path().join("here"), b"mine").unwrap();
@@ -96,7 +100,7 @@ fn mistakes_are_explained_and_make_a_script_fail() {
          store /no/such/file\n\
          list extra\n\
          quit\n",
-        closed = closed_port(),
+        closed = closed_port().port(),
         port = server.addr.port()
     );
     let output = ferry_in(cwd.path(), &[], script.as_bytes());
@@ -147,20 +151,12 @@ fn a_lost_connection_is_reported_and_the_prompt_goes_on() {
 #[test]
 fn an_idle_timeout_is_explained_when_the_next_command_is_typed() {
     use std::io::Write;
-    use std::process::{Command, Stdio};
-    let server = TestServer::start_with(|mut config| {
-        config.idle_timeout = std::time::Duration::from_secs(1);
-        config
+    let server = TestServer::start_on_thread_with(ServerOptions {
+        idle_timeout: std::time::Duration::from_secs(1),
+        ..ServerOptions::default()
     });
     let cwd = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ferry"))
-        .current_dir(cwd.path())
-        .env("HOME", cwd.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_ferry(cwd.path(), &[]);
     let mut stdin = child.stdin.take().unwrap();
     writeln!(stdin, "connect {}", server.target()).unwrap();
     std::thread::sleep(std::time::Duration::from_millis(2500));

@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 
 #[tokio::test]
 async fn greeting_noop_help_quit() {
-    let server = TestServer::start();
+    let server = TestServer::start().await;
     let mut client = Client::connect_raw(server.addr).await;
     let greeting = client.reply().await;
     assert_eq!(greeting.code, 220);
@@ -28,7 +28,7 @@ async fn greeting_noop_help_quit() {
 
 #[tokio::test]
 async fn store_list_retrieve_hash_delete() {
-    let server = TestServer::start();
+    let server = TestServer::start().await;
     let mut client = Client::connect(server.addr).await;
     assert_eq!(client.list().await, vec![]);
 
@@ -86,7 +86,7 @@ async fn store_list_retrieve_hash_delete() {
 
 #[tokio::test]
 async fn aliases_and_store_replaces() {
-    let server = TestServer::start();
+    let server = TestServer::start().await;
     let mut client = Client::connect(server.addr).await;
     let start = client.command("stor 3 x").await;
     assert_eq!(start.code, 150);
@@ -99,7 +99,7 @@ async fn aliases_and_store_replaces() {
 
 #[tokio::test]
 async fn listing_is_sorted_by_bytes_and_shows_only_regular_files() {
-    let server = TestServer::start();
+    let server = TestServer::start().await;
     for name in ["b", "B a", "é", "a", ".hidden"] {
         std::fs::write(server.path(name), name).unwrap();
     }
@@ -113,7 +113,7 @@ async fn listing_is_sorted_by_bytes_and_shows_only_regular_files() {
 
 #[tokio::test]
 async fn names_with_spaces_and_non_ascii() {
-    let server = TestServer::start();
+    let server = TestServer::start().await;
     let mut client = Client::connect(server.addr).await;
     for name in [
         "with  two spaces ",
@@ -142,7 +142,7 @@ async fn names_with_spaces_and_non_ascii() {
 
 #[tokio::test]
 async fn binary_and_empty_files_round_trip() {
-    let server = TestServer::start();
+    let server = TestServer::start().await;
     let mut client = Client::connect(server.addr).await;
     let all_bytes: Vec<u8> = (0..=255u8).cycle().take(256 * 40).collect();
     // Data that looks like replies and line ends must not confuse anyone.
@@ -169,7 +169,7 @@ async fn binary_and_empty_files_round_trip() {
 
 #[tokio::test]
 async fn malformed_commands_get_the_contract_codes() {
-    let server = TestServer::start();
+    let server = TestServer::start().await;
     let mut client = Client::connect(server.addr).await;
     let cases: &[(&[u8], u16)] = &[
         (b"FROB", 502),
@@ -213,7 +213,7 @@ async fn malformed_commands_get_the_contract_codes() {
 
 #[tokio::test]
 async fn long_lines_get_500_and_the_connection_stays_usable() {
-    let server = TestServer::start();
+    let server = TestServer::start().await;
     let mut client = Client::connect(server.addr).await;
     // 8192 bytes with CRLF is allowed (and then fails as a command).
     let at_limit = format!("NOOP {}", "x".repeat(8192 - 2 - 5));
@@ -232,7 +232,7 @@ async fn long_lines_get_500_and_the_connection_stays_usable() {
 
 #[tokio::test]
 async fn bare_lf_and_pipelined_commands() {
-    let server = TestServer::start();
+    let server = TestServer::start().await;
     let mut client = Client::connect(server.addr).await;
     client.send_raw(b"NOOP\nHELP\n").await;
     assert_eq!(client.reply().await.code, 200);
@@ -253,7 +253,7 @@ async fn bare_lf_and_pipelined_commands() {
 
 #[tokio::test]
 async fn store_over_a_directory_is_refused_before_data() {
-    let server = TestServer::start();
+    let server = TestServer::start().await;
     std::fs::create_dir(server.path("dir")).unwrap();
     let mut client = Client::connect(server.addr).await;
     assert_eq!(client.command("STORE 4 dir").await.code, 550);
@@ -268,7 +268,7 @@ async fn store_over_a_directory_is_refused_before_data() {
 async fn the_ferry_proto_client_codec_understands_the_server() {
     use ferry_proto::{ClientCodec, Command, Event, Name};
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let server = TestServer::start();
+    let server = TestServer::start().await;
     std::fs::write(server.path("f"), b"codec").unwrap();
     let mut stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
     let mut codec = ClientCodec::new();

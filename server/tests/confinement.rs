@@ -12,7 +12,7 @@ const SENTINEL: &[u8] = b"sentinel outside the root\n";
 /// A server whose root holds links pointing outside (to a sentinel file and
 /// to the directory around the root) and one pointing to a file inside.
 async fn booby_trapped() -> TestServer {
-    let server = TestServer::start();
+    let server = TestServer::start().await;
     let outside = server.dir.path().join("sentinel.txt");
     std::fs::write(&outside, SENTINEL).unwrap();
     std::fs::write(server.path("real.txt"), b"real").unwrap();
@@ -141,7 +141,7 @@ async fn store_onto_a_link_replaces_the_link_not_its_target() {
 
 #[tokio::test]
 async fn a_fifo_in_the_root_does_not_hang_the_server() {
-    let server = TestServer::start();
+    let server = TestServer::start().await;
     rustix::fs::mknodat(
         rustix::fs::CWD,
         server.path("fifo"),

@@ -12,7 +12,8 @@ async fn a_silent_connection_gets_421_idle_timeout() {
     let server = TestServer::start_with(ServerOptions {
         idle_timeout: Duration::from_secs(1),
         ..ServerOptions::default()
-    });
+    })
+    .await;
     let mut client = Client::connect(server.addr).await;
     // Activity resets the timer.
     for _ in 0..3 {
@@ -40,7 +41,8 @@ async fn a_client_that_stops_reading_a_download_is_dropped() {
     let server = TestServer::start_with(ServerOptions {
         idle_timeout: Duration::from_secs(1),
         ..ServerOptions::default()
-    });
+    })
+    .await;
     let big = vec![7u8; 64 << 20];
     std::fs::write(server.path("big"), &big).unwrap();
     let mut client = Client::connect(server.addr).await;
@@ -68,7 +70,8 @@ async fn connections_over_the_limit_get_421_and_are_closed() {
     let server = TestServer::start_with(ServerOptions {
         max_connections: 2,
         ..ServerOptions::default()
-    });
+    })
+    .await;
     let mut first = Client::connect(server.addr).await;
     let second = Client::connect(server.addr).await;
     let mut third = Client::connect_raw(server.addr).await;
@@ -99,7 +102,7 @@ async fn connections_over_the_limit_get_421_and_are_closed() {
 
 #[tokio::test]
 async fn shutdown_lets_a_download_in_flight_finish() {
-    let mut server = TestServer::start();
+    let mut server = TestServer::start().await;
     let content: Vec<u8> = (0..16 << 20).map(|i| (i % 253) as u8).collect();
     std::fs::write(server.path("big"), &content).unwrap();
     let mut downloader = Client::connect(server.addr).await;
@@ -150,7 +153,8 @@ async fn shutdown_grace_bounds_a_stuck_transfer() {
         shutdown_grace: Duration::from_secs(1),
         idle_timeout: Duration::from_secs(60),
         ..ServerOptions::default()
-    });
+    })
+    .await;
     std::fs::write(server.path("big"), vec![1u8; 64 << 20]).unwrap();
     let mut stuck = Client::connect(server.addr).await;
     assert_eq!(stuck.command("RETRIEVE big").await.code, 150);

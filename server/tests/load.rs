@@ -21,7 +21,7 @@ async fn five_hundred_concurrent_clients_list_store_retrieve() {
         };
         let _ = rustix::process::setrlimit(rustix::process::Resource::Nofile, raised);
     }
-    let server = TestServer::start();
+    let server = TestServer::start().await;
     let addr = server.addr;
     // Everyone connects first, so all of them are open at the same time.
     let barrier = Arc::new(Barrier::new(CLIENTS));

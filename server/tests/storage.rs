@@ -9,7 +9,7 @@ use std::time::Duration;
 
 #[tokio::test]
 async fn a_cut_off_store_leaves_nothing_and_keeps_the_old_file() {
-    let server = TestServer::start();
+    let server = TestServer::start().await;
     std::fs::write(server.path("keep.txt"), b"old content").unwrap();
     let mut client = Client::connect(server.addr).await;
     for name in ["keep.txt", "new.txt"] {
@@ -31,7 +31,7 @@ async fn a_cut_off_store_leaves_nothing_and_keeps_the_old_file() {
 
 #[tokio::test]
 async fn two_concurrent_stores_of_one_name_leave_one_complete_upload() {
-    let server = TestServer::start();
+    let server = TestServer::start().await;
     const LEN: usize = 1 << 20;
     let mut first = Client::connect(server.addr).await;
     let mut second = Client::connect(server.addr).await;
@@ -57,7 +57,7 @@ async fn two_concurrent_stores_of_one_name_leave_one_complete_upload() {
 
 #[tokio::test]
 async fn a_reader_gets_the_old_content_whole_while_the_file_is_replaced() {
-    let server = TestServer::start();
+    let server = TestServer::start().await;
     let old: Vec<u8> = (0..8 << 20).map(|i| (i % 251) as u8).collect();
     std::fs::write(server.path("big"), &old).unwrap();
     let mut reader = Client::connect(server.addr).await;
@@ -76,7 +76,7 @@ async fn a_reader_gets_the_old_content_whole_while_the_file_is_replaced() {
 #[tokio::test]
 async fn a_file_that_shrinks_during_retrieve_closes_the_connection() {
     use tokio::io::AsyncReadExt;
-    let server = TestServer::start();
+    let server = TestServer::start().await;
     let len: u64 = 64 << 20;
     std::fs::write(server.path("shrinking"), vec![9u8; len as usize]).unwrap();
     let mut client = Client::connect(server.addr).await;
@@ -112,7 +112,8 @@ async fn max_file_size_is_checked_before_any_data() {
     let server = TestServer::start_with(ServerOptions {
         max_file_size: 10,
         ..ServerOptions::default()
-    });
+    })
+    .await;
     let mut client = Client::connect(server.addr).await;
     let refused = client.command("STORE 11 big").await;
     assert_eq!(refused.code, 552);
@@ -130,7 +131,8 @@ async fn read_only_refuses_store_and_delete() {
     let server = TestServer::start_with(ServerOptions {
         read_only: true,
         ..ServerOptions::default()
-    });
+    })
+    .await;
     std::fs::write(server.path("file"), b"data").unwrap();
     let mut client = Client::connect(server.addr).await;
     let store = client.command("STORE 4 other").await;
@@ -152,7 +154,7 @@ async fn read_only_refuses_store_and_delete() {
 async fn first_run_creates_the_root_with_sample_files() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("new").join("root");
-    let server = TestServer::start_in(dir, root, ServerOptions::default());
+    let server = TestServer::start_in(dir, root, ServerOptions::default()).await;
     let mut client = Client::connect(server.addr).await;
     let mut expected: Vec<_> = ferry_server::SAMPLE_FILES.iter().map(|(n, _)| *n).collect();
     expected.sort();
@@ -172,7 +174,7 @@ async fn crash_leftovers_are_removed_at_start() {
     std::fs::write(temp.join("upload-1-0"), b"partial").unwrap();
     std::fs::write(temp.join("half-written-dir/x"), b"partial").unwrap();
     std::fs::write(root.join("kept"), b"kept").unwrap();
-    let server = TestServer::start_in(dir, root, ServerOptions::default());
+    let server = TestServer::start_in(dir, root, ServerOptions::default()).await;
     assert!(server.temp_entries().is_empty());
     let mut client = Client::connect(server.addr).await;
     assert_eq!(client.names().await, vec!["kept"]);
@@ -199,7 +201,8 @@ async fn an_upload_that_stalls_is_ended_by_the_idle_timeout() {
     let server = TestServer::start_with(ServerOptions {
         idle_timeout: Duration::from_secs(1),
         ..ServerOptions::default()
-    });
+    })
+    .await;
     std::fs::write(server.path("keep"), b"old").unwrap();
     let mut client = Client::connect(server.addr).await;
     assert_eq!(client.command("STORE 10 keep").await.code, 150);

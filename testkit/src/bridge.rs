@@ -1,7 +1,7 @@
 //! The test bridge: ferry-bridge in this process on 127.0.0.1:0, relaying
 //! to one upstream (a [`TestServer`](crate::TestServer) or a scripted one).
 
-use crate::background::{Background, Bound, Stopped};
+use crate::service::{Bound, Service, StopSignal, Stopped};
 use crate::within;
 use ferry_bridge::{Bridge, BridgeConfig, HostPort, Limits, TlsFiles};
 use std::net::SocketAddr;
@@ -92,29 +92,49 @@ fn host_port(addr: SocketAddr) -> HostPort {
         .expect("a socket address is a HOST:PORT")
 }
 
+async fn bind(config: BridgeConfig, stop: StopSignal) -> Result<Bound, String> {
+    let bridge = Bridge::bind(config)
+        .await
+        .map_err(|error| error.to_string())?;
+    let addr = bridge.local_addr();
+    let run = async move { bridge.run(stop).await.map_err(|error| error.to_string()) };
+    Ok((addr, Box::pin(run)))
+}
+
 /// A running bridge; dropped, it stops at once.
 pub struct TestBridge {
     pub addr: SocketAddr,
-    service: Background,
+    service: Service,
 }
 
 impl TestBridge {
-    /// A bridge with the default options relaying to `upstream`.
-    pub fn start(upstream: SocketAddr) -> TestBridge {
-        TestBridge::start_with(upstream, BridgeOptions::default())
+    /// A bridge with the default options relaying to `upstream`, on this
+    /// runtime.
+    pub async fn start(upstream: SocketAddr) -> TestBridge {
+        TestBridge::start_with(upstream, BridgeOptions::default()).await
     }
 
-    /// A bridge with `options` relaying to `upstream`.
-    pub fn start_with(upstream: SocketAddr, options: BridgeOptions) -> TestBridge {
+    /// A bridge with `options` relaying to `upstream`, on this runtime.
+    pub async fn start_with(upstream: SocketAddr, options: BridgeOptions) -> TestBridge {
         let config = options.config(upstream);
-        let service = Background::spawn("bridge", move |stop| async move {
-            let bridge = Bridge::bind(config)
-                .await
-                .map_err(|error| error.to_string())?;
-            let addr = bridge.local_addr();
-            let run = async move { bridge.run(stop).await.map_err(|error| error.to_string()) };
-            Ok::<Bound, _>((addr, Box::pin(run)))
-        });
+        let service = Service::on_this_runtime("bridge", |stop| bind(config, stop)).await;
+        TestBridge::around(service)
+    }
+
+    /// A bridge with the default options relaying to `upstream`, on a
+    /// thread of its own: for tests that block their thread.
+    pub fn start_on_thread(upstream: SocketAddr) -> TestBridge {
+        TestBridge::start_on_thread_with(upstream, BridgeOptions::default())
+    }
+
+    /// A bridge with `options` relaying to `upstream`, on a thread of its own.
+    pub fn start_on_thread_with(upstream: SocketAddr, options: BridgeOptions) -> TestBridge {
+        let config = options.config(upstream);
+        let service = Service::on_own_thread("bridge", |stop| bind(config, stop));
+        TestBridge::around(service)
+    }
+
+    fn around(service: Service) -> TestBridge {
         TestBridge {
             addr: service.addr,
             service,

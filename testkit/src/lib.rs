@@ -4,9 +4,9 @@
 //! - [`TestServer`]: ferry-server in this process on 127.0.0.1:0 with a
 //!   temporary root and [`ServerOptions`]; [`TestBridge`]: ferry-bridge in
 //!   this process on port 0 in front of a server, with [`BridgeOptions`].
-//!   Each runs on its own thread and runtime, so synchronous tests (which
-//!   block on child processes) and asynchronous ones use the same fixture,
-//!   and each is stopped when dropped.
+//!   An asynchronous test starts them on its own runtime; a synchronous one
+//!   (blocking on child processes) on a thread of their own
+//!   (`start_on_thread`). Dropped, they stop at once.
 //! - [`ChildProcess`]: a real binary (`ferry-server`, `ferry-bridge`, any
 //!   program) as a child process, for what only a process shows (memory).
 //! - [`closed_port`], [`data`], [`STEP_TIMEOUT`] and [`within`].
@@ -15,16 +15,16 @@
 //! in their tests their types and this crate's copies of them need not be
 //! the same: the API here takes and gives only its own types and std types.
 
-mod background;
 mod bridge;
 pub mod data;
 mod process;
 mod server;
+mod service;
 
-pub use background::Stopped;
 pub use bridge::{BridgeOptions, TestBridge, TlsPaths};
 pub use process::{ChildProcess, Memory};
 pub use server::{ServerOptions, Stopping, TestServer};
+pub use service::Stopped;
 
 use std::future::Future;
 use std::net::{SocketAddr, TcpListener};

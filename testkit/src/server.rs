@@ -2,7 +2,7 @@
 //! `<tempdir>/root`. The temporary directory around the root is the
 //! test's too, for things that must stay untouched.
 
-use crate::background::{Background, Bound, Stopped};
+use crate::service::{Bound, Service, StopSignal, Stopped};
 use ferry_server::{Config, Server};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -47,6 +47,22 @@ impl ServerOptions {
     }
 }
 
+fn empty_root() -> (TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let root = dir.path().join("root");
+    std::fs::create_dir(&root).expect("the test server's root");
+    (dir, root)
+}
+
+async fn bind(config: Config, stop: StopSignal) -> Result<Bound, String> {
+    let server = Server::bind(config, "127.0.0.1:0".parse().unwrap())
+        .await
+        .map_err(|error| error.to_string())?;
+    let addr = server.local_addr();
+    let run = async move { server.run(stop).await.map_err(|error| error.to_string()) };
+    Ok((addr, Box::pin(run)))
+}
+
 /// Resolves once a server asked to shut down has stopped, with how its
 /// `run` ended.
 pub type Stopping = oneshot::Receiver<Stopped>;
@@ -57,37 +73,46 @@ pub struct TestServer {
     /// The served directory.
     pub root: PathBuf,
     /// Declared before `dir`, so the server stops before its root goes.
-    service: Background,
+    service: Service,
     /// The temporary directory holding `root`.
     pub dir: TempDir,
 }
 
 impl TestServer {
-    /// A server with the default limits on an empty root.
-    pub fn start() -> TestServer {
-        TestServer::start_with(ServerOptions::default())
+    /// A server with the default limits on an empty root, on this runtime.
+    pub async fn start() -> TestServer {
+        TestServer::start_with(ServerOptions::default()).await
     }
 
-    /// A server with `options` on an empty root.
-    pub fn start_with(options: ServerOptions) -> TestServer {
-        let dir = tempfile::tempdir().expect("a temporary directory");
-        let root = dir.path().join("root");
-        std::fs::create_dir(&root).expect("the test server's root");
-        TestServer::start_in(dir, root, options)
+    /// A server with `options` on an empty root, on this runtime.
+    pub async fn start_with(options: ServerOptions) -> TestServer {
+        let (dir, root) = empty_root();
+        TestServer::start_in(dir, root, options).await
     }
 
     /// A server on `root` inside `dir`, as the test prepared it (or left it
-    /// missing, for the server to create).
-    pub fn start_in(dir: TempDir, root: PathBuf, options: ServerOptions) -> TestServer {
+    /// missing, for the server to create), on this runtime.
+    pub async fn start_in(dir: TempDir, root: PathBuf, options: ServerOptions) -> TestServer {
         let config = options.config(&root);
-        let service = Background::spawn("server", move |stop| async move {
-            let server = Server::bind(config, "127.0.0.1:0".parse().unwrap())
-                .await
-                .map_err(|error| error.to_string())?;
-            let addr = server.local_addr();
-            let run = async move { server.run(stop).await.map_err(|error| error.to_string()) };
-            Ok::<Bound, _>((addr, Box::pin(run)))
-        });
+        let service = Service::on_this_runtime("server", |stop| bind(config, stop)).await;
+        TestServer::around(service, dir, root)
+    }
+
+    /// A server with the default limits on an empty root, on a thread of
+    /// its own: for tests that block their thread.
+    pub fn start_on_thread() -> TestServer {
+        TestServer::start_on_thread_with(ServerOptions::default())
+    }
+
+    /// A server with `options` on an empty root, on a thread of its own.
+    pub fn start_on_thread_with(options: ServerOptions) -> TestServer {
+        let (dir, root) = empty_root();
+        let config = options.config(&root);
+        let service = Service::on_own_thread("server", |stop| bind(config, stop));
+        TestServer::around(service, dir, root)
+    }
+
+    fn around(service: Service, dir: TempDir, root: PathBuf) -> TestServer {
         TestServer {
             addr: service.addr,
             root,
