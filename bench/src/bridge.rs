@@ -10,12 +10,13 @@
 pub mod ws;
 
 use crate::direct::{prepare_root, BIG_FILE};
-use crate::fixture::random_block;
-use crate::process::{free_port, ChildProcess, Memory};
+use crate::fixture::BLOCK;
 use crate::report::{mib, print_rounds, Rounds, Throughput};
 use crate::wire::BenchClient;
 use anyhow::{ensure, Context, Result};
 use bytes::Bytes;
+use ferry_testkit::data::noise;
+use ferry_testkit::{closed_port, ChildProcess, Memory};
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -97,29 +98,22 @@ pub struct BridgeResults {
     pub idle: IdleRelays,
 }
 
-/// Starts `ferry-bridge` on a free port relaying to `upstream`.
+/// Starts `ferry-bridge` on a free port relaying to `upstream`, with room
+/// for the idle relays.
 fn spawn_bridge(
     binary: &Path,
     upstream: std::net::SocketAddr,
     extra: &[String],
 ) -> Result<ChildProcess> {
-    let addr = free_port()?;
-    let mut args = vec![
-        "--listen".to_string(),
-        addr.to_string(),
-        "--upstream".to_string(),
-        upstream.to_string(),
-        "--max-relays".to_string(),
-        "4096".to_string(),
-    ];
+    let mut args = vec!["--max-relays".to_string(), "4096".to_string()];
     args.extend_from_slice(extra);
-    ChildProcess::spawn(binary, &args, addr)
+    ChildProcess::ferry_bridge(binary, upstream, &args)
 }
 
 /// Starts the bare splice(2) relay (`ferry-bench splice-relay`, this very
 /// program) on a free port relaying to `upstream`.
 fn spawn_splice_relay(upstream: std::net::SocketAddr) -> Result<ChildProcess> {
-    let addr = free_port()?;
+    let addr = closed_port();
     let args = [
         "splice-relay".to_string(),
         "--listen".to_string(),
@@ -132,7 +126,7 @@ fn spawn_splice_relay(upstream: std::net::SocketAddr) -> Result<ChildProcess> {
 
 /// Starts websockify on a free port relaying to `upstream`.
 fn spawn_websockify(binary: &Path, upstream: std::net::SocketAddr) -> Result<ChildProcess> {
-    let addr = free_port()?;
+    let addr = closed_port();
     let args = [addr.to_string(), upstream.to_string()];
     ChildProcess::spawn(binary, &args, addr)
 }
@@ -262,7 +256,7 @@ pub async fn run(config: &BridgeBenchConfig) -> Result<BridgeResults> {
     }
     // Stops the relay; only its rounds are kept.
     let splice_r = splice_relay.map(|(_relay, rounds)| rounds);
-    let block = Bytes::from(random_block(11));
+    let block = Bytes::from(noise(BLOCK, 11));
     let (mut direct_s, mut bridge_s, mut bridge_s_tungstenite) =
         (Rounds::new(), Rounds::new(), Rounds::new());
     let mut websockify_s = websockify_url.as_ref().map(|_| Rounds::new());

@@ -1,11 +1,12 @@
 //! RETRIEVE and STORE over direct TCP, next to a plain TCP copy of the same
 //! bytes (the loopback limit), plus the server's peak RSS.
 
-use crate::fixture::{ensure_file, random_block};
-use crate::process::{ChildProcess, Memory};
+use crate::fixture::{ensure_file, BLOCK};
 use crate::report::{mib, print_throughput, Throughput};
 use crate::wire::BenchClient;
 use anyhow::{ensure, Result};
+use ferry_testkit::data::noise;
+use ferry_testkit::{ChildProcess, Memory};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -63,7 +64,7 @@ pub fn prepare_root(work_dir: &Path, size: u64) -> Result<PathBuf> {
 pub async fn run(config: &DirectConfig) -> Result<DirectResults> {
     let root = prepare_root(&config.work_dir, config.size)?;
     let server = ChildProcess::ferry_server(&config.server_bin, &root, &[])?;
-    let block = random_block(7);
+    let block = noise(BLOCK, 7);
     let in_ram = Arc::new(std::fs::read(root.join(BIG_FILE))?);
 
     let mut tcp_download = Vec::new();

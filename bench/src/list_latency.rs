@@ -1,9 +1,9 @@
 //! LIST latency with many clients connected at once.
 
-use crate::process::ChildProcess;
 use crate::report::{mib, percentile};
 use crate::wire::BenchClient;
 use anyhow::Result;
+use ferry_testkit::ChildProcess;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
