@@ -110,6 +110,10 @@ impl<S: AsyncRead + Unpin> AsyncRead for CloseTap<S> {
     ) -> Poll<std::io::Result<()>> {
         let before = buf.filled().len();
         let poll = Pin::new(&mut self.inner).poll_read(cx, buf);
+        // Once the first frame is seen, reads pass untouched (no copy).
+        if matches!(self.watch, Watch::Done) {
+            return poll;
+        }
         if let Poll::Ready(Ok(())) = poll {
             let fresh = buf.filled()[before..].to_vec();
             self.observe(&fresh);

@@ -50,7 +50,8 @@ impl Default for SessionOptions {
 }
 
 /// Receives progress reports of a transfer (e.g. to draw a progress bar).
-pub trait TransferProgress {
+/// `Send`, so a session's commands can run on any tokio task.
+pub trait TransferProgress: Send {
     /// The transfer of `total` bytes begins.
     fn start(&mut self, total: u64) {
         let _ = total;
@@ -222,6 +223,12 @@ impl<T: Transport> Session<T> {
         };
         self.transport.close().await;
         result
+    }
+
+    /// Ends the session without a word and hands back its transport (to
+    /// close it some other way, or to watch how the other end closes it).
+    pub fn into_transport(self) -> T {
+        self.transport
     }
 
     /// Runs one command to its end: the one loop behind every method above.

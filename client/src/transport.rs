@@ -24,7 +24,7 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 /// close code it considers invalid.
 const SUBSTITUTED_CLOSE_REASON: &str = "Protocol violation";
 
-/// How many bytes one TCP read may bring in.
+/// How many bytes one TCP read may bring in, unless told otherwise.
 const TCP_READ_CHUNK: usize = 64 * 1024;
 
 /// A bidirectional byte stream to a Ferry server.
@@ -47,16 +47,24 @@ pub trait Transport: Send {
 pub struct TcpTransport {
     stream: TcpStream,
     buffer: BytesMut,
+    read_size: usize,
 }
 
 impl TcpTransport {
     /// Wraps a connected stream.
     pub fn new(stream: TcpStream) -> TcpTransport {
+        TcpTransport::with_read_size(stream, TCP_READ_CHUNK)
+    }
+
+    /// Wraps a connected stream whose reads bring in up to `read_size`
+    /// bytes each (a bulk-transfer client may want larger reads).
+    pub fn with_read_size(stream: TcpStream, read_size: usize) -> TcpTransport {
         // Commands are single small writes that wait for an answer.
         let _ = stream.set_nodelay(true);
         TcpTransport {
             stream,
             buffer: BytesMut::new(),
+            read_size: read_size.max(1),
         }
     }
 
@@ -113,7 +121,7 @@ impl Transport for TcpTransport {
 
     async fn recv(&mut self) -> Result<Option<Bytes>, ClientError> {
         // `reserve` reuses the allocation once earlier chunks are dropped.
-        self.buffer.reserve(TCP_READ_CHUNK);
+        self.buffer.reserve(self.read_size);
         let read = self
             .stream
             .read_buf(&mut self.buffer)
