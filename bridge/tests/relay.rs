@@ -4,11 +4,13 @@
 
 mod browser;
 mod upstreams;
+mod web_session;
 
 use browser::*;
 use bytes::Bytes;
+use ferry_client::Transfer;
 use ferry_proto::close as close_code;
-use ferry_proto::{ClientCodec, Command, Event};
+use ferry_proto::{codes, Command};
 use ferry_testkit::data::noise;
 use ferry_testkit::{within, BridgeOptions, TestBridge};
 use futures_util::{SinkExt, StreamExt};
@@ -17,6 +19,7 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use upstreams::upstream;
+use web_session::{Messages, Raw};
 
 /// An upstream that echoes everything and returns how many bytes it saw
 /// once the bridge closes the connection.
@@ -99,27 +102,6 @@ async fn text_that_is_not_utf8_closes_with_1007_and_reaches_nothing() {
     assert_eq!(within(got).await.unwrap(), b"NOOP\r\n");
 }
 
-/// Feeds every byte to the codec and returns (replies, data) seen.
-fn decode_all(
-    codec: &mut ClientCodec,
-    mut input: &[u8],
-    replies: &mut Vec<u16>,
-    data: &mut Vec<u8>,
-) {
-    while !input.is_empty() {
-        let (n, event) = codec.decode(input).expect("valid server bytes");
-        input = &input[n..];
-        match event {
-            Some(Event::Greeting(r)) | Some(Event::Reply(r)) => replies.push(r.code),
-            Some(Event::DataStart { reply, .. }) | Some(Event::SendData { reply, .. }) => {
-                replies.push(reply.code)
-            }
-            Some(Event::Data(bytes)) => data.extend_from_slice(bytes),
-            None => {}
-        }
-    }
-}
-
 #[tokio::test]
 async fn replies_decode_whether_the_bridge_splits_or_merges_them() {
     let (server, script) = upstream(|tcp: TcpStream| async move {
@@ -144,37 +126,29 @@ async fn replies_decode_whether_the_bridge_splits_or_merges_them() {
     })
     .await;
     let bridge = TestBridge::start(server).await;
-    let mut ws = connect(&bridge.ws_url(""), None).await.unwrap();
-    let mut codec = ClientCodec::new();
-    let (mut replies, mut data, mut messages) = (Vec::new(), Vec::new(), 0);
-    let next_chunk = async |ws: &mut Client| loop {
-        match within(ws.next()).await.expect("open").unwrap() {
-            Message::Binary(bytes) => return bytes,
-            Message::Ping(_) => {}
-            other => panic!("unexpected {other:?}"),
-        }
-    };
-    while !codec.is_idle() {
-        let chunk = next_chunk(&mut ws).await;
-        messages += 1;
-        decode_all(&mut codec, &chunk, &mut replies, &mut data);
-    }
-    assert!(messages > 1, "the greeting should have arrived in pieces");
-    assert_eq!(replies, [220]);
+    let ws = connect(&bridge.ws_url(""), None).await.unwrap();
+    let (mut web, received) = web_session::open(ws, Messages::Whole).await.unwrap();
+    let greeting_messages = received.messages();
+    assert!(
+        greeting_messages > 1,
+        "the greeting should have arrived in pieces"
+    );
+    assert_eq!(web.greeting().code, codes::READY);
 
-    send_binary(&mut ws, codec.send(&Command::List).unwrap()).await;
-    let chunk = next_chunk(&mut ws).await;
-    decode_all(&mut codec, &chunk, &mut replies, &mut data);
-    assert!(codec.is_idle(), "one message held the whole answer");
-    assert_eq!(replies, [220, 150, 226]);
-    assert_eq!(data, b"226 fake\r\n\n\n");
+    // The body is no listing: the raw exchange keeps it as it came.
+    let list = web
+        .run(&Raw(Command::List), Transfer::None, &mut ())
+        .await
+        .unwrap();
+    assert_eq!(
+        received.messages() - greeting_messages,
+        1,
+        "one message held the whole answer"
+    );
+    assert_eq!(list.reply.code, codes::TRANSFER_COMPLETE);
+    assert_eq!(list.body, b"226 fake\r\n\n\n");
 
-    send_binary(&mut ws, codec.send(&Command::Noop).unwrap()).await;
-    while !codec.is_idle() {
-        let chunk = next_chunk(&mut ws).await;
-        decode_all(&mut codec, &chunk, &mut replies, &mut data);
-    }
-    assert_eq!(replies, [220, 150, 226, 200]);
+    web.noop().await.unwrap(); // NOOP accepts only 200
     within(script).await.unwrap();
 }
 
@@ -193,24 +167,10 @@ async fn a_command_sent_one_byte_per_message_arrives_whole() {
     })
     .await;
     let bridge = TestBridge::start(server).await;
-    let mut ws = connect(&bridge.ws_url(""), None).await.unwrap();
-    let mut codec = ClientCodec::new();
-    let mut replies = Vec::new();
-    let mut data = Vec::new();
-    while !codec.is_idle() {
-        if let Message::Binary(chunk) = within(ws.next()).await.unwrap().unwrap() {
-            decode_all(&mut codec, &chunk, &mut replies, &mut data);
-        }
-    }
-    for byte in codec.send(&Command::Noop).unwrap() {
-        send_binary(&mut ws, vec![byte]).await;
-    }
-    while !codec.is_idle() {
-        if let Message::Binary(chunk) = within(ws.next()).await.unwrap().unwrap() {
-            decode_all(&mut codec, &chunk, &mut replies, &mut data);
-        }
-    }
-    assert_eq!(replies, [220, 200]);
+    let ws = connect(&bridge.ws_url(""), None).await.unwrap();
+    let (mut web, _) = web_session::open(ws, Messages::OneByte).await.unwrap();
+    assert_eq!(web.greeting().code, codes::READY);
+    web.noop().await.unwrap(); // NOOP accepts only 200
     assert_eq!(within(seen).await.unwrap(), b"NOOP\r\n");
 }
 
