@@ -8,7 +8,7 @@
 
 use crate::session::Failed;
 use crate::transport::ConnError;
-use ferry_proto::{close, Exchange, ProtoError, Verb};
+use ferry_proto::{close, ProtoError, Verb};
 
 /// Who ended the connection, as far as the page knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,15 +19,13 @@ pub enum Closer {
     Unasked,
 }
 
-/// What it means for the user that `exchange` did not succeed.
-pub fn failed<E: Exchange>(exchange: &E, failure: &Failed) -> String {
-    let verb = exchange.command().verb();
+/// What it means for the user that `verb` (about the file `subject`, if
+/// any) did not succeed.
+pub fn failed(verb: Verb, subject: Option<&str>, failure: &Failed) -> String {
     match failure {
-        Failed::Refused(refusal) => format!(
-            "{} failed: {}",
-            verb_word(verb),
-            refusal.describe(exchange.subject())
-        ),
+        Failed::Refused(refusal) => {
+            format!("{} failed: {}", verb_word(verb), refusal.describe(subject))
+        }
         Failed::Unreadable(e) if verb == Verb::List => {
             format!("The server sent a listing this client cannot read: {e}.")
         }
@@ -140,7 +138,7 @@ pub fn transfer_cut(error: &ConnError) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ferry_proto::{Name, Refusal, Reply};
+    use ferry_proto::{Refusal, Reply};
 
     fn closed(code: u16, reason: &str, opened: bool, cut: Option<ProtoError>) -> ConnError {
         ConnError::Closed {
@@ -226,35 +224,38 @@ mod tests {
 
     #[test]
     fn reply_codes_in_plain_words() {
-        let name = Name::new("f").unwrap();
         let refused = |verb, code, text: &str| {
             Failed::Refused(Refusal {
                 verb,
                 reply: Reply::new(code, text),
             })
         };
-        let store = ferry_proto::Store {
-            name: name.clone(),
-            size: 1,
-        };
-        let retrieve = ferry_proto::Retrieve(name);
-        let upload = |code, text| failed(&store, &refused(Verb::Store, code, text));
+        let upload = |code, text| failed(Verb::Store, Some("f"), &refused(Verb::Store, code, text));
         assert!(upload(550, "Read-only").contains("read-only"));
         assert!(upload(552, "Too large").contains("too large"));
         assert!(upload(553, "Invalid name").contains("invalid file name"));
-        let download = failed(&retrieve, &refused(Verb::Retrieve, 550, "No such file"));
+        let download = failed(
+            Verb::Retrieve,
+            Some("f"),
+            &refused(Verb::Retrieve, 550, "No such file"),
+        );
         assert!(
             download.starts_with("Download failed: no such file"),
             "{download}"
         );
         // The decision is by code; the server's text is only quoted.
-        let whatever = failed(&retrieve, &refused(Verb::Retrieve, 550, "whatever"));
+        let whatever = failed(
+            Verb::Retrieve,
+            Some("f"),
+            &refused(Verb::Retrieve, 550, "whatever"),
+        );
         assert!(
             whatever.ends_with("(server said: 550 whatever)"),
             "{whatever}"
         );
         let listing = failed(
-            &ferry_proto::List,
+            Verb::List,
+            None,
             &Failed::Unreadable(ProtoError::MalformedListing {
                 line: 1,
                 reason: "x",

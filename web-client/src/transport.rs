@@ -151,7 +151,9 @@ impl Conn {
                 Err(ConnError::ServerClosing(reply))
             }
             // The driver yields nothing else before the greeting.
-            other => Err(self.broken(ProtoError::UnexpectedReply(format!("{other:?}")))),
+            _ => Err(self.broken(ProtoError::UnexpectedReply(
+                "an exchange's event before the greeting".into(),
+            ))),
         }
     }
 

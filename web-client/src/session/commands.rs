@@ -50,7 +50,8 @@ impl Task<'_> {
 
     /// Shows why `exchange` failed; returns the words for a transfer row.
     fn show_failure<E: Exchange>(&self, exchange: &E, failure: &Failed) -> String {
-        let why = messages::failed(exchange, failure);
+        let verb = exchange.command().verb();
+        let why = messages::failed(verb, exchange.subject(), failure);
         self.model.error(why.clone());
         why
     }

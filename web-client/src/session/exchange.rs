@@ -8,7 +8,7 @@
 
 use crate::model::{LineKind, Model};
 use crate::transport::{Conn, ConnError};
-use ferry_proto::{DriverEvent as Event, Exchange, ProtoError, Refusal};
+use ferry_proto::{Command, Done, DriverEvent as Event, Exchange, ProtoError, Refusal};
 
 /// Why an exchange did not succeed, with the connection still usable.
 #[derive(Debug, Clone)]
@@ -48,28 +48,42 @@ pub async fn run<E: Exchange>(
     exchange: &E,
     data: &mut impl DataPhase,
 ) -> Result<Result<E::Success, Failed>, ConnError> {
-    let command = exchange.command();
+    Ok(
+        match finish(conn, model, &exchange.command(), data).await? {
+            Ok(done) => exchange.success(done).map_err(Failed::Unreadable),
+            Err(refusal) => Err(Failed::Refused(refusal)),
+        },
+    )
+}
+
+/// Sends `command` and drives its exchange to the driver's one outcome.
+/// Not generic over the exchange, so the loop exists once per data phase.
+async fn finish(
+    conn: &mut Conn,
+    model: Model,
+    command: &Command,
+    data: &mut impl DataPhase,
+) -> Result<Result<Done, Refusal>, ConnError> {
     let line = command.to_string();
     model.busy_with(Some(line.clone()));
     model.log_line(LineKind::Sent, line);
-    conn.start(&command).await?;
-    loop {
+    conn.start(command).await?;
+    let outcome = loop {
         match conn.next_event().await? {
             Event::Incoming { len } => data.incoming(len),
             Event::Data(bytes) => data.received(&bytes),
             Event::Send { len } => data.send(conn, len).await?,
-            Event::Done(Ok(done)) => {
-                model.log_line(LineKind::Received, done.reply.to_string());
-                return Ok(exchange.success(done).map_err(Failed::Unreadable));
-            }
-            Event::Done(Err(refusal)) => {
-                model.log_line(LineKind::Received, refusal.reply.to_string());
-                return Ok(Err(Failed::Refused(refusal)));
-            }
+            Event::Done(outcome) => break outcome,
             // The driver yields these only between exchanges.
             Event::Greeting(reply) | Event::Closing(reply) => {
                 return Err(conn.broken(ProtoError::UnexpectedReply(reply.to_string())))
             }
         }
-    }
+    };
+    let reply = match &outcome {
+        Ok(done) => &done.reply,
+        Err(refusal) => &refusal.reply,
+    };
+    model.log_line(LineKind::Received, reply.to_string());
+    Ok(outcome)
 }
