@@ -116,30 +116,25 @@ fn SortHeader(
     label: &'static str,
     column: &'static str,
 ) -> impl IntoView {
-    let key = by;
-    let aria_sort = move || {
-        let s = sort.get();
-        match (s.key == key, s.ascending) {
-            (false, _) => "none",
-            (true, true) => "ascending",
-            (true, false) => "descending",
-        }
+    // Whether the table is sorted by this column, and which way.
+    let order = move || sort.with(|s| (s.key == by).then_some(s.ascending));
+    let aria_sort = move || match order() {
+        None => "none",
+        Some(true) => "ascending",
+        Some(false) => "descending",
     };
-    let arrow = move || {
-        let s = sort.get();
-        match (s.key == key, s.ascending) {
-            (false, _) => "",
-            (true, true) => " ▲",
-            (true, false) => " ▼",
-        }
+    let arrow = move || match order() {
+        None => "",
+        Some(true) => " ▲",
+        Some(false) => " ▼",
     };
     let on_click = move |_| {
         sort.update(|s| {
-            if s.key == key {
+            if s.key == by {
                 s.ascending = !s.ascending;
             } else {
                 *s = Sort {
-                    key,
+                    key: by,
                     ascending: true,
                 };
             }
