@@ -1,8 +1,10 @@
 //! The `ferry-server` binary: flags, errors, serving, and SIGTERM.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use ferry_testkit::{LoggedProcess, STEP_TIMEOUT};
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
 
 const BIN: &str = env!("CARGO_BIN_EXE_ferry-server");
 
@@ -78,25 +80,21 @@ fn startup_failures_exit_non_zero_with_one_line() {
 fn serves_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("files");
-    let mut child = Command::new(BIN)
-        .args(["--root", root.to_str().unwrap(), "--listen", "127.0.0.1:0"])
-        .args(["--idle-timeout", "30", "--max-file-size", "1MiB"])
-        .env("RUST_LOG", "info")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut log = BufReader::new(child.stderr.take().unwrap());
+    let mut server = LoggedProcess::spawn(
+        Path::new(BIN),
+        &[
+            "--root",
+            root.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+            "--idle-timeout",
+            "30",
+            "--max-file-size",
+            "1MiB",
+        ],
+    );
     // The first log line says where it listens: "... addr=127.0.0.1:PORT ...".
-    let addr = loop {
-        let mut line = String::new();
-        assert!(log.read_line(&mut line).unwrap() > 0, "the server exited");
-        if let Some(addr) = line
-            .split_whitespace()
-            .find_map(|word| word.strip_prefix("addr="))
-        {
-            break addr.to_owned();
-        }
-    };
+    let addr = server.wait_for_word_after("addr=");
 
     let mut stream = std::net::TcpStream::connect(&addr).unwrap();
     stream
@@ -112,22 +110,12 @@ fn serves_and_stops_on_sigterm() {
     assert!(replies.contains("\r\n552 "), "{replies}");
     assert!(replies.ends_with("221 Goodbye\r\n"), "{replies}");
 
-    rustix::process::kill_process(
-        rustix::process::Pid::from_child(&child),
-        rustix::process::Signal::TERM,
-    )
-    .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "no exit after SIGTERM");
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    server.terminate();
+    let status = server
+        .exit_within(Duration::from_secs(10))
+        .expect("no exit after SIGTERM");
     assert!(status.success(), "{status}");
-    let mut rest = String::new();
-    log.read_to_string(&mut rest).unwrap();
+    let rest = server.rest_of_log();
     assert!(
         rest.contains("command=LIST"),
         "one log line per command:\n{rest}"
@@ -146,33 +134,15 @@ fn serves_and_stops_on_sigterm() {
 fn sigterm_right_after_start_is_a_clean_stop() {
     for _ in 0..5 {
         let dir = tempfile::tempdir().unwrap();
-        let mut child = Command::new(BIN)
-            .args([
-                "--root",
-                dir.path().to_str().unwrap(),
-                "--listen",
-                "127.0.0.1:0",
-            ])
-            .env("RUST_LOG", "info")
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut log = BufReader::new(child.stderr.take().unwrap());
-        loop {
-            let mut line = String::new();
-            assert!(log.read_line(&mut line).unwrap() > 0, "the server exited");
-            if line.contains("listening") {
-                break;
-            }
-        }
-        rustix::process::kill_process(
-            rustix::process::Pid::from_child(&child),
-            rustix::process::Signal::TERM,
-        )
-        .unwrap();
-        let mut rest = String::new();
-        log.read_to_string(&mut rest).unwrap();
-        let status = child.wait().unwrap();
+        let root = dir.path().to_str().unwrap();
+        let mut server =
+            LoggedProcess::spawn(Path::new(BIN), &["--root", root, "--listen", "127.0.0.1:0"]);
+        server.wait_for_line("listening");
+        server.terminate();
+        let rest = server.rest_of_log();
+        let status = server
+            .exit_within(STEP_TIMEOUT)
+            .expect("no exit after SIGTERM");
         assert!(status.success(), "{status}: {rest}");
     }
 }

@@ -8,7 +8,9 @@
 //!   (blocking on child processes) on a thread of their own
 //!   (`start_on_thread`). Dropped, they stop at once.
 //! - [`ChildProcess`]: a real binary (`ferry-server`, `ferry-bridge`, any
-//!   program) as a child process, for what only a process shows (memory).
+//!   program) as a child process, for what only a process shows (memory);
+//!   [`LoggedProcess`]: one watched through its log, for its start-up,
+//!   signals and exit.
 //! - [`closed_port`], [`data`], [`STEP_TIMEOUT`] and [`within`].
 //!
 //! The crates under test dev-depend on this one while it depends on them, so
@@ -17,11 +19,13 @@
 
 mod bridge;
 pub mod data;
+mod logged;
 mod process;
 mod server;
 mod service;
 
 pub use bridge::{BridgeOptions, TestBridge, TlsPaths};
+pub use logged::LoggedProcess;
 pub use process::{ChildProcess, Memory};
 pub use server::{ServerOptions, Stopping, TestServer};
 pub use service::Stopped;
