@@ -43,6 +43,15 @@ fn config_to(upstream: std::net::SocketAddr) -> BridgeConfig {
     BridgeConfig::new("127.0.0.1:0".parse().unwrap(), upstream)
 }
 
+/// A bridge serving the web client in `dir` (its upstream is down).
+async fn serving(dir: &std::path::Path) -> TestBridge {
+    let options = BridgeOptions {
+        static_dir: Some(dir.to_owned()),
+        ..BridgeOptions::default()
+    };
+    TestBridge::start_with(closed_port(), options).await
+}
+
 fn plain_client() -> reqwest::Client {
     reqwest::Client::builder()
         .no_gzip()
@@ -61,14 +70,7 @@ async fn healthz_answers_200_with_and_without_static_files() {
     assert_eq!(root.status(), StatusCode::NOT_FOUND);
 
     let (dir, _) = web_client_dir();
-    let bridge = TestBridge::start_with(
-        closed_port(),
-        BridgeOptions {
-            static_dir: Some(dir.path().to_owned()),
-            ..BridgeOptions::default()
-        },
-    )
-    .await;
+    let bridge = serving(dir.path()).await;
     let response = reqwest::get(bridge.http_url("/healthz")).await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
 }
@@ -76,14 +78,7 @@ async fn healthz_answers_200_with_and_without_static_files() {
 #[tokio::test]
 async fn static_dir_serves_index_and_wasm_with_types_compression_and_cache_headers() {
     let (dir, wasm) = web_client_dir();
-    let bridge = TestBridge::start_with(
-        closed_port(),
-        BridgeOptions {
-            static_dir: Some(dir.path().to_owned()),
-            ..BridgeOptions::default()
-        },
-    )
-    .await;
+    let bridge = serving(dir.path()).await;
     let client = plain_client();
 
     let index = client.get(bridge.http_url("/")).send().await.unwrap();
