@@ -16,28 +16,26 @@ use web_sys::File;
 impl Task<'_> {
     /// Runs one request; `Ok(true)` when it changed the server's files.
     pub(super) async fn execute(&mut self, request: Request) -> Result<bool, ConnError> {
-        match request {
+        let transfer = request.transfer();
+        let result = match request {
             Request::List(rows) => self.list(rows).await,
-            Request::Retrieve { name, transfer } => {
-                let result = self.retrieve(name, transfer).await;
-                mark_cut(transfer, &result);
-                result
-            }
+            Request::Retrieve { name, transfer } => self.retrieve(name, transfer).await,
             Request::Store {
                 file,
                 name,
                 transfer,
-            } => {
-                let result = self.store(file, name, transfer).await;
-                mark_cut(transfer, &result);
-                result
-            }
+            } => self.store(file, name, transfer).await,
             Request::Delete(name) => self.delete(name).await,
             Request::Hash(name) => self.reply_only(&Hash(name)).await,
             Request::Noop => self.reply_only(&Noop).await,
             Request::Help => self.reply_only(&Help).await,
             Request::Quit => self.quit().await,
+        };
+        // The connection ended under the transfer.
+        if let (Err(end), Some(transfer)) = (&result, transfer) {
+            transfer.fail(messages::transfer_cut(end));
         }
+        result
     }
 
     async fn exchange<E: Exchange>(
@@ -156,12 +154,5 @@ impl Task<'_> {
             }
         }
         Ok(false)
-    }
-}
-
-/// Marks a transfer failed when the connection ended under it.
-fn mark_cut(transfer: Transfer, result: &Result<bool, ConnError>) {
-    if let Err(end) = result {
-        transfer.fail(messages::transfer_cut(end));
     }
 }
