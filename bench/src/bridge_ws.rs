@@ -1,6 +1,6 @@
-//! The browser stand-in of the bridge scenarios: `ferry_proto::ClientCodec`
-//! over a WebSocket, discarding downloaded bytes (the WebSocket counterpart
-//! of [`crate::wire::BenchClient`]).
+//! The browser stand-in of the bridge scenarios: ferry-client's own
+//! [`Session`] over a WebSocket, discarding downloaded bytes (the WebSocket
+//! counterpart of [`crate::wire::BenchClient`]).
 //!
 //! Two client libraries are offered ([`WsLibrary`]) because the client's own
 //! cost lands on the same two cores as the server and the relay: the bridge
@@ -8,10 +8,13 @@
 //! into spare buffer capacity (like the direct TCP client's reused buffer);
 //! tokio-tungstenite (what the `ferry` CLI uses) zero-fills its read buffer
 //! before every read, which costs an extra pass over each downloaded byte.
+//! Both are a [`Transport`] here, so the session on top is the same.
 
-use anyhow::{bail, Context, Result};
+use crate::wire::{bench_options, greet, retrieve_discarding, store_repeating};
+use anyhow::{Context, Result};
 use bytes::Bytes;
-use ferry_proto::{ClientCodec, Command, Event, Name, Reply};
+use ferry_client::{ClientError, Session, Transport};
+use ferry_proto::close;
 use futures_util::{SinkExt, StreamExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite;
@@ -42,16 +45,6 @@ enum Socket {
     ),
 }
 
-/// What the next message brought.
-enum Incoming {
-    /// The bytes of a data (binary or text) message.
-    Data(Bytes),
-    /// Ping, pong: nothing for the protocol.
-    Control,
-    /// A close frame (its description) or the end of the connection.
-    Closed(String),
-}
-
 impl Socket {
     async fn open(library: WsLibrary, url: &str) -> Result<Socket> {
         Ok(match library {
@@ -74,162 +67,113 @@ impl Socket {
             }
         })
     }
+}
 
-    async fn send(&mut self, data: Bytes) -> Result<()> {
+/// A lost connection, in the client's terms.
+fn lost(error: impl std::fmt::Display) -> ClientError {
+    ClientError::ConnectionLost {
+        source: std::io::Error::other(error.to_string()),
+    }
+}
+
+/// The end of the stream a close frame stands for: normal, or an error.
+fn closed(code: u16, reason: &str) -> Result<Option<Bytes>, ClientError> {
+    match code {
+        close::NORMAL => Ok(None),
+        code => Err(ClientError::BridgeClosed {
+            code,
+            reason: reason.to_owned(),
+        }),
+    }
+}
+
+impl Transport for Socket {
+    async fn send(&mut self, bytes: Bytes) -> Result<(), ClientError> {
         match self {
-            Socket::TokioWebsockets(ws) => ws.send(tokio_websockets::Message::binary(data)).await?,
-            Socket::Tungstenite(ws) => ws.send(tungstenite::Message::Binary(data)).await?,
+            Socket::TokioWebsockets(ws) => ws
+                .send(tokio_websockets::Message::binary(bytes))
+                .await
+                .map_err(lost),
+            Socket::Tungstenite(ws) => ws
+                .send(tungstenite::Message::Binary(bytes))
+                .await
+                .map_err(lost),
         }
-        Ok(())
     }
 
-    async fn next(&mut self) -> Result<Incoming> {
-        Ok(match self {
-            Socket::TokioWebsockets(ws) => match ws.next().await.transpose()? {
-                None => Incoming::Closed("end of connection".into()),
-                Some(message) if message.is_close() => {
-                    Incoming::Closed(format!("close frame {:?}", message.as_close()))
-                }
-                Some(message) if message.is_binary() || message.is_text() => {
-                    Incoming::Data(message.into_payload().into())
-                }
-                Some(_) => Incoming::Control,
-            },
-            Socket::Tungstenite(ws) => match ws.next().await.transpose()? {
-                None => Incoming::Closed("end of connection".into()),
-                Some(tungstenite::Message::Close(frame)) => {
-                    Incoming::Closed(format!("close frame {frame:?}"))
-                }
-                Some(tungstenite::Message::Binary(data)) => Incoming::Data(data),
-                Some(tungstenite::Message::Text(text)) => Incoming::Data(Bytes::from(text)),
-                Some(_) => Incoming::Control,
-            },
-        })
+    async fn recv(&mut self) -> Result<Option<Bytes>, ClientError> {
+        loop {
+            match self {
+                Socket::TokioWebsockets(ws) => match ws.next().await.transpose().map_err(lost)? {
+                    None => return Ok(None),
+                    Some(message) if message.is_close() => {
+                        return match message.as_close() {
+                            Some((code, reason)) => closed(u16::from(code), reason),
+                            None => Ok(None),
+                        }
+                    }
+                    Some(message) if message.is_binary() || message.is_text() => {
+                        return Ok(Some(message.into_payload().into()))
+                    }
+                    Some(_) => {}
+                },
+                Socket::Tungstenite(ws) => match ws.next().await.transpose().map_err(lost)? {
+                    None => return Ok(None),
+                    Some(tungstenite::Message::Close(frame)) => {
+                        return match frame {
+                            Some(frame) => closed(u16::from(frame.code), &frame.reason),
+                            None => Ok(None),
+                        }
+                    }
+                    Some(tungstenite::Message::Binary(data)) => return Ok(Some(data)),
+                    Some(tungstenite::Message::Text(text)) => return Ok(Some(Bytes::from(text))),
+                    Some(_) => {}
+                },
+            }
+        }
+    }
+
+    async fn close(&mut self) {
+        match self {
+            Socket::TokioWebsockets(ws) => {
+                let _ = ws.close().await;
+            }
+            Socket::Tungstenite(ws) => {
+                let _ = SinkExt::close(ws).await;
+            }
+        }
     }
 }
 
 /// One connected, greeted session over WebSocket.
 pub struct WsBenchClient {
-    socket: Socket,
-    codec: ClientCodec,
-    /// The message being decoded and how far.
-    pending: Bytes,
-}
-
-enum Step {
-    Greeting,
-    Nothing,
-    Data(u64),
-    SendData(u64),
-    Final(Reply),
+    session: Session<Socket>,
 }
 
 impl WsBenchClient {
     /// Opens `url` (e.g. `ws://127.0.0.1:8080/ws`) with `library` and waits
     /// for `220`.
     pub async fn connect(library: WsLibrary, url: &str) -> Result<WsBenchClient> {
-        let mut client = WsBenchClient {
-            socket: Socket::open(library, url).await?,
-            codec: ClientCodec::new(),
-            pending: Bytes::new(),
-        };
-        loop {
-            match client.next_step().await? {
-                Step::Greeting => return Ok(client),
-                Step::Final(reply) => bail!("refused: {reply}"),
-                _ => {}
-            }
-        }
+        let socket = Socket::open(library, url).await?;
+        let options = bench_options(UPLOAD_MESSAGE);
+        Ok(WsBenchClient {
+            session: greet(socket, url.to_owned(), options).await?,
+        })
     }
 
     /// `RETRIEVE name`, data discarded; returns the byte count.
     pub async fn retrieve(&mut self, name: &str) -> Result<u64> {
-        self.send(&Command::Retrieve(Name::new(name)?)).await?;
-        let mut received = 0;
-        loop {
-            match self.next_step().await? {
-                Step::Data(n) => received += n,
-                Step::Final(reply) if reply.is_success() => return Ok(received),
-                Step::Final(reply) => bail!("RETRIEVE answered {reply}"),
-                _ => {}
-            }
-        }
+        retrieve_discarding(&mut self.session, name).await
     }
 
     /// `STORE size name`, sending `block` repeatedly in
     /// [`UPLOAD_MESSAGE`]-sized binary messages.
     pub async fn store(&mut self, name: &str, size: u64, block: &Bytes) -> Result<()> {
-        self.send(&Command::Store {
-            size,
-            name: Name::new(name)?,
-        })
-        .await?;
-        loop {
-            match self.next_step().await? {
-                Step::SendData(mut left) => {
-                    let mut at = 0;
-                    while left > 0 {
-                        if at == block.len() {
-                            at = 0;
-                        }
-                        let n = (left.min(UPLOAD_MESSAGE as u64) as usize).min(block.len() - at);
-                        self.socket.send(block.slice(at..at + n)).await?;
-                        at += n;
-                        left -= n as u64;
-                    }
-                }
-                Step::Final(reply) if reply.is_success() => return Ok(()),
-                Step::Final(reply) => bail!("STORE answered {reply}"),
-                _ => {}
-            }
-        }
+        store_repeating(&mut self.session, name, size, block.clone()).await
     }
 
     /// `NOOP`, for keeping sessions honest.
     pub async fn noop(&mut self) -> Result<()> {
-        self.send(&Command::Noop).await?;
-        loop {
-            if let Step::Final(reply) = self.next_step().await? {
-                return if reply.is_success() {
-                    Ok(())
-                } else {
-                    bail!("NOOP answered {reply}")
-                };
-            }
-        }
-    }
-
-    async fn send(&mut self, command: &Command) -> Result<()> {
-        let wire = self.codec.send(command)?;
-        self.socket.send(wire.into()).await
-    }
-
-    async fn next_step(&mut self) -> Result<Step> {
-        loop {
-            if !self.pending.is_empty() {
-                let (n, event) = self.codec.decode(&self.pending)?;
-                let step = match event {
-                    None => Step::Nothing,
-                    Some(Event::Greeting(_)) => Step::Greeting,
-                    Some(Event::DataStart { .. }) => Step::Nothing,
-                    Some(Event::Data(d)) => Step::Data(d.len() as u64),
-                    Some(Event::SendData { size, .. }) => Step::SendData(size),
-                    Some(Event::Reply(r)) => Step::Final(r),
-                };
-                let _ = self.pending.split_to(n);
-                if !matches!(step, Step::Nothing) {
-                    return Ok(step);
-                }
-                continue;
-            }
-            match self.socket.next().await? {
-                Incoming::Data(data) => self.pending = data,
-                Incoming::Control => {}
-                Incoming::Closed(how) => {
-                    self.codec.finish()?;
-                    bail!("the relay closed the connection ({how})");
-                }
-            }
-        }
+        Ok(self.session.noop().await?)
     }
 }
