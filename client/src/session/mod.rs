@@ -1,79 +1,24 @@
-//! A client session: drives ferry-proto's [`ClientDriver`] over any
-//! [`Transport`], with one loop ([`Session::run`]) for every command.
+//! A client session: ferry-proto's [`ClientDriver`] over any [`Transport`],
+//! one command at a time, each through the one loop in [`run`].
 //!
 //! All protocol decisions (what a reply means at this point, how many data
 //! bytes follow, which success a command can have) are the driver's and the
-//! [`Exchange`]'s; this module only moves bytes between the driver, the
-//! transport and the caller's readers and writers, with constant memory for
-//! file transfers, and turns what goes wrong into a [`ClientError`].
+//! [`Exchange`]'s; this module only opens the session and names the commands.
+
+mod options;
+mod run;
+
+pub use options::{SessionOptions, Transfer, TransferProgress};
 
 use crate::transport::{AnyTransport, Transport};
 use crate::{ClientError, Target};
-use bytes::{Bytes, BytesMut};
 use ferry_proto::{
-    ClientDriver, Command, Delete, DriverEvent, Exchange, Hash, Help, List, ListingEntry, Name,
-    Noop, ProtoError, Quit, Reply, Retrieve, Store,
+    ClientDriver, Delete, DriverEvent, Hash, Help, List, ListingEntry, Name, Noop, Quit, Reply,
+    Retrieve, Store,
 };
-use std::sync::Arc;
-use std::time::Duration;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tracing::{debug, info};
-
-/// How long to wait for an explanation after a write to the server failed.
-const EXPLAIN_WAIT: Duration = Duration::from_millis(500);
-
-/// Timeouts and limits of a session.
-#[derive(Debug, Clone)]
-pub struct SessionOptions {
-    /// How long opening the connection (and the WebSocket handshake) may take.
-    pub connect_timeout: Duration,
-    /// How long the server may stay silent while an answer or data is awaited.
-    pub io_timeout: Duration,
-    /// Largest `LIST` body accepted, in bytes: a listing is held in memory.
-    pub max_listing_len: u64,
-    /// Size of one upload write (one WebSocket message through a bridge).
-    pub upload_chunk: usize,
-    /// TLS settings for `wss://`; `None` trusts the webpki roots.
-    pub tls: Option<Arc<rustls::ClientConfig>>,
-}
-
-impl Default for SessionOptions {
-    fn default() -> Self {
-        SessionOptions {
-            connect_timeout: Duration::from_secs(10),
-            io_timeout: Duration::from_secs(60),
-            max_listing_len: ferry_proto::DEFAULT_MAX_LISTING_LEN,
-            upload_chunk: 64 * 1024,
-            tls: None,
-        }
-    }
-}
-
-/// Receives progress reports of a transfer (e.g. to draw a progress bar).
-/// `Send`, so a session's commands can run on any tokio task.
-pub trait TransferProgress: Send {
-    /// The transfer of `total` bytes begins.
-    fn start(&mut self, total: u64) {
-        let _ = total;
-    }
-    /// `bytes` more bytes were moved.
-    fn advance(&mut self, bytes: u64) {
-        let _ = bytes;
-    }
-}
-
-/// No progress reporting.
-impl TransferProgress for () {}
-
-/// Where the file bytes of an exchange go or come from.
-pub enum Transfer<'a> {
-    /// The command moves no file bytes (a LIST body is collected by the driver).
-    None,
-    /// RETRIEVE: the bytes are written here as they arrive.
-    Sink(&'a mut (dyn AsyncWrite + Unpin + Send)),
-    /// STORE: the announced number of bytes is read from here.
-    Source(&'a mut (dyn AsyncRead + Unpin + Send)),
-}
+use run::unexpected;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tracing::info;
 
 /// A connection to a Ferry server (directly or through a bridge) after its
 /// greeting, ready for commands. One command runs at a time.
@@ -230,169 +175,6 @@ impl<T: Transport> Session<T> {
     pub fn into_transport(self) -> T {
         self.transport
     }
-
-    /// Runs one command to its end: the one loop behind every method above.
-    /// File bytes go to or come from `transfer`; the session is marked
-    /// unusable if the error is fatal.
-    pub async fn run<E: Exchange>(
-        &mut self,
-        exchange: &E,
-        transfer: Transfer<'_>,
-        progress: &mut dyn TransferProgress,
-    ) -> Result<E::Success, ClientError> {
-        let result = self.drive(exchange, transfer, progress).await;
-        if let Err(error) = &result {
-            if error.is_fatal() {
-                debug!(peer = %self.peer, %error, "session unusable");
-                self.broken = true;
-            }
-        }
-        result
-    }
-
-    /// [`Session::run`] before the session is marked unusable on a fatal error.
-    async fn drive<E: Exchange>(
-        &mut self,
-        exchange: &E,
-        mut transfer: Transfer<'_>,
-        progress: &mut dyn TransferProgress,
-    ) -> Result<E::Success, ClientError> {
-        let command = exchange.command();
-        let subject = exchange.subject();
-        self.start_command(&command, subject).await?;
-        let mut received_data = false;
-        loop {
-            match (self.next_event().await?, &mut transfer) {
-                (DriverEvent::Incoming { len }, Transfer::Sink(_)) => {
-                    received_data = true;
-                    progress.start(len);
-                }
-                (DriverEvent::Data(bytes), Transfer::Sink(sink)) => {
-                    sink.write_all(&bytes)
-                        .await
-                        .map_err(|source| ClientError::Output { source })?;
-                    progress.advance(bytes.len() as u64);
-                }
-                (DriverEvent::Send { len }, Transfer::Source(source)) => {
-                    progress.start(len);
-                    self.upload(&mut **source, len, subject, progress).await?;
-                }
-                (DriverEvent::Done(outcome), transfer) => {
-                    if let (Transfer::Sink(sink), true) = (transfer, received_data) {
-                        sink.flush()
-                            .await
-                            .map_err(|source| ClientError::Output { source })?;
-                    }
-                    return match outcome {
-                        Ok(done) => {
-                            info!(peer = %self.peer, command = %command, reply = %done.reply, "command done");
-                            exchange.success(done).map_err(ClientError::Protocol)
-                        }
-                        Err(refusal) => {
-                            info!(peer = %self.peer, command = %command, reply = %refusal.reply, "command failed");
-                            Err(ClientError::refused(refusal, subject))
-                        }
-                    };
-                }
-                (event, _) => {
-                    return Err(unexpected(&format!("{event:?} in answer to {command}")));
-                }
-            }
-        }
-    }
-
-    /// Sends exactly `size` bytes read from `source`; abandons the upload
-    /// (closing the connection) if `source` ends early.
-    async fn upload(
-        &mut self,
-        source: &mut (dyn AsyncRead + Unpin + Send),
-        size: u64,
-        subject: Option<&str>,
-        progress: &mut dyn TransferProgress,
-    ) -> Result<(), ClientError> {
-        let chunk = self.options.upload_chunk.max(1);
-        let mut buffer = BytesMut::new();
-        let mut sent = 0u64;
-        while sent < size {
-            let want = usize::try_from(size - sent).map_or(chunk, |left| left.min(chunk));
-            buffer.reserve(want);
-            let read = (&mut *source)
-                .take(want as u64)
-                .read_buf(&mut buffer)
-                .await
-                .map_err(|source| ClientError::Input { source })?;
-            if read == 0 {
-                self.transport.close().await;
-                return Err(ClientError::ShortInput {
-                    expected: size,
-                    actual: sent,
-                });
-            }
-            self.send_bytes(buffer.split().freeze(), subject).await?;
-            sent += read as u64;
-            progress.advance(read as u64);
-        }
-        Ok(())
-    }
-
-    /// Starts `command` in the driver and sends it.
-    async fn start_command(
-        &mut self,
-        command: &Command,
-        subject: Option<&str>,
-    ) -> Result<(), ClientError> {
-        if self.broken {
-            return Err(ClientError::Disconnected);
-        }
-        let bytes = self.driver.start(command).map_err(|error| match error {
-            ProtoError::Closed => ClientError::Disconnected,
-            other => ClientError::Protocol(other),
-        })?;
-        debug!(peer = %self.peer, command = %command, "sending");
-        self.send_bytes(Bytes::from(bytes), subject).await
-    }
-
-    /// Writes to the server; if that fails, the server may have said why
-    /// before closing (e.g. `421 Idle timeout`), so a waiting refusal is
-    /// preferred as the explanation.
-    async fn send_bytes(&mut self, bytes: Bytes, subject: Option<&str>) -> Result<(), ClientError> {
-        let timeout = self.options.io_timeout;
-        let error = match tokio::time::timeout(timeout, self.transport.send(bytes)).await {
-            Ok(Ok(())) => return Ok(()),
-            Ok(Err(error)) => error,
-            Err(_) => ClientError::Timeout {
-                seconds: timeout.as_secs(),
-            },
-        };
-        if let Ok(Ok(DriverEvent::Done(Err(refusal)))) =
-            tokio::time::timeout(EXPLAIN_WAIT, self.next_event()).await
-        {
-            return Err(ClientError::refused(refusal, subject));
-        }
-        Err(error)
-    }
-
-    /// The next event from the driver, reading from the transport as needed.
-    async fn next_event(&mut self) -> Result<DriverEvent, ClientError> {
-        loop {
-            if let Some(event) = self.driver.poll().map_err(ClientError::from_proto)? {
-                return Ok(event);
-            }
-            let timeout = self.options.io_timeout;
-            let chunk = tokio::time::timeout(timeout, self.transport.recv())
-                .await
-                .map_err(|_| ClientError::Timeout {
-                    seconds: timeout.as_secs(),
-                })??;
-            match chunk {
-                Some(chunk) => self.driver.feed(chunk),
-                None => {
-                    self.driver.end().map_err(ClientError::from_proto)?;
-                    return Err(ClientError::ClosedByServer);
-                }
-            }
-        }
-    }
 }
 
 /// Forwards progress and keeps the size the server announced.
@@ -410,11 +192,6 @@ impl TransferProgress for Announced<'_> {
     fn advance(&mut self, bytes: u64) {
         self.inner.advance(bytes);
     }
-}
-
-/// A protocol error for an event that cannot answer the command in flight.
-fn unexpected(what: &str) -> ClientError {
-    ClientError::Protocol(ProtoError::UnexpectedReply(what.to_owned()))
 }
 
 /// Validates a file name typed by the user before it is sent.
