@@ -265,46 +265,26 @@ async fn store_over_a_directory_is_refused_before_data() {
 }
 
 #[tokio::test]
-async fn the_ferry_proto_client_codec_understands_the_server() {
-    use ferry_proto::{ClientCodec, Command, Event, Name};
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+async fn the_shared_client_driver_understands_the_server() {
+    // ferry-client's Session is the one loop over ferry-proto's ClientDriver
+    // that every client uses; each typed exchange accepts only its own
+    // success code, so the Oks below are the 226, 226 and 221 of the contract.
+    use ferry_client::{Session, SessionOptions, TcpTransport};
+    use ferry_proto::Name;
     let server = TestServer::start().await;
     std::fs::write(server.path("f"), b"codec").unwrap();
-    let mut stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
-    let mut codec = ClientCodec::new();
+    let stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let transport = TcpTransport::new(stream);
+    let options = SessionOptions::default();
+    let mut session = Session::start(transport, server.addr.to_string(), options)
+        .await
+        .unwrap();
     let mut data = Vec::new();
-    let mut finals = Vec::new();
-    let mut buffer = vec![0; 4096];
-    let commands = [
-        Command::Retrieve(Name::new("f").unwrap()),
-        Command::List,
-        Command::Quit,
-    ];
-    let mut next = 0;
-    loop {
-        if codec.is_idle() && next < commands.len() {
-            let bytes = codec.send(&commands[next]).unwrap();
-            stream.write_all(&bytes).await.unwrap();
-            next += 1;
-        }
-        let n = stream.read(&mut buffer).await.unwrap();
-        if n == 0 {
-            codec.finish().unwrap();
-            break;
-        }
-        let mut input = &buffer[..n];
-        while !input.is_empty() {
-            let (used, event) = codec.decode(input).unwrap();
-            if let Some(event) = event {
-                match event {
-                    Event::Data(bytes) => data.extend_from_slice(bytes),
-                    Event::Reply(reply) => finals.push(reply.code),
-                    _ => {}
-                }
-            }
-            input = &input[used..];
-        }
-    }
-    assert!(data.starts_with(b"codec"));
-    assert_eq!(finals, vec![226, 226, 221]);
+    let name = Name::new("f").unwrap();
+    session.retrieve(&name, &mut data, &mut ()).await.unwrap();
+    assert_eq!(data, b"codec");
+    let listed = session.list().await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].name, name);
+    session.quit().await.unwrap();
 }
