@@ -6,12 +6,13 @@
 //! * [`LineDecoder`] frames CRLF / LF terminated lines with the 8 KiB limit.
 //! * [`Command`] parses and encodes command lines (server side input).
 //! * [`Reply`] parses and encodes reply lines (client side input).
-//! * [`ClientCodec`] is the client's state machine: it encodes commands and
-//!   turns the server's byte stream into [`Event`]s (replies and data).
+//! * [`ClientDriver`] is the client's one state machine: bytes in, owned
+//!   [`Event`]s out; each command is a typed [`Exchange`] ending in exactly
+//!   one `Result<Success, Refusal>`, and [`Refusal`] carries the one table
+//!   of what each refusal means.
 //! * [`Name`] is a validated file name; [`ListingEntry`] a row of `LIST`.
 
 mod address;
-mod client;
 pub mod close;
 mod command;
 mod driver;
@@ -24,9 +25,8 @@ mod refusal;
 mod reply;
 
 pub use address::{AddressError, HostPort};
-pub use client::{ClientCodec, Event};
 pub use command::{Command, Verb};
-pub use driver::{ClientDriver, Done, Event as DriverEvent, DEFAULT_MAX_LISTING_LEN};
+pub use driver::{ClientDriver, Done, Event, DEFAULT_MAX_LISTING_LEN};
 pub use error::ProtoError;
 pub use exchange::{Delete, Exchange, Hash, Help, List, Noop, Quit, Retrieve, Store};
 pub use line::{LineDecoder, LineEvent, MAX_LINE_LEN};

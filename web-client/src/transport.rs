@@ -7,7 +7,7 @@
 //! because gloo-net exposes neither `bufferedAmount` (needed for upload
 //! backpressure) nor closing with a code on a socket it still owns.
 
-use ferry_proto::{close, ClientDriver, Command, DriverEvent as Event, ProtoError, Reply};
+use ferry_proto::{close, ClientDriver, Command, Event, ProtoError, Reply};
 use futures::{SinkExt, StreamExt};
 use gloo_net::websocket::{futures::WebSocket, Message, WebSocketError};
 use js_sys::ArrayBuffer;

@@ -13,8 +13,8 @@ pub use options::{SessionOptions, Transfer, TransferProgress};
 use crate::transport::{AnyTransport, Transport};
 use crate::{ClientError, Target};
 use ferry_proto::{
-    ClientDriver, Delete, DriverEvent, Hash, Help, List, ListingEntry, Name, Noop, Quit, Reply,
-    Retrieve, Store,
+    ClientDriver, Delete, Event, Hash, Help, List, ListingEntry, Name, Noop, Quit, Reply, Retrieve,
+    Store,
 };
 use run::unexpected;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -62,12 +62,12 @@ impl<T: Transport> Session<T> {
             broken: false,
         };
         match session.next_event().await? {
-            DriverEvent::Greeting(reply) => {
+            Event::Greeting(reply) => {
                 info!(peer = %session.peer, greeting = %reply, "connected");
                 session.greeting = reply;
                 Ok(session)
             }
-            DriverEvent::Closing(reply) => Err(ClientError::ServerClosing { text: reply.text }),
+            Event::Closing(reply) => Err(ClientError::ServerClosing { text: reply.text }),
             _ => Err(unexpected("data before the greeting")),
         }
     }

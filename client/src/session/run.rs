@@ -6,7 +6,7 @@ use super::{Session, Transfer, TransferProgress};
 use crate::transport::Transport;
 use crate::ClientError;
 use bytes::{Bytes, BytesMut};
-use ferry_proto::{Command, DriverEvent, Exchange, ProtoError};
+use ferry_proto::{Command, Event, Exchange, ProtoError};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tracing::{debug, info};
@@ -47,21 +47,21 @@ impl<T: Transport> Session<T> {
         let mut received_data = false;
         loop {
             match (self.next_event().await?, &mut transfer) {
-                (DriverEvent::Incoming { len }, Transfer::Sink(_)) => {
+                (Event::Incoming { len }, Transfer::Sink(_)) => {
                     received_data = true;
                     progress.start(len);
                 }
-                (DriverEvent::Data(bytes), Transfer::Sink(sink)) => {
+                (Event::Data(bytes), Transfer::Sink(sink)) => {
                     sink.write_all(&bytes)
                         .await
                         .map_err(|source| ClientError::Output { source })?;
                     progress.advance(bytes.len() as u64);
                 }
-                (DriverEvent::Send { len }, Transfer::Source(source)) => {
+                (Event::Send { len }, Transfer::Source(source)) => {
                     progress.start(len);
                     self.upload(&mut **source, len, subject, progress).await?;
                 }
-                (DriverEvent::Done(outcome), transfer) => {
+                (Event::Done(outcome), transfer) => {
                     if let (Transfer::Sink(sink), true) = (transfer, received_data) {
                         sink.flush()
                             .await
@@ -148,7 +148,7 @@ impl<T: Transport> Session<T> {
                 seconds: timeout.as_secs(),
             },
         };
-        if let Ok(Ok(DriverEvent::Done(Err(refusal)))) =
+        if let Ok(Ok(Event::Done(Err(refusal)))) =
             tokio::time::timeout(EXPLAIN_WAIT, self.next_event()).await
         {
             return Err(ClientError::refused(refusal, subject));
@@ -157,7 +157,7 @@ impl<T: Transport> Session<T> {
     }
 
     /// The next event from the driver, reading from the transport as needed.
-    pub(super) async fn next_event(&mut self) -> Result<DriverEvent, ClientError> {
+    pub(super) async fn next_event(&mut self) -> Result<Event, ClientError> {
         loop {
             if let Some(event) = self.driver.poll().map_err(ClientError::from_proto)? {
                 return Ok(event);

@@ -8,7 +8,7 @@
 
 use crate::model::{LineKind, Model};
 use crate::transport::{Conn, ConnError};
-use ferry_proto::{Command, Done, DriverEvent as Event, Exchange, ProtoError, Refusal};
+use ferry_proto::{Command, Done, Event, Exchange, ProtoError, Refusal};
 
 /// Why an exchange did not succeed, with the connection still usable.
 #[derive(Debug, Clone)]

@@ -9,7 +9,7 @@ use super::{Request, Rows, Session};
 use crate::messages::{self, Closer};
 use crate::model::{LineKind, Model};
 use crate::transport::{Conn, ConnError};
-use ferry_proto::{close, DriverEvent as Event};
+use ferry_proto::{close, Event};
 use futures::channel::mpsc::UnboundedReceiver;
 use futures::{FutureExt, StreamExt};
 use leptos::prelude::{GetValue, SetValue};
