@@ -15,7 +15,7 @@ use tracing::{debug, info};
 const EXPLAIN_WAIT: Duration = Duration::from_millis(500);
 
 impl<T: Transport> Session<T> {
-    /// Runs one command to its end: the one loop behind every method above.
+    /// Runs one command to its end: the one loop behind every command method.
     /// File bytes go to or come from `transfer`; the session is marked
     /// unusable if the error is fatal.
     pub async fn run<E: Exchange>(
@@ -79,7 +79,8 @@ impl<T: Transport> Session<T> {
                     };
                 }
                 (event, _) => {
-                    return Err(unexpected(&format!("{event:?} in answer to {command}")));
+                    let what = unasked(&event);
+                    return Err(unexpected(&format!("{what} in answer to {command}")));
                 }
             }
         }
@@ -176,6 +177,17 @@ impl<T: Transport> Session<T> {
                 }
             }
         }
+    }
+}
+
+/// What an event the caller's [`Transfer`] has no place for was, in words.
+fn unasked(event: &Event) -> &'static str {
+    match event {
+        Event::Greeting(_) => "a second greeting",
+        Event::Incoming { .. } | Event::Data(_) => "file data",
+        Event::Send { .. } => "a request for file data",
+        Event::Closing(_) => "a close",
+        Event::Done(_) => "the end of an exchange",
     }
 }
 
