@@ -11,7 +11,8 @@
 //! 2. [`ClientDriver::start`] a command and write the bytes it returns.
 //! 3. Feed and poll; the command's exchange ends with exactly one
 //!    [`Event::Done`], holding `Ok(Done)` or `Err(Refusal)`. Before it may
-//!    come [`Event::Incoming`] then [`Event::Data`] (RETRIEVE) or
+//!    come [`Event::Incoming`] and then [`Event::Data`] (RETRIEVE; a LIST's
+//!    data is gathered into its `Done`) or
 //!    [`Event::Send`] (STORE: write exactly that many bytes of the file).
 //!    A typed [`Exchange`](crate::Exchange) turns the `Done` into its result.
 //! 4. At end of stream call [`ClientDriver::end`]: it says whether the
@@ -31,8 +32,11 @@ pub const DEFAULT_MAX_LISTING_LEN: u64 = 64 * 1024 * 1024;
 pub enum Event {
     /// The `220` greeting: commands may be started.
     Greeting(Reply),
-    /// `150` for RETRIEVE: `len` data bytes follow as [`Event::Data`].
+    /// `150` for RETRIEVE or LIST: `len` data bytes follow. RETRIEVE's come
+    /// as [`Event::Data`]; LIST's are gathered into [`Done::body`].
     Incoming {
+        /// The `150` reply itself (for a console that shows every reply).
+        reply: Reply,
         /// The number of data bytes announced.
         len: u64,
     },
@@ -40,6 +44,8 @@ pub enum Event {
     Data(Bytes),
     /// `150` for STORE: write exactly `len` raw bytes now.
     Send {
+        /// The `150` reply itself.
+        reply: Reply,
         /// The size named in the command.
         len: u64,
     },
@@ -278,7 +284,10 @@ impl ClientDriver {
         let data = match verb {
             Verb::Store => {
                 self.state = State::Final { verb };
-                return Ok(Some(Event::Send { len: store_size }));
+                return Ok(Some(Event::Send {
+                    reply,
+                    len: store_size,
+                }));
             }
             Verb::List => Data::Collect,
             Verb::Retrieve => Data::Stream,
@@ -304,10 +313,7 @@ impl ClientDriver {
                 received: 0,
             }
         };
-        Ok(match data {
-            Data::Stream => Some(Event::Incoming { len }),
-            Data::Collect => None,
-        })
+        Ok(Some(Event::Incoming { reply, len }))
     }
 
     /// The final reply of the command in flight; sets the state after it.
@@ -410,7 +416,10 @@ mod tests {
         assert_eq!(
             out,
             vec![
-                Event::Incoming { len: 12 },
+                Event::Incoming {
+                    reply: Reply::new(150, "12 bytes"),
+                    len: 12
+                },
                 Event::Data(Bytes::from_static(b"226 fake\r\n\n\n")),
                 done(Verb::Retrieve, 226, "Transfer complete"),
             ]
@@ -431,11 +440,17 @@ mod tests {
         .unwrap();
         assert_eq!(
             out,
-            vec![Event::Done(Ok(Done {
-                verb: Verb::List,
-                reply: Reply::new(226, "2 entries"),
-                body: b"ab\ncd".to_vec(),
-            }))]
+            vec![
+                Event::Incoming {
+                    reply: Reply::new(150, "5 bytes"),
+                    len: 5
+                },
+                Event::Done(Ok(Done {
+                    verb: Verb::List,
+                    reply: Reply::new(226, "2 entries"),
+                    body: b"ab\ncd".to_vec(),
+                }))
+            ]
         );
         let mut driver = ready().with_max_listing_len(3);
         driver.start(&Command::List).unwrap();
@@ -456,7 +471,13 @@ mod tests {
         driver.start(&store).unwrap();
         let mut out = Vec::new();
         run(&mut driver, b"150 Ready for 3 bytes\r\n", &mut out).unwrap();
-        assert_eq!(out, vec![Event::Send { len: 3 }]);
+        assert_eq!(
+            out,
+            vec![Event::Send {
+                reply: Reply::new(150, "Ready for 3 bytes"),
+                len: 3
+            }]
+        );
         assert!(!driver.is_idle());
         run(&mut driver, b"226 Stored 3 bytes\r\n", &mut out).unwrap();
         assert_eq!(out[1], done(Verb::Store, 226, "Stored 3 bytes"));
@@ -476,6 +497,10 @@ mod tests {
             out,
             vec![
                 refused(Verb::Retrieve, 550, "No such file"),
+                Event::Incoming {
+                    reply: Reply::new(150, "0 bytes"),
+                    len: 0
+                },
                 done(Verb::List, 226, "0 entries"),
             ]
         );

@@ -6,7 +6,7 @@ use super::{Session, Transfer, TransferProgress};
 use crate::transport::Transport;
 use crate::ClientError;
 use bytes::{Bytes, BytesMut};
-use ferry_proto::{Command, Event, Exchange, ProtoError};
+use ferry_proto::{Command, Event, Exchange, ProtoError, Verb};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tracing::{debug, info};
@@ -47,7 +47,7 @@ impl<T: Transport> Session<T> {
         let mut received_data = false;
         loop {
             match (self.next_event().await?, &mut transfer) {
-                (Event::Incoming { len }, Transfer::Sink(_)) => {
+                (Event::Incoming { len, .. }, Transfer::Sink(_)) => {
                     received_data = true;
                     progress.start(len);
                 }
@@ -57,7 +57,9 @@ impl<T: Transport> Session<T> {
                         .map_err(|source| ClientError::Output { source })?;
                     progress.advance(bytes.len() as u64);
                 }
-                (Event::Send { len }, Transfer::Source(source)) => {
+                // A LIST's data is gathered by the driver into its `Done`.
+                (Event::Incoming { .. }, Transfer::None) if command.verb() == Verb::List => {}
+                (Event::Send { len, .. }, Transfer::Source(source)) => {
                     progress.start(len);
                     self.upload(&mut **source, len, subject, progress).await?;
                 }

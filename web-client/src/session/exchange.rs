@@ -21,8 +21,8 @@ pub enum Failed {
 }
 
 /// What a command does with its data phase (between `150` and the final
-/// reply). The driver announces data only for RETRIEVE and asks for it only
-/// for STORE, so a command implements just the half it has.
+/// reply). The driver announces data only for RETRIEVE and LIST (whose
+/// bytes it gathers itself) and asks for it only for STORE, so a command implements just the half it has.
 pub trait DataPhase {
     /// RETRIEVE's `150`: `len` bytes follow.
     fn incoming(&mut self, _len: u64) {}
@@ -70,9 +70,15 @@ async fn finish(
     conn.start(command).await?;
     let outcome = loop {
         match conn.next_event().await? {
-            Event::Incoming { len } => data.incoming(len),
+            Event::Incoming { reply, len } => {
+                model.log_line(LineKind::Received, reply.to_string());
+                data.incoming(len);
+            }
             Event::Data(bytes) => data.received(&bytes),
-            Event::Send { len } => data.send(conn, len).await?,
+            Event::Send { reply, len } => {
+                model.log_line(LineKind::Received, reply.to_string());
+                data.send(conn, len).await?;
+            }
             Event::Done(outcome) => break outcome,
             // The driver yields these only between exchanges.
             Event::Greeting(reply) | Event::Closing(reply) => {
