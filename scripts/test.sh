@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-step() { printf '\n==> %s\n' "$*"; }
+step() { printf '\n==> [%ds] %s\n' "$SECONDS" "$*"; }
 
 step "toolchain: wasm32 target"
 rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
@@ -47,4 +47,4 @@ cargo build --release -p ferry-server -p ferry-bridge
 (cd e2e && npx playwright test)
 
 echo
-echo "all checks passed"
+echo "all checks passed in ${SECONDS}s"
