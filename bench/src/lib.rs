@@ -7,6 +7,7 @@
 //! noisy machine only figures taken in the same run compare.
 
 pub mod bridge;
+pub mod cli;
 pub mod direct;
 pub mod fixture;
 pub mod list_latency;

@@ -4,68 +4,9 @@
 //! (or run `scripts/bench.sh`, which does both).
 
 use anyhow::Result;
-use clap::{Parser, Subcommand};
+use clap::Parser;
+use ferry_bench::cli::{Cli, Scenario};
 use ferry_bench::{bridge, direct, list_latency, process::sibling_binary, splice_relay};
-use std::path::PathBuf;
-
-/// Ferry benchmarks: every figure is measured next to its reference in the same run.
-#[derive(Parser)]
-#[command(version)]
-struct Cli {
-    /// Where test data and server roots go (default: a fresh temp dir).
-    #[arg(long, global = true)]
-    work_dir: Option<PathBuf>,
-    #[command(subcommand)]
-    scenario: Scenario,
-}
-
-/// The scenarios.
-#[derive(Subcommand)]
-enum Scenario {
-    /// RETRIEVE and STORE over direct TCP vs a plain TCP copy; server peak RSS.
-    Direct {
-        /// File size in MiB.
-        #[arg(long, default_value_t = 1024)]
-        size_mib: u64,
-        /// Rounds per path (best is reported).
-        #[arg(long, default_value_t = 2)]
-        rounds: usize,
-    },
-    /// LIST latency p50/p99 with many clients connected at once.
-    List {
-        /// Concurrent connected clients.
-        #[arg(long, default_value_t = 1000)]
-        clients: usize,
-        /// LISTs per client.
-        #[arg(long, default_value_t = 20)]
-        requests: usize,
-    },
-    /// RETRIEVE/STORE through ferry-bridge and websockify vs direct TCP; bridge RSS with idle relays.
-    Bridge {
-        /// File size in MiB.
-        #[arg(long, default_value_t = 1024)]
-        size_mib: u64,
-        /// Rounds per path (best and median are reported).
-        #[arg(long, default_value_t = 5)]
-        rounds: usize,
-        /// Idle relays held open for the memory figure.
-        #[arg(long, default_value_t = 1000)]
-        idle_relays: usize,
-    },
-    /// Every scenario with its defaults.
-    All,
-    /// The bare splice(2) relay the bridge scenario starts as a reference
-    /// (runs until killed).
-    #[command(hide = true)]
-    SpliceRelay {
-        /// Address to listen on.
-        #[arg(long)]
-        listen: std::net::SocketAddr,
-        /// Server to relay to.
-        #[arg(long)]
-        upstream: std::net::SocketAddr,
-    },
-}
 
 #[tokio::main]
 async fn main() -> Result<()> {
