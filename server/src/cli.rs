@@ -1,9 +1,10 @@
 //! The flags of `ferry-server`, kept in the library so the binary is only
 //! start-up and the flags can be checked by unit tests.
 
-use crate::Config;
+use crate::{parse_trusted_proxy, Config, ProxyListener};
 use clap::Parser;
 use ferry_program::parse_seconds;
+use ipnet::IpNet;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -39,6 +40,16 @@ pub struct CommandLine {
     /// Seconds that transfers in flight get to finish after Ctrl-C or SIGTERM.
     #[arg(long, value_name = "SECONDS", default_value = "30", value_parser = parse_seconds)]
     shutdown_grace: Duration,
+    /// A second address to listen on, for connections through a proxy (e.g.
+    /// ferry-bridge --proxy-protocol): each must begin with a PROXY protocol
+    /// header (v1 or v2) naming the real client, sent within 5 seconds.
+    #[arg(long, value_name = "ADDR", value_parser = parse_addr)]
+    proxy_listen: Option<SocketAddr>,
+    /// A proxy allowed on --proxy-listen: an address or a CIDR range
+    /// (repeatable; default: loopback only, 127.0.0.0/8 and ::1). Others are
+    /// closed without a reply.
+    #[arg(long, value_name = "ADDR|CIDR", requires = "proxy_listen", value_parser = parse_trusted_proxy)]
+    trust_proxy: Vec<IpNet>,
 }
 
 impl CommandLine {
@@ -55,6 +66,13 @@ impl CommandLine {
             idle_timeout: self.idle_timeout,
             read_only: self.read_only,
             shutdown_grace: self.shutdown_grace,
+            proxy: self.proxy_listen.map(|addr| {
+                let mut proxy = ProxyListener::new(addr);
+                if !self.trust_proxy.is_empty() {
+                    proxy.trusted = self.trust_proxy;
+                }
+                proxy
+            }),
             ..Config::new(self.root)
         }
     }
@@ -149,5 +167,48 @@ mod tests {
         .into_config();
         assert_eq!(config.idle_timeout, Duration::from_secs(90));
         assert_eq!(config.shutdown_grace, Duration::from_secs(120));
+    }
+
+    #[test]
+    fn trusted_proxies_replace_the_loopback_default() {
+        let config = CommandLine::try_parse_from(["ferry-server"])
+            .unwrap()
+            .into_config();
+        assert_eq!(config.proxy, None);
+        let proxy =
+            CommandLine::try_parse_from(["ferry-server", "--proxy-listen", "127.0.0.1:8889"])
+                .unwrap()
+                .into_config()
+                .proxy
+                .unwrap();
+        assert_eq!(proxy.addr.to_string(), "127.0.0.1:8889");
+        assert_eq!(proxy.trusted, crate::proxy::loopback());
+        assert_eq!(proxy.header_timeout, crate::DEFAULT_HEADER_TIMEOUT);
+        let proxy = CommandLine::try_parse_from([
+            "ferry-server",
+            "--proxy-listen",
+            "0.0.0.0:8889",
+            "--trust-proxy",
+            "10.0.0.0/8",
+            "--trust-proxy",
+            "192.0.2.1",
+        ])
+        .unwrap()
+        .into_config()
+        .proxy
+        .unwrap();
+        let trusted: Vec<String> = proxy.trusted.iter().map(ToString::to_string).collect();
+        assert_eq!(trusted, ["10.0.0.0/8", "192.0.2.1/32"]);
+        assert!(
+            CommandLine::try_parse_from(["ferry-server", "--trust-proxy", "10.0.0.0/8"]).is_err()
+        );
+        assert!(CommandLine::try_parse_from([
+            "ferry-server",
+            "--proxy-listen",
+            "127.0.0.1:8889",
+            "--trust-proxy",
+            "not-an-address"
+        ])
+        .is_err());
     }
 }

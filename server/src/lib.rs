@@ -13,8 +13,11 @@
 //! Layout: `cli` holds the flags of the `ferry-server` binary
 //! ([`CommandLine`]), `connection` frames one client's bytes, `cmd` holds
 //! one module per command, `storage` confines every file operation to the
-//! root, `shutdown` carries the graceful stop, and [`ServerError`] is the
-//! one error type, mapped to reply codes in one place.
+//! root, `shutdown` carries the graceful stop, `listener` holds the
+//! listening sockets (the main one and the optional proxy listener),
+//! `proxy` the proxy listener's trust and PROXY headers, and
+//! [`ServerError`] is the one error type, mapped to reply codes in one
+//! place.
 
 #![warn(missing_docs)]
 
@@ -22,15 +25,19 @@ mod cli;
 mod cmd;
 mod connection;
 mod error;
+mod listener;
+mod proxy;
 mod shutdown;
 mod storage;
 
 pub use cli::CommandLine;
 pub use error::ServerError;
+pub use proxy::{parse_trusted_proxy, ProxyListener, DEFAULT_HEADER_TIMEOUT};
 pub use storage::{SAMPLE_FILES, TEMP_DIR};
 
 use connection::Connection;
 use ferry_proto::{codes, Reply};
+use listener::{Client, Door, Listeners};
 use shutdown::Shutdown;
 use std::future::Future;
 use std::io;
@@ -39,7 +46,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use storage::Storage;
-use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio::net::TcpStream;
 use tokio::sync::Semaphore;
 use tokio_util::task::TaskTracker;
 
@@ -56,8 +63,6 @@ pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(300);
 /// Default time transfers in flight get to finish at shutdown.
 pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
-/// Pending connections the kernel queues before `accept`.
-const LISTEN_BACKLOG: u32 = 4096;
 /// Pause after an `accept` failure such as running out of descriptors, so
 /// the loop does not spin while the condition lasts.
 const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(100);
@@ -82,6 +87,10 @@ pub struct Config {
     /// After shutdown is asked for, how long transfers in flight may take
     /// to finish before their connections are dropped.
     pub shutdown_grace: Duration,
+    /// A second listener for connections that come through a proxy (the
+    /// bridge with `--proxy-protocol`): each begins with a PROXY header
+    /// naming the real client.
+    pub proxy: Option<ProxyListener>,
 }
 
 impl Config {
@@ -94,6 +103,7 @@ impl Config {
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
             read_only: false,
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
+            proxy: None,
         }
     }
 }
@@ -108,14 +118,14 @@ pub(crate) struct Shared {
 /// A bound server, ready to [`run`](Server::run).
 #[derive(Debug)]
 pub struct Server {
-    listener: TcpListener,
-    local_addr: SocketAddr,
+    listeners: Listeners,
     shared: Arc<Shared>,
 }
 
 impl Server {
     /// Prepares the root (creating it with sample files if missing, and
-    /// removing uploads left over by a crash) and binds the listener.
+    /// removing uploads left over by a crash) and binds the listener on
+    /// `addr`, and the proxy listener if the configuration has one.
     pub async fn bind(config: Config, addr: SocketAddr) -> Result<Server, ServerError> {
         let root = config.root.clone();
         let storage = tokio::task::spawn_blocking(move || Storage::open(&root))
@@ -126,13 +136,10 @@ impl Server {
                 path: config.root.clone(),
                 source,
             })?;
-        let listener = listen(addr).map_err(|source| ServerError::Bind { addr, source })?;
-        let local_addr = listener
-            .local_addr()
-            .map_err(|source| ServerError::Bind { addr, source })?;
+        let proxy_addr = config.proxy.as_ref().map(|proxy| proxy.addr);
+        let listeners = Listeners::bind(addr, proxy_addr)?;
         Ok(Server {
-            listener,
-            local_addr,
+            listeners,
             shared: Arc::new(Shared {
                 config,
                 storage: Arc::new(storage),
@@ -143,7 +150,13 @@ impl Server {
     /// The address the server listens on (with the real port when bound to
     /// port 0).
     pub fn local_addr(&self) -> SocketAddr {
-        self.local_addr
+        self.listeners.main_addr()
+    }
+
+    /// The proxy listener's address (with the real port when bound to port
+    /// 0), if the configuration has one.
+    pub fn proxy_addr(&self) -> Option<SocketAddr> {
+        self.listeners.proxy_addr()
     }
 
     /// Serves until `shutdown` resolves, then stops accepting, sends
@@ -153,14 +166,10 @@ impl Server {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServerError> {
-        let Server {
-            listener,
-            local_addr,
-            shared,
-        } = self;
+        let Server { listeners, shared } = self;
         let config = &shared.config;
         tracing::info!(
-            addr = %local_addr,
+            addr = %listeners.main_addr(),
             root = %config.root.display(),
             max_connections = config.max_connections,
             max_file_size = config.max_file_size,
@@ -168,20 +177,29 @@ impl Server {
             read_only = config.read_only,
             "ferry-server listening"
         );
+        if let (Some(proxy_addr), Some(proxy)) = (listeners.proxy_addr(), &config.proxy) {
+            let trusted: Vec<String> = proxy.trusted.iter().map(ToString::to_string).collect();
+            tracing::info!(
+                %proxy_addr,
+                trusted = %trusted.join(","),
+                header_timeout_ms = proxy.header_timeout.as_millis() as u64,
+                "proxy listener: connections begin with a PROXY header"
+            );
+        }
         let stop = Shutdown::new();
         let tasks = TaskTracker::new();
         let slots = Arc::new(Semaphore::new(config.max_connections));
         tokio::pin!(shutdown);
         loop {
-            let accepted = tokio::select! {
+            let (door, accepted) = tokio::select! {
                 () = &mut shutdown => break,
-                accepted = listener.accept() => accepted,
+                accepted = listeners.accept() => accepted,
             };
             let (stream, peer) = match accepted {
                 Ok(accepted) => accepted,
                 Err(error) => {
                     tracing::warn!(%error, "accept failed");
-                    if !is_per_connection(&error) {
+                    if !listener::is_per_connection(&error) {
                         tokio::time::sleep(ACCEPT_ERROR_PAUSE).await;
                     }
                     continue;
@@ -190,21 +208,20 @@ impl Server {
             // Replies are small and each waits for the next command; do not
             // let Nagle's algorithm hold them back.
             let _ = stream.set_nodelay(true);
-            match Arc::clone(&slots).try_acquire_owned() {
-                Ok(slot) => {
-                    let shared = Arc::clone(&shared);
-                    let stop = stop.clone();
-                    tasks.spawn(async move {
-                        serve(stream, peer, &shared, &stop).await;
-                        drop(slot);
-                    });
-                }
-                Err(_) => {
-                    tasks.spawn(refuse(stream, peer));
+            let admission = Admission {
+                slots: Arc::clone(&slots),
+                shared: Arc::clone(&shared),
+                stop: stop.clone(),
+            };
+            match door {
+                // The slot is taken here, in accept order.
+                Door::Main => admission.admit(stream, Client::direct(peer), &tasks),
+                Door::Proxy => {
+                    tasks.spawn(admission.identify_then_serve(stream, peer));
                 }
             }
         }
-        drop(listener);
+        drop(listeners);
         let grace = config.shutdown_grace;
         tracing::info!(
             connections = tasks.len(),
@@ -226,34 +243,73 @@ impl Server {
     }
 }
 
-/// A listening socket with a large backlog, so bursts of thousands of
-/// connections are queued rather than refused by the kernel.
-fn listen(addr: SocketAddr) -> io::Result<TcpListener> {
-    let socket = if addr.is_ipv4() {
-        TcpSocket::new_v4()?
-    } else {
-        TcpSocket::new_v6()?
-    };
-    #[cfg(unix)]
-    socket.set_reuseaddr(true)?;
-    socket.bind(addr)?;
-    socket.listen(LISTEN_BACKLOG)
+/// What a new connection needs to be let in.
+struct Admission {
+    slots: Arc<Semaphore>,
+    shared: Arc<Shared>,
+    stop: Shutdown,
 }
 
-/// Errors of `accept` that concern only the connection being accepted.
-fn is_per_connection(error: &io::Error) -> bool {
-    matches!(
-        error.kind(),
-        io::ErrorKind::ConnectionAborted
-            | io::ErrorKind::ConnectionReset
-            | io::ErrorKind::Interrupted
-    )
+impl Admission {
+    /// Takes a connection slot now and serves `client` on a task of its
+    /// own, or refuses it with `421` when every slot is taken.
+    fn admit(self, stream: TcpStream, client: Client, tasks: &TaskTracker) {
+        match Arc::clone(&self.slots).try_acquire_owned() {
+            Ok(slot) => {
+                tasks.spawn(async move {
+                    serve(stream, client, &self.shared, &self.stop).await;
+                    drop(slot);
+                });
+            }
+            Err(_) => {
+                tasks.spawn(refuse(stream, client));
+            }
+        }
+    }
+
+    /// A connection on the proxy listener: closed without a reply unless it
+    /// comes from a trusted proxy and begins with a valid PROXY header in
+    /// time; then served (or refused) as the client the header announces.
+    async fn identify_then_serve(self, mut stream: TcpStream, peer: SocketAddr) {
+        let Some(door) = self.shared.config.proxy.as_ref() else {
+            return;
+        };
+        if !door.trusts(peer.ip()) {
+            tracing::info!(proxy = %peer, "proxied connection closed: not a trusted proxy");
+            return;
+        }
+        let announced = tokio::select! {
+            announced = proxy::read_header(&mut stream, peer, door.header_timeout) => announced,
+            () = self.stop.stopping() => return,
+        };
+        let client = match announced {
+            Ok(addr) => Client {
+                addr,
+                via: Some(peer),
+            },
+            Err(error) => {
+                tracing::info!(proxy = %peer, %error, "proxied connection closed");
+                return;
+            }
+        };
+        match Arc::clone(&self.slots).try_acquire_owned() {
+            Ok(slot) => {
+                serve(stream, client, &self.shared, &self.stop).await;
+                drop(slot);
+            }
+            Err(_) => refuse(stream, client).await,
+        }
+    }
 }
 
 /// Answers a connection over the limit and closes it.
-async fn refuse(stream: TcpStream, peer: SocketAddr) {
-    tracing::info!(%peer, "connection refused: too many connections");
-    let mut conn = Connection::new(stream, peer, REFUSAL_TIMEOUT);
+async fn refuse(stream: TcpStream, client: Client) {
+    tracing::info!(
+        peer = %client.addr,
+        via = client.via.map(tracing::field::display),
+        "connection refused: too many connections"
+    );
+    let mut conn = Connection::new(stream, client.addr, REFUSAL_TIMEOUT);
     if let Some(reply) = ServerError::TooManyConnections.reply() {
         let _ = conn.write_reply(&reply).await;
     }
@@ -261,9 +317,9 @@ async fn refuse(stream: TcpStream, peer: SocketAddr) {
 }
 
 /// Runs one connection from greeting to close, and logs it.
-async fn serve(stream: TcpStream, peer: SocketAddr, shared: &Shared, stop: &Shutdown) {
+async fn serve(stream: TcpStream, client: Client, shared: &Shared, stop: &Shutdown) {
     let started = Instant::now();
-    let mut conn = Connection::new(stream, peer, shared.config.idle_timeout);
+    let mut conn = Connection::new(stream, client.addr, shared.config.idle_timeout);
     let end = tokio::select! {
         end = session(&mut conn, shared, stop) => end,
         () = stop.forced() => "dropped at the end of the shutdown grace period".to_owned(),
@@ -271,7 +327,8 @@ async fn serve(stream: TcpStream, peer: SocketAddr, shared: &Shared, stop: &Shut
     let (bytes_in, bytes_out) = (conn.bytes_in(), conn.bytes_out());
     conn.close().await;
     tracing::info!(
-        %peer,
+        peer = %client.addr,
+        via = client.via.map(tracing::field::display),
         duration_ms = started.elapsed().as_millis() as u64,
         bytes_in,
         bytes_out,
