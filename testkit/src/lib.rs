@@ -2,7 +2,8 @@
 //! bridge tests and the bench start and generate, written once.
 //!
 //! - [`TestServer`]: ferry-server in this process on 127.0.0.1:0 with a
-//!   temporary root and [`ServerOptions`]; [`TestBridge`]: ferry-bridge in
+//!   temporary root and [`ServerOptions`] (a proxy listener too, with
+//!   [`ProxyOptions`]); [`TestBridge`]: ferry-bridge in
 //!   this process on port 0 in front of a server, with [`BridgeOptions`].
 //!   An asynchronous test starts them on its own runtime; a synchronous one
 //!   (blocking on child processes) on a thread of their own
@@ -27,7 +28,7 @@ mod service;
 pub use bridge::{BridgeOptions, TestBridge, TlsPaths};
 pub use logged::LoggedProcess;
 pub use process::{ChildProcess, Memory};
-pub use server::{ServerOptions, Stopping, TestServer};
+pub use server::{ProxyOptions, ServerOptions, Stopping, TestServer};
 pub use service::Stopped;
 
 use std::future::Future;
