@@ -46,7 +46,9 @@ impl Connection {
         }
     }
 
-    /// The client's address.
+    /// The client's address: the socket's peer, or on the proxy listener
+    /// the one its PROXY header announced. Logs, limits and lockouts use
+    /// this one.
     pub(crate) fn peer(&self) -> SocketAddr {
         self.peer
     }

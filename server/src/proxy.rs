@@ -63,7 +63,7 @@ impl ProxyListener {
 /// The default trusted proxies: loopback, 127.0.0.0/8 and ::1.
 pub fn loopback() -> Vec<IpNet> {
     vec![
-        IpNet::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 8).expect("a valid prefix"),
+        IpNet::new(IpAddr::V4(Ipv4Addr::new(127, 0, 0, 0)), 8).expect("a valid prefix"),
         IpNet::from(IpAddr::V6(Ipv6Addr::LOCALHOST)),
     ]
 }
