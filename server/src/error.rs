@@ -30,6 +30,9 @@ pub enum ServerError {
         #[source]
         source: io::Error,
     },
+    /// The accounts file (`--accounts`) could not be read or is not valid.
+    #[error("cannot load accounts: {0}")]
+    Accounts(#[from] crate::accounts::AccountsFileError),
     /// A command line that does not parse (500, 501, 502 or 553).
     #[error(transparent)]
     BadCommand(#[from] ProtoError),
@@ -148,6 +151,7 @@ impl ServerError {
             // where a reply would be read as data or cannot be delivered.
             ServerError::Root { .. }
             | ServerError::Bind { .. }
+            | ServerError::Accounts(_)
             | ServerError::Peer(_)
             | ServerError::UploadCut { .. }
             | ServerError::TransferAborted(_) => None,
@@ -167,6 +171,7 @@ impl ServerError {
                 | ServerError::TransferAborted(_)
                 | ServerError::Root { .. }
                 | ServerError::Bind { .. }
+                | ServerError::Accounts(_)
         )
     }
 }

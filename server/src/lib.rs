@@ -21,6 +21,7 @@
 
 #![warn(missing_docs)]
 
+pub mod accounts;
 mod cli;
 mod cmd;
 mod connection;
@@ -35,6 +36,7 @@ pub use error::ServerError;
 pub use proxy::{parse_trusted_proxy, ProxyListener, DEFAULT_HEADER_TIMEOUT};
 pub use storage::{SAMPLE_FILES, TEMP_DIR};
 
+use accounts::{Accounts, AnonymousAccess, LoginPolicy};
 use connection::Connection;
 use ferry_proto::{codes, Reply};
 use listener::{Client, Door, Listeners};
@@ -91,6 +93,14 @@ pub struct Config {
     /// bridge with `--proxy-protocol`): each begins with a PROXY header
     /// naming the real client.
     pub proxy: Option<ProxyListener>,
+    /// The accounts file (`--accounts`): read at start (a bad file is a
+    /// start-up error), then followed while the server runs.
+    pub accounts: Option<PathBuf>,
+    /// What a session may do before logging in; with accounts, set it too
+    /// (the contract's default then is [`AnonymousAccess::Off`]).
+    pub anonymous: AnonymousAccess,
+    /// How logins are slowed down and counted.
+    pub login: LoginPolicy,
 }
 
 impl Config {
@@ -104,6 +114,9 @@ impl Config {
             read_only: false,
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
             proxy: None,
+            accounts: None,
+            anonymous: AnonymousAccess::ReadWrite,
+            login: LoginPolicy::default(),
         }
     }
 }
@@ -113,6 +126,8 @@ impl Config {
 pub(crate) struct Shared {
     config: Config,
     storage: Arc<Storage>,
+    /// The accounts in force, when the server has an accounts file.
+    accounts: Option<Accounts>,
 }
 
 /// A bound server, ready to [`run`](Server::run).
@@ -127,6 +142,10 @@ impl Server {
     /// removing uploads left over by a crash) and binds the listener on
     /// `addr`, and the proxy listener if the configuration has one.
     pub async fn bind(config: Config, addr: SocketAddr) -> Result<Server, ServerError> {
+        let accounts = match &config.accounts {
+            Some(path) => Some(Accounts::open(path).await?),
+            None => None,
+        };
         let root = config.root.clone();
         let storage = tokio::task::spawn_blocking(move || Storage::open(&root))
             .await
@@ -143,6 +162,7 @@ impl Server {
             shared: Arc::new(Shared {
                 config,
                 storage: Arc::new(storage),
+                accounts,
             }),
         })
     }
@@ -151,6 +171,12 @@ impl Server {
     /// port 0).
     pub fn local_addr(&self) -> SocketAddr {
         self.listeners.main_addr()
+    }
+
+    /// The accounts in force (followed as the file changes), if the server
+    /// has an accounts file.
+    pub fn accounts(&self) -> Option<&Accounts> {
+        self.shared.accounts.as_ref()
     }
 
     /// The proxy listener's address (with the real port when bound to port

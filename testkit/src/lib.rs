@@ -11,7 +11,8 @@
 //! - [`ChildProcess`]: a real binary (`ferry-server`, `ferry-bridge`, any
 //!   program) as a child process, for what only a process shows (memory);
 //!   [`LoggedProcess`]: one watched through its log, for its start-up,
-//!   signals and exit.
+//!   signals and exit; [`run_to_end`]: one run to its exit with some
+//!   standard input, for one-shot tools.
 //! - [`closed_port`], [`data`], [`STEP_TIMEOUT`] and [`within`].
 //!
 //! The crates under test dev-depend on this one while it depends on them, so
@@ -21,12 +22,14 @@
 mod bridge;
 pub mod data;
 mod logged;
+mod one_shot;
 mod process;
 mod server;
 mod service;
 
 pub use bridge::{BridgeOptions, TestBridge, TlsPaths};
 pub use logged::LoggedProcess;
+pub use one_shot::run_to_end;
 pub use process::{ChildProcess, Memory};
 pub use server::{ProxyOptions, ServerOptions, Stopping, TestServer};
 pub use service::Stopped;
