@@ -10,6 +10,7 @@ pub mod bridge;
 pub mod direct;
 pub mod fixture;
 pub mod list_latency;
+pub mod logins;
 pub mod process;
 pub mod report;
 pub mod splice_relay;

@@ -5,7 +5,7 @@
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
-use ferry_bench::{bridge, direct, list_latency, process::sibling_binary, splice_relay};
+use ferry_bench::{bridge, direct, list_latency, logins, process::sibling_binary, splice_relay};
 use std::path::PathBuf;
 
 /// Ferry benchmarks: every figure is measured next to its reference in the same run.
@@ -51,6 +51,13 @@ enum Scenario {
         /// Idle relays held open for the memory figure.
         #[arg(long, default_value_t = 1000)]
         idle_relays: usize,
+    },
+    /// Logins (Argon2id password verifications) per second on one core,
+    /// next to one SHA-256 and a minimal Argon2id.
+    Logins {
+        /// Seconds spent on each figure.
+        #[arg(long, default_value_t = 3)]
+        seconds: u64,
     },
     /// Every scenario with its defaults.
     All,
@@ -116,12 +123,24 @@ async fn main() -> Result<()> {
         } => {
             bridge::run(&bridge(size_mib, rounds, idle_relays)?).await?;
         }
+        Scenario::Logins { seconds } => {
+            run_logins(seconds).await?;
+        }
         Scenario::All => {
             direct::run(&direct(1024, 2)).await?;
             list_latency::run(&list(1000, 20)).await?;
             bridge::run(&bridge(1024, 5, 1000)?).await?;
+            run_logins(3).await?;
         }
         Scenario::SpliceRelay { .. } => {} // run above
     }
     Ok(())
+}
+
+/// The logins scenario, on one blocking thread: one core.
+async fn run_logins(seconds: u64) -> Result<()> {
+    let config = logins::LoginsConfig {
+        per_figure: std::time::Duration::from_secs(seconds),
+    };
+    tokio::task::spawn_blocking(move || logins::run(&config)).await?
 }
