@@ -335,7 +335,7 @@ async fn refuse(stream: TcpStream, client: Client) {
         via = client.via.map(tracing::field::display),
         "connection refused: too many connections"
     );
-    let mut conn = Connection::new(stream, client.addr, REFUSAL_TIMEOUT);
+    let mut conn = Connection::new(stream, client.addr, REFUSAL_TIMEOUT).through_proxy(client.via);
     if let Some(reply) = ServerError::TooManyConnections.reply() {
         let _ = conn.write_reply(&reply).await;
     }
@@ -345,16 +345,17 @@ async fn refuse(stream: TcpStream, client: Client) {
 /// Runs one connection from greeting to close, and logs it.
 async fn serve(stream: TcpStream, client: Client, shared: &Shared, stop: &Shutdown) {
     let started = Instant::now();
-    let mut conn = Connection::new(stream, client.addr, shared.config.idle_timeout);
+    let mut conn =
+        Connection::new(stream, client.addr, shared.config.idle_timeout).through_proxy(client.via);
     let end = tokio::select! {
         end = session(&mut conn, shared, stop) => end,
         () = stop.forced() => "dropped at the end of the shutdown grace period".to_owned(),
     };
-    let (bytes_in, bytes_out) = (conn.bytes_in(), conn.bytes_out());
+    let (bytes_in, bytes_out, proxy) = (conn.bytes_in(), conn.bytes_out(), conn.proxy());
     conn.close().await;
     tracing::info!(
         peer = %client.addr,
-        via = client.via.map(tracing::field::display),
+        via = proxy.map(tracing::field::display),
         duration_ms = started.elapsed().as_millis() as u64,
         bytes_in,
         bytes_out,
