@@ -140,6 +140,20 @@ fn passwd_changes_the_hash_and_remove_removes() {
 }
 
 #[test]
+fn runs_at_the_same_time_take_turns() {
+    let fixture = Fixture::new();
+    let names: Vec<String> = (0..6).map(|n| format!("user{n}")).collect();
+    std::thread::scope(|scope| {
+        for name in &names {
+            let fixture = &fixture;
+            scope.spawn(move || fixture.tool_ok("add", &[name, "--password-stdin"], "pw\n"));
+        }
+    });
+    let accounts = fixture.accounts();
+    assert_eq!(accounts.len(), names.len(), "no change was lost");
+}
+
+#[test]
 fn refusals_are_one_line_and_change_nothing() {
     let fixture = Fixture::new();
     fixture.tool_ok("add", &["alice", "--password-stdin"], "pw\n");

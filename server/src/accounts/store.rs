@@ -5,7 +5,9 @@
 //! directory, is flushed to disk, and is renamed over the old file, then
 //! the directory is flushed so the rename itself survives a crash. A
 //! reader (the running server) sees the old file or the new one, never half
-//! of either; and a crash leaves at most a stray temporary file.
+//! of either; and a crash leaves at most a stray temporary file. Two runs
+//! of the tool at once take turns ([`lock_directory`]), so neither loses
+//! the other's change.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
@@ -15,15 +17,28 @@ use std::path::Path;
 /// The mode of the accounts file.
 pub const FILE_MODE: u32 = 0o600;
 
+/// Holds an exclusive lock on the directory of the file at `path` until
+/// dropped: the tool reads, changes and writes the file under it. (The
+/// directory, not the file, because the file is replaced by each write.)
+pub fn lock_directory(path: &Path) -> io::Result<File> {
+    let dir = File::open(directory_of(path))?;
+    rustix::fs::flock(&dir, rustix::fs::FlockOperation::LockExclusive)?;
+    Ok(dir)
+}
+
+fn directory_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    }
+}
+
 /// Replaces the file at `path` with `content` (creating it if missing).
 pub fn write_private(path: &Path, content: &[u8]) -> io::Result<()> {
     let file_name = path
         .file_name()
         .ok_or_else(|| io::Error::other("the accounts file path has no file name"))?;
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
+    let dir = directory_of(path);
     let mut temp_name = std::ffi::OsString::from(".");
     temp_name.push(file_name);
     temp_name.push(format!(".{}.tmp", std::process::id()));
@@ -72,6 +87,22 @@ mod tests {
         assert_eq!(mode(&path), FILE_MODE);
         let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(names.len(), 1, "{names:?}");
+    }
+
+    #[test]
+    fn the_directory_lock_is_exclusive() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("accounts.toml");
+        let held = lock_directory(&path).unwrap();
+        let other = File::open(dir.path()).unwrap();
+        let try_lock = rustix::fs::FlockOperation::NonBlockingLockExclusive;
+        assert!(rustix::fs::flock(&other, try_lock).is_err());
+        drop(held);
+        assert!(rustix::fs::flock(&other, try_lock).is_ok());
+        assert!(
+            lock_directory(Path::new("accounts.toml")).is_ok(),
+            "the current directory"
+        );
     }
 
     #[test]

@@ -1,8 +1,10 @@
 //! `ferry-server accounts add|passwd|remove|list`: the account tool.
 //!
 //! Each command reads the whole file, changes it in memory and writes it
-//! back atomically with mode 0600 (`store`); a running server picks the new
-//! file up by itself. `list` never shows a hash, not even a part of one.
+//! back atomically with mode 0600 (`store`), holding a lock on its
+//! directory meanwhile so two runs at once take turns; a running server
+//! picks the new file up by itself. `list` never shows a hash, not even a
+//! part of one.
 
 use super::account::{Access, Account, AccountName, Home};
 use super::file::AccountsFile;
@@ -110,7 +112,6 @@ pub fn run(command: AccountsCommand) -> anyhow::Result<()> {
             quota,
             input,
         }) => {
-            let mut accounts = read(&file.path)?;
             let account = Account {
                 name: name.clone(),
                 home: home.unwrap_or_default(),
@@ -121,7 +122,8 @@ pub fn run(command: AccountsCommand) -> anyhow::Result<()> {
                 },
                 quota,
             };
-            if accounts.get(name.as_str()).is_some() {
+            // Checked before asking for a password, and again under the lock.
+            if read(&file.path)?.get(name.as_str()).is_some() {
                 anyhow::bail!(
                     "there is already an account named {name} in {}",
                     file.path.display()
@@ -129,49 +131,45 @@ pub fn run(command: AccountsCommand) -> anyhow::Result<()> {
             }
             let hash = new_hash(input.source(), &name)?;
             let description = describe(&account);
-            accounts.add(account, hash).map_err(anyhow::Error::msg)?;
-            write(&file.path, &accounts)?;
+            update(&file.path, |accounts| accounts.add(account, hash))?;
             println!("added {description}");
-            Ok(())
         }
         AccountsCommand::Passwd(PasswdArgs { name, file, input }) => {
-            let mut accounts = read(&file.path)?;
-            if accounts.get(name.as_str()).is_none() {
+            if read(&file.path)?.get(name.as_str()).is_none() {
                 anyhow::bail!(
                     "there is no account named {name} in {}",
                     file.path.display()
                 );
             }
             let hash = new_hash(input.source(), &name)?;
-            accounts
-                .set_password(&name, hash)
-                .map_err(anyhow::Error::msg)?;
-            write(&file.path, &accounts)?;
+            update(&file.path, |accounts| accounts.set_password(&name, hash))?;
             println!("changed the password of {name}");
-            Ok(())
         }
         AccountsCommand::Remove(RemoveArgs { name, file }) => {
-            let mut accounts = read(&file.path)?;
-            accounts
-                .remove(&name)
-                .map_err(|error| anyhow::anyhow!("{error} in {}", file.path.display()))?;
-            write(&file.path, &accounts)?;
+            update(&file.path, |accounts| accounts.remove(&name))?;
             println!("removed {name}");
-            Ok(())
         }
         AccountsCommand::List(ListArgs { file }) => {
-            let accounts = read(&file.path)?;
-            print!("{}", listing(&accounts));
-            Ok(())
+            print!("{}", listing(&read(&file.path)?));
         }
     }
+    Ok(())
 }
 
 fn read(path: &Path) -> anyhow::Result<AccountsFile> {
     Ok(AccountsFile::read_or_empty(path)?)
 }
 
-fn write(path: &Path, accounts: &AccountsFile) -> anyhow::Result<()> {
+/// Reads the file, applies `change` and writes the file back, all while
+/// holding the directory's lock (never while waiting for a person to type).
+fn update(
+    path: &Path,
+    change: impl FnOnce(&mut AccountsFile) -> Result<(), String>,
+) -> anyhow::Result<()> {
+    let _turn = store::lock_directory(path)
+        .with_context(|| format!("cannot lock the directory of {}", path.display()))?;
+    let mut accounts = read(path)?;
+    change(&mut accounts).map_err(|error| anyhow::anyhow!("{error} in {}", path.display()))?;
     store::write_private(path, accounts.render().as_bytes())
         .with_context(|| format!("cannot write {}", path.display()))
 }
