@@ -15,13 +15,15 @@
 //! one module per command, `storage` confines every file operation to the
 //! root, `shutdown` carries the graceful stop, `listener` holds the
 //! listening sockets (the main one and the optional proxy listener),
-//! `proxy` the proxy listener's trust and PROXY headers, and
+//! `proxy` the proxy listener's trust and PROXY headers, `admission` lets
+//! each accepted connection in (or not), and
 //! [`ServerError`] is the one error type, mapped to reply codes in one
 //! place.
 
 #![warn(missing_docs)]
 
 pub mod accounts;
+mod admission;
 mod cli;
 mod cmd;
 mod connection;
@@ -37,6 +39,7 @@ pub use proxy::{parse_trusted_proxy, ProxyListener, DEFAULT_HEADER_TIMEOUT};
 pub use storage::{SAMPLE_FILES, TEMP_DIR};
 
 use accounts::{Accounts, AnonymousAccess, LoginPolicy};
+use admission::Admission;
 use connection::Connection;
 use ferry_proto::{codes, Reply};
 use listener::{Client, Door, Listeners};
@@ -266,65 +269,6 @@ impl Server {
         }
         tracing::info!("server stopped");
         Ok(())
-    }
-}
-
-/// What a new connection needs to be let in.
-struct Admission {
-    slots: Arc<Semaphore>,
-    shared: Arc<Shared>,
-    stop: Shutdown,
-}
-
-impl Admission {
-    /// Takes a connection slot now and serves `client` on a task of its
-    /// own, or refuses it with `421` when every slot is taken.
-    fn admit(self, stream: TcpStream, client: Client, tasks: &TaskTracker) {
-        match Arc::clone(&self.slots).try_acquire_owned() {
-            Ok(slot) => {
-                tasks.spawn(async move {
-                    serve(stream, client, &self.shared, &self.stop).await;
-                    drop(slot);
-                });
-            }
-            Err(_) => {
-                tasks.spawn(refuse(stream, client));
-            }
-        }
-    }
-
-    /// A connection on the proxy listener: closed without a reply unless it
-    /// comes from a trusted proxy and begins with a valid PROXY header in
-    /// time; then served (or refused) as the client the header announces.
-    async fn identify_then_serve(self, mut stream: TcpStream, peer: SocketAddr) {
-        let Some(door) = self.shared.config.proxy.as_ref() else {
-            return;
-        };
-        if !door.trusts(peer.ip()) {
-            tracing::info!(proxy = %peer, "proxied connection closed: not a trusted proxy");
-            return;
-        }
-        let announced = tokio::select! {
-            announced = proxy::read_header(&mut stream, peer, door.header_timeout) => announced,
-            () = self.stop.stopping() => return,
-        };
-        let client = match announced {
-            Ok(addr) => Client {
-                addr,
-                via: Some(peer),
-            },
-            Err(error) => {
-                tracing::info!(proxy = %peer, %error, "proxied connection closed");
-                return;
-            }
-        };
-        match Arc::clone(&self.slots).try_acquire_owned() {
-            Ok(slot) => {
-                serve(stream, client, &self.shared, &self.stop).await;
-                drop(slot);
-            }
-            Err(_) => refuse(stream, client).await,
-        }
     }
 }
 
