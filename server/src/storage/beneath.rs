@@ -80,6 +80,12 @@ impl Beneath {
         unreachable!("a valid path has at least one name")
     }
 
+    /// Whether the kernel does the resolving (for tests).
+    #[cfg(test)]
+    pub(crate) fn uses_openat2(&self) -> bool {
+        self.kernel_resolves.load(Ordering::Relaxed)
+    }
+
     /// Forces the by-hand walk (for tests of the fallback).
     #[cfg(test)]
     pub(crate) fn without_openat2(self) -> Beneath {

@@ -138,3 +138,28 @@ fn directories_are_made_removed_and_renamed() {
     let status = storage.stat(&path("e")).unwrap();
     assert_eq!(status.kind, EntryKind::Directory);
 }
+
+#[test]
+fn openat2_does_the_resolving_where_the_kernel_has_it() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("a")).unwrap();
+    let flags = OFlags::RDONLY | OFlags::DIRECTORY;
+    let root = rustix::fs::open(dir.path(), flags, Mode::empty()).unwrap();
+    let resolve = rustix::fs::ResolveFlags::BENEATH | rustix::fs::ResolveFlags::NO_SYMLINKS;
+    let probe = rustix::fs::openat2(&root, "a", flags, Mode::empty(), resolve);
+    if matches!(probe, Err(Errno::NOSYS)) {
+        eprintln!("no openat2 in this kernel: the by-hand walk is in use");
+        return;
+    }
+    let beneath = Beneath::new(root);
+    assert!(beneath.open(Some(&path("a")), flags).is_ok());
+    assert!(beneath.uses_openat2());
+    std::os::unix::fs::symlink("/", dir.path().join("a/up")).unwrap();
+    let last = beneath.open(Some(&path("a/up")), flags).unwrap_err();
+    assert!(matches!(last, Errno::NOTDIR | Errno::LOOP), "{last:?}");
+    // Through a link: ELOOP is RESOLVE_NO_SYMLINKS's answer (the by-hand
+    // walk's O_DIRECTORY | O_NOFOLLOW says ENOTDIR).
+    let through = beneath.open(Some(&path("a/up/etc")), flags).unwrap_err();
+    assert_eq!(through, Errno::LOOP);
+    assert!(beneath.uses_openat2());
+}
