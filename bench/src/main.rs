@@ -55,9 +55,12 @@ enum Scenario {
     /// Logins (Argon2id password verifications) per second on one core,
     /// next to one SHA-256 and a minimal Argon2id.
     Logins {
-        /// Seconds spent on each figure.
-        #[arg(long, default_value_t = 3)]
+        /// Seconds spent on each figure, over all rounds.
+        #[arg(long, default_value_t = 5)]
         seconds: u64,
+        /// Rounds, alternating between the figures (best and median are reported).
+        #[arg(long, default_value_t = 5)]
+        rounds: usize,
     },
     /// Every scenario with its defaults.
     All,
@@ -123,14 +126,14 @@ async fn main() -> Result<()> {
         } => {
             bridge::run(&bridge(size_mib, rounds, idle_relays)?).await?;
         }
-        Scenario::Logins { seconds } => {
-            run_logins(seconds).await?;
+        Scenario::Logins { seconds, rounds } => {
+            run_logins(seconds, rounds).await?;
         }
         Scenario::All => {
             direct::run(&direct(1024, 2)).await?;
             list_latency::run(&list(1000, 20)).await?;
             bridge::run(&bridge(1024, 5, 1000)?).await?;
-            run_logins(3).await?;
+            run_logins(5, 5).await?;
         }
         Scenario::SpliceRelay { .. } => {} // run above
     }
@@ -138,9 +141,10 @@ async fn main() -> Result<()> {
 }
 
 /// The logins scenario, on one blocking thread: one core.
-async fn run_logins(seconds: u64) -> Result<()> {
+async fn run_logins(seconds: u64, rounds: usize) -> Result<()> {
     let config = logins::LoginsConfig {
         per_figure: std::time::Duration::from_secs(seconds),
+        rounds,
     };
     tokio::task::spawn_blocking(move || logins::run(&config)).await?
 }
