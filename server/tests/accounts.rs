@@ -256,3 +256,25 @@ fn the_running_server_follows_the_file() {
     assert!(kept.contains("keeping the accounts in force"), "{kept}");
     assert!(kept.contains("accounts=2"), "{kept}");
 }
+
+#[test]
+fn a_file_others_may_read_is_served_with_a_warning() {
+    let fixture = Fixture::new();
+    fixture.tool_ok("add", &["alice", "--password-stdin"], "pw\n");
+    std::fs::set_permissions(&fixture.file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let root = fixture.dir.path().join("root");
+    let server = LoggedProcess::spawn(
+        Path::new(BIN),
+        &[
+            "--root",
+            root.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+            "--accounts",
+            fixture.file.to_str().unwrap(),
+        ],
+    );
+    let warning = server.wait_for_line("others may read it");
+    assert!(warning.contains("mode=644"), "{warning}");
+    server.wait_for_line("listening");
+}

@@ -24,7 +24,9 @@
 //! version of this one) keeps working; only the algorithm must be Argon2id.
 //! An unknown account is checked against [`dummy`], a hash with the same
 //! parameters, so it costs what a wrong password costs and the two cannot
-//! be told apart by timing.
+//! be told apart by timing. (A hash made elsewhere with other parameters
+//! costs what its own parameters cost, and so tells that its account
+//! exists; the tool only ever writes hashes with the parameters above.)
 
 use argon2::password_hash::{phc, PasswordHasher, PasswordVerifier};
 use argon2::{Algorithm, Argon2, Params, Version};

@@ -40,6 +40,14 @@ impl FileStamp {
     }
 }
 
+/// The permission bits of the file at `path` when its group or others have
+/// any (the tool always writes 0600; a hand-made file may not be).
+fn shared_mode(path: &Path) -> Option<u32> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
+    (mode & 0o077 != 0).then_some(mode)
+}
+
 impl Accounts {
     /// What the server does at start: reads the file (on a blocking
     /// thread), then follows it every [`RELOAD_CHECK_INTERVAL`].
@@ -57,6 +65,13 @@ impl Accounts {
             accounts = accounts.current().len(),
             "accounts loaded"
         );
+        if let Some(mode) = shared_mode(path) {
+            tracing::warn!(
+                path = %path.display(),
+                mode = format_args!("{mode:o}"),
+                "the accounts file holds password hashes but others may read it (chmod 600)"
+            );
+        }
         accounts.watch(RELOAD_CHECK_INTERVAL);
         Ok(accounts)
     }
