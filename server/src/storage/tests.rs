@@ -163,3 +163,61 @@ fn openat2_does_the_resolving_where_the_kernel_has_it() {
     assert_eq!(through, Errno::LOOP);
     assert!(beneath.uses_openat2());
 }
+
+/// Both resolutions, the kernel's and the by-hand walk, while `d` is
+/// exchanged with a link to the outside as fast as possible: every open of
+/// `d/f` either fails or is the file inside.
+#[test]
+fn neither_resolution_escapes_a_directory_swapped_for_a_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let (root, outside) = (dir.path().join("root"), dir.path().join("outside"));
+    std::fs::create_dir_all(root.join("d")).unwrap();
+    std::fs::create_dir(&outside).unwrap();
+    std::fs::write(root.join("d/f"), b"inside").unwrap();
+    std::fs::write(outside.join("f"), b"outside").unwrap();
+    symlink(&outside, root.join("spare")).unwrap();
+    let inside = std::fs::metadata(root.join("d/f")).unwrap();
+    let inside = std::os::unix::fs::MetadataExt::ino(&inside);
+    let flags = OFlags::RDONLY | OFlags::DIRECTORY;
+    for by_hand in [false, true] {
+        let fd = rustix::fs::open(&root, flags, Mode::empty()).unwrap();
+        let beneath = match by_hand {
+            false => Beneath::new(fd),
+            true => Beneath::new(fd).without_openat2(),
+        };
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let swapper = {
+            let stop = Arc::clone(&stop);
+            let (d, spare) = (root.join("d"), root.join("spare"));
+            std::thread::spawn(move || {
+                let mut swaps = 0u64;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    rustix::fs::renameat_with(
+                        rustix::fs::CWD,
+                        &d,
+                        rustix::fs::CWD,
+                        &spare,
+                        RenameFlags::EXCHANGE,
+                    )
+                    .unwrap();
+                    swaps += 1;
+                }
+                if std::fs::symlink_metadata(&d).unwrap().is_symlink() {
+                    let (cwd, exchange) = (rustix::fs::CWD, RenameFlags::EXCHANGE);
+                    rustix::fs::renameat_with(cwd, &d, cwd, &spare, exchange).unwrap();
+                }
+                swaps
+            })
+        };
+        let mut opened = 0;
+        for _ in 0..20_000 {
+            if let Ok(fd) = beneath.open(Some(&path("d/f")), OFlags::RDONLY) {
+                assert_eq!(rustix::fs::fstat(&fd).unwrap().st_ino, inside, "escaped");
+                opened += 1;
+            }
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        assert!(swapper.join().unwrap() > 0);
+        assert!(opened > 0, "some opens found the directory in place");
+    }
+}
