@@ -47,6 +47,16 @@ pub enum Scenario {
         #[arg(long, default_value_t = 1000)]
         idle_relays: usize,
     },
+    /// Logins (Argon2id password verifications) per second on one core,
+    /// next to one SHA-256 and a minimal Argon2id.
+    Logins {
+        /// Seconds spent on each figure, over all rounds.
+        #[arg(long, default_value_t = 5)]
+        seconds: u64,
+        /// Rounds, alternating between the figures (best and median are reported).
+        #[arg(long, default_value_t = 5)]
+        rounds: usize,
+    },
     /// Every scenario with its defaults.
     All,
     /// The bare splice(2) relay the bridge scenario starts as a reference

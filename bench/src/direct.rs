@@ -1,5 +1,8 @@
 //! RETRIEVE and STORE over direct TCP, next to a plain TCP copy of the same
-//! bytes (the loopback limit), plus the server's peak RSS.
+//! bytes (the loopback limit), plus the server's peak RSS. RETRIEVE and READ
+//! also fetch the same file through a path four directories deep (a hard
+//! link to it, so the bytes and their page cache are the same): resolving a
+//! path beneath the root must cost nothing visible.
 
 use crate::fixture::{ensure_file, BLOCK};
 use crate::report::{mib, print_throughput, Throughput};
@@ -16,6 +19,9 @@ use tokio::io::AsyncReadExt;
 
 /// Name of the large file inside the server's root.
 pub const BIG_FILE: &str = "bench-big.bin";
+
+/// The same file (a hard link) four directories down.
+pub const NESTED_BIG_FILE: &str = "nested/a/b/c/bench-big.bin";
 
 /// Settings of the direct-TCP scenario.
 pub struct DirectConfig {
@@ -37,6 +43,10 @@ pub struct DirectResults {
     pub file_copy: Throughput,
     /// RETRIEVE through ferry-server.
     pub retrieve: Throughput,
+    /// RETRIEVE of [`NESTED_BIG_FILE`].
+    pub nested_retrieve: Throughput,
+    /// `READ 0 <size>` of [`NESTED_BIG_FILE`].
+    pub nested_read: Throughput,
     /// Plain TCP upload of the same number of bytes, discarded.
     pub tcp_upload: Throughput,
     /// Plain TCP upload written to a file and fsynced.
@@ -57,6 +67,15 @@ pub fn prepare_root(work_dir: &Path, size: u64) -> Result<PathBuf> {
     let file = root.join(BIG_FILE);
     eprintln!("preparing {} of test data in {}", mib(size), file.display());
     ensure_file(&file, size)?;
+    let nested = root.join(NESTED_BIG_FILE);
+    std::fs::create_dir_all(nested.parent().expect("a nested path"))?;
+    // Relinked every run, so it is the big file of this run's size.
+    match std::fs::remove_file(&nested) {
+        Ok(()) => {}
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+        Err(error) => return Err(error.into()),
+    }
+    std::fs::hard_link(&file, &nested)?;
     Ok(root)
 }
 
@@ -70,12 +89,16 @@ pub async fn run(config: &DirectConfig) -> Result<DirectResults> {
     let mut tcp_download = Vec::new();
     let mut file_copy = Vec::new();
     let mut retrieve = Vec::new();
+    let mut nested_retrieve = Vec::new();
+    let mut nested_read = Vec::new();
     for round in 0..config.rounds {
         eprintln!("round {}: download", round + 1);
         tcp_download
             .push(plain_tcp_download(Source::Memory(Arc::clone(&in_ram)), config.size).await?);
         file_copy.push(plain_tcp_download(Source::File(root.join(BIG_FILE)), config.size).await?);
         retrieve.push(ferry_retrieve(server.addr, config.size).await?);
+        nested_retrieve.push(ferry_nested(server.addr, Nested::Retrieve, config.size).await?);
+        nested_read.push(ferry_nested(server.addr, Nested::Read, config.size).await?);
     }
     let memory_after_retrieve = server.memory()?;
 
@@ -95,6 +118,8 @@ pub async fn run(config: &DirectConfig) -> Result<DirectResults> {
         tcp_download: best(tcp_download),
         file_copy: best(file_copy),
         retrieve: best(retrieve),
+        nested_retrieve: best(nested_retrieve),
+        nested_read: best(nested_read),
         tcp_upload: best(tcp_upload),
         disk_upload: best(disk_upload),
         store: best(store),
@@ -104,7 +129,12 @@ pub async fn run(config: &DirectConfig) -> Result<DirectResults> {
     print_throughput(
         "Download over loopback",
         &results.tcp_download,
-        &[results.file_copy.clone(), results.retrieve.clone()],
+        &[
+            results.file_copy.clone(),
+            results.retrieve.clone(),
+            results.nested_retrieve.clone(),
+            results.nested_read.clone(),
+        ],
     );
     print_throughput(
         "Upload over loopback",
@@ -212,6 +242,34 @@ async fn ferry_retrieve(addr: SocketAddr, size: u64) -> Result<Throughput> {
     );
     Ok(Throughput {
         label: "ferry RETRIEVE".into(),
+        bytes: size,
+        elapsed,
+    })
+}
+
+/// How the nested file is fetched.
+#[derive(Debug, Clone, Copy)]
+enum Nested {
+    Retrieve,
+    /// `READ 0 <size>`: the same bytes as RETRIEVE.
+    Read,
+}
+
+async fn ferry_nested(addr: SocketAddr, how: Nested, size: u64) -> Result<Throughput> {
+    let mut client = BenchClient::connect(addr).await?;
+    let started = Instant::now();
+    let received = match how {
+        Nested::Retrieve => client.retrieve_path(NESTED_BIG_FILE).await?,
+        Nested::Read => client.read(NESTED_BIG_FILE, 0, size).await?,
+    };
+    let elapsed = started.elapsed();
+    ensure!(received == size, "{how:?} moved {received} of {size} bytes");
+    let label = match how {
+        Nested::Retrieve => "ferry RETRIEVE, 4 directories deep",
+        Nested::Read => "ferry READ 0 <size>, 4 directories deep",
+    };
+    Ok(Throughput {
+        label: label.into(),
         bytes: size,
         elapsed,
     })

@@ -11,6 +11,7 @@ pub mod cli;
 pub mod direct;
 pub mod fixture;
 pub mod list_latency;
+pub mod logins;
 pub mod process;
 pub mod report;
 pub mod splice_relay;

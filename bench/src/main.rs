@@ -6,7 +6,7 @@
 use anyhow::Result;
 use clap::Parser;
 use ferry_bench::cli::{Cli, Scenario};
-use ferry_bench::{bridge, direct, list_latency, process::sibling_binary, splice_relay};
+use ferry_bench::{bridge, direct, list_latency, logins, process::sibling_binary, splice_relay};
 
 #[tokio::main]
 async fn main() -> Result<()> {
@@ -57,12 +57,25 @@ async fn main() -> Result<()> {
         } => {
             bridge::run(&bridge(size_mib, rounds, idle_relays)?).await?;
         }
+        Scenario::Logins { seconds, rounds } => {
+            run_logins(seconds, rounds).await?;
+        }
         Scenario::All => {
             direct::run(&direct(1024, 2)).await?;
             list_latency::run(&list(1000, 20)).await?;
             bridge::run(&bridge(1024, 5, 1000)?).await?;
+            run_logins(5, 5).await?;
         }
         Scenario::SpliceRelay { .. } => {} // run above
     }
     Ok(())
+}
+
+/// The logins scenario, on one blocking thread: one core.
+async fn run_logins(seconds: u64, rounds: usize) -> Result<()> {
+    let config = logins::LoginsConfig {
+        per_figure: std::time::Duration::from_secs(seconds),
+        rounds,
+    };
+    tokio::task::spawn_blocking(move || logins::run(&config)).await?
 }

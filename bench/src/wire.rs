@@ -5,8 +5,8 @@
 
 use anyhow::{Context, Result};
 use bytes::Bytes;
-use ferry_client::{Session, SessionOptions, TcpTransport, Transport};
-use ferry_proto::Name;
+use ferry_client::{Session, SessionOptions, TcpTransport, Transfer, TransferProgress, Transport};
+use ferry_proto::{Name, Path, Read, Retrieve};
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll};
@@ -40,6 +40,36 @@ impl BenchClient {
     /// `RETRIEVE name`, data discarded; returns the byte count.
     pub async fn retrieve(&mut self, name: &str) -> Result<u64> {
         retrieve_discarding(&mut self.session, name).await
+    }
+
+    /// `RETRIEVE path` (a path in a directory, version 2), data discarded;
+    /// returns the byte count.
+    pub async fn retrieve_path(&mut self, path: &str) -> Result<u64> {
+        let exchange = Retrieve(Path::new(path)?);
+        self.fetch_discarding(&exchange).await
+    }
+
+    /// `READ offset length path`, data discarded; returns the byte count.
+    pub async fn read(&mut self, path: &str, offset: u64, length: u64) -> Result<u64> {
+        let exchange = Read {
+            path: Path::new(path)?,
+            offset,
+            length,
+        };
+        self.fetch_discarding(&exchange).await
+    }
+
+    async fn fetch_discarding<E: ferry_proto::Exchange<Success = ()>>(
+        &mut self,
+        exchange: &E,
+    ) -> Result<u64> {
+        let mut counted = Counted(0);
+        let mut sink = tokio::io::sink();
+        self.session
+            .run(exchange, Transfer::Sink(&mut sink), &mut counted)
+            .await
+            .with_context(|| exchange.command().to_string())?;
+        Ok(counted.0)
     }
 
     /// `STORE size name`, sending `block` repeatedly.
@@ -100,6 +130,15 @@ pub(crate) async fn store_repeating<T: Transport>(
         .store(&name, size, &mut source, &mut ())
         .await
         .with_context(|| format!("STORE {size} {name}"))
+}
+
+/// Counts the bytes a transfer moved.
+struct Counted(u64);
+
+impl TransferProgress for Counted {
+    fn advance(&mut self, bytes: u64) {
+        self.0 += bytes;
+    }
 }
 
 /// An endless reader of one block, over and over.

@@ -40,6 +40,10 @@ pub struct CommandLine {
     /// TLS private key (PEM).
     #[arg(long, value_name = "FILE", requires = "tls_cert")]
     tls_key: Option<PathBuf>,
+    /// Begin every upstream connection with a PROXY protocol v2 header naming
+    /// the browser's address; --upstream then names the server's --proxy-listen.
+    #[arg(long)]
+    proxy_protocol: bool,
     /// Largest WebSocket message accepted from a client.
     #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_message_size)]
     max_message_size: usize,
@@ -93,6 +97,7 @@ impl CommandLine {
                 .tls_cert
                 .zip(self.tls_key)
                 .map(|(cert, key)| TlsFiles { cert, key }),
+            proxy_protocol: self.proxy_protocol,
             limits,
             ..BridgeConfig::new(self.listen, self.upstream)
         }
@@ -130,6 +135,8 @@ mod tests {
         assert_eq!(config.limits.connect_timeout, defaults.connect_timeout);
         assert_eq!(config.limits.shutdown_grace, defaults.shutdown_grace);
         assert!(config.allow_origins.is_none() && config.tls.is_none());
+        assert!(!config.proxy_protocol);
+        assert!(parsed(&["--proxy-protocol"]).proxy_protocol);
     }
 
     #[test]

@@ -27,6 +27,9 @@ pub struct BridgeConfig {
     pub static_dir: Option<PathBuf>,
     /// Certificate chain and key (PEM) to serve https and wss.
     pub tls: Option<TlsFiles>,
+    /// Begin every upstream connection with a PROXY protocol v2 header
+    /// naming the browser's address (for a server's `--proxy-listen`).
+    pub proxy_protocol: bool,
     /// Limits and timeouts.
     pub limits: Limits,
 }
@@ -41,6 +44,7 @@ impl BridgeConfig {
             allow_origins: None,
             static_dir: None,
             tls: None,
+            proxy_protocol: false,
             limits: Limits::default(),
         }
     }

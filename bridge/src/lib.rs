@@ -97,6 +97,11 @@ impl Bridge {
         let state = AppState {
             targets: TargetPolicy::new(config.upstream.clone(), config.allow.iter().cloned()),
             origins,
+            announce: if config.proxy_protocol {
+                relay::Announce::ProxyHeader
+            } else {
+                relay::Announce::Nothing
+            },
             relay_slots: Arc::new(Semaphore::new(config.limits.max_relays)),
             limits: config.limits,
             relays: TaskTracker::new(),

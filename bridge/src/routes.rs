@@ -2,7 +2,7 @@
 
 use crate::client_io::DirectHandle;
 use crate::origin::OriginPolicy;
-use crate::relay::{self, RelayContext};
+use crate::relay::{self, Announce, RelayContext};
 use crate::static_files;
 use crate::target::{Refusal, TargetPolicy};
 use crate::Limits;
@@ -28,6 +28,8 @@ pub(crate) struct AppState {
     pub targets: TargetPolicy,
     /// Which pages may open relays.
     pub origins: OriginPolicy,
+    /// What each relay's TCP side begins with.
+    pub announce: Announce,
     /// Limits and timeouts.
     pub limits: Limits,
     /// One permit per open relay (`max_relays` in all).
@@ -111,6 +113,7 @@ async fn websocket(
     let direct = direct.and_then(|Extension(DirectHandle(handle))| handle);
     let mut ctx = RelayContext {
         peer,
+        announce: state.announce,
         requested,
         limits: limits.clone(),
         shutdown: state.shutdown.clone(),

@@ -137,7 +137,7 @@ async fn replies_decode_whether_the_bridge_splits_or_merges_them() {
 
     // The body is no listing: the raw exchange keeps it as it came.
     let list = web
-        .run(&Raw(Command::List), Transfer::None, &mut ())
+        .run(&Raw(Command::List(None)), Transfer::None, &mut ())
         .await
         .unwrap();
     assert_eq!(

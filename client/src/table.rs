@@ -24,10 +24,12 @@ pub fn render(entries: &[ListingEntry], exact_sizes: bool) -> String {
     let rows: Vec<(String, String, String)> = entries
         .iter()
         .map(|entry| {
+            // A directory (version 2) shows `-` and a `/` after its name.
+            let slash = if entry.is_dir() { "/" } else { "" };
             (
-                size_of(entry.size),
+                entry.size().map_or_else(|| "-".to_owned(), size_of),
                 modified_utc(entry),
-                terminal_safe(entry.name.as_str()),
+                format!("{}{slash}", terminal_safe(entry.name.as_str())),
             )
         })
         .collect();
@@ -51,7 +53,7 @@ pub fn render(entries: &[ListingEntry], exact_sizes: bool) -> String {
             "{size:>size_width$}  {modified:<time_width$}  {name}\n"
         ));
     }
-    let total: u64 = entries.iter().map(|entry| entry.size).sum();
+    let total: u64 = entries.iter().filter_map(ListingEntry::size).sum();
     let files = if entries.len() == 1 { "file" } else { "files" };
     out.push_str(&format!(
         "{} {files}, {} in total\n",
@@ -92,11 +94,7 @@ mod tests {
     use ferry_proto::Name;
 
     fn entry(size: u64, name: &str) -> ListingEntry {
-        ListingEntry {
-            size,
-            modified: 1_795_968_805,
-            name: Name::new(name).unwrap(),
-        }
+        ListingEntry::file(Name::new(name).unwrap(), size, 1_795_968_805)
     }
 
     #[test]

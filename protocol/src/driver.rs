@@ -11,9 +11,10 @@
 //! 2. [`ClientDriver::start`] a command and write the bytes it returns.
 //! 3. Feed and poll; the command's exchange ends with exactly one
 //!    [`Event::Done`], holding `Ok(Done)` or `Err(Refusal)`. Before it may
-//!    come [`Event::Incoming`] and then [`Event::Data`] (RETRIEVE; a LIST's
-//!    data is gathered into its `Done`) or
-//!    [`Event::Send`] (STORE: write exactly that many bytes of the file).
+//!    come [`Event::Incoming`] and then [`Event::Data`] (RETRIEVE and READ;
+//!    a LIST's data is gathered into its `Done`) or [`Event::Send`] (STORE
+//!    and RESUME: write exactly that many bytes of the file, for RESUME its
+//!    last ones).
 //!    A typed [`Exchange`](crate::Exchange) turns the `Done` into its result.
 //! 4. At end of stream call [`ClientDriver::end`]: it says whether the
 //!    stream ended cleanly or cut an exchange short.
@@ -32,8 +33,9 @@ pub const DEFAULT_MAX_LISTING_LEN: u64 = 64 * 1024 * 1024;
 pub enum Event {
     /// The `220` greeting: commands may be started.
     Greeting(Reply),
-    /// `150` for RETRIEVE or LIST: `len` data bytes follow. RETRIEVE's come
-    /// as [`Event::Data`]; LIST's are gathered into [`Done::body`].
+    /// `150` for RETRIEVE, READ or LIST: `len` data bytes follow.
+    /// RETRIEVE's and READ's come as [`Event::Data`]; LIST's are gathered
+    /// into [`Done::body`].
     Incoming {
         /// The `150` reply itself (for a console that shows every reply).
         reply: Reply,
@@ -42,11 +44,13 @@ pub enum Event {
     },
     /// A slice of the data announced by [`Event::Incoming`].
     Data(Bytes),
-    /// `150` for STORE: write exactly `len` raw bytes now.
+    /// `150` for STORE or RESUME: write exactly `len` raw bytes now (for
+    /// RESUME, the last `len` bytes of the file).
     Send {
         /// The `150` reply itself.
         reply: Reply,
-        /// The size named in the command.
+        /// STORE: the size named in the command; RESUME: the byte count of
+        /// the `150`.
         len: u64,
     },
     /// The exchange of the command in flight ended.
@@ -61,7 +65,7 @@ pub enum Event {
 pub struct Done {
     /// The command's verb.
     pub verb: Verb,
-    /// The final `2xx` reply.
+    /// The final `2xx` reply (or `3xx`: `331` to USER).
     pub reply: Reply,
     /// The collected data bytes of a LIST (empty for other commands).
     pub body: Vec<u8>,
@@ -70,7 +74,7 @@ pub struct Done {
 /// What the data announced by a `150` is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Data {
-    /// Handed to the caller as [`Event::Data`] (RETRIEVE).
+    /// Handed to the caller as [`Event::Data`] (RETRIEVE, READ).
     Stream,
     /// Gathered into [`Done::body`] (LIST).
     Collect,
@@ -147,7 +151,7 @@ impl ClientDriver {
             _ => return Err(ProtoError::Busy),
         }
         let store_size = match command {
-            Command::Store { size, .. } => *size,
+            Command::Store { size, .. } | Command::Resume { size, .. } => *size,
             _ => 0,
         };
         self.state = State::Waiting {
@@ -274,7 +278,8 @@ impl ClientDriver {
         }
     }
 
-    /// A `150`: data follows (LIST, RETRIEVE) or is wanted (STORE).
+    /// A `150`: data follows (LIST, RETRIEVE, READ) or is wanted (STORE,
+    /// RESUME).
     fn on_data_follows(
         &mut self,
         verb: Verb,
@@ -289,8 +294,19 @@ impl ClientDriver {
                     len: store_size,
                 }));
             }
+            Verb::Resume => {
+                // The last r bytes of a file of `store_size`: never more.
+                let len = reply
+                    .data_len()
+                    .filter(|&len| len <= store_size)
+                    .ok_or_else(|| {
+                        ProtoError::MalformedReply(format!("{reply} (bad byte count)"))
+                    })?;
+                self.state = State::Final { verb };
+                return Ok(Some(Event::Send { reply, len }));
+            }
             Verb::List => Data::Collect,
-            Verb::Retrieve => Data::Stream,
+            Verb::Retrieve | Verb::Read => Data::Stream,
             _ => return Err(ProtoError::UnexpectedReply(reply.to_string())),
         };
         let len = reply
@@ -321,7 +337,8 @@ impl ClientDriver {
         let closes =
             reply.code == codes::CLOSING || (verb == Verb::Quit && reply.code == codes::GOODBYE);
         self.state = if closes { State::Closed } else { State::Idle };
-        if reply.is_success() {
+        // 331 to USER is a step forward, not a refusal.
+        if reply.is_success() || reply.is_intermediate() {
             Ok(Done {
                 verb,
                 reply,
@@ -355,7 +372,7 @@ impl ClientDriver {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Name;
+    use crate::Path;
     use proptest::prelude::*;
 
     /// Feeds `input` and collects every event, data chunks merged.
@@ -404,12 +421,12 @@ mod tests {
     #[test]
     fn retrieve_with_data_that_looks_like_replies() {
         let mut driver = ready();
-        let name = Name::new("f").unwrap();
+        let path = Path::new("f").unwrap();
         assert_eq!(
-            driver.start(&Command::Retrieve(name)).unwrap(),
+            driver.start(&Command::Retrieve(path)).unwrap(),
             b"RETRIEVE f\r\n"
         );
-        assert_eq!(driver.start(&Command::List), Err(ProtoError::Busy));
+        assert_eq!(driver.start(&Command::List(None)), Err(ProtoError::Busy));
         let mut out = Vec::new();
         let stream = b"150 12 bytes\r\n226 fake\r\n\n\n226 Transfer complete\r\n";
         run(&mut driver, stream, &mut out).unwrap();
@@ -430,7 +447,7 @@ mod tests {
     #[test]
     fn list_body_is_collected_into_done() {
         let mut driver = ready();
-        driver.start(&Command::List).unwrap();
+        driver.start(&Command::List(None)).unwrap();
         let mut out = Vec::new();
         run(
             &mut driver,
@@ -453,7 +470,7 @@ mod tests {
             ]
         );
         let mut driver = ready().with_max_listing_len(3);
-        driver.start(&Command::List).unwrap();
+        driver.start(&Command::List(None)).unwrap();
         assert_eq!(
             run(&mut driver, b"150 4 bytes\r\n", &mut Vec::new()),
             Err(ProtoError::ListingTooLarge { len: 4, limit: 3 })
@@ -466,7 +483,7 @@ mod tests {
         let mut driver = ready();
         let store = Command::Store {
             size: 3,
-            name: Name::new("x").unwrap(),
+            path: Path::new("x").unwrap(),
         };
         driver.start(&store).unwrap();
         let mut out = Vec::new();
@@ -487,11 +504,11 @@ mod tests {
     #[test]
     fn refusals_and_zero_length_transfers() {
         let mut driver = ready();
-        let name = Name::new("nope").unwrap();
-        driver.start(&Command::Retrieve(name)).unwrap();
+        let path = Path::new("nope").unwrap();
+        driver.start(&Command::Retrieve(path)).unwrap();
         let mut out = Vec::new();
         run(&mut driver, b"550 No such file\r\n", &mut out).unwrap();
-        driver.start(&Command::List).unwrap();
+        driver.start(&Command::List(None)).unwrap();
         run(&mut driver, b"150 0 bytes\r\n226 0 entries\r\n", &mut out).unwrap();
         assert_eq!(
             out,
@@ -510,7 +527,7 @@ mod tests {
     fn truncated_transfer_is_reported() {
         let mut driver = ready();
         driver
-            .start(&Command::Retrieve(Name::new("f").unwrap()))
+            .start(&Command::Retrieve(Path::new("f").unwrap()))
             .unwrap();
         run(&mut driver, b"150 10 bytes\r\nabc", &mut Vec::new()).unwrap();
         assert_eq!(
@@ -547,7 +564,7 @@ mod tests {
 
         // A 421 ends the exchange in flight as its refusal, and the session.
         let mut driver = ready();
-        driver.start(&Command::List).unwrap();
+        driver.start(&Command::List(None)).unwrap();
         let mut out = Vec::new();
         run(&mut driver, b"421 Server shutting down\r\n", &mut out).unwrap();
         assert_eq!(out, vec![refused(Verb::List, 421, "Server shutting down")]);
@@ -562,10 +579,15 @@ mod tests {
         driver.start(&Command::Noop).unwrap();
         assert!(run(&mut driver, b"150 5 bytes\r\n", &mut Vec::new()).is_err());
         let mut driver = ready();
-        driver.start(&Command::List).unwrap();
+        driver.start(&Command::List(None)).unwrap();
         assert!(run(&mut driver, b"150 many bytes\r\n", &mut Vec::new()).is_err());
         let mut driver = ready();
         assert!(run(&mut driver, b"226 unasked\r\n", &mut Vec::new()).is_err());
+        // RESUME's 150 may ask for the last r bytes of the file, never more.
+        let mut driver = ready();
+        let path = Path::new("f").unwrap();
+        driver.start(&Command::Resume { size: 4, path }).unwrap();
+        assert!(run(&mut driver, b"150 5 bytes\r\n", &mut Vec::new()).is_err());
         let mut driver = ready();
         let mut long = vec![b'2'; 9000];
         long.push(b'\n');
@@ -599,10 +621,21 @@ mod tests {
             stream.extend_from_slice(format!("150 {} bytes\r\n", data.len()).as_bytes());
             stream.extend_from_slice(&data);
             stream.extend_from_slice(b"226 Transfer complete\r\n150 3 bytes\r\na\nb226 1 entries\r\n200 OK\r\n");
+            // A READ of the data's tail, USER's 331, RESUME's 150 of r bytes, STAT.
+            let tail = &data[data.len() / 2..];
+            stream.extend_from_slice(format!("150 {} bytes\r\n", tail.len()).as_bytes());
+            stream.extend_from_slice(tail);
+            stream.extend_from_slice(b"226 Transfer complete\r\n331 Password required\r\n");
+            stream.extend_from_slice(b"150 2 bytes\r\n226 Stored 9 bytes\r\n213 dir - 2026-11-24T16:13:25Z\r\n");
+            let path = Path::new("d/f").unwrap();
             let commands = [
-                Command::Retrieve(Name::new("f").unwrap()),
-                Command::List,
+                Command::Retrieve(Path::new("f").unwrap()),
+                Command::List(None),
                 Command::Noop,
+                Command::Read { offset: (data.len() / 2) as u64, length: 100, path: path.clone() },
+                Command::User("u".into()),
+                Command::Resume { size: 9, path: path.clone() },
+                Command::Stat(path),
             ];
             let split_run = |splits: &[usize]| {
                 let mut driver = ClientDriver::new();
@@ -637,7 +670,13 @@ mod tests {
             prop_assert_eq!(&split_run(&[8, at]), &whole);
             let every_byte: Vec<usize> = (8..stream.len()).collect();
             prop_assert_eq!(&split_run(&every_byte), &whole);
-            prop_assert_eq!(whole.last(), Some(&done(Verb::Noop, 200, "OK")));
+            prop_assert_eq!(whole.last(), Some(&done(Verb::Stat, 213, "dir - 2026-11-24T16:13:25Z")));
+            prop_assert!(whole.contains(&done(Verb::User, 331, "Password required")));
+            let send = Event::Send { reply: Reply::new(150, "2 bytes"), len: 2 };
+            prop_assert!(whole.contains(&send));
+            if !tail.is_empty() {
+                prop_assert!(whole.contains(&Event::Data(Bytes::copy_from_slice(tail))));
+            }
         }
 
         #[test]
@@ -645,7 +684,7 @@ mod tests {
             let mut driver = ClientDriver::new();
             let _ = run(&mut driver, &input, &mut Vec::new());
             let mut driver = ready();
-            driver.start(&Command::List).unwrap();
+            driver.start(&Command::List(None)).unwrap();
             let _ = run(&mut driver, &input, &mut Vec::new());
         }
     }

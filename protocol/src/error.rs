@@ -8,6 +8,10 @@ pub enum ProtoError {
     /// A file name that breaks the rules of docs/PROTOCOL.md §3.1.
     #[error("invalid name: {0}")]
     InvalidName(&'static str),
+    /// A path that breaks the rules of docs/PROTOCOL.md §3.1 (besides its
+    /// names, which fail as [`ProtoError::InvalidName`]).
+    #[error("invalid path: {0}")]
+    InvalidPath(&'static str),
     /// A command line whose verb is not known.
     #[error("unknown command")]
     UnknownCommand,
@@ -60,7 +64,7 @@ impl ProtoError {
     /// parse with this error, if the error is one a server reports.
     pub fn reply_code(&self) -> Option<u16> {
         match self {
-            ProtoError::InvalidName(_) => Some(553),
+            ProtoError::InvalidName(_) | ProtoError::InvalidPath(_) => Some(553),
             ProtoError::UnknownCommand => Some(502),
             ProtoError::BadArgument(_) => Some(501),
             ProtoError::LineTooLong => Some(500),

@@ -10,7 +10,8 @@
 //!   [`Event`]s out; each command is a typed [`Exchange`] ending in exactly
 //!   one `Result<Success, Refusal>`, and [`Refusal`] carries the one table
 //!   of what each refusal means.
-//! * [`Name`] is a validated file name; [`ListingEntry`] a row of `LIST`.
+//! * [`Name`] is a validated file name, [`Path`] names joined by `/`;
+//!   [`ListingEntry`] is a row of `LIST`, [`Status`] the answer to `STAT`.
 
 mod address;
 pub mod close;
@@ -21,19 +22,30 @@ mod exchange;
 mod line;
 mod listing;
 mod name;
+mod path;
 mod refusal;
 mod reply;
+mod status;
+mod verb;
 
 pub use address::{AddressError, HostPort};
-pub use command::{Command, Verb};
+pub use command::{Command, Password};
 pub use driver::{ClientDriver, Done, Event, DEFAULT_MAX_LISTING_LEN};
 pub use error::ProtoError;
-pub use exchange::{Delete, Exchange, Hash, Help, List, Noop, Quit, Retrieve, Store};
+pub use exchange::{
+    Delete, Exchange, Hash, Help, List, Login, Mkdir, Noop, Pass, Quit, Read, Rename, Resume,
+    Retrieve, Rmdir, Stat, Store, User,
+};
 pub use line::{LineDecoder, LineEvent, MAX_LINE_LEN};
-pub use listing::{encode_listing, parse_listing, ListingEntry};
+pub use listing::{
+    encode_listing, format_rfc3339, parse_listing, parse_rfc3339, EntryKind, ListingEntry,
+};
 pub use name::{Name, MAX_NAME_LEN};
+pub use path::{Path, MAX_PATH_LEN};
 pub use refusal::{Refusal, RefusalKind};
 pub use reply::{codes, Reply};
+pub use status::Status;
+pub use verb::Verb;
 
 /// Default TCP port of a Ferry server (the original application's port).
 pub const DEFAULT_PORT: u16 = 8888;

@@ -1,27 +1,95 @@
-//! The body of a `LIST` transfer: `size TAB modified TAB name LF` per file.
+//! The body of a `LIST` transfer (docs/PROTOCOL.md §3.2), one row per entry:
+//! `size TAB modified TAB name LF` for a file, `- TAB modified TAB name/ LF`
+//! for a directory, sorted by the name field as it appears on the line.
 
 use crate::{Name, ProtoError};
+use std::cmp::Ordering;
 use std::time::{Duration, UNIX_EPOCH};
 
 /// Latest instant RFC 3339 can express (9999-12-31T23:59:59Z), in Unix seconds.
 const MAX_RFC3339_SECS: u64 = 253_402_300_799;
 
-/// One regular file in a listing.
+/// What an entry is: the two kinds a listing (and `STAT`) shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EntryKind {
+    /// A regular file of `size` bytes.
+    File {
+        /// Size in bytes.
+        size: u64,
+    },
+    /// A directory.
+    Directory,
+}
+
+/// One entry of a listing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListingEntry {
-    /// Size in bytes.
-    pub size: u64,
+    /// A file with its size, or a directory.
+    pub kind: EntryKind,
     /// Last modification, in whole seconds since the Unix epoch (UTC).
     pub modified: u64,
-    /// File name.
+    /// The entry's name (a directory's without its `/`).
     pub name: Name,
 }
 
+/// Whole seconds since the Unix epoch as RFC 3339 UTC, e.g.
+/// `2026-11-24T16:13:25Z` (clamped to the year 9999).
+pub fn format_rfc3339(secs: u64) -> String {
+    let secs = secs.min(MAX_RFC3339_SECS);
+    humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(secs)).to_string()
+}
+
+/// RFC 3339 UTC as whole seconds since the Unix epoch.
+pub fn parse_rfc3339(text: &str) -> Option<u64> {
+    let time = humantime::parse_rfc3339(text).ok()?;
+    Some(time.duration_since(UNIX_EPOCH).ok()?.as_secs())
+}
+
 impl ListingEntry {
+    /// A regular file's row.
+    pub fn file(name: Name, size: u64, modified: u64) -> ListingEntry {
+        ListingEntry {
+            kind: EntryKind::File { size },
+            modified,
+            name,
+        }
+    }
+
+    /// A directory's row.
+    pub fn directory(name: Name, modified: u64) -> ListingEntry {
+        ListingEntry {
+            kind: EntryKind::Directory,
+            modified,
+            name,
+        }
+    }
+
+    /// The size of a file; `None` for a directory.
+    pub fn size(&self) -> Option<u64> {
+        match self.kind {
+            EntryKind::File { size } => Some(size),
+            EntryKind::Directory => None,
+        }
+    }
+
+    /// Whether the entry is a directory.
+    pub fn is_dir(&self) -> bool {
+        self.kind == EntryKind::Directory
+    }
+
     /// The modification time as RFC 3339 UTC, e.g. `2026-11-24T16:13:25Z`.
     pub fn modified_rfc3339(&self) -> String {
-        let secs = self.modified.min(MAX_RFC3339_SECS);
-        humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(secs)).to_string()
+        format_rfc3339(self.modified)
+    }
+
+    /// The order of rows: by the name field's bytes, a directory's `/`
+    /// included (so `a.txt`, `a/`, `a0`).
+    pub fn listing_order(&self, other: &ListingEntry) -> Ordering {
+        fn key(entry: &ListingEntry) -> impl Iterator<Item = u8> + '_ {
+            let slash = entry.is_dir().then_some(b'/');
+            entry.name.as_str().bytes().chain(slash)
+        }
+        key(self).cmp(key(other))
     }
 
     fn parse(line: &[u8], number: usize) -> Result<ListingEntry, ProtoError> {
@@ -36,35 +104,49 @@ impl ListingEntry {
         else {
             return Err(bad("expected three TAB-separated fields"));
         };
-        if size.is_empty() || !size.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(bad("size is not a decimal number"));
-        }
-        let size = size.parse().map_err(|_| bad("size is too large"))?;
-        let modified = humantime::parse_rfc3339(modified)
-            .map_err(|_| bad("modified time is not RFC 3339"))?
-            .duration_since(UNIX_EPOCH)
-            .map_err(|_| bad("modified time is before 1970"))?
-            .as_secs();
-        let name = Name::new(name).map_err(|_| bad("invalid file name"))?;
+        let modified = parse_rfc3339(modified).ok_or(bad("modified time is not RFC 3339"))?;
+        let (kind, name) = match name.strip_suffix('/') {
+            Some(name) if size == "-" => (EntryKind::Directory, name),
+            Some(_) => return Err(bad("a directory has '-' for its size")),
+            None if size == "-" => return Err(bad("a directory's name ends in '/'")),
+            None => {
+                if size.is_empty() || !size.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(bad("size is not a decimal number"));
+                }
+                let size = size.parse().map_err(|_| bad("size is too large"))?;
+                (EntryKind::File { size }, name)
+            }
+        };
+        let name = Name::new(name).map_err(|_| bad("invalid name"))?;
         Ok(ListingEntry {
-            size,
+            kind,
             modified,
             name,
         })
     }
+
+    fn encode_into(&self, out: &mut Vec<u8>) {
+        match self.kind {
+            EntryKind::File { size } => out.extend_from_slice(size.to_string().as_bytes()),
+            EntryKind::Directory => out.push(b'-'),
+        }
+        out.push(b'\t');
+        out.extend_from_slice(self.modified_rfc3339().as_bytes());
+        out.push(b'\t');
+        out.extend_from_slice(self.name.as_str().as_bytes());
+        if self.is_dir() {
+            out.push(b'/');
+        }
+        out.push(b'\n');
+    }
 }
 
-/// Encodes a listing, sorted by name in byte order as the contract demands.
+/// Encodes a listing, sorted as the contract demands.
 pub fn encode_listing(mut entries: Vec<ListingEntry>) -> Vec<u8> {
-    entries.sort_by(|a, b| a.name.as_str().as_bytes().cmp(b.name.as_str().as_bytes()));
+    entries.sort_by(ListingEntry::listing_order);
     let mut out = Vec::with_capacity(entries.len() * 48);
     for entry in &entries {
-        out.extend_from_slice(entry.size.to_string().as_bytes());
-        out.push(b'\t');
-        out.extend_from_slice(entry.modified_rfc3339().as_bytes());
-        out.push(b'\t');
-        out.extend_from_slice(entry.name.as_str().as_bytes());
-        out.push(b'\n');
+        entry.encode_into(&mut out);
     }
     out
 }
@@ -91,20 +173,20 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    fn entry(size: u64, modified: u64, name: &str) -> ListingEntry {
-        ListingEntry {
-            size,
-            modified,
-            name: Name::new(name).unwrap(),
-        }
+    fn file(size: u64, modified: u64, name: &str) -> ListingEntry {
+        ListingEntry::file(Name::new(name).unwrap(), size, modified)
+    }
+
+    fn dir(modified: u64, name: &str) -> ListingEntry {
+        ListingEntry::directory(Name::new(name).unwrap(), modified)
     }
 
     #[test]
     fn encodes_sorted_by_bytes() {
         let body = encode_listing(vec![
-            entry(5, 1_795_968_805, "b"),
-            entry(0, 0, "B a"),
-            entry(1, 0, "é"),
+            file(5, 1_795_968_805, "b"),
+            file(0, 0, "B a"),
+            file(1, 0, "é"),
         ]);
         assert_eq!(
             String::from_utf8(body.clone()).unwrap(),
@@ -112,13 +194,28 @@ mod tests {
         );
         assert_eq!(
             parse_listing(&body).unwrap()[1],
-            entry(5, 1_795_968_805, "b")
+            file(5, 1_795_968_805, "b")
         );
     }
 
     #[test]
+    fn directories_sort_with_their_slash() {
+        let body = encode_listing(vec![file(1, 0, "a0"), dir(0, "a"), file(2, 0, "a.txt")]);
+        assert_eq!(
+            String::from_utf8(body.clone()).unwrap(),
+            "2\t1970-01-01T00:00:00Z\ta.txt\n\
+             -\t1970-01-01T00:00:00Z\ta/\n\
+             1\t1970-01-01T00:00:00Z\ta0\n"
+        );
+        let parsed = parse_listing(&body).unwrap();
+        assert_eq!(parsed[1], dir(0, "a"));
+        assert_eq!(parsed[1].size(), None);
+        assert_eq!(parsed[0].size(), Some(2));
+    }
+
+    #[test]
     fn far_future_times_are_clamped_not_panicking() {
-        let body = encode_listing(vec![entry(1, u64::MAX, "x")]);
+        let body = encode_listing(vec![file(1, u64::MAX, "x")]);
         assert!(body.starts_with(b"1\t9999-12-31T23:59:59Z\tx\n"));
     }
 
@@ -130,6 +227,11 @@ mod tests {
             b"1\tyesterday\tx\n",
             b"1\t2026-01-01T00:00:00Z\n",
             b"1\t2026-01-01T00:00:00Z\t..\n",
+            b"-\t2026-01-01T00:00:00Z\tx\n",
+            b"1\t2026-01-01T00:00:00Z\tx/\n",
+            b"-\t2026-01-01T00:00:00Z\tx//\n",
+            b"-\t2026-01-01T00:00:00Z\t/\n",
+            b"-\t2026-01-01T00:00:00Z\ta/b/\n",
         ] {
             assert!(
                 parse_listing(bad).is_err(),
@@ -139,17 +241,38 @@ mod tests {
         }
     }
 
+    fn entry_strategy() -> impl Strategy<Value = ListingEntry> {
+        let name =
+            "[^/\\\\\\x00-\\x1f\\x7f]{1,30}".prop_filter_map("valid names", |n| Name::new(n).ok());
+        let kind = prop_oneof![
+            any::<u64>().prop_map(|size| EntryKind::File { size }),
+            Just(EntryKind::Directory),
+        ];
+        (kind, 0u64..MAX_RFC3339_SECS, name).prop_map(|(kind, modified, name)| ListingEntry {
+            kind,
+            modified,
+            name,
+        })
+    }
+
     proptest! {
         #[test]
-        fn round_trip(rows in proptest::collection::vec((any::<u64>(), 0u64..MAX_RFC3339_SECS, "[^/\\\\\\x00-\\x1f\\x7f]{1,30}"), 0..10)) {
-            let mut entries: Vec<_> = rows
-                .into_iter()
-                .filter(|(_, _, n)| n != "." && n != "..")
-                .map(|(s, m, n)| entry(s, m, &n))
-                .collect();
+        fn round_trip(mut entries in proptest::collection::vec(entry_strategy(), 0..10)) {
             let body = encode_listing(entries.clone());
-            entries.sort_by(|a, b| a.name.as_str().as_bytes().cmp(b.name.as_str().as_bytes()));
+            entries.sort_by(ListingEntry::listing_order);
             prop_assert_eq!(parse_listing(&body).unwrap(), entries);
+        }
+
+        /// The rows come out in the byte order of their name fields.
+        #[test]
+        fn rows_are_in_byte_order_of_the_name_field(entries in proptest::collection::vec(entry_strategy(), 0..10)) {
+            let body = encode_listing(entries);
+            let fields: Vec<&[u8]> = body
+                .split(|&b| b == b'\n')
+                .filter(|row| !row.is_empty())
+                .map(|row| row.splitn(3, |&b| b == b'\t').nth(2).unwrap())
+                .collect();
+            prop_assert!(fields.windows(2).all(|pair| pair[0] <= pair[1]));
         }
     }
 }

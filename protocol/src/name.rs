@@ -9,8 +9,8 @@ pub const MAX_NAME_LEN: usize = 255;
 /// A file name that satisfies docs/PROTOCOL.md §3.1: 1 to 255 bytes of
 /// UTF-8, not `.` or `..`, and free of `/`, `\` and control characters.
 ///
-/// Because a valid name can never hold a path separator, it always denotes
-/// exactly one entry directly inside the server's root.
+/// Because a valid name can never hold a path separator, it is one entry of
+/// one directory; a [`Path`](crate::Path) joins names to go deeper.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Name(String);
 
@@ -39,7 +39,7 @@ impl Name {
     }
 }
 
-fn validate(name: &str) -> Result<(), ProtoError> {
+pub(crate) fn validate(name: &str) -> Result<(), ProtoError> {
     if name.is_empty() {
         return Err(ProtoError::InvalidName("empty"));
     }

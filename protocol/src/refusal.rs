@@ -20,16 +20,37 @@ pub struct Refusal {
 /// What a refusal means, decided by its code and verb.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RefusalKind {
-    /// `550` to a read: there is no such file.
+    /// `550` to a read of a file (RETRIEVE, READ, HASH): no such file.
     NotFound,
-    /// `550` to STORE: the server takes no uploads.
-    ReadOnly,
+    /// `550` to STAT: no such file or directory.
+    NoSuchEntry,
+    /// `550` to LIST: no such directory.
+    NoSuchDirectory,
+    /// `550` to STORE or RESUME: the server is read-only, the parent
+    /// directory is missing, or the path is a directory.
+    CannotStore,
     /// `550` to DELETE: no such file, or the server is read-only.
     NotFoundOrReadOnly,
-    /// `553`: the name is not valid.
+    /// `550` to MKDIR: it exists, its parent is missing, or read-only.
+    CannotCreateDirectory,
+    /// `550` to RMDIR: not empty, no such directory, or read-only.
+    CannotRemoveDirectory,
+    /// `550` to RENAME: source or target's parent missing, target in the
+    /// way, a directory into itself, or read-only.
+    CannotRename,
+    /// `553`: the path is not valid.
     InvalidName,
     /// `552`: over the size limit or quota.
     TooLarge,
+    /// `530` to PASS: unknown account or wrong password (or plain text
+    /// refused).
+    LoginIncorrect,
+    /// `530` to anything else: log in first.
+    NotLoggedIn,
+    /// `503`: PASS without USER first.
+    BadSequence,
+    /// `450` to STORE or RESUME: the same upload is in progress elsewhere.
+    UploadInProgress,
     /// `501`: the command's argument was rejected.
     BadArgument,
     /// `502`: the server does not know the verb.
@@ -50,11 +71,22 @@ impl Refusal {
     /// The meaning of this refusal: the table, code and verb to kind.
     pub fn kind(&self) -> RefusalKind {
         match (self.reply.code, self.verb) {
-            (codes::UNAVAILABLE, Verb::Store) => RefusalKind::ReadOnly,
+            (codes::UNAVAILABLE, Verb::Store | Verb::Resume) => RefusalKind::CannotStore,
             (codes::UNAVAILABLE, Verb::Delete) => RefusalKind::NotFoundOrReadOnly,
+            (codes::UNAVAILABLE, Verb::List) => RefusalKind::NoSuchDirectory,
+            (codes::UNAVAILABLE, Verb::Stat) => RefusalKind::NoSuchEntry,
+            (codes::UNAVAILABLE, Verb::Mkdir) => RefusalKind::CannotCreateDirectory,
+            (codes::UNAVAILABLE, Verb::Rmdir) => RefusalKind::CannotRemoveDirectory,
+            (codes::UNAVAILABLE, Verb::Rename) => RefusalKind::CannotRename,
             (codes::UNAVAILABLE, _) => RefusalKind::NotFound,
             (codes::INVALID_NAME, _) => RefusalKind::InvalidName,
             (codes::TOO_LARGE, _) => RefusalKind::TooLarge,
+            (codes::NOT_LOGGED_IN, Verb::Pass) => RefusalKind::LoginIncorrect,
+            (codes::NOT_LOGGED_IN, _) => RefusalKind::NotLoggedIn,
+            (codes::BAD_SEQUENCE, _) => RefusalKind::BadSequence,
+            (codes::UPLOAD_IN_PROGRESS, Verb::Store | Verb::Resume) => {
+                RefusalKind::UploadInProgress
+            }
             (codes::BAD_ARGUMENT, _) => RefusalKind::BadArgument,
             (codes::UNKNOWN_COMMAND, _) => RefusalKind::UnknownCommand,
             (codes::SYNTAX_ERROR, _) => RefusalKind::Unreadable,
@@ -71,21 +103,46 @@ impl Refusal {
     }
 
     /// Plain words for this refusal, without the server's text. `subject`
-    /// is the file the command was about, if any.
+    /// is the file or directory the command was about, if any.
     pub fn meaning(&self, subject: Option<&str>) -> String {
         let subject = subject.map_or_else(|| "the file".to_owned(), |s| format!("\"{s}\""));
         let verb = self.verb;
         match self.kind() {
             RefusalKind::NotFound => format!("no such file {subject} on the server"),
-            RefusalKind::ReadOnly => "the server is read-only: uploads are not allowed".into(),
+            RefusalKind::NoSuchEntry => {
+                format!("no such file or directory {subject} on the server")
+            }
+            RefusalKind::NoSuchDirectory => format!("no such directory {subject} on the server"),
+            RefusalKind::CannotStore => format!(
+                "the server is read-only: uploads are not allowed (or the directory for \
+                 {subject} is missing, or {subject} is a directory)"
+            ),
             RefusalKind::NotFoundOrReadOnly => format!(
                 "cannot delete {subject}: no such file on the server, or the server is read-only"
             ),
+            RefusalKind::CannotCreateDirectory => format!(
+                "cannot create {subject}: it exists, its parent directory is missing, \
+                 or the server is read-only"
+            ),
+            RefusalKind::CannotRemoveDirectory => format!(
+                "cannot remove {subject}: it is not empty, no such directory, \
+                 or the server is read-only"
+            ),
+            RefusalKind::CannotRename => format!(
+                "cannot rename {subject}: it or the target's directory is missing, \
+                 the target is in the way, or the server is read-only"
+            ),
             RefusalKind::InvalidName => {
-                format!("the server rejected {subject} as an invalid file name")
+                format!("the server rejected {subject} as an invalid file name or path")
             }
             RefusalKind::TooLarge => {
                 format!("{subject} is too large: it is over the server's size limit or quota")
+            }
+            RefusalKind::LoginIncorrect => "login incorrect".into(),
+            RefusalKind::NotLoggedIn => format!("log in first: the server refused {verb}"),
+            RefusalKind::BadSequence => "send USER before PASS".into(),
+            RefusalKind::UploadInProgress => {
+                format!("an upload of {subject} is already in progress on another connection")
             }
             RefusalKind::BadArgument => format!("the server rejected the argument of {verb}"),
             RefusalKind::UnknownCommand => {
@@ -142,6 +199,33 @@ mod tests {
         assert!(words(Verb::List, 451, "x").contains("try again later"));
         assert!(words(Verb::List, 450, "x").contains("LIST failed for now"));
         assert!(words(Verb::Noop, 502, "x").starts_with("unknown command"));
+    }
+
+    #[test]
+    fn version_2_verbs_and_codes() {
+        let kind = |verb, code| {
+            Refusal {
+                verb,
+                reply: Reply::new(code, "x"),
+            }
+            .kind()
+        };
+        assert_eq!(kind(Verb::List, 550), RefusalKind::NoSuchDirectory);
+        assert_eq!(kind(Verb::Read, 550), RefusalKind::NotFound);
+        assert_eq!(kind(Verb::Stat, 550), RefusalKind::NoSuchEntry);
+        assert_eq!(kind(Verb::Resume, 550), RefusalKind::CannotStore);
+        assert_eq!(kind(Verb::Mkdir, 550), RefusalKind::CannotCreateDirectory);
+        assert_eq!(kind(Verb::Rmdir, 550), RefusalKind::CannotRemoveDirectory);
+        assert_eq!(kind(Verb::Rename, 550), RefusalKind::CannotRename);
+        assert_eq!(kind(Verb::Rename, 501), RefusalKind::BadArgument);
+        assert_eq!(kind(Verb::Pass, 530), RefusalKind::LoginIncorrect);
+        assert_eq!(kind(Verb::List, 530), RefusalKind::NotLoggedIn);
+        assert_eq!(kind(Verb::Pass, 503), RefusalKind::BadSequence);
+        assert_eq!(kind(Verb::Resume, 450), RefusalKind::UploadInProgress);
+        assert_eq!(kind(Verb::Store, 450), RefusalKind::UploadInProgress);
+        assert_eq!(kind(Verb::List, 450), RefusalKind::TryLater);
+        assert!(words(Verb::Mkdir, 550, "x").contains("it exists"));
+        assert!(words(Verb::Store, 550, "x").starts_with("the server is read-only"));
     }
 
     #[test]

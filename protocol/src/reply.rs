@@ -5,24 +5,37 @@ use std::fmt;
 
 /// The reply codes used by Ferry (docs/PROTOCOL.md §2-3).
 pub mod codes {
-    /// Data bytes follow (LIST, RETRIEVE), or the server is ready for them (STORE).
+    /// Data bytes follow (LIST, RETRIEVE, READ), or the server is ready for
+    /// them (STORE, RESUME).
     pub const DATA_FOLLOWS: u16 = 150;
     /// `NOOP` succeeded.
     pub const OK: u16 = 200;
     /// `HASH` result.
     pub const HASH: u16 = 213;
+    /// `STAT` result (the same code as HASH's).
+    pub const FILE_STATUS: u16 = 213;
     /// `HELP` result.
     pub const HELP: u16 = 214;
     /// Greeting on accept.
     pub const READY: u16 = 220;
     /// `QUIT` accepted; the server closes the connection.
     pub const GOODBYE: u16 = 221;
-    /// A transfer (LIST, RETRIEVE, STORE) completed.
+    /// `USER` or `PASS`: logged in, or no login required.
+    pub const LOGGED_IN: u16 = 230;
+    /// A transfer (LIST, RETRIEVE, READ, STORE, RESUME) completed.
     pub const TRANSFER_COMPLETE: u16 = 226;
     /// `DELETE` succeeded.
     pub const DELETED: u16 = 250;
+    /// `RMDIR` or `RENAME` succeeded (the same code as DELETE's).
+    pub const FILE_ACTION_OK: u16 = 250;
+    /// `MKDIR` succeeded.
+    pub const CREATED: u16 = 257;
+    /// `USER` accepted: send `PASS`.
+    pub const PASSWORD_REQUIRED: u16 = 331;
     /// Too many connections, idle timeout or shutdown; the server closes.
     pub const CLOSING: u16 = 421;
+    /// The same upload is in progress on another connection (RESUME, STORE).
+    pub const UPLOAD_IN_PROGRESS: u16 = 450;
     /// Transient local error on the server (e.g. disk I/O failed).
     pub const LOCAL_ERROR: u16 = 451;
     /// Line too long or otherwise unusable.
@@ -31,11 +44,15 @@ pub mod codes {
     pub const BAD_ARGUMENT: u16 = 501;
     /// Unknown verb.
     pub const UNKNOWN_COMMAND: u16 = 502;
-    /// No such file, or read-only.
+    /// `PASS` without `USER` first.
+    pub const BAD_SEQUENCE: u16 = 503;
+    /// Not logged in, or login incorrect.
+    pub const NOT_LOGGED_IN: u16 = 530;
+    /// No such file or directory, not allowed here, or read-only.
     pub const UNAVAILABLE: u16 = 550;
     /// Over the size limit or quota.
     pub const TOO_LARGE: u16 = 552;
-    /// Invalid file name.
+    /// Invalid path.
     pub const INVALID_NAME: u16 = 553;
 }
 
@@ -97,6 +114,11 @@ impl Reply {
     /// 1xx: preliminary, more follows.
     pub fn is_preliminary(&self) -> bool {
         self.code / 100 == 1
+    }
+
+    /// 3xx: more is needed (`331`: send PASS).
+    pub fn is_intermediate(&self) -> bool {
+        self.code / 100 == 3
     }
 
     /// 2xx: success.

@@ -1,9 +1,11 @@
 //! The flags of `ferry-server`, kept in the library so the binary is only
 //! start-up and the flags can be checked by unit tests.
 
-use crate::Config;
-use clap::Parser;
+use crate::accounts::{AccountsCommand, AnonymousAccess, LoginPolicy};
+use crate::{parse_trusted_proxy, Config, ProxyListener};
+use clap::{Parser, Subcommand};
 use ferry_program::parse_seconds;
+use ipnet::IpNet;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -14,8 +16,10 @@ use std::time::Duration;
 /// how much is logged. Ctrl-C or SIGTERM stops the server gracefully; a
 /// second one stops it at once.
 #[derive(Debug, Parser)]
-#[command(name = "ferry-server", version)]
+#[command(name = "ferry-server", version, args_conflicts_with_subcommands = true)]
 pub struct CommandLine {
+    #[command(subcommand)]
+    tool: Option<Tool>,
     /// Directory to serve; created with two sample files if missing.
     #[arg(long, value_name = "DIR", default_value = crate::DEFAULT_ROOT)]
     root: PathBuf,
@@ -39,6 +43,43 @@ pub struct CommandLine {
     /// Seconds that transfers in flight get to finish after Ctrl-C or SIGTERM.
     #[arg(long, value_name = "SECONDS", default_value = "30", value_parser = parse_seconds)]
     shutdown_grace: Duration,
+    /// A second address to listen on, for connections through a proxy (e.g.
+    /// ferry-bridge --proxy-protocol): each must begin with a PROXY protocol
+    /// header (v1 or v2) naming the real client, sent within 5 seconds.
+    #[arg(long, value_name = "ADDR", value_parser = parse_addr)]
+    proxy_listen: Option<SocketAddr>,
+    /// A proxy allowed on --proxy-listen: an address or a CIDR range
+    /// (repeatable; default: loopback only, 127.0.0.0/8 and ::1). Others are
+    /// closed without a reply.
+    #[arg(long, value_name = "ADDR|CIDR", requires = "proxy_listen", value_parser = parse_trusted_proxy)]
+    trust_proxy: Vec<IpNet>,
+    /// Accounts file (TOML, see `ferry-server accounts`); read again when it changes.
+    #[arg(long, value_name = "FILE")]
+    accounts: Option<PathBuf>,
+    /// What a session may do before logging in [default: read-write without --accounts, off with it].
+    #[arg(long, value_name = "ACCESS", requires_if("off", "accounts"))]
+    anonymous: Option<AnonymousAccess>,
+    /// Seconds before every "530 Login incorrect" (0 allowed).
+    #[arg(long, value_name = "SECONDS", default_value = "1", value_parser = parse_seconds)]
+    login_delay: Duration,
+    /// Failed logins from one address, within --login-window, that lock it out (421).
+    #[arg(long, value_name = "N", default_value_t = crate::accounts::DEFAULT_LOGIN_LIMIT,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    login_limit: u32,
+    /// Seconds failed logins from one address count, from the first one.
+    #[arg(long, value_name = "SECONDS", default_value = "600", value_parser = parse_seconds)]
+    login_window: Duration,
+    /// Accept PASS in clear text from non-loopback peers on the main listener.
+    #[arg(long)]
+    allow_plain_login: bool,
+}
+
+/// What `ferry-server` does instead of serving.
+#[derive(Debug, Subcommand)]
+enum Tool {
+    /// Adds, changes, removes or lists accounts in an accounts file.
+    #[command(subcommand)]
+    Accounts(AccountsCommand),
 }
 
 impl CommandLine {
@@ -47,14 +88,38 @@ impl CommandLine {
         self.listen
     }
 
+    /// The account tool's command, when `ferry-server accounts ...` was
+    /// asked for instead of serving.
+    pub fn take_accounts_command(&mut self) -> Option<AccountsCommand> {
+        self.tool.take().map(|Tool::Accounts(command)| command)
+    }
+
     /// The server's settings.
     pub fn into_config(self) -> Config {
+        let anonymous = self
+            .anonymous
+            .unwrap_or(AnonymousAccess::default_for(self.accounts.is_some()));
         Config {
+            accounts: self.accounts,
+            anonymous,
+            login: LoginPolicy {
+                delay: self.login_delay,
+                limit: self.login_limit,
+                window: self.login_window,
+                allow_plain_login: self.allow_plain_login,
+            },
             max_file_size: self.max_file_size,
             max_connections: self.max_connections,
             idle_timeout: self.idle_timeout,
             read_only: self.read_only,
             shutdown_grace: self.shutdown_grace,
+            proxy: self.proxy_listen.map(|addr| {
+                let mut proxy = ProxyListener::new(addr);
+                if !self.trust_proxy.is_empty() {
+                    proxy.trusted = self.trust_proxy;
+                }
+                proxy
+            }),
             ..Config::new(self.root)
         }
     }
@@ -71,8 +136,9 @@ fn parse_addr(text: &str) -> Result<SocketAddr, String> {
         .ok_or_else(|| "the host name has no address".to_owned())
 }
 
-/// `--max-file-size`: a number of bytes, optionally with a binary or decimal unit.
-fn parse_size(text: &str) -> Result<u64, String> {
+/// `--max-file-size` and the account tool's `--quota`: a number of bytes,
+/// optionally with a binary or decimal unit.
+pub(crate) fn parse_size(text: &str) -> Result<u64, String> {
     let text = text.trim();
     let digits_end = text
         .find(|c: char| !c.is_ascii_digit())
@@ -149,5 +215,189 @@ mod tests {
         .into_config();
         assert_eq!(config.idle_timeout, Duration::from_secs(90));
         assert_eq!(config.shutdown_grace, Duration::from_secs(120));
+    }
+
+    #[test]
+    fn trusted_proxies_replace_the_loopback_default() {
+        let config = CommandLine::try_parse_from(["ferry-server"])
+            .unwrap()
+            .into_config();
+        assert_eq!(config.proxy, None);
+        let proxy =
+            CommandLine::try_parse_from(["ferry-server", "--proxy-listen", "127.0.0.1:8889"])
+                .unwrap()
+                .into_config()
+                .proxy
+                .unwrap();
+        assert_eq!(proxy.addr.to_string(), "127.0.0.1:8889");
+        assert_eq!(proxy.trusted, crate::proxy::loopback());
+        assert_eq!(proxy.header_timeout, crate::DEFAULT_HEADER_TIMEOUT);
+        let proxy = CommandLine::try_parse_from([
+            "ferry-server",
+            "--proxy-listen",
+            "0.0.0.0:8889",
+            "--trust-proxy",
+            "10.0.0.0/8",
+            "--trust-proxy",
+            "192.0.2.1",
+        ])
+        .unwrap()
+        .into_config()
+        .proxy
+        .unwrap();
+        let trusted: Vec<String> = proxy.trusted.iter().map(ToString::to_string).collect();
+        assert_eq!(trusted, ["10.0.0.0/8", "192.0.2.1/32"]);
+        assert!(
+            CommandLine::try_parse_from(["ferry-server", "--trust-proxy", "10.0.0.0/8"]).is_err()
+        );
+        assert!(CommandLine::try_parse_from([
+            "ferry-server",
+            "--proxy-listen",
+            "127.0.0.1:8889",
+            "--trust-proxy",
+            "not-an-address"
+        ])
+        .is_err());
+    }
+
+    #[test]
+    fn login_flags_are_carried_in_the_config() {
+        let config = CommandLine::try_parse_from(["ferry-server"])
+            .unwrap()
+            .into_config();
+        assert_eq!(config.accounts, None);
+        assert_eq!(config.anonymous, AnonymousAccess::ReadWrite);
+        assert_eq!(config.login, LoginPolicy::default());
+        assert_eq!(config.login.delay, Duration::from_secs(1));
+        assert_eq!(config.login.limit, 5);
+        assert_eq!(config.login.window, Duration::from_secs(600));
+        assert!(!config.login.allow_plain_login);
+
+        let config = CommandLine::try_parse_from([
+            "ferry-server",
+            "--accounts",
+            "accounts.toml",
+            "--login-delay",
+            "0",
+            "--login-limit",
+            "3",
+            "--login-window",
+            "1h",
+            "--allow-plain-login",
+        ])
+        .unwrap()
+        .into_config();
+        assert_eq!(config.accounts, Some(PathBuf::from("accounts.toml")));
+        assert_eq!(config.anonymous, AnonymousAccess::Off, "off with accounts");
+        assert_eq!(
+            config.login,
+            LoginPolicy {
+                delay: Duration::ZERO,
+                limit: 3,
+                window: Duration::from_secs(3600),
+                allow_plain_login: true,
+            }
+        );
+        for bad in [
+            ["--login-limit", "0"],
+            ["--login-delay", "soon"],
+            ["--login-window", "-1"],
+        ] {
+            let mut args = vec!["ferry-server"];
+            args.extend(bad);
+            assert!(CommandLine::try_parse_from(args).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn anonymous_access() {
+        let anonymous = |args: &[&str]| {
+            let mut all = vec!["ferry-server"];
+            all.extend(args);
+            CommandLine::try_parse_from(all).map(|line| line.into_config().anonymous)
+        };
+        assert_eq!(
+            anonymous(&["--anonymous", "read-only"]).unwrap(),
+            AnonymousAccess::ReadOnly
+        );
+        assert_eq!(
+            anonymous(&["--accounts", "a.toml", "--anonymous", "read-write"]).unwrap(),
+            AnonymousAccess::ReadWrite
+        );
+        assert_eq!(
+            anonymous(&["--accounts", "a.toml", "--anonymous", "off"]).unwrap(),
+            AnonymousAccess::Off
+        );
+        let error = anonymous(&["--anonymous", "off"]).unwrap_err();
+        assert_eq!(error.exit_code(), 2);
+        assert!(error.to_string().contains("--accounts"), "{error}");
+        assert!(anonymous(&["--anonymous", "maybe"]).is_err());
+    }
+
+    #[test]
+    fn the_account_tool_is_a_subcommand_beside_the_flags() {
+        let mut line = CommandLine::try_parse_from([
+            "ferry-server",
+            "accounts",
+            "add",
+            "alice",
+            "--accounts",
+            "a.toml",
+            "--quota",
+            "10GiB",
+            "--password-stdin",
+        ])
+        .unwrap();
+        assert!(matches!(
+            line.take_accounts_command(),
+            Some(AccountsCommand::Add(_))
+        ));
+        let mut line =
+            CommandLine::try_parse_from(["ferry-server", "--root", "files", "--read-only"])
+                .unwrap();
+        assert!(line.take_accounts_command().is_none());
+        for bad in [
+            &[
+                "ferry-server",
+                "--read-only",
+                "accounts",
+                "list",
+                "--accounts",
+                "a",
+            ][..],
+            &["ferry-server", "accounts", "list"],
+            &["ferry-server", "accounts", "add", "-x", "--accounts", "a"],
+            &[
+                "ferry-server",
+                "accounts",
+                "add",
+                "bob",
+                "--accounts",
+                "a",
+                "--home",
+                "../x",
+            ],
+            &[
+                "ferry-server",
+                "accounts",
+                "add",
+                "bob",
+                "--accounts",
+                "a",
+                "--quota",
+                "1 parsec",
+            ],
+            &[
+                "ferry-server",
+                "accounts",
+                "rename",
+                "bob",
+                "--accounts",
+                "a",
+            ],
+        ] {
+            let error = CommandLine::try_parse_from(bad).unwrap_err();
+            assert_eq!(error.exit_code(), 2, "{bad:?}");
+        }
     }
 }

@@ -20,6 +20,9 @@ const READ_BUFFER_LEN: usize = 8 * 1024;
 pub(crate) struct Connection {
     stream: TcpStream,
     peer: SocketAddr,
+    /// The proxy the connection came through (the proxy listener's socket
+    /// peer), if it did.
+    proxy: Option<SocketAddr>,
     buffer: Box<[u8]>,
     /// Unconsumed bytes are `buffer[start..end]`.
     start: usize,
@@ -36,6 +39,7 @@ impl Connection {
         Connection {
             stream,
             peer,
+            proxy: None,
             buffer: vec![0; READ_BUFFER_LEN].into_boxed_slice(),
             start: 0,
             end: 0,
@@ -46,9 +50,25 @@ impl Connection {
         }
     }
 
-    /// The client's address.
+    /// The client's address: the socket's peer, or on the proxy listener
+    /// the one its PROXY header announced. Logs, limits and lockouts use
+    /// this one.
     pub(crate) fn peer(&self) -> SocketAddr {
         self.peer
+    }
+
+    /// Marks the connection as one that came through the proxy listener
+    /// from `proxy` (`None`: the main listener).
+    pub(crate) fn through_proxy(mut self, proxy: Option<SocketAddr>) -> Connection {
+        self.proxy = proxy;
+        self
+    }
+
+    /// The proxy this connection came through, if it came through the
+    /// proxy listener (rules about the socket itself, such as clear-text
+    /// logins from non-loopback peers on the main listener, look here).
+    pub(crate) fn proxy(&self) -> Option<SocketAddr> {
+        self.proxy
     }
 
     /// Bytes received from the client so far.

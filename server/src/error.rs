@@ -30,6 +30,9 @@ pub enum ServerError {
         #[source]
         source: io::Error,
     },
+    /// The accounts file (`--accounts`) could not be read or is not valid.
+    #[error("cannot load accounts: {0}")]
+    Accounts(#[from] crate::accounts::AccountsFileError),
     /// A command line that does not parse (500, 501, 502 or 553).
     #[error(transparent)]
     BadCommand(#[from] ProtoError),
@@ -40,6 +43,10 @@ pub enum ServerError {
     /// such as a directory (550).
     #[error("the name is taken by something that is not a regular file")]
     NotAFile,
+    /// The path cannot be used for this command, for the reason given:
+    /// no such directory, it exists, not empty, a directory in the way (550).
+    #[error("{0}")]
+    Unavailable(&'static str),
     /// The operating system refused access to the file (550).
     #[error("permission denied")]
     PermissionDenied,
@@ -107,7 +114,8 @@ impl ServerError {
         match errno {
             // ELOOP: the name is a symbolic link opened without following.
             // ENXIO: a socket or similar special file.
-            Some(Errno::LOOP) | Some(Errno::NXIO) => ServerError::NoSuchFile,
+            // EXDEV: the path tried to leave the root (RESOLVE_BENEATH).
+            Some(Errno::LOOP | Errno::NXIO | Errno::XDEV) => ServerError::NoSuchFile,
             _ => ServerError::Storage(error),
         }
     }
@@ -130,6 +138,7 @@ impl ServerError {
             }
             ServerError::NoSuchFile => reply(codes::UNAVAILABLE, "No such file"),
             ServerError::NotAFile => reply(codes::UNAVAILABLE, "Not a regular file"),
+            ServerError::Unavailable(reason) => reply(codes::UNAVAILABLE, reason),
             ServerError::PermissionDenied => reply(codes::UNAVAILABLE, "Permission denied"),
             ServerError::ReadOnly => reply(codes::UNAVAILABLE, "Read-only"),
             ServerError::TooLarge { limit, .. } => Some(Reply::new(
@@ -148,6 +157,7 @@ impl ServerError {
             // where a reply would be read as data or cannot be delivered.
             ServerError::Root { .. }
             | ServerError::Bind { .. }
+            | ServerError::Accounts(_)
             | ServerError::Peer(_)
             | ServerError::UploadCut { .. }
             | ServerError::TransferAborted(_) => None,
@@ -167,6 +177,7 @@ impl ServerError {
                 | ServerError::TransferAborted(_)
                 | ServerError::Root { .. }
                 | ServerError::Bind { .. }
+                | ServerError::Accounts(_)
         )
     }
 }

@@ -13,24 +13,36 @@
 //! Layout: `cli` holds the flags of the `ferry-server` binary
 //! ([`CommandLine`]), `connection` frames one client's bytes, `cmd` holds
 //! one module per command, `storage` confines every file operation to the
-//! root, `shutdown` carries the graceful stop, and [`ServerError`] is the
-//! one error type, mapped to reply codes in one place.
+//! root, `shutdown` carries the graceful stop, `listener` holds the
+//! listening sockets (the main one and the optional proxy listener),
+//! `proxy` the proxy listener's trust and PROXY headers, `admission` lets
+//! each accepted connection in (or not), and
+//! [`ServerError`] is the one error type, mapped to reply codes in one
+//! place.
 
 #![warn(missing_docs)]
 
+pub mod accounts;
+mod admission;
 mod cli;
 mod cmd;
 mod connection;
 mod error;
+mod listener;
+mod proxy;
 mod shutdown;
 mod storage;
 
 pub use cli::CommandLine;
 pub use error::ServerError;
+pub use proxy::{parse_trusted_proxy, ProxyListener, DEFAULT_HEADER_TIMEOUT};
 pub use storage::{SAMPLE_FILES, TEMP_DIR};
 
+use accounts::{Accounts, AnonymousAccess, LoginPolicy};
+use admission::Admission;
 use connection::Connection;
 use ferry_proto::{codes, Reply};
+use listener::{Client, Door, Listeners};
 use shutdown::Shutdown;
 use std::future::Future;
 use std::io;
@@ -39,7 +51,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use storage::Storage;
-use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio::net::TcpStream;
 use tokio::sync::Semaphore;
 use tokio_util::task::TaskTracker;
 
@@ -56,8 +68,6 @@ pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(300);
 /// Default time transfers in flight get to finish at shutdown.
 pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
-/// Pending connections the kernel queues before `accept`.
-const LISTEN_BACKLOG: u32 = 4096;
 /// Pause after an `accept` failure such as running out of descriptors, so
 /// the loop does not spin while the condition lasts.
 const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(100);
@@ -82,6 +92,18 @@ pub struct Config {
     /// After shutdown is asked for, how long transfers in flight may take
     /// to finish before their connections are dropped.
     pub shutdown_grace: Duration,
+    /// A second listener for connections that come through a proxy (the
+    /// bridge with `--proxy-protocol`): each begins with a PROXY header
+    /// naming the real client.
+    pub proxy: Option<ProxyListener>,
+    /// The accounts file (`--accounts`): read at start (a bad file is a
+    /// start-up error), then followed while the server runs.
+    pub accounts: Option<PathBuf>,
+    /// What a session may do before logging in; with accounts, set it too
+    /// (the contract's default then is [`AnonymousAccess::Off`]).
+    pub anonymous: AnonymousAccess,
+    /// How logins are slowed down and counted.
+    pub login: LoginPolicy,
 }
 
 impl Config {
@@ -94,6 +116,10 @@ impl Config {
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
             read_only: false,
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
+            proxy: None,
+            accounts: None,
+            anonymous: AnonymousAccess::ReadWrite,
+            login: LoginPolicy::default(),
         }
     }
 }
@@ -103,20 +129,26 @@ impl Config {
 pub(crate) struct Shared {
     config: Config,
     storage: Arc<Storage>,
+    /// The accounts in force, when the server has an accounts file.
+    accounts: Option<Accounts>,
 }
 
 /// A bound server, ready to [`run`](Server::run).
 #[derive(Debug)]
 pub struct Server {
-    listener: TcpListener,
-    local_addr: SocketAddr,
+    listeners: Listeners,
     shared: Arc<Shared>,
 }
 
 impl Server {
     /// Prepares the root (creating it with sample files if missing, and
-    /// removing uploads left over by a crash) and binds the listener.
+    /// removing uploads left over by a crash) and binds the listener on
+    /// `addr`, and the proxy listener if the configuration has one.
     pub async fn bind(config: Config, addr: SocketAddr) -> Result<Server, ServerError> {
+        let accounts = match &config.accounts {
+            Some(path) => Some(Accounts::open(path).await?),
+            None => None,
+        };
         let root = config.root.clone();
         let storage = tokio::task::spawn_blocking(move || Storage::open(&root))
             .await
@@ -126,16 +158,14 @@ impl Server {
                 path: config.root.clone(),
                 source,
             })?;
-        let listener = listen(addr).map_err(|source| ServerError::Bind { addr, source })?;
-        let local_addr = listener
-            .local_addr()
-            .map_err(|source| ServerError::Bind { addr, source })?;
+        let proxy_addr = config.proxy.as_ref().map(|proxy| proxy.addr);
+        let listeners = Listeners::bind(addr, proxy_addr)?;
         Ok(Server {
-            listener,
-            local_addr,
+            listeners,
             shared: Arc::new(Shared {
                 config,
                 storage: Arc::new(storage),
+                accounts,
             }),
         })
     }
@@ -143,7 +173,19 @@ impl Server {
     /// The address the server listens on (with the real port when bound to
     /// port 0).
     pub fn local_addr(&self) -> SocketAddr {
-        self.local_addr
+        self.listeners.main_addr()
+    }
+
+    /// The accounts in force (followed as the file changes), if the server
+    /// has an accounts file.
+    pub fn accounts(&self) -> Option<&Accounts> {
+        self.shared.accounts.as_ref()
+    }
+
+    /// The proxy listener's address (with the real port when bound to port
+    /// 0), if the configuration has one.
+    pub fn proxy_addr(&self) -> Option<SocketAddr> {
+        self.listeners.proxy_addr()
     }
 
     /// Serves until `shutdown` resolves, then stops accepting, sends
@@ -153,14 +195,10 @@ impl Server {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServerError> {
-        let Server {
-            listener,
-            local_addr,
-            shared,
-        } = self;
+        let Server { listeners, shared } = self;
         let config = &shared.config;
         tracing::info!(
-            addr = %local_addr,
+            addr = %listeners.main_addr(),
             root = %config.root.display(),
             max_connections = config.max_connections,
             max_file_size = config.max_file_size,
@@ -168,20 +206,29 @@ impl Server {
             read_only = config.read_only,
             "ferry-server listening"
         );
+        if let (Some(proxy_addr), Some(proxy)) = (listeners.proxy_addr(), &config.proxy) {
+            let trusted: Vec<String> = proxy.trusted.iter().map(ToString::to_string).collect();
+            tracing::info!(
+                %proxy_addr,
+                trusted = %trusted.join(","),
+                header_timeout_ms = proxy.header_timeout.as_millis() as u64,
+                "proxy listener: connections begin with a PROXY header"
+            );
+        }
         let stop = Shutdown::new();
         let tasks = TaskTracker::new();
         let slots = Arc::new(Semaphore::new(config.max_connections));
         tokio::pin!(shutdown);
         loop {
-            let accepted = tokio::select! {
+            let (door, accepted) = tokio::select! {
                 () = &mut shutdown => break,
-                accepted = listener.accept() => accepted,
+                accepted = listeners.accept() => accepted,
             };
             let (stream, peer) = match accepted {
                 Ok(accepted) => accepted,
                 Err(error) => {
                     tracing::warn!(%error, "accept failed");
-                    if !is_per_connection(&error) {
+                    if !listener::is_per_connection(&error) {
                         tokio::time::sleep(ACCEPT_ERROR_PAUSE).await;
                     }
                     continue;
@@ -190,21 +237,20 @@ impl Server {
             // Replies are small and each waits for the next command; do not
             // let Nagle's algorithm hold them back.
             let _ = stream.set_nodelay(true);
-            match Arc::clone(&slots).try_acquire_owned() {
-                Ok(slot) => {
-                    let shared = Arc::clone(&shared);
-                    let stop = stop.clone();
-                    tasks.spawn(async move {
-                        serve(stream, peer, &shared, &stop).await;
-                        drop(slot);
-                    });
-                }
-                Err(_) => {
-                    tasks.spawn(refuse(stream, peer));
+            let admission = Admission {
+                slots: Arc::clone(&slots),
+                shared: Arc::clone(&shared),
+                stop: stop.clone(),
+            };
+            match door {
+                // The slot is taken here, in accept order.
+                Door::Main => admission.admit(stream, Client::direct(peer), &tasks),
+                Door::Proxy => {
+                    tasks.spawn(admission.identify_then_serve(stream, peer));
                 }
             }
         }
-        drop(listener);
+        drop(listeners);
         let grace = config.shutdown_grace;
         tracing::info!(
             connections = tasks.len(),
@@ -226,34 +272,14 @@ impl Server {
     }
 }
 
-/// A listening socket with a large backlog, so bursts of thousands of
-/// connections are queued rather than refused by the kernel.
-fn listen(addr: SocketAddr) -> io::Result<TcpListener> {
-    let socket = if addr.is_ipv4() {
-        TcpSocket::new_v4()?
-    } else {
-        TcpSocket::new_v6()?
-    };
-    #[cfg(unix)]
-    socket.set_reuseaddr(true)?;
-    socket.bind(addr)?;
-    socket.listen(LISTEN_BACKLOG)
-}
-
-/// Errors of `accept` that concern only the connection being accepted.
-fn is_per_connection(error: &io::Error) -> bool {
-    matches!(
-        error.kind(),
-        io::ErrorKind::ConnectionAborted
-            | io::ErrorKind::ConnectionReset
-            | io::ErrorKind::Interrupted
-    )
-}
-
 /// Answers a connection over the limit and closes it.
-async fn refuse(stream: TcpStream, peer: SocketAddr) {
-    tracing::info!(%peer, "connection refused: too many connections");
-    let mut conn = Connection::new(stream, peer, REFUSAL_TIMEOUT);
+async fn refuse(stream: TcpStream, client: Client) {
+    tracing::info!(
+        peer = %client.addr,
+        via = client.via.map(tracing::field::display),
+        "connection refused: too many connections"
+    );
+    let mut conn = Connection::new(stream, client.addr, REFUSAL_TIMEOUT).through_proxy(client.via);
     if let Some(reply) = ServerError::TooManyConnections.reply() {
         let _ = conn.write_reply(&reply).await;
     }
@@ -261,17 +287,19 @@ async fn refuse(stream: TcpStream, peer: SocketAddr) {
 }
 
 /// Runs one connection from greeting to close, and logs it.
-async fn serve(stream: TcpStream, peer: SocketAddr, shared: &Shared, stop: &Shutdown) {
+async fn serve(stream: TcpStream, client: Client, shared: &Shared, stop: &Shutdown) {
     let started = Instant::now();
-    let mut conn = Connection::new(stream, peer, shared.config.idle_timeout);
+    let mut conn =
+        Connection::new(stream, client.addr, shared.config.idle_timeout).through_proxy(client.via);
     let end = tokio::select! {
         end = session(&mut conn, shared, stop) => end,
         () = stop.forced() => "dropped at the end of the shutdown grace period".to_owned(),
     };
-    let (bytes_in, bytes_out) = (conn.bytes_in(), conn.bytes_out());
+    let (bytes_in, bytes_out, proxy) = (conn.bytes_in(), conn.bytes_out(), conn.proxy());
     conn.close().await;
     tracing::info!(
-        %peer,
+        peer = %client.addr,
+        via = proxy.map(tracing::field::display),
         duration_ms = started.elapsed().as_millis() as u64,
         bytes_in,
         bytes_out,

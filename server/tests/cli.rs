@@ -29,6 +29,12 @@ fn help_lists_every_flag() {
         "--idle-timeout",
         "--read-only",
         "--shutdown-grace",
+        "--accounts",
+        "--anonymous",
+        "--login-delay",
+        "--login-limit",
+        "--login-window",
+        "--allow-plain-login",
     ] {
         assert!(
             help.contains(flag),

@@ -20,7 +20,11 @@ async fn greeting_noop_help_quit() {
     assert_eq!((noop.code, noop.text.as_str()), (200, "OK"));
     let help = client.command("help").await;
     assert_eq!(help.code, 214);
-    assert_eq!(help.text, "LIST RETRIEVE STORE DELETE HASH NOOP HELP QUIT");
+    assert_eq!(
+        help.text,
+        "LIST RETRIEVE READ STAT STORE RESUME DELETE MKDIR RMDIR RENAME HASH USER PASS NOOP \
+         HELP QUIT"
+    );
     let quit = client.command("Quit").await;
     assert_eq!((quit.code, quit.text.as_str()), (221, "Goodbye"));
     client.expect_closed().await;
@@ -45,7 +49,7 @@ async fn store_list_retrieve_hash_delete() {
     let entries = client.list().await;
     assert_eq!(entries.len(), 1);
     assert_eq!(entries[0].name.as_str(), "notes.txt");
-    assert_eq!(entries[0].size, 12);
+    assert_eq!(entries[0].size(), Some(12));
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -98,7 +102,7 @@ async fn aliases_and_store_replaces() {
 }
 
 #[tokio::test]
-async fn listing_is_sorted_by_bytes_and_shows_only_regular_files() {
+async fn listing_is_sorted_by_bytes_and_shows_only_files_and_directories() {
     let server = TestServer::start().await;
     for name in ["b", "B a", "é", "a", ".hidden"] {
         std::fs::write(server.path(name), name).unwrap();
@@ -108,7 +112,11 @@ async fn listing_is_sorted_by_bytes_and_shows_only_regular_files() {
     // A name the protocol cannot express is not listed either.
     std::fs::write(server.path("tab\tname"), "x").unwrap();
     let mut client = Client::connect(server.addr).await;
-    assert_eq!(client.names().await, vec![".hidden", "B a", "a", "b", "é"]);
+    // Version 2 lists directories too (`a directory/` sorts after `a`).
+    assert_eq!(
+        client.names().await,
+        vec![".hidden", "B a", "a", "a directory", "b", "é"]
+    );
 }
 
 #[tokio::test]
@@ -180,7 +188,8 @@ async fn malformed_commands_get_the_contract_codes() {
         (b"RETR ", 501),
         (b"DELE", 501),
         (b"HASH", 501),
-        (b"LIST extra", 501),
+        // Version 2: LIST takes a directory; this one does not exist.
+        (b"LIST extra", 550),
         (b"NOOP x", 501),
         (b"QUIT now", 501),
         (b"STORE", 501),

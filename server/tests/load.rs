@@ -52,7 +52,7 @@ async fn five_hundred_concurrent_clients_list_store_retrieve() {
     for (name, content) in expected {
         assert_eq!(std::fs::read(server.path(&name)).unwrap(), content);
         let entry = listing.iter().find(|e| e.name.as_str() == name).unwrap();
-        assert_eq!(entry.size, content.len() as u64);
+        assert_eq!(entry.size(), Some(content.len() as u64));
     }
     assert!(server.temp_entries().is_empty());
 }

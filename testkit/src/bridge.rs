@@ -20,6 +20,9 @@ pub struct BridgeOptions {
     pub static_dir: Option<PathBuf>,
     /// Serve https and wss with these files.
     pub tls: Option<TlsPaths>,
+    /// Begin every upstream connection with a PROXY v2 header naming the
+    /// browser (`--proxy-protocol`); the upstream is then a proxy listener.
+    pub proxy_protocol: bool,
     pub max_message_size: usize,
     pub max_relays: usize,
     /// `None` disables it.
@@ -45,6 +48,7 @@ impl Default for BridgeOptions {
             allow_origins: None,
             static_dir: None,
             tls: None,
+            proxy_protocol: false,
             max_message_size: limits.max_message_size,
             max_relays: limits.max_relays,
             idle_timeout: limits.idle_timeout,
@@ -69,6 +73,7 @@ impl BridgeOptions {
             .collect();
         config.allow_origins = self.allow_origins;
         config.static_dir = self.static_dir;
+        config.proxy_protocol = self.proxy_protocol;
         config.tls = self.tls.map(|paths| TlsFiles {
             cert: paths.cert,
             key: paths.key,

@@ -2,7 +2,8 @@
 //! bridge tests and the bench start and generate, written once.
 //!
 //! - [`TestServer`]: ferry-server in this process on 127.0.0.1:0 with a
-//!   temporary root and [`ServerOptions`]; [`TestBridge`]: ferry-bridge in
+//!   temporary root and [`ServerOptions`] (a proxy listener too, with
+//!   [`ProxyOptions`]); [`TestBridge`]: ferry-bridge in
 //!   this process on port 0 in front of a server, with [`BridgeOptions`].
 //!   An asynchronous test starts them on its own runtime; a synchronous one
 //!   (blocking on child processes) on a thread of their own
@@ -10,7 +11,8 @@
 //! - [`ChildProcess`]: a real binary (`ferry-server`, `ferry-bridge`, any
 //!   program) as a child process, for what only a process shows (memory);
 //!   [`LoggedProcess`]: one watched through its log, for its start-up,
-//!   signals and exit.
+//!   signals and exit; [`run_to_end`]: one run to its exit with some
+//!   standard input, for one-shot tools.
 //! - [`closed_port`], [`data`], [`STEP_TIMEOUT`] and [`within`].
 //!
 //! The crates under test dev-depend on this one while it depends on them, so
@@ -20,14 +22,16 @@
 mod bridge;
 pub mod data;
 mod logged;
+mod one_shot;
 mod process;
 mod server;
 mod service;
 
 pub use bridge::{BridgeOptions, TestBridge, TlsPaths};
 pub use logged::LoggedProcess;
+pub use one_shot::run_to_end;
 pub use process::{ChildProcess, Memory};
-pub use server::{ServerOptions, Stopping, TestServer};
+pub use server::{ProxyOptions, ServerOptions, Stopping, TestServer};
 pub use service::Stopped;
 
 use std::future::Future;

@@ -3,9 +3,10 @@
 //! test's too, for things that must stay untouched.
 
 use crate::service::{Bound, Service, StopSignal, Stopped};
-use ferry_server::{Config, Server};
+use ferry_server::{Config, ProxyListener, Server};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tempfile::TempDir;
 use tokio::sync::oneshot;
@@ -19,6 +20,45 @@ pub struct ServerOptions {
     pub idle_timeout: Duration,
     pub read_only: bool,
     pub shutdown_grace: Duration,
+    /// A proxy listener on 127.0.0.1:0 too (`--proxy-listen`); `None`: none.
+    pub proxy: Option<ProxyOptions>,
+}
+
+/// The proxy listener's settings, defaulting to ferry-server's own.
+#[derive(Debug, Clone)]
+pub struct ProxyOptions {
+    /// Trusted peers, each an address or a CIDR range (`--trust-proxy`);
+    /// empty: ferry-server's default, loopback.
+    pub trusted: Vec<String>,
+    /// How long a connection has to send its PROXY header.
+    pub header_timeout: Duration,
+}
+
+impl Default for ProxyOptions {
+    fn default() -> ProxyOptions {
+        ProxyOptions {
+            trusted: Vec::new(),
+            header_timeout: ferry_server::DEFAULT_HEADER_TIMEOUT,
+        }
+    }
+}
+
+impl ProxyOptions {
+    fn listener(self) -> ProxyListener {
+        let mut listener = ProxyListener::new("127.0.0.1:0".parse().unwrap());
+        if !self.trusted.is_empty() {
+            listener.trusted = self
+                .trusted
+                .iter()
+                .map(|text| {
+                    ferry_server::parse_trusted_proxy(text)
+                        .unwrap_or_else(|error| panic!("trusted proxy {text:?}: {error}"))
+                })
+                .collect();
+        }
+        listener.header_timeout = self.header_timeout;
+        listener
+    }
 }
 
 impl Default for ServerOptions {
@@ -30,6 +70,7 @@ impl Default for ServerOptions {
             idle_timeout: defaults.idle_timeout,
             read_only: defaults.read_only,
             shutdown_grace: defaults.shutdown_grace,
+            proxy: None,
         }
     }
 }
@@ -42,6 +83,7 @@ impl ServerOptions {
             idle_timeout: self.idle_timeout,
             read_only: self.read_only,
             shutdown_grace: self.shutdown_grace,
+            proxy: self.proxy.map(ProxyOptions::listener),
             ..Config::new(root)
         }
     }
@@ -54,11 +96,17 @@ fn empty_root() -> (TempDir, PathBuf) {
     (dir, root)
 }
 
-async fn bind(config: Config, stop: StopSignal) -> Result<Bound, String> {
+/// Where the proxy listener was bound, once it is.
+type ProxyAddr = Arc<OnceLock<SocketAddr>>;
+
+async fn bind(config: Config, proxy_addr: ProxyAddr, stop: StopSignal) -> Result<Bound, String> {
     let server = Server::bind(config, "127.0.0.1:0".parse().unwrap())
         .await
         .map_err(|error| error.to_string())?;
     let addr = server.local_addr();
+    if let Some(bound) = server.proxy_addr() {
+        let _ = proxy_addr.set(bound);
+    }
     let run = async move { server.run(stop).await.map_err(|error| error.to_string()) };
     Ok((addr, Box::pin(run)))
 }
@@ -70,6 +118,8 @@ pub type Stopping = oneshot::Receiver<Stopped>;
 /// A running server; dropped, it stops at once.
 pub struct TestServer {
     pub addr: SocketAddr,
+    /// The proxy listener's address, when [`ServerOptions::proxy`] asked for one.
+    pub proxy_addr: Option<SocketAddr>,
     /// The served directory.
     pub root: PathBuf,
     /// Declared before `dir`, so the server stops before its root goes.
@@ -94,8 +144,10 @@ impl TestServer {
     /// missing, for the server to create), on this runtime.
     pub async fn start_in(dir: TempDir, root: PathBuf, options: ServerOptions) -> TestServer {
         let config = options.config(&root);
-        let service = Service::on_this_runtime("server", |stop| bind(config, stop)).await;
-        TestServer::around(service, dir, root)
+        let proxy_addr = ProxyAddr::default();
+        let bound = Arc::clone(&proxy_addr);
+        let service = Service::on_this_runtime("server", |stop| bind(config, bound, stop)).await;
+        TestServer::around(service, &proxy_addr, dir, root)
     }
 
     /// A server with the default limits on an empty root, on a thread of
@@ -108,13 +160,16 @@ impl TestServer {
     pub fn start_on_thread_with(options: ServerOptions) -> TestServer {
         let (dir, root) = empty_root();
         let config = options.config(&root);
-        let service = Service::on_own_thread("server", |stop| bind(config, stop));
-        TestServer::around(service, dir, root)
+        let proxy_addr = ProxyAddr::default();
+        let bound = Arc::clone(&proxy_addr);
+        let service = Service::on_own_thread("server", |stop| bind(config, bound, stop));
+        TestServer::around(service, &proxy_addr, dir, root)
     }
 
-    fn around(service: Service, dir: TempDir, root: PathBuf) -> TestServer {
+    fn around(service: Service, proxy_addr: &ProxyAddr, dir: TempDir, root: PathBuf) -> TestServer {
         TestServer {
             addr: service.addr,
+            proxy_addr: proxy_addr.get().copied(),
             root,
             service,
             dir,

@@ -20,7 +20,8 @@ import unittest
 
 SERVER = None  # set from argv
 REPLY = re.compile(rb"^([1-5][0-9][0-9]) (.*)\r\n$")
-LISTING_ROW = re.compile(rb"^(\d+)\t(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)\t([^\t\n]+)\n")
+# A file row (size) or, since version 2, a directory row ("-", name ending in "/").
+LISTING_ROW = re.compile(rb"^(\d+|-)\t(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)\t([^\t\n]+)\n")
 
 
 def free_port():
@@ -203,8 +204,9 @@ class Commands(ServerCase):
         self.assertEqual(c.cmd("noop")[0], 200)
         code, rest = c.cmd("HELP")
         self.assertEqual(code, 214)
-        for verb in ["LIST", "RETRIEVE", "STORE", "DELETE", "HASH", "NOOP", "HELP", "QUIT"]:
-            self.assertIn(verb, rest.split(" "))
+        verbs = ("LIST RETRIEVE READ STAT STORE RESUME DELETE MKDIR RMDIR RENAME HASH "
+                 "USER PASS NOOP HELP QUIT").split()
+        self.assertEqual(sorted(rest.split(" ")), sorted(verbs), "the 16 verbs, no aliases")
         self.assertEqual(c.cmd("FROB"), (502, "Unknown command"))
         self.assertEqual(c.cmd("RETRIEVE")[0], 501)
         self.assertEqual(c.cmd("DELETE")[0], 501)
@@ -243,18 +245,21 @@ class Commands(ServerCase):
         self.assertEqual(c.cmd("QUIT"), (221, "Goodbye"))
         self.assertTrue(c.closed())
 
-    def test_links_and_directories_are_invisible(self):
+    def test_links_are_invisible_and_directories_listed(self):
         c = self.connect()
         os.symlink(self.outside, os.path.join(self.root, "link"))
         os.mkdir(os.path.join(self.root, "dir"))
         _, _, body = c.data_command("LIST")
         self.assertNotIn(b"\tlink\n", body)
-        self.assertNotIn(b"\tdir\n", body)
+        self.assertNotIn(b"\tlink/\n", body)
+        self.assertIn(b"-\t", body)
+        self.assertIn(b"\tdir/\n", body)
         self.assertEqual(c.data_command("RETRIEVE link")[0], 550)
         self.assertEqual(c.cmd("HASH link")[0], 550)
         self.assertEqual(c.cmd("DELETE link")[0], 550)
         self.assertEqual(c.data_command("RETRIEVE dir")[0], 550)
-        c.store("link", b"new")
+        self.assertEqual(c.store("link", b"new")[0], 550, "version 2: a link is never replaced")
+        self.assertEqual(c.data_command("RETRIEVE link/x")[0], 550)
         with open(self.outside, "rb") as f:
             self.assertEqual(f.read(), b"secret")
 
@@ -277,6 +282,59 @@ class Commands(ServerCase):
         _, _, body = d.data_command("LIST")
         self.assertNotIn(b"fresh", body)
         self.assertEqual(d.data_command("RETRIEVE fresh")[0], 550)
+
+
+class Directories(ServerCase):
+    """Version 2: paths, directories, STAT, READ, RENAME."""
+
+    def test_a_missing_path_with_a_slash_is_550(self):
+        c = self.connect()
+        self.assertEqual(c.data_command("RETRIEVE a/b")[0], 550)
+        self.assertEqual(c.cmd("HASH a/b")[0], 550)
+        self.assertEqual(c.cmd("DELETE a/b")[0], 550)
+        self.assertEqual(c.cmd("STORE 1 a/b")[0], 550, "parent missing")
+        self.assertEqual(c.cmd("STAT a/b")[0], 550)
+        self.assertEqual(c.data_command("LIST a")[0], 550)
+        for bad in ["a//b", "a/", "/a", "a/../b", "a/./b"]:
+            self.assertEqual(c.cmd(f"STAT {bad}")[0], 553, bad)
+        self.assertEqual(c.cmd("NOOP")[0], 200)
+
+    def test_nested_tree(self):
+        c = self.connect()
+        self.assertEqual(c.cmd("MKDIR d"), (257, "Created"))
+        self.assertEqual(c.cmd("MKDIR d")[0], 550)
+        self.assertEqual(c.store("d/f.txt", b"0123456789")[0], 226)
+        self.assertEqual(c.data_command("RETRIEVE d/f.txt")[2], b"0123456789")
+        self.assertEqual(c.data_command("READ 3 4 d/f.txt")[1:], ("Transfer complete", b"3456"))
+        self.assertEqual(c.data_command("READ 10 4 d/f.txt")[2], b"")
+        self.assertEqual(c.cmd("READ 11 4 d/f.txt")[0], 501)
+        code, rest = c.cmd("STAT d/f.txt")
+        self.assertEqual(code, 213)
+        self.assertTrue(re.match(r"^file 10 \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$", rest), rest)
+        code, rest = c.cmd("STAT d")
+        self.assertTrue(rest.startswith("dir - "), rest)
+        self.assertEqual(c.cmd("RMDIR d")[0], 550, "not empty")
+        self.assertEqual(c.cmd("RENAME d/f.txt")[0], 501, "no TAB")
+        self.assertEqual(c.cmd("RENAME d/f.txt\tg.txt"), (250, "Renamed"))
+        self.assertEqual(c.cmd("RENAME d\td/inner")[0], 550, "into itself")
+        self.assertEqual(c.cmd("DELETE d")[0], 550, "a directory")
+        self.assertEqual(c.cmd("RMDIR d"), (250, "Removed"))
+        self.assertEqual(c.data_command("RETRIEVE g.txt")[2], b"0123456789")
+
+    def test_listing_order_with_directories(self):
+        c = self.connect()
+        for name in ["a.txt", "a0"]:
+            self.assertEqual(c.store(name, b"x")[0], 226)
+        self.assertEqual(c.cmd("MKDIR a")[0], 257)
+        _, rest, body = c.data_command("LIST")
+        names = [LISTING_ROW.match(row).group(3) for row in body.splitlines(keepends=True)]
+        ours = [n for n in names if n.startswith(b"a")]
+        self.assertEqual(ours, [b"a.txt", b"a/", b"a0"])
+
+    def test_login_verbs_without_accounts(self):
+        c = self.connect()
+        self.assertEqual(c.cmd("PASS x")[0], 230)
+        self.assertEqual(c.cmd("USER someone")[0], 230)
 
 
 class ReadOnly(ServerCase):

@@ -42,12 +42,9 @@ pub fn percent(done: u64, total: u64) -> u64 {
 
 /// A listing row in the console, like the original command-line client printed it.
 pub fn listing_line(entry: &ListingEntry) -> String {
-    format!(
-        "{:>10}  {}  {}",
-        human_size(entry.size),
-        modified(entry),
-        entry.name
-    )
+    let size = entry.size().map_or_else(|| "-".to_owned(), human_size);
+    let slash = if entry.is_dir() { "/" } else { "" };
+    format!("{size:>10}  {}  {}{slash}", modified(entry), entry.name)
 }
 
 #[cfg(test)]
@@ -67,11 +64,7 @@ mod tests {
 
     #[test]
     fn times_and_percentages() {
-        let entry = ListingEntry {
-            size: 1,
-            modified: 1_795_968_805,
-            name: Name::new("a").unwrap(),
-        };
+        let entry = ListingEntry::file(Name::new("a").unwrap(), 1, 1_795_968_805);
         assert_eq!(modified(&entry), "2026-11-29 16:13 UTC");
         assert_eq!(percent(1, 3), 33);
         assert_eq!(percent(0, 0), 100);

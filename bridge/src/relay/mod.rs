@@ -13,13 +13,15 @@
 //! of at most [`Limits::splice_pipe_size`] per relay) and the same
 //! one-frame-at-a-time rule keeps backpressure.
 //!
-//! The files: this one runs a relay from connect to close; [`upload`] and
+//! The files: this one runs a relay from connect to close; [`connect`]
+//! opens the TCP side (with `--proxy-protocol`, a PROXY header first); [`upload`] and
 //! [`download`] are the two directions, [`splice`] (with the Linux system
 //! calls in [`pipe`]) the zero-copy download path, [`watch`] the idle and
 //! shutdown timers over the [`traffic`] counters, and [`end`] turns why a
 //! relay ended into its close frame, with [`classify`] reading the errors.
 
 mod classify;
+mod connect;
 mod download;
 mod end;
 mod pipe;
@@ -32,6 +34,7 @@ use crate::client_io::ClientSocket;
 use crate::target::Refusal;
 use crate::Limits;
 use axum::extract::ws::WebSocket;
+pub(crate) use connect::Announce;
 use download::Download;
 use end::send_close;
 use ferry_proto::close;
@@ -39,15 +42,16 @@ use ferry_proto::HostPort;
 use futures_util::{SinkExt, StreamExt};
 use std::net::SocketAddr;
 use std::sync::Arc;
-use tokio::net::TcpStream;
 use tokio::time::{timeout, Instant};
 use tokio_util::sync::CancellationToken;
 use traffic::Traffic;
 
 /// What a relay needs besides its WebSocket.
 pub(crate) struct RelayContext {
-    /// The client's socket address, for the log line.
+    /// The client's socket address, for the log line and the PROXY header.
     pub peer: SocketAddr,
+    /// Whether the TCP side begins with a PROXY header naming `peer`.
+    pub announce: Announce,
     /// What the request asked for (the `target` query, or the upstream).
     pub requested: String,
     /// Limits and timeouts.
@@ -79,27 +83,21 @@ pub(crate) async fn run(ws: WebSocket, target: Result<HostPort, Refusal>, ctx: R
         }
     };
     let connected = tokio::select! {
-        connected = timeout(ctx.limits.connect_timeout, TcpStream::connect((target.host(), target.port()))) => connected,
+        connected = connect::connect(&target, peer, ctx.announce, &ctx.limits) => connected,
         () = ctx.shutdown.cancelled() => {
             send_close(ws, close::GOING_AWAY, "bridge shutting down", ctx.limits.close_timeout).await;
             return;
         }
     };
     let mut tcp = match connected {
-        Ok(Ok(tcp)) => tcp,
-        failed => {
-            let why = match failed {
-                Ok(Err(error)) => classify::describe_io_error(&error),
-                _ => "connection timed out".to_owned(),
-            };
+        Ok(tcp) => tcp,
+        Err(why) => {
             let reason = format!("upstream {target} unreachable: {why}");
             send_close(ws, close::BAD_GATEWAY, &reason, ctx.limits.close_timeout).await;
             tracing::info!(%peer, %target, "relay failed: {reason}");
             return;
         }
     };
-    // Commands and replies are small and latency-bound.
-    let _ = tcp.set_nodelay(true);
 
     let traffic = Traffic::new();
     let (mut ws_tx, mut ws_rx) = ws.split();

@@ -89,7 +89,7 @@ impl<T: Transport> Session<T> {
 
     /// `LIST`: the regular files on the server, sorted by name.
     pub async fn list(&mut self) -> Result<Vec<ListingEntry>, ClientError> {
-        self.run(&List, Transfer::None, &mut ()).await
+        self.run(&List(None), Transfer::None, &mut ()).await
     }
 
     /// `RETRIEVE`: writes the file's bytes to `sink` as they arrive and
@@ -108,7 +108,7 @@ impl<T: Transport> Session<T> {
             inner: progress,
             total: 0,
         };
-        let exchange = Retrieve(name.clone());
+        let exchange = Retrieve(name.clone().into());
         self.run(&exchange, Transfer::Sink(&mut sink), &mut counted)
             .await?;
         Ok(counted.total)
@@ -130,7 +130,7 @@ impl<T: Transport> Session<T> {
         R: AsyncRead + Unpin + Send + ?Sized,
     {
         let exchange = Store {
-            name: name.clone(),
+            path: name.clone().into(),
             size,
         };
         self.run(&exchange, Transfer::Source(&mut source), progress)
@@ -139,13 +139,14 @@ impl<T: Transport> Session<T> {
 
     /// `DELETE`: removes a file on the server.
     pub async fn delete(&mut self, name: &Name) -> Result<(), ClientError> {
-        self.run(&Delete(name.clone()), Transfer::None, &mut ())
+        self.run(&Delete(name.clone().into()), Transfer::None, &mut ())
             .await
     }
 
     /// `HASH`: the SHA-256 of a file on the server, as 64 lowercase hex digits.
     pub async fn hash(&mut self, name: &Name) -> Result<String, ClientError> {
-        self.run(&Hash(name.clone()), Transfer::None, &mut ()).await
+        self.run(&Hash(name.clone().into()), Transfer::None, &mut ())
+            .await
     }
 
     /// `NOOP`: checks that the connection is alive.

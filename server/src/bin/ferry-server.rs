@@ -1,6 +1,7 @@
 //! `ferry-server`: serves a directory over the Ferry protocol. The flags are
 //! [`ferry_server::CommandLine`]; start-up and stopping follow
-//! `ferry_program`, like the other Ferry programs.
+//! `ferry_program`, like the other Ferry programs. `ferry-server accounts
+//! ...` runs the account tool instead of serving.
 
 use ferry_program::ShutdownSignals;
 use ferry_server::{CommandLine, Server};
@@ -11,7 +12,10 @@ const PROGRAM: &str = "ferry-server";
 /// Parses the flags, sets up logging, and serves until stopped.
 #[tokio::main]
 async fn main() -> ExitCode {
-    let command_line: CommandLine = ferry_program::parse_or_exit(PROGRAM);
+    let mut command_line: CommandLine = ferry_program::parse_or_exit(PROGRAM);
+    if let Some(command) = command_line.take_accounts_command() {
+        return ferry_program::exit_code(PROGRAM, ferry_server::accounts::run_tool(command));
+    }
     ferry_program::init_logging("info");
     ferry_program::exit_code(PROGRAM, serve(command_line).await)
 }

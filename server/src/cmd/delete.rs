@@ -1,16 +1,16 @@
-//! `DELETE <name>`: removes a regular file.
+//! `DELETE <path>`: removes a regular file.
 
 use crate::storage::blocking;
 use crate::{ServerError, Shared};
-use ferry_proto::{codes, Name, Reply};
+use ferry_proto::{codes, Path, Reply};
 use std::sync::Arc;
 
 /// Removes the file and returns `250 Deleted`.
-pub(crate) async fn run(shared: &Shared, name: Name) -> Result<Reply, ServerError> {
+pub(crate) async fn run(shared: &Shared, path: Path) -> Result<Reply, ServerError> {
     if shared.config.read_only {
         return Err(ServerError::ReadOnly);
     }
     let storage = Arc::clone(&shared.storage);
-    blocking(move || storage.delete(&name)).await?;
+    blocking(move || storage.delete(&path)).await?;
     Ok(Reply::new(codes::DELETED, "Deleted"))
 }

@@ -1,8 +1,8 @@
-//! `HASH <name>`: the SHA-256 of a file, computed on the server.
+//! `HASH <path>`: the SHA-256 of a file, computed on the server.
 
 use crate::storage::blocking;
 use crate::{ServerError, Shared};
-use ferry_proto::{codes, Name, Reply};
+use ferry_proto::{codes, Path, Reply};
 use sha2::{Digest, Sha256};
 use std::io::Read;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -12,14 +12,14 @@ use std::sync::Arc;
 const CHUNK_LEN: usize = 256 * 1024;
 
 /// Returns `213 SHA-256 <hex>`.
-pub(crate) async fn run(shared: &Shared, name: Name) -> Result<Reply, ServerError> {
+pub(crate) async fn run(shared: &Shared, path: Path) -> Result<Reply, ServerError> {
     let storage = Arc::clone(&shared.storage);
     // Set when this command is dropped (forced shutdown), so the blocking
     // thread stops reading instead of hashing a huge file for nobody.
     let cancelled = CancelOnDrop(Arc::new(AtomicBool::new(false)));
     let stop = Arc::clone(&cancelled.0);
     let digest = blocking(move || {
-        let mut file = storage.open_file(&name)?.file;
+        let mut file = storage.open_file(&path)?.file;
         let mut hasher = Sha256::new();
         let mut buffer = vec![0; CHUNK_LEN];
         loop {

@@ -4,13 +4,17 @@
 mod delete;
 mod hash;
 mod list;
+mod login;
 mod retrieve;
 mod store;
+mod tree;
 
 use crate::connection::Connection;
 use crate::{ServerError, Shared};
 use ferry_proto::{codes, Command, LineEvent, ProtoError, Reply, Verb};
+use retrieve::Range;
 use std::time::Instant;
+use store::Start;
 
 /// Longest command text written to the log, in characters.
 const LOGGED_LINE_MAX: usize = 200;
@@ -75,11 +79,24 @@ async fn execute(
     shared: &Shared,
 ) -> Result<Reply, ServerError> {
     match command {
-        Command::List => list::run(conn, shared).await,
-        Command::Retrieve(name) => retrieve::run(conn, shared, name).await,
-        Command::Store { size, name } => store::run(conn, shared, size, name).await,
-        Command::Delete(name) => delete::run(shared, name).await,
-        Command::Hash(name) => hash::run(shared, name).await,
+        Command::List(dir) => list::run(conn, shared, dir).await,
+        Command::Retrieve(path) => retrieve::run(conn, shared, path, Range::Whole).await,
+        Command::Read {
+            offset,
+            length,
+            path,
+        } => retrieve::run(conn, shared, path, Range::From { offset, length }).await,
+        Command::Stat(path) => tree::stat(shared, path).await,
+        Command::Store { size, path } => store::run(conn, shared, size, path, Start::Store).await,
+        Command::Resume { size, path } => {
+            store::run(conn, shared, size, path, Start::ResumeFromZero).await
+        }
+        Command::Delete(path) => delete::run(shared, path).await,
+        Command::Mkdir(path) => tree::mkdir(shared, path).await,
+        Command::Rmdir(path) => tree::rmdir(shared, path).await,
+        Command::Rename { from, to } => tree::rename(shared, from, to).await,
+        Command::Hash(path) => hash::run(shared, path).await,
+        Command::User(_) | Command::Pass(_) => Ok(login::no_login_required()),
         Command::Noop => Ok(Reply::new(codes::OK, "OK")),
         Command::Help => Ok(Reply::new(codes::HELP, Verb::help_text())),
         Command::Quit => Ok(Reply::new(codes::GOODBYE, "Goodbye")),

@@ -1,67 +1,97 @@
-//! `RETRIEVE <name>`: streams a file to the client.
+//! `RETRIEVE <path>` and `READ <offset> <length> <path>`: stream a file, or
+//! a byte range of it, to the client.
 //!
-//! The file is opened (without following links) and measured before `150`;
-//! from then on exactly that many bytes are sent from the open handle, so a
-//! file replaced meanwhile is still delivered whole, as it was. On Linux the
-//! bytes go straight from the page cache to the socket with `sendfile(2)`;
-//! elsewhere (or where the file system refuses it) through a small buffer.
-//! Either way memory use does not depend on the file size.
+//! The file is opened (no link followed anywhere in its path) and measured
+//! before `150`; from then on exactly that many bytes are sent from the open
+//! handle, so a file replaced or renamed meanwhile is still delivered whole,
+//! as it was. On Linux the bytes go straight from the page cache to the
+//! socket with `sendfile(2)`, from the range's offset; elsewhere (or where
+//! the file system refuses it) through a small buffer. Either way memory use
+//! does not depend on the file size.
 
 use super::after_preliminary;
 use crate::connection::Connection;
 use crate::storage::blocking;
 use crate::{ServerError, Shared};
-use ferry_proto::{codes, Name, Reply};
+use ferry_proto::{codes, Path, ProtoError, Reply};
 use std::io;
 use std::sync::Arc;
-use tokio::io::AsyncReadExt;
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 /// Buffer size of the portable copy loop.
 const CHUNK_LEN: usize = 256 * 1024;
 
-/// Sends `150 <n> bytes` and the file, and returns `226 Transfer complete`.
+/// The bytes of the file a command asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Range {
+    /// RETRIEVE: all of it.
+    Whole,
+    /// READ: at most `length` bytes from `offset`.
+    From {
+        /// First byte.
+        offset: u64,
+        /// Most bytes.
+        length: u64,
+    },
+}
+
+/// Sends `150 <n> bytes` and the range, and returns `226 Transfer complete`.
 /// Once `150` is out, any failure closes the connection (the contract's
 /// §3.4 "Reads and transfers").
 pub(crate) async fn run(
     conn: &mut Connection,
     shared: &Shared,
-    name: Name,
+    path: Path,
+    range: Range,
 ) -> Result<Reply, ServerError> {
     let storage = Arc::clone(&shared.storage);
-    let opened = blocking(move || storage.open_file(&name)).await?;
-    conn.write_reply(&Reply::new(
-        codes::DATA_FOLLOWS,
-        format!("{} bytes", opened.len),
-    ))
-    .await?;
-    send_file(conn, opened.file, opened.len)
+    let opened = blocking(move || storage.open_file(&path)).await?;
+    let (offset, len) = match range {
+        Range::Whole => (0, opened.len),
+        Range::From { offset, .. } if offset > opened.len => {
+            return Err(ServerError::BadCommand(ProtoError::BadArgument(format!(
+                "Offset {offset} is beyond the end of the file ({} bytes)",
+                opened.len
+            ))))
+        }
+        Range::From { offset, length } => (offset, length.min(opened.len - offset)),
+    };
+    conn.write_reply(&Reply::new(codes::DATA_FOLLOWS, format!("{len} bytes")))
+        .await?;
+    send_file(conn, opened.file, offset, len)
         .await
         .map_err(after_preliminary)?;
     Ok(Reply::new(codes::TRANSFER_COMPLETE, "Transfer complete"))
 }
 
-/// Sends exactly `len` bytes of `file` from its start.
+/// Sends exactly `len` bytes of `file` from `offset`.
 async fn send_file(
     conn: &mut Connection,
     file: std::fs::File,
+    offset: u64,
     len: u64,
 ) -> Result<(), ServerError> {
     // The file is read front to back: ask for generous read-ahead so a file
     // that is not in the page cache stalls the sender less. Only a hint.
     #[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
-    let _ = rustix::fs::fadvise(&file, 0, None, rustix::fs::Advice::Sequential);
+    let _ = rustix::fs::fadvise(&file, offset, None, rustix::fs::Advice::Sequential);
     #[cfg(any(target_os = "linux", target_os = "android"))]
     {
-        match sendfile::send(conn, &file, len).await? {
+        match sendfile::send(conn, &file, offset, len).await? {
             sendfile::Outcome::Done => return Ok(()),
             sendfile::Outcome::Unsupported => {}
         }
     }
-    copy(conn, file, len).await
+    copy(conn, file, offset, len).await
 }
 
 /// The portable way: read a chunk on a blocking thread, write it, repeat.
-async fn copy(conn: &mut Connection, file: std::fs::File, len: u64) -> Result<(), ServerError> {
+async fn copy(
+    conn: &mut Connection,
+    file: std::fs::File,
+    offset: u64,
+    len: u64,
+) -> Result<(), ServerError> {
     let shrank = || {
         ServerError::TransferAborted(io::Error::new(
             io::ErrorKind::UnexpectedEof,
@@ -70,6 +100,9 @@ async fn copy(conn: &mut Connection, file: std::fs::File, len: u64) -> Result<()
     };
     let mut file = tokio::fs::File::from_std(file);
     file.set_max_buf_size(CHUNK_LEN);
+    file.seek(io::SeekFrom::Start(offset))
+        .await
+        .map_err(ServerError::TransferAborted)?;
     let mut buffer = vec![0; usize::try_from(len).map_or(CHUNK_LEN, |len| len.min(CHUNK_LEN))];
     let mut left = len;
     while left > 0 {
@@ -105,17 +138,19 @@ mod sendfile {
         Unsupported,
     }
 
-    /// Sends `len` bytes of `file` with `sendfile(2)`, waiting for the
+    /// Sends `len` bytes of `file` from `start` with `sendfile(2)`, waiting for the
     /// non-blocking socket to become writable between calls.
     pub(super) async fn send(
         conn: &mut Connection,
         file: &std::fs::File,
+        start: u64,
         len: u64,
     ) -> Result<Outcome, ServerError> {
-        let mut offset = 0u64;
-        while offset < len {
+        let mut offset = start;
+        let end = start + len;
+        while offset < end {
             let count =
-                usize::try_from(len - offset).map_or(MAX_PER_CALL, |left| left.min(MAX_PER_CALL));
+                usize::try_from(end - offset).map_or(MAX_PER_CALL, |left| left.min(MAX_PER_CALL));
             conn.within(conn.stream().writable()).await?;
             let before = offset;
             let sent = conn.stream().try_io(Interest::WRITABLE, || {
@@ -136,7 +171,7 @@ mod sendfile {
                 Err(error) if error.kind() == io::ErrorKind::WouldBlock => {}
                 Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
                 Err(error)
-                    if offset == 0
+                    if offset == start
                         && matches!(
                             error.raw_os_error().map(Errno::from_raw_os_error),
                             Some(Errno::INVAL | Errno::NOSYS | Errno::OPNOTSUPP)
@@ -178,9 +213,14 @@ mod tests {
         });
         let (stream, peer) = listener.accept().await.unwrap();
         let mut conn = Connection::new(stream, peer, Duration::from_secs(5));
-        copy(&mut conn, file.try_clone().unwrap(), content.len() as u64)
-            .await
-            .unwrap();
+        copy(
+            &mut conn,
+            file.try_clone().unwrap(),
+            0,
+            content.len() as u64,
+        )
+        .await
+        .unwrap();
         assert_eq!(conn.bytes_out(), content.len() as u64);
         drop(conn);
         assert_eq!(reader.await.unwrap(), content);
@@ -197,7 +237,7 @@ mod tests {
         let mut file = tempfile::tempfile().unwrap();
         file.write_all(b"short").unwrap();
         file.rewind().unwrap();
-        let result = copy(&mut conn, file, 10).await;
+        let result = copy(&mut conn, file, 0, 10).await;
         assert!(matches!(result, Err(ServerError::TransferAborted(_))));
     }
 }

@@ -1,32 +1,51 @@
-//! `STORE <size> <name>`: receives an upload and makes it visible at once.
+//! `STORE <size> <path>` (and `RESUME`, which keeps nothing yet): receives
+//! an upload and makes it visible at once.
 //!
 //! Everything that can be refused is refused before `150` (read-only, size
-//! limit, free space, a directory in the way), so the client sends no bytes
+//! limit, free space, a missing parent or a directory in the way), so the client sends no bytes
 //! in vain. The bytes go to a temporary file (see [`crate::storage`]) that
-//! is flushed to disk and renamed over the name only after the last byte;
+//! is flushed to disk and renamed over the path only after the last byte;
 //! `226` is sent only after that. If the client goes away first, the
-//! temporary file is removed and an older file of that name is untouched.
+//! temporary file is removed and an older file at that path is untouched.
 
 use crate::connection::Connection;
 use crate::storage::{blocking, TempUpload};
 use crate::{ServerError, Shared};
-use ferry_proto::{codes, Name, Reply};
+use ferry_proto::{codes, Path, Reply};
 use std::sync::Arc;
 use tokio::io::AsyncWriteExt;
 
 /// Bytes read from the socket and handed to the file at a time.
 const CHUNK_LEN: usize = 256 * 1024;
 
+/// How an upload starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Start {
+    /// `STORE`: `150 Ready for <size> bytes`.
+    Store,
+    /// `RESUME` with nothing kept (this server keeps no partial uploads
+    /// yet): `150 <size> bytes`, the client sends the whole file.
+    ResumeFromZero,
+}
+
 /// Receives exactly `size` bytes and returns `226 Stored <size> bytes`.
+///
+/// Refusals come in the contract's order: read-only, then the path (its
+/// parent missing, a directory or special file in the way), then the size
+/// limit and the free space.
 pub(crate) async fn run(
     conn: &mut Connection,
     shared: &Shared,
     size: u64,
-    name: Name,
+    path: Path,
+    start: Start,
 ) -> Result<Reply, ServerError> {
     if shared.config.read_only {
         return Err(ServerError::ReadOnly);
     }
+    let storage = Arc::clone(&shared.storage);
+    let checked = path.clone();
+    blocking(move || storage.check_store(&checked)).await?;
     if size > shared.config.max_file_size {
         return Err(ServerError::TooLarge {
             size,
@@ -34,9 +53,8 @@ pub(crate) async fn run(
         });
     }
     let storage = Arc::clone(&shared.storage);
-    let checked_name = name.clone();
     let mut upload = blocking(move || {
-        storage.check_store(&checked_name, size)?;
+        storage.check_space(size)?;
         storage.create_temp()
     })
     .await?;
@@ -47,11 +65,12 @@ pub(crate) async fn run(
         )
         .await);
     };
+    let ready = match start {
+        Start::Store => format!("Ready for {size} bytes"),
+        Start::ResumeFromZero => format!("{size} bytes"),
+    };
     if let Err(error) = conn
-        .write_reply(&Reply::new(
-            codes::DATA_FOLLOWS,
-            format!("Ready for {size} bytes"),
-        ))
+        .write_reply(&Reply::new(codes::DATA_FOLLOWS, ready))
         .await
     {
         return Err(discard(upload, error).await);
@@ -60,7 +79,7 @@ pub(crate) async fn run(
         Ok(file) => file,
         Err(error) => return Err(discard(upload, error).await),
     };
-    blocking(move || upload.commit(file, &name)).await?;
+    blocking(move || upload.commit(file, &path)).await?;
     Ok(Reply::new(
         codes::TRANSFER_COMPLETE,
         format!("Stored {size} bytes"),

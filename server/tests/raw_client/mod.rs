@@ -94,7 +94,30 @@ impl Client {
 
     /// `LIST`: the parsed entries.
     pub async fn list(&mut self) -> Vec<ListingEntry> {
-        let start = self.command("LIST").await;
+        self.list_line("LIST").await
+    }
+
+    /// `LIST <dir>`: the parsed entries.
+    pub async fn list_dir(&mut self, dir: &str) -> Vec<ListingEntry> {
+        self.list_line(&format!("LIST {dir}")).await
+    }
+
+    /// The raw body of `LIST <dir>` (or of `LIST` for an empty `dir`).
+    pub async fn listing_body(&mut self, dir: &str) -> Vec<u8> {
+        let line = if dir.is_empty() {
+            "LIST".to_owned()
+        } else {
+            format!("LIST {dir}")
+        };
+        let start = self.command(&line).await;
+        assert_eq!(start.code, 150, "{start}");
+        let body = self.data(start.data_len().unwrap()).await;
+        assert_eq!(self.reply().await.code, 226);
+        body
+    }
+
+    async fn list_line(&mut self, line: &str) -> Vec<ListingEntry> {
+        let start = self.command(line).await;
         assert_eq!(start.code, 150, "{start}");
         let body = self.data(start.data_len().unwrap()).await;
         let done = self.reply().await;
@@ -123,6 +146,20 @@ impl Client {
         let done = self.reply().await;
         assert_eq!(done.code, 226, "{done}");
         assert_eq!(done.text, "Transfer complete");
+        Ok(data)
+    }
+
+    /// `READ`: the bytes, or the failure reply.
+    pub async fn read(&mut self, offset: u64, length: u64, path: &str) -> Result<Vec<u8>, Reply> {
+        let start = self
+            .command(&format!("READ {offset} {length} {path}"))
+            .await;
+        if start.code != 150 {
+            return Err(start);
+        }
+        let data = self.data(start.data_len().unwrap()).await;
+        let done = self.reply().await;
+        assert_eq!((done.code, done.text.as_str()), (226, "Transfer complete"));
         Ok(data)
     }
 

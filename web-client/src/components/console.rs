@@ -185,7 +185,7 @@ fn ConsoleLine(file_input: NodeRef<Input>) -> impl IntoView {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ferry_proto::Name;
+    use ferry_proto::Path;
 
     #[test]
     fn console_lines() {
@@ -196,11 +196,11 @@ mod tests {
         assert_eq!(read_line("CONNECT"), Ok(Input_::Connect(None)));
         assert_eq!(read_line("store"), Ok(Input_::Store));
         assert_eq!(read_line("STORE notes.txt"), Ok(Input_::Store));
-        assert_eq!(read_line("list"), Ok(Input_::Protocol(Command::List)));
+        assert_eq!(read_line("list"), Ok(Input_::Protocol(Command::List(None))));
         assert_eq!(
             read_line("RETRIEVE a file.txt"),
             Ok(Input_::Protocol(Command::Retrieve(
-                Name::new("a file.txt").unwrap()
+                Path::new("a file.txt").unwrap()
             )))
         );
         assert!(read_line("RETRIEVE ../x").is_err());

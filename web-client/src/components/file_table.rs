@@ -27,7 +27,7 @@ impl Sort {
         let by_name = || a.name.as_str().cmp(b.name.as_str());
         let order = match self.key {
             SortKey::Name => by_name(),
-            SortKey::Size => a.size.cmp(&b.size).then_with(by_name),
+            SortKey::Size => a.size().cmp(&b.size()).then_with(by_name),
             SortKey::Modified => a.modified.cmp(&b.modified).then_with(by_name),
         };
         if self.ascending {
@@ -95,7 +95,7 @@ pub fn FileTable() -> impl IntoView {
                     <tbody>
                         <For
                             each=rows
-                            key=|e: &ListingEntry| (e.name.as_str().to_string(), e.size, e.modified)
+                            key=|e: &ListingEntry| (e.name.as_str().to_string(), e.size(), e.modified)
                             children=move |entry| view! { <FileRow entry=entry confirming=confirming /> }
                         />
                     </tbody>
@@ -158,6 +158,8 @@ fn FileRow(entry: ListingEntry, confirming: RwSignal<Option<String>>) -> impl In
         let shown = shown.clone();
         move || confirming.get().as_deref() == Some(shown.as_str())
     };
+    // The table holds files only (see Model::set_files).
+    let size = entry.size().unwrap_or(0);
     let name = entry.name.clone();
     let actions = {
         let name = name.clone();
@@ -166,8 +168,8 @@ fn FileRow(entry: ListingEntry, confirming: RwSignal<Option<String>>) -> impl In
     view! {
         <tr data-name=shown.clone()>
             <td class="name">{shown.clone()}</td>
-            <td class="size" title=format!("{} bytes", entry.size) data-bytes=entry.size>
-                {format::human_size(entry.size)}
+            <td class="size" title=format!("{} bytes", size) data-bytes=size>
+                {format::human_size(size)}
             </td>
             <td class="modified" title=entry.modified_rfc3339()>
                 {format::modified(&entry)}

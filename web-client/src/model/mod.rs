@@ -229,8 +229,10 @@ impl Model {
     // The server's files.
 
     /// A fresh listing arrived.
+    /// Only its files are kept: the web client does not show folders yet.
     pub fn set_files(&self, files: Vec<ListingEntry>) {
-        self.files.set(files);
+        self.files
+            .set(files.into_iter().filter(|f| !f.is_dir()).collect());
     }
 
     /// `name` was deleted on the server.

@@ -26,7 +26,7 @@ impl Task<'_> {
                 transfer,
             } => self.store(file, name, transfer).await,
             Request::Delete(name) => self.delete(name).await,
-            Request::Hash(name) => self.reply_only(&Hash(name)).await,
+            Request::Hash(name) => self.reply_only(&Hash(name.into())).await,
             Request::Noop => self.reply_only(&Noop).await,
             Request::Help => self.reply_only(&Help).await,
             Request::Quit => self.quit().await,
@@ -63,7 +63,7 @@ impl Task<'_> {
     }
 
     async fn list(&mut self, rows: Rows) -> Result<bool, ConnError> {
-        match self.exchange(&List, &mut NoData).await? {
+        match self.exchange(&List(None), &mut NoData).await? {
             Ok(entries) => {
                 if rows == Rows::InConsole {
                     for entry in &entries {
@@ -74,14 +74,14 @@ impl Task<'_> {
                 self.model.set_files(entries);
             }
             Err(failure) => {
-                self.show_failure(&List, &failure);
+                self.show_failure(&List(None), &failure);
             }
         }
         Ok(false)
     }
 
     async fn retrieve(&mut self, name: Name, transfer: Transfer) -> Result<bool, ConnError> {
-        let exchange = Retrieve(name);
+        let exchange = Retrieve(name.into());
         let mut download = Download::new(transfer);
         transfer.start();
         if let Err(failure) = self.exchange(&exchange, &mut download).await? {
@@ -113,7 +113,10 @@ impl Task<'_> {
         transfer: Transfer,
     ) -> Result<bool, ConnError> {
         let size = file.size() as u64;
-        let exchange = Store { name, size };
+        let exchange = Store {
+            path: name.into(),
+            size,
+        };
         match self
             .exchange(&exchange, &mut Upload::new(file, transfer))
             .await?
@@ -131,7 +134,7 @@ impl Task<'_> {
     }
 
     async fn delete(&mut self, name: Name) -> Result<bool, ConnError> {
-        let exchange = Delete(name);
+        let exchange = Delete(name.into());
         match self.exchange(&exchange, &mut NoData).await? {
             Ok(()) => {
                 let name = exchange.0.as_str();

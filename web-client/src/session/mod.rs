@@ -16,7 +16,7 @@ pub use exchange::Failed;
 use crate::browser;
 use crate::model::{ConnState, Direction, LineKind, Model, Transfer};
 use crate::transport::Conn;
-use ferry_proto::{close, Command, Name};
+use ferry_proto::{close, Command, Name, Path};
 use futures::channel::mpsc::{unbounded, UnboundedSender};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -180,18 +180,30 @@ impl Session {
     /// Runs a protocol command typed in the console.
     pub fn command(&self, command: Command) {
         let request = match command {
-            Command::List => Request::List(Rows::InConsole),
-            Command::Retrieve(name) => return self.retrieve(name),
+            Command::List(None) => Request::List(Rows::InConsole),
+            Command::Retrieve(path) => match top_level(&path) {
+                Some(name) => return self.retrieve(name),
+                None => return self.model.error(NO_FOLDERS_YET),
+            },
             Command::Store { .. } => {
                 return self
                     .model
                     .error("STORE needs a file: use the upload button.")
             }
-            Command::Delete(name) => Request::Delete(name),
-            Command::Hash(name) => Request::Hash(name),
+            Command::Delete(path) | Command::Hash(path) if top_level(&path).is_none() => {
+                return self.model.error(NO_FOLDERS_YET)
+            }
+            Command::Delete(path) => Request::Delete(path.last_name()),
+            Command::Hash(path) => Request::Hash(path.last_name()),
             Command::Noop => Request::Noop,
             Command::Help => Request::Help,
             Command::Quit => Request::Quit,
+            other => {
+                return self.model.error(format!(
+                    "{} is not available in the web console yet.",
+                    other.verb()
+                ))
+            }
         };
         self.request(request);
     }
@@ -218,4 +230,13 @@ impl Session {
             }),
         }
     }
+}
+
+/// What the console says to a path in a folder: the web client shows the
+/// top of the server's tree only, for now.
+const NO_FOLDERS_YET: &str = "The web client does not open folders yet: use a name at the top.";
+
+/// The name of an entry at the top of the tree, or `None` for a path in a folder.
+fn top_level(path: &Path) -> Option<Name> {
+    path.parent().is_none().then(|| path.last_name())
 }

@@ -1,0 +1,72 @@
+//! Letting an accepted connection in: a connection slot, and on the proxy
+//! listener first the peer's trust and its PROXY header, which decide the
+//! client address the connection is served as. Kept apart from the accept
+//! loop so that loop only accepts, and the door's rules live in one place.
+
+use crate::listener::Client;
+use crate::shutdown::Shutdown;
+use crate::{proxy, refuse, serve, Shared};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpStream;
+use tokio::sync::Semaphore;
+use tokio_util::task::TaskTracker;
+
+/// What a new connection needs to be let in.
+pub(crate) struct Admission {
+    pub(crate) slots: Arc<Semaphore>,
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) stop: Shutdown,
+}
+
+impl Admission {
+    /// Takes a connection slot now and serves `client` on a task of its
+    /// own, or refuses it with `421` when every slot is taken.
+    pub(crate) fn admit(self, stream: TcpStream, client: Client, tasks: &TaskTracker) {
+        match Arc::clone(&self.slots).try_acquire_owned() {
+            Ok(slot) => {
+                tasks.spawn(async move {
+                    serve(stream, client, &self.shared, &self.stop).await;
+                    drop(slot);
+                });
+            }
+            Err(_) => {
+                tasks.spawn(refuse(stream, client));
+            }
+        }
+    }
+
+    /// A connection on the proxy listener: closed without a reply unless it
+    /// comes from a trusted proxy and begins with a valid PROXY header in
+    /// time; then served (or refused) as the client the header announces.
+    pub(crate) async fn identify_then_serve(self, mut stream: TcpStream, peer: SocketAddr) {
+        let Some(door) = self.shared.config.proxy.as_ref() else {
+            return;
+        };
+        if !door.trusts(peer.ip()) {
+            tracing::info!(proxy = %peer, "proxied connection closed: not a trusted proxy");
+            return;
+        }
+        let announced = tokio::select! {
+            announced = proxy::read_header(&mut stream, peer, door.header_timeout) => announced,
+            () = self.stop.stopping() => return,
+        };
+        let client = match announced {
+            Ok(addr) => Client {
+                addr,
+                via: Some(peer),
+            },
+            Err(error) => {
+                tracing::info!(proxy = %peer, %error, "proxied connection closed");
+                return;
+            }
+        };
+        match Arc::clone(&self.slots).try_acquire_owned() {
+            Ok(slot) => {
+                serve(stream, client, &self.shared, &self.stop).await;
+                drop(slot);
+            }
+            Err(_) => refuse(stream, client).await,
+        }
+    }
+}

@@ -1,0 +1,47 @@
+//! `STAT`, `MKDIR`, `RMDIR` and `RENAME`: directories and moves, each one
+//! call into the storage (which refuses links, the staging area and
+//! anything but regular files and directories).
+
+use crate::storage::blocking;
+use crate::{ServerError, Shared};
+use ferry_proto::{codes, Path, Reply};
+use std::sync::Arc;
+
+/// `213 file <size> <modified>` or `213 dir - <modified>`.
+pub(crate) async fn stat(shared: &Shared, path: Path) -> Result<Reply, ServerError> {
+    let storage = Arc::clone(&shared.storage);
+    let status = blocking(move || storage.stat(&path)).await?;
+    Ok(Reply::new(codes::FILE_STATUS, status.to_string()))
+}
+
+/// `257 Created`.
+pub(crate) async fn mkdir(shared: &Shared, path: Path) -> Result<Reply, ServerError> {
+    writable(shared)?;
+    let storage = Arc::clone(&shared.storage);
+    blocking(move || storage.mkdir(&path)).await?;
+    Ok(Reply::new(codes::CREATED, "Created"))
+}
+
+/// `250 Removed`.
+pub(crate) async fn rmdir(shared: &Shared, path: Path) -> Result<Reply, ServerError> {
+    writable(shared)?;
+    let storage = Arc::clone(&shared.storage);
+    blocking(move || storage.rmdir(&path)).await?;
+    Ok(Reply::new(codes::FILE_ACTION_OK, "Removed"))
+}
+
+/// `250 Renamed`.
+pub(crate) async fn rename(shared: &Shared, from: Path, to: Path) -> Result<Reply, ServerError> {
+    writable(shared)?;
+    let storage = Arc::clone(&shared.storage);
+    blocking(move || storage.rename(&from, &to)).await?;
+    Ok(Reply::new(codes::FILE_ACTION_OK, "Renamed"))
+}
+
+/// `550 Read-only` comes before any other refusal of a change.
+fn writable(shared: &Shared) -> Result<(), ServerError> {
+    if shared.config.read_only {
+        return Err(ServerError::ReadOnly);
+    }
+    Ok(())
+}
