@@ -103,6 +103,13 @@ impl Command {
         argument.parse()
     }
 
+    /// The verb a command line starts with, without parsing its argument
+    /// (for rules that come before the argument's, such as a server's
+    /// `530 Not logged in`); `None` for an unknown verb.
+    pub fn verb_of(line: &[u8]) -> Option<Verb> {
+        Verb::parse(split_at_space(line).0)
+    }
+
     /// The verb of this command.
     pub fn verb(&self) -> Verb {
         match self {

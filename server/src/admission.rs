@@ -1,15 +1,17 @@
-//! Letting an accepted connection in: a connection slot, and on the proxy
-//! listener first the peer's trust and its PROXY header, which decide the
-//! client address the connection is served as. Kept apart from the accept
-//! loop so that loop only accepts, and the door's rules live in one place.
+//! Letting an accepted connection in: on the proxy listener first the
+//! peer's trust and its PROXY header, which decide the client address the
+//! connection is served as; then that address must not be locked out by
+//! failed logins (§3.5: `421` instead of `220`), and a connection slot must
+//! be free. Kept apart from the accept loop so that loop only accepts, and
+//! the door's rules live in one place.
 
 use crate::listener::Client;
 use crate::shutdown::Shutdown;
-use crate::{proxy, refuse, serve, Shared};
+use crate::{proxy, refuse, serve, ServerError, Shared};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpStream;
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::task::TaskTracker;
 
 /// What a new connection needs to be let in.
@@ -21,19 +23,31 @@ pub(crate) struct Admission {
 
 impl Admission {
     /// Takes a connection slot now and serves `client` on a task of its
-    /// own, or refuses it with `421` when every slot is taken.
+    /// own, or refuses it with `421` when it is locked out or every slot is
+    /// taken.
     pub(crate) fn admit(self, stream: TcpStream, client: Client, tasks: &TaskTracker) {
-        match Arc::clone(&self.slots).try_acquire_owned() {
+        match self.slot_for(&client) {
             Ok(slot) => {
                 tasks.spawn(async move {
                     serve(stream, client, &self.shared, &self.stop).await;
                     drop(slot);
                 });
             }
-            Err(_) => {
-                tasks.spawn(refuse(stream, client));
+            Err(why) => {
+                tasks.spawn(refuse(stream, client, why));
             }
         }
+    }
+
+    /// A slot for `client`, unless its address is locked out by failed
+    /// logins or every slot is taken. A locked-out client takes no slot.
+    fn slot_for(&self, client: &Client) -> Result<OwnedSemaphorePermit, ServerError> {
+        if self.shared.logins.failures.is_locked_out(client.addr.ip()) {
+            return Err(ServerError::TooManyFailedLogins);
+        }
+        Arc::clone(&self.slots)
+            .try_acquire_owned()
+            .map_err(|_| ServerError::TooManyConnections)
     }
 
     /// A connection on the proxy listener: closed without a reply unless it
@@ -61,12 +75,12 @@ impl Admission {
                 return;
             }
         };
-        match Arc::clone(&self.slots).try_acquire_owned() {
+        match self.slot_for(&client) {
             Ok(slot) => {
                 serve(stream, client, &self.shared, &self.stop).await;
                 drop(slot);
             }
-            Err(_) => refuse(stream, client).await,
+            Err(why) => refuse(stream, client, why).await,
         }
     }
 }

@@ -61,9 +61,42 @@ pub enum ServerError {
         /// The server's maximum file size.
         limit: u64,
     },
-    /// The file system is full or the quota is used up (552).
+    /// The file system is full (552).
     #[error("not enough space on the server")]
     NoSpace,
+    /// The upload would take the account's usage over its quota (552).
+    #[error("{size} bytes would take the usage of {usage} bytes over the quota of {quota} bytes")]
+    OverQuota {
+        /// What the upload would add (its size, less the file it replaces).
+        size: u64,
+        /// The account's usage before it.
+        usage: u64,
+        /// The account's quota.
+        quota: u64,
+    },
+    /// A command other than USER, PASS, NOOP, HELP and QUIT before a
+    /// login, on a server without anonymous access (530).
+    #[error("not logged in")]
+    NotLoggedIn,
+    /// PASS without USER first (503).
+    #[error("PASS without USER")]
+    NoUser,
+    /// An unknown account or a wrong password: the client cannot tell
+    /// which (530).
+    #[error("login incorrect")]
+    LoginIncorrect,
+    /// PASS in clear text from a non-loopback peer on the main listener
+    /// without `--allow-plain-login` (530; not a failed login).
+    #[error("clear-text login from a non-loopback peer refused")]
+    PlainLogin,
+    /// The failed login that reached the limit for its address, or a PASS
+    /// from an address locked out (421, then close).
+    #[error("too many failed logins")]
+    TooManyFailedLogins,
+    /// The account's home cannot be created or is not a directory (421,
+    /// then close).
+    #[error("home unavailable: {0}")]
+    HomeUnavailable(String),
     /// Any other file system failure; the command may work later (451).
     #[error("storage error: {0}")]
     Storage(#[source] io::Error),
@@ -146,6 +179,16 @@ impl ServerError {
                 format!("File too large: the limit is {limit} bytes"),
             )),
             ServerError::NoSpace => reply(codes::TOO_LARGE, "Not enough space on the server"),
+            ServerError::OverQuota { quota, .. } => Some(Reply::new(
+                codes::TOO_LARGE,
+                format!("Over quota: the quota is {quota} bytes"),
+            )),
+            ServerError::NotLoggedIn => reply(codes::NOT_LOGGED_IN, "Not logged in"),
+            ServerError::NoUser => reply(codes::BAD_SEQUENCE, "Send USER first"),
+            ServerError::LoginIncorrect => reply(codes::NOT_LOGGED_IN, "Login incorrect"),
+            ServerError::PlainLogin => reply(codes::NOT_LOGGED_IN, "Log in over TLS"),
+            ServerError::TooManyFailedLogins => reply(codes::CLOSING, "Too many failed logins"),
+            ServerError::HomeUnavailable(_) => reply(codes::CLOSING, "Home unavailable"),
             ServerError::Storage(error) => Some(Reply::new(
                 codes::LOCAL_ERROR,
                 format!("Local error: {error}"),
@@ -172,6 +215,8 @@ impl ServerError {
             ServerError::IdleTimeout
                 | ServerError::ShuttingDown
                 | ServerError::TooManyConnections
+                | ServerError::TooManyFailedLogins
+                | ServerError::HomeUnavailable(_)
                 | ServerError::Peer(_)
                 | ServerError::UploadCut { .. }
                 | ServerError::TransferAborted(_)
@@ -217,6 +262,18 @@ mod tests {
         assert_eq!(code(ServerError::IdleTimeout), Some(421));
         assert_eq!(code(ServerError::TooManyConnections), Some(421));
         assert_eq!(code(ServerError::ShuttingDown), Some(421));
+        assert_eq!(code(ServerError::TooManyFailedLogins), Some(421));
+        assert_eq!(code(ServerError::HomeUnavailable("x".into())), Some(421));
+        assert_eq!(code(ServerError::NotLoggedIn), Some(530));
+        assert_eq!(code(ServerError::LoginIncorrect), Some(530));
+        assert_eq!(code(ServerError::PlainLogin), Some(530));
+        assert_eq!(code(ServerError::NoUser), Some(503));
+        let over = ServerError::OverQuota {
+            size: 2,
+            usage: 9,
+            quota: 10,
+        };
+        assert_eq!(code(over), Some(552));
         assert_eq!(
             code(ServerError::UploadCut {
                 expected: 2,
@@ -256,6 +313,9 @@ mod tests {
     fn closing_errors_are_the_421s_and_broken_transfers() {
         assert!(ServerError::IdleTimeout.closes_connection());
         assert!(ServerError::TransferAborted(io::Error::other("x")).closes_connection());
+        assert!(ServerError::TooManyFailedLogins.closes_connection());
+        assert!(ServerError::HomeUnavailable("x".into()).closes_connection());
+        assert!(!ServerError::LoginIncorrect.closes_connection());
         assert!(!ServerError::NoSuchFile.closes_connection());
         assert!(!ServerError::Storage(io::Error::other("x")).closes_connection());
     }

@@ -29,7 +29,11 @@ mod cmd;
 mod connection;
 mod error;
 mod listener;
+mod lockout;
+mod login;
 mod proxy;
+mod quota;
+mod session;
 mod shutdown;
 mod storage;
 
@@ -43,6 +47,8 @@ use admission::Admission;
 use connection::Connection;
 use ferry_proto::{codes, Reply};
 use listener::{Client, Door, Listeners};
+use login::Logins;
+use session::Session;
 use shutdown::Shutdown;
 use std::future::Future;
 use std::io;
@@ -131,6 +137,9 @@ pub(crate) struct Shared {
     storage: Arc<Storage>,
     /// The accounts in force, when the server has an accounts file.
     accounts: Option<Accounts>,
+    /// Failed logins per client address and the password checks under way,
+    /// for every listener.
+    logins: Logins,
 }
 
 /// A bound server, ready to [`run`](Server::run).
@@ -163,6 +172,7 @@ impl Server {
         Ok(Server {
             listeners,
             shared: Arc::new(Shared {
+                logins: Logins::new(&config.login),
                 config,
                 storage: Arc::new(storage),
                 accounts,
@@ -272,15 +282,16 @@ impl Server {
     }
 }
 
-/// Answers a connection over the limit and closes it.
-async fn refuse(stream: TcpStream, client: Client) {
+/// Answers a connection that is not let in (`421` instead of `220`, for
+/// `why`) and closes it.
+async fn refuse(stream: TcpStream, client: Client, why: ServerError) {
     tracing::info!(
         peer = %client.addr,
         via = client.via.map(tracing::field::display),
-        "connection refused: too many connections"
+        "connection refused: {why}"
     );
     let mut conn = Connection::new(stream, client.addr, REFUSAL_TIMEOUT).through_proxy(client.via);
-    if let Some(reply) = ServerError::TooManyConnections.reply() {
+    if let Some(reply) = why.reply() {
         let _ = conn.write_reply(&reply).await;
     }
     conn.close().await;
@@ -317,6 +328,7 @@ async fn session(conn: &mut Connection, shared: &Shared, stop: &Shutdown) -> Str
     if let Err(error) = conn.write_reply(&greeting).await {
         return error.to_string();
     }
+    let mut session = Session::new(&shared.config, shared.accounts.is_some());
     loop {
         let line = tokio::select! {
             biased;
@@ -325,7 +337,9 @@ async fn session(conn: &mut Connection, shared: &Shared, stop: &Shutdown) -> Str
         };
         match line {
             Ok(Some(line)) => {
-                if let cmd::Flow::Close(reason) = cmd::dispatch(line, conn, shared).await {
+                if let cmd::Flow::Close(reason) =
+                    cmd::dispatch(line, conn, shared, &mut session).await
+                {
                     return reason;
                 }
             }

@@ -219,3 +219,12 @@ proptest! {
         prop_assert_eq!(code(line.as_bytes()), Some(expected));
     }
 }
+
+#[test]
+fn the_verb_of_a_line_needs_no_valid_argument() {
+    assert_eq!(Command::verb_of(b"stor x ../a"), Some(Verb::Store));
+    assert_eq!(Command::verb_of(b"LIST"), Some(Verb::List));
+    assert_eq!(Command::verb_of(b"RENAME a"), Some(Verb::Rename));
+    assert_eq!(Command::verb_of(b"PROXY TCP4 1.2.3.4"), None);
+    assert_eq!(Command::verb_of(b""), None);
+}

@@ -5,11 +5,9 @@ use crate::{ServerError, Shared};
 use ferry_proto::{codes, Path, Reply};
 use std::sync::Arc;
 
-/// Removes the file and returns `250 Deleted`.
+/// Removes the file and returns `250 Deleted` (the caller has checked
+/// that the session may change files).
 pub(crate) async fn run(shared: &Shared, path: Path) -> Result<Reply, ServerError> {
-    if shared.config.read_only {
-        return Err(ServerError::ReadOnly);
-    }
     let storage = Arc::clone(&shared.storage);
     blocking(move || storage.delete(&path)).await?;
     Ok(Reply::new(codes::DELETED, "Deleted"))

@@ -10,8 +10,9 @@ mod store;
 mod tree;
 
 use crate::connection::Connection;
+use crate::session::Session;
 use crate::{ServerError, Shared};
-use ferry_proto::{codes, Command, LineEvent, ProtoError, Reply, Verb};
+use ferry_proto::{codes, Command, LineEvent, Path, ProtoError, Reply, Verb};
 use retrieve::Range;
 use std::time::Instant;
 use store::Start;
@@ -30,7 +31,12 @@ pub(crate) enum Flow {
 
 /// Runs one framed command line to completion, logs it, and tells whether
 /// the connection goes on.
-pub(crate) async fn dispatch(event: LineEvent, conn: &mut Connection, shared: &Shared) -> Flow {
+pub(crate) async fn dispatch(
+    event: LineEvent,
+    conn: &mut Connection,
+    shared: &Shared,
+    session: &mut Session,
+) -> Flow {
     let started = Instant::now();
     let (label, outcome, quit) = match event {
         LineEvent::TooLong => (
@@ -38,13 +44,17 @@ pub(crate) async fn dispatch(event: LineEvent, conn: &mut Connection, shared: &S
             Err(ServerError::BadCommand(ProtoError::LineTooLong)),
             false,
         ),
-        LineEvent::Line(line) => match Command::parse(&line) {
-            Ok(command) => {
-                let label = command.to_string();
-                let quit = command == Command::Quit;
-                (label, execute(command, conn, shared).await, quit)
-            }
-            Err(error) => (loggable(&line), Err(error.into()), false),
+        // The login gate's 530 comes before the argument's own failures.
+        LineEvent::Line(line) => match Command::verb_of(&line).map(|verb| session.gate(verb)) {
+            Some(Err(refused)) => (loggable_verb(&line), Err(refused), false),
+            _ => match Command::parse(&line) {
+                Ok(command) => {
+                    let label = command.to_string();
+                    let quit = command == Command::Quit;
+                    (label, execute(command, conn, shared, session).await, quit)
+                }
+                Err(error) => (loggable(&line), Err(error.into()), false),
+            },
         },
     };
     let (reply, mut flow) = match &outcome {
@@ -73,30 +83,62 @@ pub(crate) async fn dispatch(event: LineEvent, conn: &mut Connection, shared: &S
 }
 
 /// Runs a parsed command; `Ok` is its final (success) reply.
+///
+/// Past the login verbs, the command runs as the session's [`Identity`],
+/// and this is the one place where the client's paths become paths from
+/// the root (the home in front, [`Identity::resolve`]) and where a change
+/// meets `550 Read-only` (after the path's `553`, before any other `550`).
 async fn execute(
     command: Command,
     conn: &mut Connection,
     shared: &Shared,
+    session: &mut Session,
 ) -> Result<Reply, ServerError> {
+    // Cloned (a name and a path), so that USER and PASS may change the
+    // session; `530` only reaches the commands that need an identity.
+    let identity = session.identity().cloned();
+    let me = || identity.as_ref().ok_or(ServerError::NotLoggedIn);
+    let path = |path: &Path| me()?.resolve(path);
+    let change = |path: &Path| {
+        let identity = me()?;
+        let path = identity.resolve(path)?;
+        identity.check_writable()?;
+        Ok::<Path, ServerError>(path)
+    };
     match command {
-        Command::List(dir) => list::run(conn, shared, dir).await,
-        Command::Retrieve(path) => retrieve::run(conn, shared, path, Range::Whole).await,
+        Command::List(dir) => {
+            let dir = me()?.dir(dir.as_ref())?;
+            list::run(conn, shared, dir).await
+        }
+        Command::Retrieve(file) => retrieve::run(conn, shared, path(&file)?, Range::Whole).await,
         Command::Read {
             offset,
             length,
-            path,
-        } => retrieve::run(conn, shared, path, Range::From { offset, length }).await,
-        Command::Stat(path) => tree::stat(shared, path).await,
-        Command::Store { size, path } => store::run(conn, shared, size, path, Start::Store).await,
-        Command::Resume { size, path } => {
-            store::run(conn, shared, size, path, Start::ResumeFromZero).await
+            path: file,
+        } => {
+            let range = Range::From { offset, length };
+            retrieve::run(conn, shared, path(&file)?, range).await
         }
-        Command::Delete(path) => delete::run(shared, path).await,
-        Command::Mkdir(path) => tree::mkdir(shared, path).await,
-        Command::Rmdir(path) => tree::rmdir(shared, path).await,
-        Command::Rename { from, to } => tree::rename(shared, from, to).await,
-        Command::Hash(path) => hash::run(shared, path).await,
-        Command::User(_) | Command::Pass(_) => Ok(login::no_login_required()),
+        Command::Stat(file) => tree::stat(shared, path(&file)?).await,
+        Command::Store { size, path: file } => {
+            let file = change(&file)?;
+            store::run(conn, shared, me()?, size, file, Start::Store).await
+        }
+        Command::Resume { size, path: file } => {
+            let file = change(&file)?;
+            store::run(conn, shared, me()?, size, file, Start::ResumeFromZero).await
+        }
+        Command::Delete(file) => delete::run(shared, change(&file)?).await,
+        Command::Mkdir(dir) => tree::mkdir(shared, change(&dir)?).await,
+        Command::Rmdir(dir) => tree::rmdir(shared, change(&dir)?).await,
+        Command::Rename { from, to } => {
+            let from = path(&from)?;
+            let to = change(&to)?;
+            tree::rename(shared, from, to).await
+        }
+        Command::Hash(file) => hash::run(shared, path(&file)?).await,
+        Command::User(name) => login::user(shared, session, name),
+        Command::Pass(password) => login::pass(conn, shared, session, password).await,
         Command::Noop => Ok(Reply::new(codes::OK, "OK")),
         Command::Help => Ok(Reply::new(codes::HELP, Verb::help_text())),
         Command::Quit => Ok(Reply::new(codes::GOODBYE, "Goodbye")),
@@ -116,6 +158,12 @@ pub(crate) fn after_preliminary(error: ServerError) -> ServerError {
         ServerError::TransferAborted(error) => ServerError::TransferAborted(error),
         other => ServerError::TransferAborted(std::io::Error::other(other.to_string())),
     }
+}
+
+/// The verb of a command refused before it was parsed: its argument may
+/// hold anything, a password included, so only the verb is logged.
+fn loggable_verb(line: &[u8]) -> String {
+    Command::verb_of(line).map_or_else(String::new, |verb| format!("{verb} (not parsed)"))
 }
 
 /// A raw command line made safe for a log line: escaped and shortened.

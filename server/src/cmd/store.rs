@@ -9,6 +9,8 @@
 //! temporary file is removed and an older file at that path is untouched.
 
 use crate::connection::Connection;
+use crate::quota;
+use crate::session::Identity;
 use crate::storage::{blocking, TempUpload};
 use crate::{ServerError, Shared};
 use ferry_proto::{codes, Path, Reply};
@@ -30,19 +32,18 @@ pub(crate) enum Start {
 
 /// Receives exactly `size` bytes and returns `226 Stored <size> bytes`.
 ///
-/// Refusals come in the contract's order: read-only, then the path (its
-/// parent missing, a directory or special file in the way), then the size
-/// limit and the free space.
+/// Refusals come in the contract's order: read-only (checked by the caller,
+/// `cmd::execute`, for the `identity` the upload runs as), then the path
+/// (its parent missing, a directory or special file in the way), then the
+/// size limit, the quota and the free space.
 pub(crate) async fn run(
     conn: &mut Connection,
     shared: &Shared,
+    identity: &Identity,
     size: u64,
     path: Path,
     start: Start,
 ) -> Result<Reply, ServerError> {
-    if shared.config.read_only {
-        return Err(ServerError::ReadOnly);
-    }
     let storage = Arc::clone(&shared.storage);
     let checked = path.clone();
     blocking(move || storage.check_store(&checked)).await?;
@@ -52,6 +53,7 @@ pub(crate) async fn run(
             limit: shared.config.max_file_size,
         });
     }
+    quota::check(shared, identity, &path, size).await?;
     let storage = Arc::clone(&shared.storage);
     let mut upload = blocking(move || {
         storage.check_space(size)?;

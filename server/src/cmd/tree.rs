@@ -1,6 +1,7 @@
 //! `STAT`, `MKDIR`, `RMDIR` and `RENAME`: directories and moves, each one
 //! call into the storage (which refuses links, the staging area and
-//! anything but regular files and directories).
+//! anything but regular files and directories). Paths come with the home
+//! in front and `550 Read-only` already checked (`cmd::execute`).
 
 use crate::storage::blocking;
 use crate::{ServerError, Shared};
@@ -16,7 +17,6 @@ pub(crate) async fn stat(shared: &Shared, path: Path) -> Result<Reply, ServerErr
 
 /// `257 Created`.
 pub(crate) async fn mkdir(shared: &Shared, path: Path) -> Result<Reply, ServerError> {
-    writable(shared)?;
     let storage = Arc::clone(&shared.storage);
     blocking(move || storage.mkdir(&path)).await?;
     Ok(Reply::new(codes::CREATED, "Created"))
@@ -24,7 +24,6 @@ pub(crate) async fn mkdir(shared: &Shared, path: Path) -> Result<Reply, ServerEr
 
 /// `250 Removed`.
 pub(crate) async fn rmdir(shared: &Shared, path: Path) -> Result<Reply, ServerError> {
-    writable(shared)?;
     let storage = Arc::clone(&shared.storage);
     blocking(move || storage.rmdir(&path)).await?;
     Ok(Reply::new(codes::FILE_ACTION_OK, "Removed"))
@@ -32,16 +31,7 @@ pub(crate) async fn rmdir(shared: &Shared, path: Path) -> Result<Reply, ServerEr
 
 /// `250 Renamed`.
 pub(crate) async fn rename(shared: &Shared, from: Path, to: Path) -> Result<Reply, ServerError> {
-    writable(shared)?;
     let storage = Arc::clone(&shared.storage);
     blocking(move || storage.rename(&from, &to)).await?;
     Ok(Reply::new(codes::FILE_ACTION_OK, "Renamed"))
-}
-
-/// `550 Read-only` comes before any other refusal of a change.
-fn writable(shared: &Shared) -> Result<(), ServerError> {
-    if shared.config.read_only {
-        return Err(ServerError::ReadOnly);
-    }
-    Ok(())
 }

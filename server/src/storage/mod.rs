@@ -18,6 +18,7 @@
 //! Every function here blocks; callers run them through [`blocking`].
 
 mod beneath;
+mod home;
 mod root;
 mod upload;
 
