@@ -152,11 +152,13 @@ impl Session {
     /// (acting as anonymous if `--anonymous` allows it), anonymous with the
     /// server's access without accounts.
     pub(crate) fn new(config: &Config, has_accounts: bool) -> Session {
-        let anonymous = match (has_accounts, config.anonymous) {
-            (false, _) => Some(Access::ReadWrite),
-            (true, AnonymousAccess::Off) => None,
-            (true, AnonymousAccess::ReadOnly) => Some(Access::ReadOnly),
-            (true, AnonymousAccess::ReadWrite) => Some(Access::ReadWrite),
+        let anonymous = match (config.anonymous, has_accounts) {
+            (AnonymousAccess::Off, true) => None,
+            // No way to log in: the command line refuses `--anonymous off`
+            // without accounts, and the library serves as version 1 did.
+            (AnonymousAccess::Off, false) => Some(Access::ReadWrite),
+            (AnonymousAccess::ReadOnly, _) => Some(Access::ReadOnly),
+            (AnonymousAccess::ReadWrite, _) => Some(Access::ReadWrite),
         };
         let identity = anonymous.map(|access| Identity::anonymous(access, config));
         Session {
@@ -261,6 +263,10 @@ mod tests {
         let identity = session.identity().unwrap();
         assert!(identity.check_writable().is_ok());
         config.read_only = true;
+        let session = Session::new(&config, false);
+        assert!(session.identity().unwrap().check_writable().is_err());
+        config.read_only = false;
+        config.anonymous = AnonymousAccess::ReadOnly;
         let session = Session::new(&config, false);
         assert!(session.identity().unwrap().check_writable().is_err());
     }

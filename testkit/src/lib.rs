@@ -7,7 +7,10 @@
 //!   this process on port 0 in front of a server, with [`BridgeOptions`].
 //!   An asynchronous test starts them on its own runtime; a synchronous one
 //!   (blocking on child processes) on a thread of their own
-//!   (`start_on_thread`). Dropped, they stop at once.
+//!   (`start_on_thread`). Dropped, they stop at once. With
+//!   [`ServerOptions::accounts`] the server has an accounts file of
+//!   [`TestAccount`]s, changed while it runs with
+//!   [`TestServer::set_accounts`].
 //! - [`ChildProcess`]: a real binary (`ferry-server`, `ferry-bridge`, any
 //!   program) as a child process, for what only a process shows (memory);
 //!   [`LoggedProcess`]: one watched through its log, for its start-up,
@@ -19,6 +22,7 @@
 //! in their tests their types and this crate's copies of them need not be
 //! the same: the API here takes and gives only its own types and std types.
 
+mod accounts;
 mod bridge;
 pub mod data;
 mod logged;
@@ -27,6 +31,7 @@ mod process;
 mod server;
 mod service;
 
+pub use accounts::{write_accounts_file, Anonymous, LoginOptions, TestAccount};
 pub use bridge::{BridgeOptions, TestBridge, TlsPaths};
 pub use logged::LoggedProcess;
 pub use one_shot::run_to_end;

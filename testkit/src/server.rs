@@ -1,10 +1,12 @@
 //! The test server: ferry-server in this process on 127.0.0.1:0, serving
 //! `<tempdir>/root`. The temporary directory around the root is the
-//! test's too, for things that must stay untouched.
+//! test's too, for things that must stay untouched (and for the accounts
+//! file, `<tempdir>/accounts.toml`, when the server has accounts).
 
+use crate::accounts::{write_accounts_file, Anonymous, LoginOptions, TestAccount};
 use crate::service::{Bound, Service, StopSignal, Stopped};
 use ferry_server::{Config, ProxyListener, Server};
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -22,6 +24,16 @@ pub struct ServerOptions {
     pub shutdown_grace: Duration,
     /// A proxy listener on 127.0.0.1:0 too (`--proxy-listen`); `None`: none.
     pub proxy: Option<ProxyOptions>,
+    /// The accounts of an accounts file written before the server starts
+    /// (`--accounts`); `None`: a server without accounts.
+    pub accounts: Option<Vec<TestAccount>>,
+    /// `--anonymous`; `None`: the contract's default (read-write without
+    /// accounts, off with them).
+    pub anonymous: Option<Anonymous>,
+    /// The login flags.
+    pub login: LoginOptions,
+    /// The address the main listener binds (port 0); default 127.0.0.1.
+    pub listen_ip: IpAddr,
 }
 
 /// The proxy listener's settings, defaulting to ferry-server's own.
@@ -71,13 +83,29 @@ impl Default for ServerOptions {
             read_only: defaults.read_only,
             shutdown_grace: defaults.shutdown_grace,
             proxy: None,
+            accounts: None,
+            anonymous: None,
+            login: LoginOptions::default(),
+            listen_ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
         }
     }
 }
 
 impl ServerOptions {
     fn config(self, root: &Path) -> Config {
+        let accounts = self.accounts.map(|accounts| {
+            let file = accounts_file(root);
+            write_accounts_file(&file, &accounts);
+            file
+        });
+        let anonymous = self.anonymous.map_or(
+            ferry_server::accounts::AnonymousAccess::default_for(accounts.is_some()),
+            Anonymous::access,
+        );
         Config {
+            accounts,
+            anonymous,
+            login: self.login.policy(),
             max_file_size: self.max_file_size,
             max_connections: self.max_connections,
             idle_timeout: self.idle_timeout,
@@ -87,6 +115,13 @@ impl ServerOptions {
             ..Config::new(root)
         }
     }
+}
+
+/// Where the test server's accounts file is: beside the root, never in it.
+fn accounts_file(root: &Path) -> PathBuf {
+    root.parent()
+        .expect("the root is inside the test's directory")
+        .join("accounts.toml")
 }
 
 fn empty_root() -> (TempDir, PathBuf) {
@@ -99,8 +134,13 @@ fn empty_root() -> (TempDir, PathBuf) {
 /// Where the proxy listener was bound, once it is.
 type ProxyAddr = Arc<OnceLock<SocketAddr>>;
 
-async fn bind(config: Config, proxy_addr: ProxyAddr, stop: StopSignal) -> Result<Bound, String> {
-    let server = Server::bind(config, "127.0.0.1:0".parse().unwrap())
+async fn bind(
+    config: Config,
+    listen: SocketAddr,
+    proxy_addr: ProxyAddr,
+    stop: StopSignal,
+) -> Result<Bound, String> {
+    let server = Server::bind(config, listen)
         .await
         .map_err(|error| error.to_string())?;
     let addr = server.local_addr();
@@ -143,10 +183,12 @@ impl TestServer {
     /// A server on `root` inside `dir`, as the test prepared it (or left it
     /// missing, for the server to create), on this runtime.
     pub async fn start_in(dir: TempDir, root: PathBuf, options: ServerOptions) -> TestServer {
+        let listen = SocketAddr::new(options.listen_ip, 0);
         let config = options.config(&root);
         let proxy_addr = ProxyAddr::default();
         let bound = Arc::clone(&proxy_addr);
-        let service = Service::on_this_runtime("server", |stop| bind(config, bound, stop)).await;
+        let service =
+            Service::on_this_runtime("server", |stop| bind(config, listen, bound, stop)).await;
         TestServer::around(service, &proxy_addr, dir, root)
     }
 
@@ -159,10 +201,12 @@ impl TestServer {
     /// A server with `options` on an empty root, on a thread of its own.
     pub fn start_on_thread_with(options: ServerOptions) -> TestServer {
         let (dir, root) = empty_root();
+        let listen = SocketAddr::new(options.listen_ip, 0);
         let config = options.config(&root);
         let proxy_addr = ProxyAddr::default();
         let bound = Arc::clone(&proxy_addr);
-        let service = Service::on_own_thread("server", |stop| bind(config, bound, stop));
+        let service =
+            Service::on_own_thread("server", move |stop| bind(config, listen, bound, stop));
         TestServer::around(service, &proxy_addr, dir, root)
     }
 
@@ -184,6 +228,18 @@ impl TestServer {
     /// Path of `name` in the root.
     pub fn path(&self, name: &str) -> PathBuf {
         self.root.join(name)
+    }
+
+    /// The accounts file (it exists when the server was started with
+    /// accounts).
+    pub fn accounts_file(&self) -> PathBuf {
+        accounts_file(&self.root)
+    }
+
+    /// Replaces the accounts file of the running server with `accounts`;
+    /// the server picks it up within its reload interval.
+    pub fn set_accounts(&self, accounts: &[TestAccount]) {
+        write_accounts_file(&self.accounts_file(), accounts);
     }
 
     /// Puts a file straight into the root.
