@@ -13,9 +13,11 @@
 //! calls `retain_recent`. The rule here is a fixed window anchored at the
 //! first failure, which is a map and a comparison.
 //!
-//! Memory is bounded: an entry lives as long as its window, and the table
-//! holds at most [`MAX_TRACKED`] addresses. When it is full, expired entries
-//! go first, and if none has expired, the one whose window ends soonest.
+//! Memory is bounded: an entry lives as long as its window (it is dropped
+//! when its address is next looked at after that, or when room is needed),
+//! and the table holds at most [`MAX_TRACKED`] addresses. When it is full,
+//! expired entries go first, and if none has expired, the one whose window
+//! ends soonest.
 //! (An attacker with that many addresses can push an address out early;
 //! one with that many addresses is not slowed down by a per-address count
 //! anyway.)
@@ -86,11 +88,17 @@ impl FailedLogins {
         self.record_at(key(client), Instant::now())
     }
 
+    /// Also forgets the address's failures once their window is over.
     fn is_locked_out_at(&self, client: IpAddr, now: Instant) -> bool {
-        let table = self.table.lock().expect("never poisoned");
-        table.get(&client).is_some_and(|failures| {
-            failures.count >= self.limit && failures.current(self.window, now)
-        })
+        let mut table = self.table.lock().expect("never poisoned");
+        match table.get(&client) {
+            Some(failures) if failures.current(self.window, now) => failures.count >= self.limit,
+            Some(_) => {
+                table.remove(&client);
+                false
+            }
+            None => false,
+        }
     }
 
     fn record_at(&self, client: IpAddr, now: Instant) -> Failure {
@@ -182,6 +190,7 @@ mod tests {
         let just_before = start + WINDOW - Duration::from_millis(1);
         assert!(failures.is_locked_out_at(a, just_before));
         assert!(!failures.is_locked_out_at(a, start + WINDOW));
+        assert_eq!(failures.tracked(), 0, "forgotten once looked at");
         // A new window starts with the next failure.
         assert_eq!(failures.record_at(a, start + WINDOW), Failure::Counted);
         assert!(!failures.is_locked_out_at(a, start + WINDOW));

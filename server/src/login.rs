@@ -11,9 +11,12 @@
 //! answered no sooner than `--login-delay` after the check began, so the
 //! reply's timing says nothing of why it failed; a success makes the home.
 //!
-//! At most [`MAX_VERIFYING`] checks run at once: each holds about 19 MiB
-//! for its Argon2id memory, and Tokio's blocking pool would otherwise run
-//! hundreds at once when many logins arrive together.
+//! At most one check per core runs at once (and never more than
+//! [`MAX_VERIFYING`]): each holds about 19 MiB for its Argon2id memory, and
+//! Tokio's blocking pool would otherwise run hundreds at once when many
+//! logins arrive together, for no more throughput than one per core. The
+//! wait for a turn comes before the delay is counted, so it is the same
+//! for a right and a wrong password.
 
 use crate::accounts::{Account, Home, LoginPolicy};
 use crate::lockout::{FailedLogins, Failure};
@@ -26,7 +29,7 @@ use std::sync::Arc;
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
-/// Most password checks running at once.
+/// Most password checks running at once, however many cores there are.
 pub const MAX_VERIFYING: usize = 16;
 
 /// The server's login state, shared by every connection and every door.
@@ -42,9 +45,14 @@ impl Logins {
     pub(crate) fn new(policy: &LoginPolicy) -> Logins {
         Logins {
             failures: FailedLogins::new(policy.limit, policy.window),
-            verifying: Semaphore::new(MAX_VERIFYING),
+            verifying: Semaphore::new(verifying_slots()),
         }
     }
+}
+
+/// One password check per core, at most [`MAX_VERIFYING`].
+fn verifying_slots() -> usize {
+    std::thread::available_parallelism().map_or(1, |cores| cores.get().min(MAX_VERIFYING))
 }
 
 /// How the password reached the server.
