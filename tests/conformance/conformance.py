@@ -375,6 +375,78 @@ class Limits(ServerCase):
         self.assertTrue(c.closed())
 
 
+class Accounts(ServerCase):
+    """§3.5 through the binary's own flags and account tool."""
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.outside = os.path.join(self.tmp.name, "outside.txt")
+        with open(self.outside, "wb") as f:
+            f.write(b"secret")
+        self.root = os.path.join(self.tmp.name, "root")
+        accounts = os.path.join(self.tmp.name, "accounts.toml")
+        for name, password, extra in [
+            ("alice", "wonderland", ["--home", "users/alice", "--quota", "10"]),
+            ("reader", "pw", ["--read-only"]),
+        ]:
+            subprocess.run(
+                [SERVER, "accounts", "add", name, "--accounts", accounts, *extra,
+                 "--password-stdin"],
+                input=password.encode() + b"\n", check=True,
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )
+        self.server = Server(
+            self.root, "--accounts", accounts, "--anonymous", "off",
+            "--login-delay", "0", "--login-limit", "3", "--login-window", "2",
+        )
+        self.clients = []
+
+    def login(self, c, name, password):
+        self.assertEqual(c.cmd(f"USER {name}"), (331, "Password required"))
+        return c.cmd(f"PASS {password}")
+
+    def test_logged_out_sessions_get_530(self):
+        c = self.connect()
+        self.assertEqual(c.cmd("LIST"), (530, "Not logged in"))
+        self.assertEqual(c.cmd("STORE x ../a")[0], 530, "530 before 501 and 553")
+        self.assertEqual(c.cmd("FOO")[0], 502)
+        self.assertEqual(c.cmd("NOOP")[0], 200)
+        self.assertEqual(c.cmd("PASS wonderland")[0], 503)
+
+    def test_home_read_only_and_quota(self):
+        c = self.connect()
+        self.assertEqual(self.login(c, "alice", "wonderland"), (230, "Logged in"))
+        self.assertTrue(os.path.isdir(os.path.join(self.root, "users", "alice")))
+        code, _, body = c.data_command("LIST")
+        self.assertEqual((code, body), (226, b""), "the new home is empty")
+        self.assertEqual(c.data_command("RETRIEVE ../outside.txt")[0], 553)
+        self.assertEqual(c.cmd("STORE 11 big")[0], 552, "over the quota")
+        self.assertEqual(c.cmd("NOOP")[0], 200, "no data was expected")
+        self.assertEqual(c.store("ten", b"0123456789")[0], 226, "an exact fit")
+        self.assertEqual(c.store("ten", b"9876543210")[0], 226, "replacing counts the difference")
+        self.assertEqual(c.store("one", b"1")[0], 552)
+        with open(os.path.join(self.root, "users", "alice", "ten"), "rb") as f:
+            self.assertEqual(f.read(), b"9876543210")
+        r = self.connect()
+        self.assertEqual(self.login(r, "reader", "pw")[0], 230)
+        self.assertEqual(r.cmd("MKDIR d"), (550, "Read-only"))
+        self.assertEqual(r.data_command("RETRIEVE users/alice/ten")[2], b"9876543210")
+
+    def test_failures_lock_the_address_out_for_the_window(self):
+        started = time.monotonic()
+        c = self.connect()
+        self.assertEqual(self.login(c, "alice", "guess"), (530, "Login incorrect"))
+        self.assertEqual(self.login(c, "nobody", "guess"), (530, "Login incorrect"))
+        self.assertEqual(self.login(c, "alice", "guess"), (421, "Too many failed logins"))
+        self.assertTrue(c.closed())
+        locked = self.connect(greet=False)
+        self.assertEqual(locked.reply(), (421, "Too many failed logins"))
+        self.assertTrue(locked.closed())
+        time.sleep(max(0.0, 2.3 - (time.monotonic() - started)))
+        c = self.connect()
+        self.assertEqual(self.login(c, "alice", "wonderland")[0], 230)
+
+
 if __name__ == "__main__":
     SERVER = os.path.abspath(sys.argv.pop(1))
     unittest.main(verbosity=2)
