@@ -58,6 +58,22 @@ pub(crate) struct Identity {
 }
 
 impl Identity {
+    /// What a session acts as before it logs in: the anonymous account with
+    /// the access `--anonymous` gives it (always, without accounts), or
+    /// nobody (`None`: `530` for all but the login verbs). The FTP door's
+    /// anonymous login (`USER anonymous`) gets this identity too.
+    pub(crate) fn before_login(config: &Config, has_accounts: bool) -> Option<Identity> {
+        let access = match (config.anonymous, has_accounts) {
+            (AnonymousAccess::Off, true) => return None,
+            // No way to log in: the command line refuses `--anonymous off`
+            // without accounts, and the library serves as version 1 did.
+            (AnonymousAccess::Off, false) => Access::ReadWrite,
+            (AnonymousAccess::ReadOnly, _) => Access::ReadOnly,
+            (AnonymousAccess::ReadWrite, _) => Access::ReadWrite,
+        };
+        Some(Identity::anonymous(access, config))
+    }
+
     /// The anonymous identity with `access`, in the root.
     fn anonymous(access: Access, config: &Config) -> Identity {
         Identity {
@@ -152,15 +168,7 @@ impl Session {
     /// (acting as anonymous if `--anonymous` allows it), anonymous with the
     /// server's access without accounts.
     pub(crate) fn new(config: &Config, has_accounts: bool) -> Session {
-        let anonymous = match (config.anonymous, has_accounts) {
-            (AnonymousAccess::Off, true) => None,
-            // No way to log in: the command line refuses `--anonymous off`
-            // without accounts, and the library serves as version 1 did.
-            (AnonymousAccess::Off, false) => Some(Access::ReadWrite),
-            (AnonymousAccess::ReadOnly, _) => Some(Access::ReadOnly),
-            (AnonymousAccess::ReadWrite, _) => Some(Access::ReadWrite),
-        };
-        let identity = anonymous.map(|access| Identity::anonymous(access, config));
+        let identity = Identity::before_login(config, has_accounts);
         Session {
             identity: identity.clone(),
             before_login: identity,
