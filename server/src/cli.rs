@@ -72,6 +72,11 @@ pub struct CommandLine {
     /// Accept PASS in clear text from non-loopback peers on the main listener.
     #[arg(long)]
     allow_plain_login: bool,
+    /// Seconds the bytes of a cut-off STORE or RESUME are kept (out of
+    /// sight) for a RESUME of the same path and size by the same account,
+    /// from the moment it was cut off; 0 keeps nothing.
+    #[arg(long, value_name = "SECONDS", default_value = "86400", value_parser = parse_seconds)]
+    resume_window: Duration,
 }
 
 /// What `ferry-server` does instead of serving.
@@ -113,6 +118,7 @@ impl CommandLine {
             idle_timeout: self.idle_timeout,
             read_only: self.read_only,
             shutdown_grace: self.shutdown_grace,
+            resume_window: self.resume_window,
             proxy: self.proxy_listen.map(|addr| {
                 let mut proxy = ProxyListener::new(addr);
                 if !self.trust_proxy.is_empty() {
@@ -199,6 +205,8 @@ mod tests {
         assert_eq!(config.max_file_size, crate::DEFAULT_MAX_FILE_SIZE);
         assert_eq!(config.idle_timeout, crate::DEFAULT_IDLE_TIMEOUT);
         assert_eq!(config.shutdown_grace, crate::DEFAULT_SHUTDOWN_GRACE);
+        assert_eq!(config.resume_window, crate::DEFAULT_RESUME_WINDOW);
+        assert_eq!(config.resume_window, Duration::from_secs(86_400));
         assert!(!config.read_only);
     }
 
@@ -210,11 +218,19 @@ mod tests {
             "90",
             "--shutdown-grace",
             "2m",
+            "--resume-window",
+            "0",
         ])
         .unwrap()
         .into_config();
         assert_eq!(config.idle_timeout, Duration::from_secs(90));
         assert_eq!(config.shutdown_grace, Duration::from_secs(120));
+        assert_eq!(config.resume_window, Duration::ZERO);
+        let config = CommandLine::try_parse_from(["ferry-server", "--resume-window", "1h"])
+            .unwrap()
+            .into_config();
+        assert_eq!(config.resume_window, Duration::from_secs(3600));
+        assert!(CommandLine::try_parse_from(["ferry-server", "--resume-window", "-1"]).is_err());
     }
 
     #[test]

@@ -64,6 +64,10 @@ pub enum ServerError {
     /// The file system is full (552).
     #[error("not enough space on the server")]
     NoSpace,
+    /// A second STORE or RESUME of the same owner, path and size while
+    /// one is in progress on another connection (450).
+    #[error("the same upload is in progress on another connection")]
+    UploadInProgress,
     /// The upload would take the account's usage over its quota (552).
     #[error("{size} bytes would take the usage of {usage} bytes over the quota of {quota} bytes")]
     OverQuota {
@@ -179,6 +183,10 @@ impl ServerError {
                 format!("File too large: the limit is {limit} bytes"),
             )),
             ServerError::NoSpace => reply(codes::TOO_LARGE, "Not enough space on the server"),
+            ServerError::UploadInProgress => reply(
+                codes::UPLOAD_IN_PROGRESS,
+                "The same upload is in progress on another connection",
+            ),
             ServerError::OverQuota { quota, .. } => Some(Reply::new(
                 codes::TOO_LARGE,
                 format!("Over quota: the quota is {quota} bytes"),
@@ -255,6 +263,7 @@ mod tests {
         assert_eq!(code(ServerError::ReadOnly), Some(550));
         assert_eq!(code(ServerError::TooLarge { size: 2, limit: 1 }), Some(552));
         assert_eq!(code(ServerError::NoSpace), Some(552));
+        assert_eq!(code(ServerError::UploadInProgress), Some(450));
         assert_eq!(
             code(ServerError::Storage(io::Error::other("disk"))),
             Some(451)

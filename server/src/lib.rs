@@ -40,7 +40,7 @@ mod storage;
 pub use cli::CommandLine;
 pub use error::ServerError;
 pub use proxy::{parse_trusted_proxy, ProxyListener, DEFAULT_HEADER_TIMEOUT};
-pub use storage::{SAMPLE_FILES, TEMP_DIR};
+pub use storage::{ANONYMOUS_OWNER, KEPT_DIR, SAMPLE_FILES, TEMP_DIR};
 
 use accounts::{Accounts, AnonymousAccess, LoginPolicy};
 use admission::Admission;
@@ -71,6 +71,8 @@ pub const DEFAULT_MAX_FILE_SIZE: u64 = 16 * 1024 * 1024 * 1024;
 pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
 /// Default idle timeout.
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(300);
+/// Default resume window: how long the bytes of a cut-off upload are kept.
+pub const DEFAULT_RESUME_WINDOW: Duration = Duration::from_secs(86_400);
 /// Default time transfers in flight get to finish at shutdown.
 pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
@@ -110,6 +112,9 @@ pub struct Config {
     pub anonymous: AnonymousAccess,
     /// How logins are slowed down and counted.
     pub login: LoginPolicy,
+    /// How long the bytes of a cut-off upload are kept for `RESUME`, from
+    /// the moment it was cut off; zero keeps nothing.
+    pub resume_window: Duration,
 }
 
 impl Config {
@@ -126,6 +131,7 @@ impl Config {
             accounts: None,
             anonymous: AnonymousAccess::ReadWrite,
             login: LoginPolicy::default(),
+            resume_window: DEFAULT_RESUME_WINDOW,
         }
     }
 }
@@ -159,7 +165,8 @@ impl Server {
             None => None,
         };
         let root = config.root.clone();
-        let storage = tokio::task::spawn_blocking(move || Storage::open(&root))
+        let window = config.resume_window;
+        let storage = tokio::task::spawn_blocking(move || Storage::open(&root, window))
             .await
             .map_err(io::Error::other)
             .and_then(|opened| opened)
@@ -214,6 +221,7 @@ impl Server {
             max_file_size = config.max_file_size,
             idle_timeout_s = config.idle_timeout.as_secs(),
             read_only = config.read_only,
+            resume_window_s = config.resume_window.as_secs(),
             "ferry-server listening"
         );
         if let (Some(proxy_addr), Some(proxy)) = (listeners.proxy_addr(), &config.proxy) {
@@ -226,6 +234,7 @@ impl Server {
             );
         }
         let stop = Shutdown::new();
+        let sweeper = tokio::spawn(sweep_kept_uploads(Arc::clone(&shared.storage)));
         let tasks = TaskTracker::new();
         let slots = Arc::new(Semaphore::new(config.max_connections));
         tokio::pin!(shutdown);
@@ -277,8 +286,34 @@ impl Server {
             stop.force();
             tasks.wait().await;
         }
+        // Uploads cut off by the forced stop are kept before it ends.
+        shared.storage.settle().await;
+        sweeper.abort();
         tracing::info!("server stopped");
         Ok(())
+    }
+}
+
+/// Removes the kept uploads whose resume window has ended, as it ends,
+/// while the server runs: a bounded batch at a time, again at once while
+/// batches come back full.
+async fn sweep_kept_uploads(storage: Arc<Storage>) {
+    let mut interval = tokio::time::interval(storage::SWEEP_INTERVAL);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        interval.tick().await;
+        loop {
+            let storage = Arc::clone(&storage);
+            let swept = storage::blocking(move || Ok(storage.sweep(std::time::SystemTime::now())));
+            match swept.await {
+                Ok(n) if n >= storage::SWEEP_BATCH => continue,
+                Ok(_) => break,
+                Err(error) => {
+                    tracing::warn!(%error, "sweeping kept uploads failed");
+                    break;
+                }
+            }
+        }
     }
 }
 

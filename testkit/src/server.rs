@@ -22,6 +22,9 @@ pub struct ServerOptions {
     pub idle_timeout: Duration,
     pub read_only: bool,
     pub shutdown_grace: Duration,
+    /// How long a cut-off upload's bytes are kept (`--resume-window`);
+    /// zero keeps nothing.
+    pub resume_window: Duration,
     /// A proxy listener on 127.0.0.1:0 too (`--proxy-listen`); `None`: none.
     pub proxy: Option<ProxyOptions>,
     /// The accounts of an accounts file written before the server starts
@@ -82,6 +85,7 @@ impl Default for ServerOptions {
             idle_timeout: defaults.idle_timeout,
             read_only: defaults.read_only,
             shutdown_grace: defaults.shutdown_grace,
+            resume_window: defaults.resume_window,
             proxy: None,
             accounts: None,
             anonymous: None,
@@ -111,10 +115,41 @@ impl ServerOptions {
             idle_timeout: self.idle_timeout,
             read_only: self.read_only,
             shutdown_grace: self.shutdown_grace,
+            resume_window: self.resume_window,
             proxy: self.proxy.map(ProxyOptions::listener),
             ..Config::new(root)
         }
     }
+}
+
+/// Files of the kept partial uploads under `root` (a data file and a
+/// record each), sorted.
+pub fn kept_entries(root: &Path) -> Vec<String> {
+    let mut names = dir_entries(
+        &root
+            .join(ferry_server::TEMP_DIR)
+            .join(ferry_server::KEPT_DIR),
+    );
+    names.sort();
+    names
+}
+
+/// How many kept partial uploads under `root` have their record.
+pub fn kept_records(root: &Path) -> usize {
+    kept_entries(root)
+        .iter()
+        .filter(|name| name.ends_with(".record"))
+        .count()
+}
+
+fn dir_entries(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap_or_else(|error| panic!("{}: {error}", dir.display()))
+        .map(|entry| {
+            let entry = entry.expect("a directory entry");
+            entry.file_name().to_string_lossy().into_owned()
+        })
+        .collect()
 }
 
 /// Where the test server's accounts file is: beside the root, never in it.
@@ -257,15 +292,30 @@ impl TestServer {
         self.service.begin_stop()
     }
 
-    /// Entries of the upload directory (uploads in progress and leftovers).
+    /// Entries of the upload directory (uploads in progress and
+    /// leftovers), besides the kept uploads' own directory.
     pub fn temp_entries(&self) -> Vec<String> {
-        std::fs::read_dir(self.root.join(ferry_server::TEMP_DIR))
-            .expect("the upload directory")
-            .map(|entry| {
-                let entry = entry.expect("an upload directory entry");
-                entry.file_name().to_string_lossy().into_owned()
-            })
+        dir_entries(&self.root.join(ferry_server::TEMP_DIR))
+            .into_iter()
+            .filter(|name| name != ferry_server::KEPT_DIR)
             .collect()
+    }
+
+    /// Files of the kept partial uploads (a data file and a record each).
+    pub fn kept_entries(&self) -> Vec<String> {
+        kept_entries(&self.root)
+    }
+
+    /// Waits until `n` partial uploads are kept (each with its record),
+    /// failing after a while.
+    pub async fn wait_kept(&self, n: usize) {
+        for _ in 0..400 {
+            if kept_records(&self.root) == n {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("expected {n} kept uploads: {:?}", self.kept_entries());
     }
 
     /// Waits until the upload directory is empty, failing after a while.

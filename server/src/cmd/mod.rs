@@ -126,7 +126,7 @@ async fn execute(
         }
         Command::Resume { size, path: file } => {
             let file = change(&file)?;
-            store::run(conn, shared, me()?, size, file, Start::ResumeFromZero).await
+            store::run(conn, shared, me()?, size, file, Start::Resume).await
         }
         Command::Delete(file) => delete::run(shared, change(&file)?).await,
         Command::Mkdir(dir) => tree::mkdir(shared, change(&dir)?).await,

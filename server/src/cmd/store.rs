@@ -1,17 +1,20 @@
-//! `STORE <size> <path>` (and `RESUME`, which keeps nothing yet): receives
-//! an upload and makes it visible at once.
+//! `STORE <size> <path>` and `RESUME <size> <path>`: receive an upload and
+//! make it visible at once.
 //!
 //! Everything that can be refused is refused before `150` (read-only, size
-//! limit, free space, a missing parent or a directory in the way), so the client sends no bytes
-//! in vain. The bytes go to a temporary file (see [`crate::storage`]) that
-//! is flushed to disk and renamed over the path only after the last byte;
-//! `226` is sent only after that. If the client goes away first, the
-//! temporary file is removed and an older file at that path is untouched.
+//! limit, free space, a missing parent or a directory in the way, the same
+//! upload in progress elsewhere), so the client sends no bytes in vain and
+//! a refused command discards nothing. The bytes go to a file out of sight
+//! (see [`crate::storage`]) that is flushed to disk and renamed over the
+//! path only after the last byte; `226` is sent only after that. If the
+//! client goes away first, an older file at that path is untouched, and
+//! the bytes that arrived are kept for the resume window, so that a
+//! `RESUME` of the same owner, path and size sends only the rest.
 
 use crate::connection::Connection;
 use crate::quota;
 use crate::session::Identity;
-use crate::storage::{blocking, TempUpload};
+use crate::storage::{blocking, Begin, Upload, UploadKey};
 use crate::{ServerError, Shared};
 use ferry_proto::{codes, Path, Reply};
 use std::sync::Arc;
@@ -23,19 +26,21 @@ const CHUNK_LEN: usize = 256 * 1024;
 /// How an upload starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Start {
-    /// `STORE`: `150 Ready for <size> bytes`.
+    /// `STORE`: `150 Ready for <size> bytes`, the whole file; what was kept
+    /// of the path is discarded.
     Store,
-    /// `RESUME` with nothing kept (this server keeps no partial uploads
-    /// yet): `150 <size> bytes`, the client sends the whole file.
-    ResumeFromZero,
+    /// `RESUME`: `150 <r> bytes`, the last r bytes, after the bytes kept of
+    /// this owner's upload of this path and size (none kept: all of them).
+    Resume,
 }
 
-/// Receives exactly `size` bytes and returns `226 Stored <size> bytes`.
+/// Receives the upload and returns `226 Stored <size> bytes`.
 ///
 /// Refusals come in the contract's order: read-only (checked by the caller,
 /// `cmd::execute`, for the `identity` the upload runs as), then the path
 /// (its parent missing, a directory or special file in the way), then the
-/// size limit, the quota and the free space.
+/// size limit, the quota and the free space, then `450`. The upload's
+/// kept bytes belong to the identity's owner.
 pub(crate) async fn run(
     conn: &mut Connection,
     shared: &Shared,
@@ -54,78 +59,114 @@ pub(crate) async fn run(
         });
     }
     quota::check(shared, identity, &path, size).await?;
+    let key = UploadKey {
+        owner: identity.owner().key().to_owned(),
+        path: path.clone(),
+        size,
+    };
+    let begin = match start {
+        Start::Store => Begin::Afresh,
+        Start::Resume => Begin::Continuing,
+    };
     let storage = Arc::clone(&shared.storage);
     let mut upload = blocking(move || {
-        storage.check_space(size)?;
-        storage.create_temp()
+        let held = match begin {
+            Begin::Afresh => 0,
+            Begin::Continuing => storage.kept_len(&key),
+        };
+        storage.check_space(size.saturating_sub(held))?;
+        storage.begin_upload(key, begin)
     })
     .await?;
     let Some(file) = upload.take_file() else {
-        return Err(discard(
+        return Err(cut(
             upload,
+            None,
             ServerError::Storage(std::io::Error::other("no file")),
         )
         .await);
     };
+    let rest = size.saturating_sub(upload.offset());
     let ready = match start {
         Start::Store => format!("Ready for {size} bytes"),
-        Start::ResumeFromZero => format!("{size} bytes"),
+        Start::Resume => format!("{rest} bytes"),
     };
     if let Err(error) = conn
         .write_reply(&Reply::new(codes::DATA_FOLLOWS, ready))
         .await
     {
-        return Err(discard(upload, error).await);
+        return Err(cut(upload, Some(file), error).await);
     }
-    let file = match receive(conn, file, size).await {
-        Ok(file) => file,
-        Err(error) => return Err(discard(upload, error).await),
-    };
-    blocking(move || upload.commit(file, &path)).await?;
-    Ok(Reply::new(
-        codes::TRANSFER_COMPLETE,
-        format!("Stored {size} bytes"),
-    ))
+    let received = receive(conn, file, rest).await;
+    match received.outcome {
+        Ok(()) => {
+            let file = received.file;
+            blocking(move || upload.commit(file, &path)).await?;
+            Ok(Reply::new(
+                codes::TRANSFER_COMPLETE,
+                format!("Stored {size} bytes"),
+            ))
+        }
+        Err(error) if received.intact => Err(cut(upload, Some(received.file), error).await),
+        Err(error) => Err(cut(upload, None, error).await),
+    }
 }
 
-/// Removes the temporary file before the error is reported, so that once
-/// the client sees the failure (or the closed connection) no trace is left.
-async fn discard(upload: TempUpload, error: ServerError) -> ServerError {
-    match tokio::task::spawn_blocking(move || upload.discard()).await {
+/// Ends an upload that did not complete before `error` is reported: keeps
+/// what arrived (a `None` file: nothing can be vouched for, keep nothing),
+/// so that once the client sees the failure (or the closed connection) the
+/// kept bytes are durable and no other trace is left.
+async fn cut(upload: Upload, file: Option<std::fs::File>, error: ServerError) -> ServerError {
+    let intact = file.is_some();
+    match tokio::task::spawn_blocking(move || upload.cut(file, intact)).await {
         Ok(()) => error,
         Err(join) => {
-            tracing::warn!(%join, "removing a temporary upload failed");
+            tracing::warn!(%join, "ending a cut-off upload failed");
             error
         }
     }
 }
 
-/// Copies `size` bytes from the client into `file` and flushes them to
-/// disk. If writing fails midway, the rest of the bytes are still read (and
-/// dropped) so the connection stays in step, and the write error is
-/// returned afterwards.
-async fn receive(
-    conn: &mut Connection,
+/// How receiving ended: the file (every byte written so far handed to
+/// it), and whether all those bytes are the client's first ones in order.
+struct Received {
     file: std::fs::File,
-    size: u64,
-) -> Result<std::fs::File, ServerError> {
+    outcome: Result<(), ServerError>,
+    /// False when a write failed: what the file holds cannot be vouched for.
+    intact: bool,
+}
+
+/// Copies `len` bytes from the client into `file`. If writing fails
+/// midway, the rest of the bytes are still read (and dropped) so the
+/// connection stays in step, and the write error is returned afterwards.
+/// Whether it completes or is cut off, every byte written is flushed to
+/// the file before it returns.
+async fn receive(conn: &mut Connection, file: std::fs::File, len: u64) -> Received {
     let mut file = tokio::fs::File::from_std(file);
     // The file's own buffer lets one chunk be written on a blocking thread
     // while the next one is read from the socket.
     file.set_max_buf_size(CHUNK_LEN);
-    let mut buffer = vec![0; usize::try_from(size).map_or(CHUNK_LEN, |size| size.min(CHUNK_LEN))];
+    let mut buffer = vec![0; usize::try_from(len).map_or(CHUNK_LEN, |len| len.min(CHUNK_LEN))];
     let mut received = 0u64;
     let mut write_error = None;
-    while received < size {
+    let mut cut_off = None;
+    while received < len {
         let want =
-            usize::try_from(size - received).map_or(buffer.len(), |left| left.min(buffer.len()));
-        let n = conn.read_data(&mut buffer[..want]).await?;
-        if n == 0 {
-            return Err(ServerError::UploadCut {
-                expected: size,
-                received,
-            });
-        }
+            usize::try_from(len - received).map_or(buffer.len(), |left| left.min(buffer.len()));
+        let n = match conn.read_data(&mut buffer[..want]).await {
+            Ok(0) => {
+                cut_off = Some(ServerError::UploadCut {
+                    expected: len,
+                    received,
+                });
+                break;
+            }
+            Ok(n) => n,
+            Err(error) => {
+                cut_off = Some(error);
+                break;
+            }
+        };
         received += n as u64;
         if write_error.is_none() {
             if let Err(error) = file.write_all(&buffer[..n]).await {
@@ -138,8 +179,16 @@ async fn receive(
             write_error = Some(error);
         }
     }
-    if let Some(error) = write_error {
-        return Err(ServerError::from_storage(error));
+    let file = file.into_std().await;
+    let intact = write_error.is_none();
+    let outcome = match (cut_off, write_error) {
+        (Some(cut), _) => Err(cut),
+        (None, Some(error)) => Err(ServerError::from_storage(error)),
+        (None, None) => Ok(()),
+    };
+    Received {
+        file,
+        outcome,
+        intact,
     }
-    Ok(file.into_std().await)
 }

@@ -131,7 +131,7 @@ mod tests {
     fn a_home_is_made_with_its_parents_and_never_through_a_link() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().join("root");
-        let storage = Storage::open(&root).unwrap();
+        let storage = Storage::open(&root, std::time::Duration::ZERO).unwrap();
         let home = Path::new("teams/blue/alice").unwrap();
         storage.make_home(&home).unwrap();
         assert!(root.join("teams/blue/alice").is_dir());
@@ -159,7 +159,7 @@ mod tests {
     fn usage_sums_regular_files_at_any_depth_and_nothing_else() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().join("root");
-        let storage = Storage::open(&root).unwrap();
+        let storage = Storage::open(&root, std::time::Duration::ZERO).unwrap();
         for sample in std::fs::read_dir(&root).unwrap() {
             let sample = sample.unwrap().path();
             if sample.is_file() {

@@ -1,8 +1,10 @@
 //! Preparing the root at start: created with sample files if missing, the
 //! upload directory made (never through a link) and emptied of what a
-//! crash left behind.
+//! crash left behind, except the kept partial uploads its records vouch
+//! for (see `kept`), which a restart must not lose.
 
 use super::beneath::Beneath;
+use super::kept::{Kept, KEPT_DIR};
 use super::Storage;
 use ferry_proto::Path;
 use rustix::fd::{AsFd, OwnedFd};
@@ -10,6 +12,8 @@ use rustix::fs::{AtFlags, FileType, Mode, OFlags};
 use rustix::io::Errno;
 use std::io::{self, Write};
 use std::sync::atomic::AtomicU64;
+use std::time::Duration;
+use tokio_util::task::TaskTracker;
 
 /// Directory at the top of the root that holds uploads in progress. No
 /// path reaches it and no listing shows it.
@@ -33,8 +37,10 @@ pub const SAMPLE_FILES: [(&str, &str); 2] = [
 
 impl Storage {
     /// Opens the root, creating it with the sample files if it does not
-    /// exist, and empties the upload directory of leftovers from a crash.
-    pub(crate) fn open(path: &std::path::Path) -> io::Result<Storage> {
+    /// exist, and empties the upload directory of leftovers from a crash;
+    /// kept partial uploads are taken in, for `resume_window` from their
+    /// cut-off (none with a zero window).
+    pub(crate) fn open(path: &std::path::Path, resume_window: Duration) -> io::Result<Storage> {
         let created = match std::fs::symlink_metadata(path) {
             Ok(_) => false,
             Err(error) if error.kind() == io::ErrorKind::NotFound => {
@@ -59,11 +65,20 @@ impl Storage {
         // start rather than write uploads wherever it points.
         let temp_path = Path::new(TEMP_DIR).expect("the upload directory's name is valid");
         let temp = beneath.open(Some(&temp_path), OFlags::RDONLY | OFlags::DIRECTORY)?;
-        remove_entries(&temp)?;
+        remove_entries(&temp, Some(KEPT_DIR))?;
+        match rustix::fs::mkdirat(&temp, KEPT_DIR, Mode::from_raw_mode(0o700)) {
+            Ok(()) | Err(Errno::EXIST) => {}
+            Err(errno) => return Err(errno.into()),
+        }
+        let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+        let kept_dir = rustix::fs::openat(&temp, KEPT_DIR, flags, Mode::empty())?;
+        let kept = Kept::load(kept_dir, resume_window)?;
         Ok(Storage {
             beneath,
             temp,
             next_temp: AtomicU64::new(0),
+            kept,
+            pending: TaskTracker::new(),
         })
     }
 }
@@ -75,9 +90,10 @@ fn write_new(dir: &OwnedFd, name: &str, contents: &[u8]) -> io::Result<()> {
     std::fs::File::from(fd).write_all(contents)
 }
 
-/// Removes everything inside `dir`, subdirectories too, never following a
-/// link (a link inside is removed as the link it is).
-fn remove_entries(dir: &OwnedFd) -> io::Result<()> {
+/// Removes everything inside `dir` but the entry `spared`, subdirectories
+/// too, never following a link (a link inside is removed as the link it
+/// is; a `spared` that is not a directory is removed too).
+fn remove_entries(dir: &OwnedFd, spared: Option<&str>) -> io::Result<()> {
     let listing = rustix::fs::openat(
         dir,
         ".",
@@ -97,10 +113,13 @@ fn remove_entries(dir: &OwnedFd) -> io::Result<()> {
             }
             file_type => file_type == FileType::Directory,
         };
+        if is_dir && spared.is_some_and(|spared| name.as_bytes() == spared.as_bytes()) {
+            continue;
+        }
         let removed = if is_dir {
             let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
             let child = rustix::fs::openat(dir, name.as_c_str(), flags, Mode::empty())?;
-            remove_entries(&child)?;
+            remove_entries(&child, None)?;
             rustix::fs::unlinkat(dir.as_fd(), name.as_c_str(), AtFlags::REMOVEDIR)
         } else {
             rustix::fs::unlinkat(dir.as_fd(), name.as_c_str(), AtFlags::empty())
