@@ -1,7 +1,7 @@
 //! Command-line flags (clap).
 
-use clap::{ArgAction, Parser, Subcommand};
-use ferry_client::{tls_config_trusting, ClientError, SessionOptions, Target};
+use clap::{ArgAction, Args, Parser, Subcommand};
+use ferry_client::{tls_config_trusting, ClientError, Endpoint, SessionOptions};
 use ferry_program::parse_seconds;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -13,7 +13,9 @@ const MIN_TIMEOUT: Duration = Duration::from_secs(1);
 ///
 /// Without a subcommand, opens an interactive prompt (type HELP there).
 /// TARGET is HOST:PORT, HOST (port 8888), or a ws:// or wss:// URL of a
-/// Ferry bridge, e.g. ws://127.0.0.1:8080/ws?target=127.0.0.1:8888.
+/// Ferry bridge, e.g. ws://127.0.0.1:8080/ws?target=127.0.0.1:8888; with
+/// USER@ before the host, the client logs in as USER. The password comes
+/// from --password-file, else FERRY_PASSWORD, else a prompt without echo.
 #[derive(Debug, Parser)]
 #[command(
     name = "ferry",
@@ -22,9 +24,9 @@ const MIN_TIMEOUT: Duration = Duration::from_secs(1);
                       ferry [OPTIONS] <COMMAND> <TARGET> ...  (one-shot, for scripts)"
 )]
 pub struct Cli {
-    /// Server to connect to when the prompt opens.
-    #[arg(value_parser = Target::parse)]
-    pub target: Option<Target>,
+    /// Server to connect to when the prompt opens ([USER@]HOST:PORT or ws:// URL).
+    #[arg(value_parser = Endpoint::parse, value_name = "TARGET")]
+    pub target: Option<Endpoint>,
 
     /// In the prompt, check every RETRIEVE and STORE with HASH.
     #[arg(long)]
@@ -49,6 +51,11 @@ pub struct Cli {
     /// Seconds the server may stay silent before the client gives up.
     #[arg(long, value_name = "SECONDS", default_value = "60", value_parser = parse_seconds, global = true)]
     pub timeout: Duration,
+
+    /// Read the login password from the first line of FILE (else from the
+    /// FERRY_PASSWORD environment variable, else ask without echo).
+    #[arg(long, value_name = "FILE", global = true)]
+    pub password_file: Option<PathBuf>,
 
     /// For wss:// bridges, also trust the CA certificate(s) in this PEM file.
     #[arg(long, value_name = "PEM_FILE", global = true)]
@@ -83,33 +90,36 @@ impl Cli {
     }
 }
 
-/// One-shot subcommands.
+/// One-shot subcommands. Remote paths are relative to the home (a leading
+/// `/` is allowed, `..` is resolved here).
 #[derive(Debug, Subcommand)]
 pub enum OneShot {
-    /// List the files on a server.
+    /// List a directory on the server (the home by default).
     Ls {
-        /// The server (HOST:PORT or ws:// URL).
-        #[arg(value_parser = Target::parse)]
-        target: Target,
+        #[command(flatten)]
+        remote: RemoteArgs,
+        /// The directory to list.
+        dir: Option<String>,
         /// Show sizes in bytes instead of KiB, MiB, ...
         #[arg(long)]
         bytes: bool,
-        /// Print only the names, one per line.
+        /// Print only the names, one per line (directories end in /).
         #[arg(long, conflicts_with = "bytes")]
         names: bool,
     },
-    /// Download a file.
+    /// Download a file (or, with -r, a directory and everything in it).
     ///
     /// Never leaves a partial file: the data goes to a temporary file that is
-    /// renamed into place only when complete.
+    /// renamed into place only when complete. With --continue a cut-off
+    /// download is kept in a hidden .NAME.part file beside the target and
+    /// continued from its length the next time.
     Get {
-        /// The server (HOST:PORT or ws:// URL).
-        #[arg(value_parser = Target::parse)]
-        target: Target,
-        /// The name of the file on the server.
-        name: String,
+        #[command(flatten)]
+        remote: RemoteArgs,
+        /// The path of the file (or directory, with -r) on the server.
+        path: String,
         /// Where to save it: a file (replaced if it exists), a directory, or - for standard output.
-        /// Default: the remote name in the current directory.
+        /// Default: the remote file's name in the current directory.
         #[arg(short, long, value_name = "PATH")]
         output: Option<PathBuf>,
         /// Replace an existing file even when no -o PATH names it.
@@ -118,37 +128,102 @@ pub enum OneShot {
         /// Check the download against the server's SHA-256 (HASH).
         #[arg(long)]
         verify: bool,
+        /// Keep a cut-off download in a hidden part file, and continue one found there.
+        #[arg(short = 'c', long = "continue")]
+        continue_partial: bool,
+        /// Download a whole directory tree.
+        #[arg(short, long)]
+        recursive: bool,
     },
-    /// Upload a file (replaces a file of the same name on the server).
+    /// Upload a file (or, with -r, a directory tree); replaces a file of the same path.
     Put {
-        /// The server (HOST:PORT or ws:// URL).
-        #[arg(value_parser = Target::parse)]
-        target: Target,
-        /// The local file to upload.
+        #[command(flatten)]
+        remote: RemoteArgs,
+        /// The local file (or directory, with -r) to upload.
         path: PathBuf,
-        /// The name on the server (default: the file's base name).
-        #[arg(long = "as", value_name = "NAME")]
-        as_name: Option<String>,
+        /// The path on the server (default: the local base name in the home).
+        #[arg(long = "as", value_name = "PATH")]
+        as_path: Option<String>,
         /// Check the upload against the server's SHA-256 (HASH).
         #[arg(long)]
         verify: bool,
+        /// Continue an upload that was cut off (RESUME): only what the server lacks is sent.
+        #[arg(long)]
+        resume: bool,
+        /// Upload a whole directory tree (remote directories are created as needed).
+        #[arg(short, long)]
+        recursive: bool,
     },
     /// Delete a file on the server.
     Rm {
-        /// The server (HOST:PORT or ws:// URL).
-        #[arg(value_parser = Target::parse)]
-        target: Target,
-        /// The name of the file on the server.
-        name: String,
+        #[command(flatten)]
+        remote: RemoteArgs,
+        /// The path of the file on the server.
+        path: String,
+    },
+    /// Create a directory on the server (its parent must exist).
+    Mkdir {
+        #[command(flatten)]
+        remote: RemoteArgs,
+        /// The path of the new directory.
+        path: String,
+    },
+    /// Remove an empty directory on the server.
+    Rmdir {
+        #[command(flatten)]
+        remote: RemoteArgs,
+        /// The path of the directory.
+        path: String,
+    },
+    /// Rename or move a file or directory on the server (a file replaces a file).
+    Mv {
+        #[command(flatten)]
+        remote: RemoteArgs,
+        /// The path now.
+        from: String,
+        /// The new path.
+        to: String,
+    },
+    /// Show whether a path is a file (with its size) or a directory, and when it changed.
+    Stat {
+        #[command(flatten)]
+        remote: RemoteArgs,
+        /// The path on the server.
+        path: String,
     },
     /// Print the SHA-256 of a file on the server (sha256sum format).
     Hash {
-        /// The server (HOST:PORT or ws:// URL).
-        #[arg(value_parser = Target::parse)]
-        target: Target,
-        /// The name of the file on the server.
-        name: String,
+        #[command(flatten)]
+        remote: RemoteArgs,
+        /// The path of the file on the server.
+        path: String,
     },
+}
+
+/// The server of a one-shot command, and how to log in there.
+#[derive(Debug, Args)]
+pub struct RemoteArgs {
+    /// The server: [USER@]HOST:PORT, or a ws:// or wss:// bridge URL (ws://USER@...).
+    #[arg(value_parser = Endpoint::parse, value_name = "TARGET")]
+    pub endpoint: Endpoint,
+}
+
+impl OneShot {
+    /// The server the command talks to.
+    pub fn endpoint(&self) -> &Endpoint {
+        let remote = match self {
+            OneShot::Ls { remote, .. }
+            | OneShot::Get { remote, .. }
+            | OneShot::Put { remote, .. }
+            | OneShot::Rm { remote, .. }
+            | OneShot::Mkdir { remote, .. }
+            | OneShot::Rmdir { remote, .. }
+            | OneShot::Mv { remote, .. }
+            | OneShot::Stat { remote, .. }
+            | OneShot::Hash { remote, .. } => remote,
+        };
+        &remote.endpoint
+    }
 }
 
 #[cfg(test)]
@@ -196,16 +271,40 @@ mod tests {
             Cli::try_parse_from(["ferry", "get", "127.0.0.1:9", "a b", "-o", "-", "--verify"])
                 .unwrap();
         assert!(
-            matches!(cli.command, Some(OneShot::Get { verify: true, ref name, .. }) if name == "a b")
+            matches!(cli.command, Some(OneShot::Get { verify: true, ref path, .. }) if path == "a b")
         );
         let cli = Cli::try_parse_from(["ferry", "ws://127.0.0.1:1/ws"]).unwrap();
-        assert!(matches!(cli.target, Some(Target::WebSocket { .. })));
+        assert!(matches!(
+            cli.target,
+            Some(Endpoint {
+                target: ferry_client::Target::WebSocket { .. },
+                ..
+            })
+        ));
         assert!(Cli::try_parse_from(["ferry", "ls", "host:notaport"]).is_err());
-        let cli = Cli::try_parse_from(["ferry", "put", "h:1", "x", "--as", "y"]).unwrap();
+        let cli = Cli::try_parse_from(["ferry", "put", "h:1", "x", "--as", "d/y", "-r"]).unwrap();
         assert!(matches!(
             cli.command,
             Some(OneShot::Put {
-                as_name: Some(_),
+                as_path: Some(_),
+                recursive: true,
+                ..
+            })
+        ));
+        let cli =
+            Cli::try_parse_from(["ferry", "mv", "alice@h:1", "a", "b", "--password-file", "p"])
+                .unwrap();
+        let command = cli.command.unwrap();
+        assert_eq!(command.endpoint().user.as_deref(), Some("alice"));
+        assert!(
+            matches!(command, OneShot::Mv { ref from, ref to, .. } if from == "a" && to == "b")
+        );
+        assert_eq!(cli.password_file, Some(PathBuf::from("p")));
+        let cli = Cli::try_parse_from(["ferry", "get", "h:1", "f", "--continue"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Some(OneShot::Get {
+                continue_partial: true,
                 ..
             })
         ));

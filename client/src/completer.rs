@@ -1,30 +1,65 @@
 //! Tab completion at the `ferry>` prompt, as rustyline's helper: which word
-//! is being completed is decided in [`crate::prompt`]; this only fetches the
+//! is being completed is decided in [`crate::prompt`]; this fetches the
 //! candidates and shows them by their last path component.
+//!
+//! Remote candidates come from a `LIST` of the directory being typed, sent
+//! on the prompt's own connection at the moment Tab is pressed: completion
+//! runs while no command does (the line is still being edited), and the
+//! protocol lists one directory per command, so going on into `a/b/` is
+//! one more LIST rather than a cache that could be stale.
 
+use crate::connection::Shared;
 use crate::prompt::{self, CompletionKind};
 use crate::table;
+use ferry_proto::ListingEntry;
 use rustyline::completion::{Completer, Pair};
-use rustyline::{Context, Helper, Highlighter, Hinter, Validator};
-use std::sync::{Arc, Mutex};
+use rustyline::highlight::Highlighter;
+use rustyline::hint::Hinter;
+use rustyline::validate::Validator;
+use rustyline::{Context, Helper};
+use tokio::runtime::Runtime;
 
-/// The remote file names last seen, shared with the completer.
-pub type NameCache = Arc<Mutex<Vec<String>>>;
-
-/// Tab completion: commands, remote names (from the last listing) and local paths.
-#[derive(Helper, Hinter, Highlighter, Validator)]
-pub struct PromptHelper {
-    names: NameCache,
+/// Tab completion: commands, remote paths (listed live) and local paths.
+pub struct PromptHelper<'rt> {
+    runtime: &'rt Runtime,
+    connection: Shared,
 }
 
-impl PromptHelper {
-    /// A completer reading remote names from `names`.
-    pub fn new(names: NameCache) -> PromptHelper {
-        PromptHelper { names }
+impl<'rt> PromptHelper<'rt> {
+    /// A completer that lists remote directories on `connection`.
+    pub fn new(runtime: &'rt Runtime, connection: Shared) -> PromptHelper<'rt> {
+        PromptHelper {
+            runtime,
+            connection,
+        }
+    }
+
+    /// The entries of the remote directory typed as `dir_part` (relative to
+    /// the working directory), or none when that cannot be listed now.
+    fn list(&self, dir_part: &str) -> Vec<ListingEntry> {
+        // Borrowed already: a command is asking a question (say, "Replace
+        // it?"); nothing is sent on its connection in between.
+        let Ok(mut connection) = self.connection.try_borrow_mut() else {
+            return Vec::new();
+        };
+        let dir = if dir_part.is_empty() {
+            connection.cwd.path().cloned()
+        } else {
+            match connection.cwd.resolve(dir_part) {
+                Ok(dir) => dir,
+                Err(_) => return Vec::new(),
+            }
+        };
+        let Some(session) = connection.session.as_mut() else {
+            return Vec::new();
+        };
+        self.runtime
+            .block_on(session.list(dir.as_ref()))
+            .unwrap_or_default()
     }
 }
 
-impl Completer for PromptHelper {
+impl Completer for PromptHelper<'_> {
     type Candidate = Pair;
 
     fn complete(
@@ -38,9 +73,11 @@ impl Completer for PromptHelper {
         let word = &before[start..];
         let candidates = match kind {
             CompletionKind::Command => prompt::complete_command(word),
-            CompletionKind::RemoteName => {
-                let names = self.names.lock().map(|n| n.clone()).unwrap_or_default();
-                prompt::complete_remote(word, &names)
+            CompletionKind::RemotePath | CompletionKind::RemoteDir => {
+                let (dir_part, prefix) = prompt::split_remote(word);
+                let entries = self.list(dir_part);
+                let dirs_only = kind == CompletionKind::RemoteDir;
+                prompt::complete_remote(dir_part, prefix, &entries, dirs_only)
             }
             CompletionKind::LocalPath => prompt::complete_local(word),
             CompletionKind::Nothing => Vec::new(),
@@ -55,6 +92,16 @@ impl Completer for PromptHelper {
         Ok((start, pairs))
     }
 }
+
+impl Hinter for PromptHelper<'_> {
+    type Hint = String;
+}
+
+impl Highlighter for PromptHelper<'_> {}
+
+impl Validator for PromptHelper<'_> {}
+
+impl Helper for PromptHelper<'_> {}
 
 /// The last path component of a candidate, as listed under the prompt.
 fn display_name(candidate: &str) -> String {

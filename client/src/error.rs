@@ -211,6 +211,46 @@ pub enum ClientError {
         /// The digest the server reported.
         remote: String,
     },
+    /// A download kept for continuing was cut off; its part file stays.
+    #[error("the download of \"{name}\" was cut off at {have} of {size} bytes ({cause}); the part is kept in {} to continue", part.display())]
+    DownloadCut {
+        /// The remote path.
+        name: String,
+        /// The hidden part file holding the bytes that arrived.
+        part: PathBuf,
+        /// Bytes in the part file.
+        have: u64,
+        /// The size of the file on the server.
+        size: u64,
+        /// What cut it off, in words.
+        cause: String,
+    },
+    /// The file on the server changed while it was downloaded in parts.
+    #[error("\"{name}\" changed on the server during the download; nothing was kept, try again")]
+    RemoteChanged {
+        /// The remote path.
+        name: String,
+    },
+    /// A file was asked for and the path is a directory on the server.
+    #[error("\"{path}\" is a directory on the server (use -r for a whole tree)")]
+    RemoteIsDirectory {
+        /// The remote path.
+        path: String,
+    },
+    /// A directory was asked for and the path is a file on the server.
+    #[error("\"{path}\" is a file on the server, not a directory")]
+    RemoteIsFile {
+        /// The remote path.
+        path: String,
+    },
+    /// The server asked for a password and none could be had.
+    #[error("no password for {account}: {reason}")]
+    NoPassword {
+        /// `user@target`.
+        account: String,
+        /// Why, e.g. there is no terminal to ask on.
+        reason: String,
+    },
     /// The session cannot be used any more (an earlier failure or `QUIT` closed it).
     #[error("the connection is closed; connect again")]
     Disconnected,
@@ -226,6 +266,10 @@ impl ClientError {
                 | ClientError::InvalidName { .. }
                 | ClientError::LocalExists { .. }
                 | ClientError::HashMismatch { .. }
+                | ClientError::RemoteChanged { .. }
+                | ClientError::RemoteIsDirectory { .. }
+                | ClientError::RemoteIsFile { .. }
+                | ClientError::NoPassword { .. }
         )
     }
 

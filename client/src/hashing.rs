@@ -23,6 +23,12 @@ impl<W: AsyncWrite + Unpin> HashingWriter<W> {
         }
     }
 
+    /// Wraps `inner`, going on from `hasher` (which has seen the bytes
+    /// before the ones to be written, e.g. a kept partial download).
+    pub(crate) fn continuing(inner: W, hasher: Sha256) -> HashingWriter<W> {
+        HashingWriter { inner, hasher }
+    }
+
     /// The inner writer and the hex digest of the bytes written.
     pub fn finish(self) -> (W, String) {
         (self.inner, hex::encode(self.hasher.finalize()))

@@ -10,18 +10,25 @@
 mod close_tap;
 mod error;
 mod hashing;
+mod partial;
+mod remote_path;
 mod session;
 mod target;
 mod tls;
 mod transfer;
 pub mod transport;
+mod tree;
 
 pub use error::ClientError;
 pub use hashing::{HashingReader, HashingWriter};
-pub use session::{remote_name, Session, SessionOptions, Transfer, TransferProgress};
-pub use target::Target;
+pub use partial::part_path;
+pub use remote_path::{remote_path, resolve, RemoteDir};
+pub use session::{Session, SessionOptions, Transfer, TransferProgress};
+pub use target::{Endpoint, Target};
 pub use tls::{default_tls_config, tls_config_trusting};
 pub use transfer::{
-    download, download_path, upload, upload_name, Destination, Downloaded, Uploaded,
+    download, download_path, upload, upload_name, Destination, DownloadOptions, Downloaded,
+    Partial, UploadMode, UploadOptions, Uploaded,
 };
 pub use transport::{AnyTransport, TcpTransport, Transport, WsTransport};
+pub use tree::{download_tree, upload_tree, TreeDone};

@@ -4,7 +4,10 @@
 
 mod cli;
 mod completer;
+mod connection;
+mod login;
 mod oneshot;
+mod password;
 mod progress;
 mod prompt;
 mod repl;
@@ -27,9 +30,17 @@ fn main() -> ExitCode {
         Ok(started) => started,
         Err(error) => return ferry_program::exit_code(PROGRAM, Err(error)),
     };
+    let passwords = password::PasswordSource {
+        file: cli.password_file.clone(),
+    };
     match cli.command {
         Some(command) => {
-            let outcome = runtime.block_on(one_shot(command, options, cli.quiet));
+            let settings = oneshot::Settings {
+                options,
+                quiet: cli.quiet,
+                passwords,
+            };
+            let outcome = runtime.block_on(one_shot(command, settings));
             ferry_program::exit_code(PROGRAM, outcome)
         }
         None => {
@@ -37,6 +48,7 @@ fn main() -> ExitCode {
                 options,
                 verify: cli.verify,
                 quiet: cli.quiet,
+                passwords,
             };
             repl::run(&runtime, cli.target, settings)
                 .unwrap_or_else(|error| ferry_program::exit_code(PROGRAM, Err(error)))
@@ -54,12 +66,24 @@ fn start(cli: &Cli) -> anyhow::Result<(Runtime, SessionOptions)> {
 }
 
 /// Runs a one-shot command. Ctrl-C or SIGTERM abandons it — dropping the
-/// command removes any temporary download file — and a second one exits at
-/// once.
-async fn one_shot(command: OneShot, options: SessionOptions, quiet: bool) -> anyhow::Result<()> {
+/// command removes any temporary download file (a `--continue` part file
+/// stays) — and a second one exits at once.
+async fn one_shot(command: OneShot, settings: oneshot::Settings) -> anyhow::Result<()> {
     let signals = ShutdownSignals::install()?;
+    let keeps_part = matches!(
+        command,
+        OneShot::Get {
+            continue_partial: true,
+            ..
+        }
+    );
+    let kept = if keeps_part {
+        "the part downloaded so far is kept for --continue"
+    } else {
+        "nothing partial was kept"
+    };
     tokio::select! {
-        outcome = oneshot::run(command, options, quiet) => Ok(outcome?),
-        () = signals.requested() => anyhow::bail!("interrupted; nothing partial was kept"),
+        outcome = oneshot::run(command, settings) => outcome,
+        () = signals.requested() => anyhow::bail!("interrupted; {kept}"),
     }
 }

@@ -1,7 +1,7 @@
 //! `LIST` shown as an aligned table with human-readable sizes.
 
 use bytesize::ByteSize;
-use ferry_proto::ListingEntry;
+use ferry_proto::{format_rfc3339, EntryKind, ListingEntry, Status};
 
 /// A size for people: `512 B`, `1.5 KiB`, `3.2 GiB` (powers of 1024).
 pub fn human_size(bytes: u64) -> String {
@@ -54,13 +54,29 @@ pub fn render(entries: &[ListingEntry], exact_sizes: bool) -> String {
         ));
     }
     let total: u64 = entries.iter().filter_map(ListingEntry::size).sum();
-    let files = if entries.len() == 1 { "file" } else { "files" };
-    out.push_str(&format!(
-        "{} {files}, {} in total\n",
-        entries.len(),
-        size_of(total)
-    ));
+    let dirs = entries.iter().filter(|entry| entry.is_dir()).count();
+    let count =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let files = count(entries.len() - dirs, "file", "files");
+    let counted = match dirs {
+        0 => files,
+        _ => format!("{files} and {}", count(dirs, "directory", "directories")),
+    };
+    out.push_str(&format!("{counted}, {} in total\n", size_of(total)));
     out
+}
+
+/// `a/b.txt: file, 5 bytes (5 B), modified 2026-11-24T16:13:25Z`.
+pub fn describe_status(path: &str, status: &Status) -> String {
+    let modified = format_rfc3339(status.modified);
+    let path = terminal_safe(path);
+    match status.kind {
+        EntryKind::File { size } => format!(
+            "{path}: file, {size} bytes ({}), modified {modified}",
+            human_size(size)
+        ),
+        EntryKind::Directory => format!("{path}: directory, modified {modified}"),
+    }
 }
 
 /// A server-chosen name made safe to print on a terminal: valid names may
@@ -135,6 +151,20 @@ mod tests {
         assert_eq!(terminal_safe("evil\u{202e}txt.exe"), "evil\\u{202e}txt.exe");
         let table = render(&[entry(1, "x\u{9b}2J")], false);
         assert!(table.contains("x\\u{9b}2J") && !table.contains('\u{9b}'));
+    }
+
+    #[test]
+    fn directories_are_counted_apart() {
+        let dir = ListingEntry::directory(Name::new("sub").unwrap(), 1_795_968_805);
+        let table = render(&[entry(2048, "a"), dir], false);
+        assert!(
+            table.contains("    -  2026-11-29 16:13:25  sub/\n"),
+            "{table}"
+        );
+        assert!(
+            table.ends_with("1 file and 1 directory, 2.0 KiB in total\n"),
+            "{table}"
+        );
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! Where to connect: a Ferry server over TCP, or a bridge over WebSocket.
+//! Where to connect: a Ferry server over TCP, or a bridge over WebSocket,
+//! and as whom ([`Endpoint`]: `user@HOST:PORT`, `ws://user@bridge/ws`).
 //! `HOST:PORT` is read by ferry-proto's [`HostPort`], the parser the bridge's
 //! allowlist and the web client use too.
 
@@ -79,6 +80,65 @@ impl Target {
     }
 }
 
+/// A target and, optionally, the account to log in as there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    /// The account (`USER`), if one was named.
+    pub user: Option<String>,
+    /// Where to connect.
+    pub target: Target,
+}
+
+impl Endpoint {
+    /// Parses one word: a [`Target`] with an optional `user@` before the
+    /// host (`alice@127.0.0.1:8888`, `ws://alice@bridge:8080/ws`). The user
+    /// is never sent to the bridge: it is taken out of the URL.
+    pub fn parse(input: &str) -> Result<Endpoint, ClientError> {
+        let input = input.trim();
+        let (user, rest) = match input.split_once("://") {
+            Some((scheme, after)) => {
+                let authority_end = after.find(['/', '?', '#']).unwrap_or(after.len());
+                match after[..authority_end].rsplit_once('@') {
+                    Some((user, host)) => (
+                        Some(user),
+                        format!("{scheme}://{host}{}", &after[authority_end..]),
+                    ),
+                    None => (None, input.to_owned()),
+                }
+            }
+            None => match input.rsplit_once('@') {
+                Some((user, host)) => (Some(user), host.to_owned()),
+                None => (None, input.to_owned()),
+            },
+        };
+        if user.is_some_and(str::is_empty) {
+            return Err(ClientError::InvalidTarget {
+                input: input.to_owned(),
+                reason: "the user name before '@' is empty".to_owned(),
+            });
+        }
+        Ok(Endpoint {
+            user: user.map(str::to_owned),
+            target: Target::parse(&rest)?,
+        })
+    }
+}
+
+impl From<Target> for Endpoint {
+    fn from(target: Target) -> Endpoint {
+        Endpoint { user: None, target }
+    }
+}
+
+impl fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.user {
+            Some(user) => write!(f, "{user}@{}", self.target),
+            None => write!(f, "{}", self.target),
+        }
+    }
+}
+
 impl From<HostPort> for Target {
     fn from(address: HostPort) -> Target {
         Target::Tcp {
@@ -137,6 +197,26 @@ mod tests {
             Target::WebSocket { .. }
         ));
         assert_eq!(tcp("::1", 7).to_string(), "[::1]:7");
+    }
+
+    #[test]
+    fn a_user_may_come_before_the_host() {
+        let endpoint = Endpoint::parse("alice@127.0.0.1:9000").unwrap();
+        assert_eq!(endpoint.user.as_deref(), Some("alice"));
+        assert_eq!(endpoint.target, tcp("127.0.0.1", 9000));
+        assert_eq!(endpoint.to_string(), "alice@127.0.0.1:9000");
+        let endpoint = Endpoint::parse("bob@ws://x").unwrap_err();
+        assert!(matches!(endpoint, ClientError::InvalidTarget { .. }));
+        let endpoint = Endpoint::parse("ws://bob@127.0.0.1:8080/ws?target=a:1").unwrap();
+        assert_eq!(endpoint.user.as_deref(), Some("bob"));
+        assert_eq!(
+            endpoint.target,
+            Target::WebSocket {
+                url: "ws://127.0.0.1:8080/ws?target=a:1".into()
+            }
+        );
+        assert_eq!(Endpoint::parse("h:1").unwrap().user, None);
+        assert!(Endpoint::parse("@h:1").is_err());
     }
 
     #[test]

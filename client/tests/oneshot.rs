@@ -256,13 +256,19 @@ fn failures_exit_non_zero_with_one_clear_line() {
     );
     assert!(dir_entries(cwd.path()).is_empty());
 
+    // `..` never goes above the home (and is never sent): this is etc/passwd in it.
     let (output, _cwd) = ferry(&["get", &server.target(), "../etc/passwd"]);
     assert_fails_with(
         &output,
-        "invalid file name \"../etc/passwd\": contains a path separator",
+        "no such file \"etc/passwd\" on the server (server said: 550",
     );
     let (output, _cwd) = ferry(&["rm", &server.target(), ".."]);
-    assert_fails_with(&output, "invalid file name \"..\"");
+    assert_fails_with(
+        &output,
+        "invalid file name \"..\": that is the home directory itself",
+    );
+    let (output, _cwd) = ferry(&["get", &server.target(), "a\\b"]);
+    assert_fails_with(&output, "invalid file name \"a\\\\b\"");
 
     let closed = closed_port().to_string();
     let (output, _cwd) = ferry(&["ls", &closed]);
@@ -440,7 +446,7 @@ fn store_sends_no_data_unless_the_server_says_150() {
     assert_fails_with(&output, "the server is read-only");
     // Give the fake server a moment to read anything that might still come.
     std::thread::sleep(std::time::Duration::from_millis(200));
-    assert_eq!(*seen.lock().unwrap(), ["STORE 27 up"]);
+    assert_eq!(*seen.lock().unwrap(), ["STORE 27 up", "QUIT"]);
 }
 
 #[test]

@@ -13,8 +13,8 @@ pub use options::{SessionOptions, Transfer, TransferProgress};
 use crate::transport::{AnyTransport, Transport};
 use crate::{ClientError, Target};
 use ferry_proto::{
-    ClientDriver, Delete, Event, Hash, Help, List, ListingEntry, Name, Noop, Quit, Reply, Retrieve,
-    Store,
+    ClientDriver, Delete, Event, Hash, Help, List, ListingEntry, Login, Mkdir, Noop, Pass,
+    Password, Path, Quit, Read, Rename, Reply, Resume, Retrieve, Rmdir, Stat, Status, Store, User,
 };
 use run::unexpected;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -87,9 +87,10 @@ impl<T: Transport> Session<T> {
         !self.broken && !self.driver.is_closed()
     }
 
-    /// `LIST`: the regular files on the server, sorted by name.
-    pub async fn list(&mut self) -> Result<Vec<ListingEntry>, ClientError> {
-        self.run(&List(None), Transfer::None, &mut ()).await
+    /// `LIST`: the entries of the home (`None`) or of a directory, sorted
+    /// as the server sends them.
+    pub async fn list(&mut self, dir: Option<&Path>) -> Result<Vec<ListingEntry>, ClientError> {
+        self.run(&List(dir.cloned()), Transfer::None, &mut ()).await
     }
 
     /// `RETRIEVE`: writes the file's bytes to `sink` as they arrive and
@@ -97,31 +98,53 @@ impl<T: Transport> Session<T> {
     /// file: callers that write to a file must discard it.
     pub async fn retrieve<W>(
         &mut self,
-        name: &Name,
+        path: &Path,
         mut sink: &mut W,
         progress: &mut dyn TransferProgress,
     ) -> Result<u64, ClientError>
     where
         W: AsyncWrite + Unpin + Send + ?Sized,
     {
-        let mut counted = Announced {
-            inner: progress,
-            total: 0,
-        };
-        let exchange = Retrieve(name.clone().into());
+        let mut counted = Announced::new(progress);
+        let exchange = Retrieve(path.clone());
         self.run(&exchange, Transfer::Sink(&mut sink), &mut counted)
             .await?;
         Ok(counted.total)
     }
 
-    /// `STORE`: uploads exactly `size` bytes read from `source` as `name`.
+    /// `READ`: writes up to `length` bytes of the file from `offset` to
+    /// `sink` and returns how many the server sent (fewer at the end of the
+    /// file). On error `sink` may hold what arrived before it.
+    pub async fn read<W>(
+        &mut self,
+        path: &Path,
+        offset: u64,
+        length: u64,
+        mut sink: &mut W,
+        progress: &mut dyn TransferProgress,
+    ) -> Result<u64, ClientError>
+    where
+        W: AsyncWrite + Unpin + Send + ?Sized,
+    {
+        let mut counted = Announced::new(progress);
+        let exchange = Read {
+            path: path.clone(),
+            offset,
+            length,
+        };
+        self.run(&exchange, Transfer::Sink(&mut sink), &mut counted)
+            .await?;
+        Ok(counted.total)
+    }
+
+    /// `STORE`: uploads exactly `size` bytes read from `source` as `path`.
     ///
     /// Nothing is sent before the server's `150`. If `source` ends early the
     /// upload is abandoned by dropping the connection, which the contract
     /// guarantees leaves no trace on the server.
     pub async fn store<R>(
         &mut self,
-        name: &Name,
+        path: &Path,
         size: u64,
         mut source: &mut R,
         progress: &mut dyn TransferProgress,
@@ -130,23 +153,89 @@ impl<T: Transport> Session<T> {
         R: AsyncRead + Unpin + Send + ?Sized,
     {
         let exchange = Store {
-            path: name.clone().into(),
+            path: path.clone(),
             size,
         };
         self.run(&exchange, Transfer::Source(&mut source), progress)
             .await
     }
 
+    /// `RESUME`: continues an upload of `size` bytes of `source` as `path`.
+    /// The server says how many bytes it still needs; the ones it kept are
+    /// read from `source` and passed over (so a hash of `source` still sees
+    /// every byte), the rest are sent. Returns how many bytes the server had kept.
+    pub async fn resume<R>(
+        &mut self,
+        path: &Path,
+        size: u64,
+        mut source: &mut R,
+        progress: &mut dyn TransferProgress,
+    ) -> Result<u64, ClientError>
+    where
+        R: AsyncRead + Unpin + Send + ?Sized,
+    {
+        let mut counted = Announced::new(progress);
+        let exchange = Resume {
+            path: path.clone(),
+            size,
+        };
+        self.run(&exchange, Transfer::Source(&mut source), &mut counted)
+            .await?;
+        Ok(counted.kept)
+    }
+
     /// `DELETE`: removes a file on the server.
-    pub async fn delete(&mut self, name: &Name) -> Result<(), ClientError> {
-        self.run(&Delete(name.clone().into()), Transfer::None, &mut ())
+    pub async fn delete(&mut self, path: &Path) -> Result<(), ClientError> {
+        self.run(&Delete(path.clone()), Transfer::None, &mut ())
             .await
     }
 
     /// `HASH`: the SHA-256 of a file on the server, as 64 lowercase hex digits.
-    pub async fn hash(&mut self, name: &Name) -> Result<String, ClientError> {
-        self.run(&Hash(name.clone().into()), Transfer::None, &mut ())
+    pub async fn hash(&mut self, path: &Path) -> Result<String, ClientError> {
+        self.run(&Hash(path.clone()), Transfer::None, &mut ()).await
+    }
+
+    /// `STAT`: whether `path` is a file (and its size) or a directory.
+    pub async fn stat(&mut self, path: &Path) -> Result<Status, ClientError> {
+        self.run(&Stat(path.clone()), Transfer::None, &mut ()).await
+    }
+
+    /// `MKDIR`: creates a directory (its parent must exist).
+    pub async fn mkdir(&mut self, path: &Path) -> Result<(), ClientError> {
+        self.run(&Mkdir(path.clone()), Transfer::None, &mut ())
             .await
+    }
+
+    /// `RMDIR`: removes an empty directory.
+    pub async fn rmdir(&mut self, path: &Path) -> Result<(), ClientError> {
+        self.run(&Rmdir(path.clone()), Transfer::None, &mut ())
+            .await
+    }
+
+    /// `RENAME`: moves `from` to `to` (a file onto a file replaces it).
+    pub async fn rename(&mut self, from: &Path, to: &Path) -> Result<(), ClientError> {
+        let exchange = Rename {
+            from: from.clone(),
+            to: to.clone(),
+        };
+        self.run(&exchange, Transfer::None, &mut ()).await
+    }
+
+    /// `USER` then, if the server asks for one, `PASS` with the password
+    /// `password` gives. `password` is called only after `331`, so a server
+    /// without accounts (`230` to USER) is never sent one and nobody is asked.
+    pub async fn login<F>(&mut self, user: &str, password: F) -> Result<Login, ClientError>
+    where
+        F: FnOnce() -> Result<Password, ClientError>,
+    {
+        let step = self
+            .run(&User(user.to_owned()), Transfer::None, &mut ())
+            .await?;
+        if step == Login::PasswordRequired {
+            let password = password()?;
+            self.run(&Pass(password), Transfer::None, &mut ()).await?;
+        }
+        Ok(step)
     }
 
     /// `NOOP`: checks that the connection is alive.
@@ -178,10 +267,22 @@ impl<T: Transport> Session<T> {
     }
 }
 
-/// Forwards progress and keeps the size the server announced.
+/// Forwards progress and keeps the size the server announced (and, for
+/// RESUME, how many bytes it had kept).
 struct Announced<'a> {
     inner: &'a mut dyn TransferProgress,
     total: u64,
+    kept: u64,
+}
+
+impl<'a> Announced<'a> {
+    fn new(inner: &'a mut dyn TransferProgress) -> Announced<'a> {
+        Announced {
+            inner,
+            total: 0,
+            kept: 0,
+        }
+    }
 }
 
 impl TransferProgress for Announced<'_> {
@@ -190,12 +291,12 @@ impl TransferProgress for Announced<'_> {
         self.inner.start(total);
     }
 
+    fn resumed(&mut self, kept: u64) {
+        self.kept = kept;
+        self.inner.resumed(kept);
+    }
+
     fn advance(&mut self, bytes: u64) {
         self.inner.advance(bytes);
     }
-}
-
-/// Validates a file name typed by the user before it is sent.
-pub fn remote_name(name: &str) -> Result<Name, ClientError> {
-    Name::new(name).map_err(|error| ClientError::invalid_name(name, error))
 }

@@ -43,6 +43,11 @@ pub trait TransferProgress: Send {
     fn advance(&mut self, bytes: u64) {
         let _ = bytes;
     }
+    /// The first `kept` bytes of the transfer were already there (a RESUME
+    /// the server had kept bytes for): counted as done without moving.
+    fn resumed(&mut self, kept: u64) {
+        self.advance(kept);
+    }
 }
 
 /// No progress reporting.
@@ -52,8 +57,9 @@ impl TransferProgress for () {}
 pub enum Transfer<'a> {
     /// The command moves no file bytes (a LIST body is collected by the driver).
     None,
-    /// RETRIEVE: the bytes are written here as they arrive.
+    /// RETRIEVE and READ: the bytes are written here as they arrive.
     Sink(&'a mut (dyn AsyncWrite + Unpin + Send)),
-    /// STORE: the announced number of bytes is read from here.
+    /// STORE and RESUME: the bytes to send are read from here (for RESUME,
+    /// the ones the server kept are read and passed over first).
     Source(&'a mut (dyn AsyncRead + Unpin + Send)),
 }

@@ -60,7 +60,17 @@ impl<T: Transport> Session<T> {
                 // A LIST's data is gathered by the driver into its `Done`.
                 (Event::Incoming { .. }, Transfer::None) if command.verb() == Verb::List => {}
                 (Event::Send { len, .. }, Transfer::Source(source)) => {
-                    progress.start(len);
+                    // RESUME names the whole size; the server needs its last `len` bytes.
+                    let whole = match &command {
+                        Command::Resume { size, .. } => *size,
+                        _ => len,
+                    };
+                    progress.start(whole);
+                    let kept = whole.saturating_sub(len);
+                    if kept > 0 {
+                        self.pass_over(&mut **source, kept).await?;
+                        progress.resumed(kept);
+                    }
                     self.upload(&mut **source, len, subject, progress).await?;
                 }
                 (Event::Done(outcome), transfer) => {
@@ -118,6 +128,27 @@ impl<T: Transport> Session<T> {
             self.send_bytes(buffer.split().freeze(), subject).await?;
             sent += read as u64;
             progress.advance(read as u64);
+        }
+        Ok(())
+    }
+
+    /// Reads and drops the first `kept` bytes of `source` (the part of a
+    /// RESUME the server already holds), closing the connection if
+    /// `source` is shorter: the server is then sent nothing.
+    async fn pass_over(
+        &mut self,
+        source: &mut (dyn AsyncRead + Unpin + Send),
+        kept: u64,
+    ) -> Result<(), ClientError> {
+        let skipped = tokio::io::copy(&mut (&mut *source).take(kept), &mut tokio::io::sink())
+            .await
+            .map_err(|source| ClientError::Input { source })?;
+        if skipped < kept {
+            self.transport.close().await;
+            return Err(ClientError::ShortInput {
+                expected: kept,
+                actual: skipped,
+            });
         }
         Ok(())
     }

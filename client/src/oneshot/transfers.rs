@@ -1,0 +1,244 @@
+//! `get` and `put`: one file or, with `-r`, a whole tree; `--continue` and
+//! `--resume` pick up what a cut-off transfer left.
+
+use super::Settings;
+use crate::cli::OneShot;
+use crate::progress::TransferBar;
+use crate::table::human_size;
+use ferry_client::{
+    download, download_path, download_tree, remote_path, resolve, upload, upload_name, upload_tree,
+    ClientError, Destination, DownloadOptions, Partial, Session, TreeDone, UploadMode,
+    UploadOptions,
+};
+use std::path::{Path, PathBuf};
+
+/// Runs a `get` or `put`.
+pub async fn run(
+    session: &mut Session,
+    command: OneShot,
+    settings: &Settings,
+) -> anyhow::Result<()> {
+    match command {
+        OneShot::Get {
+            path,
+            output,
+            force,
+            verify,
+            continue_partial,
+            recursive,
+            ..
+        } => {
+            let partial = if continue_partial {
+                Partial::Keep
+            } else {
+                Partial::Discard
+            };
+            let mut options = DownloadOptions {
+                overwrite: force,
+                verify,
+                partial,
+            };
+            if recursive {
+                get_tree(session, &path, output.as_deref(), &options, settings).await
+            } else {
+                // Naming a file with -o is consent to replace it; the default name is not.
+                options.overwrite |= output.as_deref().is_some_and(|path| !path.is_dir());
+                get_file(session, &path, output.as_deref(), &options, settings).await
+            }
+        }
+        OneShot::Put {
+            path,
+            as_path,
+            verify,
+            resume,
+            recursive,
+            ..
+        } => {
+            let mode = if resume {
+                UploadMode::Resume
+            } else {
+                UploadMode::Store
+            };
+            let options = UploadOptions { verify, mode };
+            if recursive {
+                put_tree(session, &path, as_path.as_deref(), &options, settings).await
+            } else {
+                put_file(session, &path, as_path.as_deref(), &options, settings).await
+            }
+        }
+        _ => unreachable!("only get and put are transfers"),
+    }
+}
+
+/// `get PATH [-o OUTPUT]`.
+async fn get_file(
+    session: &mut Session,
+    typed: &str,
+    output: Option<&Path>,
+    options: &DownloadOptions,
+    settings: &Settings,
+) -> anyhow::Result<()> {
+    let remote = remote_path(typed)?;
+    let destination = if output == Some(Path::new("-")) {
+        Destination::Stdout
+    } else {
+        Destination::File(download_path(&remote, output))
+    };
+    if let (Destination::File(path), false) = (&destination, options.overwrite) {
+        if path.symlink_metadata().is_ok() {
+            return Err(ClientError::LocalExists { path: path.clone() }.into());
+        }
+    }
+    let mut bar = TransferBar::new(remote.as_str(), !settings.quiet);
+    let done = download(session, &remote, &destination, options, &mut bar).await;
+    drop(bar);
+    let done = done.map_err(|error| match error {
+        ClientError::Truncated { .. } | ClientError::ClosedByServer
+            if options.partial == Partial::Discard =>
+        {
+            anyhow::anyhow!("{error}; nothing was kept (with --continue a cut-off download is kept and continued)")
+        }
+        other => other.into(),
+    })?;
+    let checked = if done.verified {
+        ", SHA-256 verified"
+    } else {
+        ""
+    };
+    let continued = if done.continued_from > 0 {
+        format!(", continued after {}", human_size(done.continued_from))
+    } else {
+        String::new()
+    };
+    match &done.path {
+        Some(path) => settings.status(&format!(
+            "Saved \"{remote}\" to {} ({}{checked}{continued})",
+            path.display(),
+            human_size(done.bytes)
+        )),
+        None => settings.status(&format!(
+            "Wrote \"{remote}\" to standard output ({}{checked})",
+            human_size(done.bytes)
+        )),
+    }
+    Ok(())
+}
+
+/// `get -r DIR [-o LOCAL_DIR]`: into LOCAL_DIR, by default the remote
+/// directory's name here (the current directory for the home).
+async fn get_tree(
+    session: &mut Session,
+    typed: &str,
+    output: Option<&Path>,
+    options: &DownloadOptions,
+    settings: &Settings,
+) -> anyhow::Result<()> {
+    let remote = resolve(None, typed)?;
+    let local = match (output, &remote) {
+        (Some(output), _) => output.to_owned(),
+        (None, Some(remote)) => PathBuf::from(remote.last_name().as_str()),
+        (None, None) => PathBuf::from("."),
+    };
+    let mut bar = TransferBar::new(typed, !settings.quiet);
+    let done = download_tree(session, remote.as_ref(), &local, options, &mut bar).await;
+    drop(bar);
+    let done = done?;
+    settings.status(&format!(
+        "Saved \"/{}\" to {} ({})",
+        remote.as_ref().map_or("", |remote| remote.as_str()),
+        local.display(),
+        tree_summary(&done)
+    ));
+    Ok(())
+}
+
+/// `put FILE [--as PATH]`.
+async fn put_file(
+    session: &mut Session,
+    path: &Path,
+    as_path: Option<&str>,
+    options: &UploadOptions,
+    settings: &Settings,
+) -> anyhow::Result<()> {
+    let remote = match as_path {
+        Some(typed) => remote_path(typed)?,
+        None => upload_name(path)?.into(),
+    };
+    let mut bar = TransferBar::new(remote.as_str(), !settings.quiet);
+    let done = upload(session, path, &remote, options, &mut bar).await;
+    drop(bar);
+    let done = done.map_err(|error| {
+        if error.is_fatal() && options.mode == UploadMode::Store {
+            anyhow::anyhow!(
+                "{error}; `ferry put --resume` continues it where the server kept the part"
+            )
+        } else {
+            error.into()
+        }
+    })?;
+    let checked = if done.verified {
+        ", SHA-256 verified"
+    } else {
+        ""
+    };
+    let kept = if done.kept > 0 {
+        format!(", {} of it kept by the server", human_size(done.kept))
+    } else {
+        String::new()
+    };
+    settings.status(&format!(
+        "Stored {} as \"{remote}\" ({}{checked}{kept})",
+        path.display(),
+        human_size(done.bytes)
+    ));
+    Ok(())
+}
+
+/// `put -r DIR [--as PATH]`: as PATH, by default the directory's name in
+/// the home (`--as /` uploads into the home itself).
+async fn put_tree(
+    session: &mut Session,
+    path: &Path,
+    as_path: Option<&str>,
+    options: &UploadOptions,
+    settings: &Settings,
+) -> anyhow::Result<()> {
+    let remote = match as_path {
+        Some(typed) => resolve(None, typed)?,
+        None => Some(upload_name(path)?.into()),
+    };
+    let label = path.display().to_string();
+    let mut bar = TransferBar::new(&label, !settings.quiet);
+    let done = upload_tree(session, path, remote.as_ref(), options, &mut bar).await;
+    drop(bar);
+    let done = done?;
+    for skipped in &done.skipped {
+        settings.status(&format!(
+            "Skipped {} (not a regular file or directory)",
+            skipped.display()
+        ));
+    }
+    settings.status(&format!(
+        "Stored {} as \"/{}\" ({})",
+        path.display(),
+        remote.as_ref().map_or("", |remote| remote.as_str()),
+        tree_summary(&done)
+    ));
+    Ok(())
+}
+
+/// `3 files in 2 directories, 1.5 MiB`.
+pub fn tree_summary(done: &TreeDone) -> String {
+    let files = if done.files == 1 { "file" } else { "files" };
+    let dirs = if done.dirs == 1 {
+        "directory"
+    } else {
+        "directories"
+    };
+    format!(
+        "{} {files} in {} {dirs}, {}",
+        done.files,
+        done.dirs,
+        human_size(done.bytes)
+    )
+}

@@ -1,0 +1,91 @@
+//! Where a login password comes from, in this order: `--password-file`
+//! (its first line), the `FERRY_PASSWORD` environment variable, or a prompt
+//! on the terminal without echo (rpassword). Scripts use the first two; a
+//! password is never taken from the command line, where `ps` shows it.
+
+use ferry_client::ClientError;
+use ferry_proto::Password;
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// The environment variable a password may be given in.
+pub const PASSWORD_VARIABLE: &str = "FERRY_PASSWORD";
+
+/// The configured way to get a password.
+#[derive(Debug, Clone, Default)]
+pub struct PasswordSource {
+    /// `--password-file`.
+    pub file: Option<PathBuf>,
+}
+
+impl PasswordSource {
+    /// The password from the file or the environment, if either is set.
+    pub fn configured(&self) -> Result<Option<Password>, ClientError> {
+        if let Some(path) = &self.file {
+            return read_first_line(path).map(Some);
+        }
+        Ok(std::env::var(PASSWORD_VARIABLE).ok().map(Password::new))
+    }
+
+    /// The password from the file or the environment, else asked on the
+    /// terminal as `Password for USER@TARGET: ` without echo.
+    pub fn get(&self, account: &str) -> Result<Password, ClientError> {
+        if let Some(password) = self.configured()? {
+            return Ok(password);
+        }
+        rpassword::prompt_password(format!("Password for {account}: "))
+            .map(Password::new)
+            .map_err(|source| ClientError::Local {
+                action: "ask for the password on",
+                path: PathBuf::from(
+                    "the terminal (give --password-file or FERRY_PASSWORD instead)",
+                ),
+                source,
+            })
+    }
+}
+
+/// The first line of `path` without its line ending.
+fn read_first_line(path: &Path) -> Result<Password, ClientError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ClientError::Local {
+        action: "read the password file",
+        path: path.to_owned(),
+        source,
+    })?;
+    let line = text.lines().next().unwrap_or_default();
+    if line.is_empty() {
+        let source = io::Error::new(io::ErrorKind::InvalidData, "its first line is empty");
+        return Err(ClientError::Local {
+            action: "use the password file",
+            path: path.to_owned(),
+            source,
+        });
+    }
+    Ok(Password::new(line))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_file_gives_its_first_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pw");
+        std::fs::write(&path, "s3cret word\r\nsecond\n").unwrap();
+        let source = PasswordSource {
+            file: Some(path.clone()),
+        };
+        assert_eq!(source.get("a@b").unwrap().expose(), "s3cret word");
+        std::fs::write(&path, "\n").unwrap();
+        assert!(source.get("a@b").unwrap_err().to_string().contains("empty"));
+        let missing = PasswordSource {
+            file: Some(dir.path().join("none")),
+        };
+        assert!(missing
+            .get("a@b")
+            .unwrap_err()
+            .to_string()
+            .contains("cannot read the password file"));
+    }
+}
