@@ -35,12 +35,11 @@ impl PasswordSource {
         }
         rpassword::prompt_password(format!("Password for {account}: "))
             .map(Password::new)
-            .map_err(|source| ClientError::Local {
-                action: "ask for the password on",
-                path: PathBuf::from(
-                    "the terminal (give --password-file or FERRY_PASSWORD instead)",
+            .map_err(|error| ClientError::NoPassword {
+                account: account.to_owned(),
+                reason: format!(
+                    "cannot ask on the terminal ({error}); give --password-file FILE or {PASSWORD_VARIABLE}"
                 ),
-                source,
             })
     }
 }

@@ -2,6 +2,7 @@
 //! bytes, and the bridge's refusals in plain words.
 
 mod ferry_binary;
+mod trees;
 
 use ferry_binary::*;
 use ferry_testkit::data::all_bytes;
@@ -51,6 +52,60 @@ fn the_one_shot_commands_work_through_the_bridge() {
     );
     assert_fails_with(&output, "no such file \"up load.bin\" on the server");
     assert!(!cwd.path().join("again.bin").exists());
+}
+
+#[test]
+fn paths_trees_and_logins_work_through_the_bridge() {
+    use ferry_testkit::{LoginOptions, ServerOptions, TestAccount};
+    let server = TestServer::start_on_thread_with(ServerOptions {
+        accounts: Some(vec![TestAccount::new("carol", "over ws").home("carol")]),
+        login: LoginOptions {
+            delay: std::time::Duration::ZERO,
+            ..LoginOptions::default()
+        },
+        ..ServerOptions::default()
+    });
+    let bridge = TestBridge::start_on_thread(server.addr);
+    // The user goes in the URL's authority; the bridge never sees it.
+    let url = bridge.ws_url("").replacen("ws://", "ws://carol@", 1);
+    let cwd = tempfile::tempdir().unwrap();
+    let big = all_bytes(4000);
+    trees::build(
+        &cwd.path().join("tree"),
+        &[
+            ("a/b/c.bin", Some(&big)),
+            ("a/empty", None),
+            ("top.txt", Some(b"top")),
+        ],
+    );
+    let env = [("FERRY_PASSWORD", "over ws")];
+    let run = |args: &[&str]| {
+        let output = ferry_with(cwd.path(), args, &env, b"");
+        assert!(output.status.success(), "{args:?}: {}", stderr(&output));
+        output
+    };
+    run(&["put", "-r", &url, "tree"]);
+    assert_eq!(
+        trees::tree(&server.path("carol/tree")),
+        trees::tree(&cwd.path().join("tree"))
+    );
+    assert_eq!(
+        stdout(&run(&["ls", &url, "tree/a", "--names"])),
+        "b/\nempty/\n"
+    );
+    run(&["mv", &url, "tree/top.txt", "tree/a/top.txt"]);
+    let status = stdout(&run(&["stat", &url, "tree/a/top.txt"]));
+    assert!(
+        status.starts_with("tree/a/top.txt: file, 3 bytes"),
+        "{status}"
+    );
+    run(&["get", "-r", &url, "tree", "-o", "back"]);
+    assert_eq!(
+        trees::tree(&cwd.path().join("back")),
+        trees::tree(&server.path("carol/tree"))
+    );
+    run(&["rmdir", &url, "tree/a/empty"]);
+    assert!(!server.path("carol/tree/a/empty").exists());
 }
 
 #[test]

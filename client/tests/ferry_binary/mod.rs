@@ -11,16 +11,31 @@ use tempfile::TempDir;
 /// Starts `ferry` with `args` in directory `cwd` (also its home), every
 /// standard stream piped.
 pub fn spawn_ferry(cwd: &Path, args: &[&str]) -> Child {
+    spawn_ferry_with(cwd, args, &[])
+}
+
+/// [`spawn_ferry`] with these environment variables set too (and no
+/// `FERRY_PASSWORD` unless they set it).
+pub fn spawn_ferry_with(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_ferry"))
         .args(args)
         .current_dir(cwd)
         .env_remove("RUST_LOG")
+        .env_remove("FERRY_PASSWORD")
         .env("HOME", cwd)
+        .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("cannot start ferry")
+}
+
+/// Runs `ferry` with `args` and `env` in directory `cwd`, feeding `stdin`.
+pub fn ferry_with(cwd: &Path, args: &[&str], env: &[(&str, &str)], stdin: &[u8]) -> Output {
+    let mut child = spawn_ferry_with(cwd, args, env);
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    child.wait_with_output().unwrap()
 }
 
 /// Runs `ferry` with `args` in directory `cwd`, feeding `stdin`.
