@@ -347,3 +347,60 @@ fn a_user_on_a_server_without_accounts_needs_no_password() {
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(stdout(&output), "open.txt\n");
 }
+
+#[test]
+fn put_resume_sends_only_what_the_server_kept_after_a_cut() {
+    let content = noise(64 * 1024 * 1024, 11);
+    let server = TestServer::start_on_thread();
+    let cwd = tempfile::tempdir().unwrap();
+    std::fs::write(cwd.path().join("big.bin"), &content).unwrap();
+    let mut child = spawn_ferry(cwd.path(), &["put", &server.target(), "big.bin"]);
+    // Cut the upload (the client dies) once the server holds some of it.
+    let staging = server.root.join(ferry_server_temp_dir());
+    let started = Instant::now();
+    while !server
+        .temp_entries()
+        .iter()
+        .any(|name| std::fs::metadata(staging.join(name)).map_or(0, |m| m.len()) > 1024 * 1024)
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the upload never began"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let started = Instant::now();
+    while ferry_testkit::kept_records(&server.root) != 1 {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "nothing was kept"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(
+        server.file("big.bin").is_none(),
+        "a cut upload is not visible"
+    );
+
+    let output = ferry_in(
+        cwd.path(),
+        &["put", &server.target(), "big.bin", "--resume", "--verify"],
+        b"",
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let err = stderr(&output);
+    assert!(
+        err.contains("Stored big.bin as \"big.bin\" (64.0 MiB, SHA-256 verified, "),
+        "{err}"
+    );
+    assert!(err.contains(" of it kept by the server)"), "{err}");
+    assert!(server.file("big.bin").unwrap() == content, "byte-exact");
+    assert_eq!(ferry_testkit::kept_records(&server.root), 0);
+}
+
+/// The server's staging directory below its root.
+fn ferry_server_temp_dir() -> &'static str {
+    ".ferry-tmp"
+}
