@@ -6,7 +6,7 @@
 use anyhow::{Context, Result};
 use bytes::Bytes;
 use ferry_client::{Session, SessionOptions, TcpTransport, Transfer, TransferProgress, Transport};
-use ferry_proto::{Name, Path, Read, Retrieve};
+use ferry_proto::{Path, Read, Retrieve};
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll};
@@ -79,7 +79,13 @@ impl BenchClient {
 
     /// `LIST`; returns the number of files listed.
     pub async fn list(&mut self) -> Result<usize> {
-        Ok(self.session.list().await?.len())
+        Ok(self.session.list(None).await?.len())
+    }
+
+    /// `LIST <dir>`; returns the number of entries listed.
+    pub async fn list_dir(&mut self, dir: &str) -> Result<usize> {
+        let dir = Path::new(dir)?;
+        Ok(self.session.list(Some(&dir)).await?.len())
     }
 }
 
@@ -109,7 +115,7 @@ pub(crate) async fn retrieve_discarding<T: Transport>(
     session: &mut Session<T>,
     name: &str,
 ) -> Result<u64> {
-    let name = Name::new(name)?;
+    let name = Path::new(name)?;
     let received = session
         .retrieve(&name, &mut tokio::io::sink(), &mut ())
         .await
@@ -124,7 +130,7 @@ pub(crate) async fn store_repeating<T: Transport>(
     size: u64,
     block: Bytes,
 ) -> Result<()> {
-    let name = Name::new(name)?;
+    let name = Path::new(name)?;
     let mut source = Repeating { block, at: 0 };
     session
         .store(&name, size, &mut source, &mut ())
