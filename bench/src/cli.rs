@@ -35,6 +35,15 @@ pub enum Scenario {
         #[arg(long, default_value_t = 20)]
         requests: usize,
     },
+    /// LIST of one directory with many files vs `ls -l` of it; server peak RSS.
+    BigListing {
+        /// Files in the directory.
+        #[arg(long, default_value_t = 100_000)]
+        files: usize,
+        /// Rounds (best and median are reported).
+        #[arg(long, default_value_t = 5)]
+        rounds: usize,
+    },
     /// RETRIEVE/STORE through ferry-bridge and websockify vs direct TCP; bridge RSS with idle relays.
     Bridge {
         /// File size in MiB.

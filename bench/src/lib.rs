@@ -6,6 +6,7 @@
 //! next to the Ferry path and reports the ratio, because on a shared,
 //! noisy machine only figures taken in the same run compare.
 
+pub mod big_listing;
 pub mod bridge;
 pub mod cli;
 pub mod direct;

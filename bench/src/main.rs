@@ -6,7 +6,9 @@
 use anyhow::Result;
 use clap::Parser;
 use ferry_bench::cli::{Cli, Scenario};
-use ferry_bench::{bridge, direct, list_latency, logins, process::sibling_binary, splice_relay};
+use ferry_bench::{
+    big_listing, bridge, direct, list_latency, logins, process::sibling_binary, splice_relay,
+};
 
 #[tokio::main]
 async fn main() -> Result<()> {
@@ -30,6 +32,12 @@ async fn main() -> Result<()> {
         clients,
         requests_per_client: requests,
     };
+    let big_listing = |files: usize, rounds: usize| big_listing::BigListingConfig {
+        server_bin: server_bin.clone(),
+        work_dir: work_dir.clone(),
+        files,
+        rounds,
+    };
     let bridge =
         |size_mib: u64, rounds: usize, idle_relays: usize| -> Result<bridge::BridgeBenchConfig> {
             Ok(bridge::BridgeBenchConfig {
@@ -50,6 +58,9 @@ async fn main() -> Result<()> {
         Scenario::List { clients, requests } => {
             list_latency::run(&list(clients, requests)).await?;
         }
+        Scenario::BigListing { files, rounds } => {
+            big_listing::run(&big_listing(files, rounds)).await?;
+        }
         Scenario::Bridge {
             size_mib,
             rounds,
@@ -63,6 +74,7 @@ async fn main() -> Result<()> {
         Scenario::All => {
             direct::run(&direct(1024, 2)).await?;
             list_latency::run(&list(1000, 20)).await?;
+            big_listing::run(&big_listing(100_000, 5)).await?;
             bridge::run(&bridge(1024, 5, 1000)?).await?;
             run_logins(5, 5).await?;
         }
