@@ -146,6 +146,8 @@ pub(crate) struct Shared {
     /// Failed logins per client address and the password checks under way,
     /// for every listener.
     logins: Logins,
+    /// What uploads in flight will add to their owners' usage (quotas).
+    reservations: quota::Reservations,
 }
 
 /// A bound server, ready to [`run`](Server::run).
@@ -180,6 +182,7 @@ impl Server {
             listeners,
             shared: Arc::new(Shared {
                 logins: Logins::new(&config.login),
+                reservations: quota::Reservations::default(),
                 config,
                 storage: Arc::new(storage),
                 accounts,

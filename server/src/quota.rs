@@ -7,44 +7,132 @@
 //! The usage is measured afresh for each upload (a walk of the home, see
 //! `storage::home` for what that costs and why there is no cache), on a
 //! blocking thread, and only for identities with a quota.
+//!
+//! What an upload will add is known before its bytes arrive: its size,
+//! less the file it replaces, less what its owner keeps of that path (a
+//! STORE or RESUME discards or continues all of it). Uploads of one owner
+//! in flight at once are not in the walk until they are committed, so each
+//! one reserves what it adds until it ends ([`Reservation`]), and a check
+//! counts the reservations of the others. The reservation is taken before
+//! the walk: of two uploads checked at once, the later to reserve sees the
+//! earlier, and an upload committed meanwhile is counted by the walk, its
+//! reservation perhaps too (which errs towards `552`, never past the quota).
 
 use crate::session::Identity;
 use crate::storage::blocking;
 use crate::{ServerError, Shared};
 use ferry_proto::Path;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// The bytes uploads in flight will add, per owner; shared by every
+/// connection.
+#[derive(Debug, Default)]
+pub(crate) struct Reservations {
+    by_owner: Mutex<HashMap<String, u64>>,
+}
+
+/// What one upload in flight will add to its owner's usage, held until
+/// the upload ends (committed, kept or failed).
+#[must_use = "the reservation ends when it is dropped"]
+#[derive(Debug)]
+pub(crate) struct Reservation<'a> {
+    reservations: &'a Reservations,
+    owner: String,
+    bytes: u64,
+}
+
+impl Reservations {
+    /// Reserves `bytes` for `owner`; returns what its other uploads in
+    /// flight had reserved before.
+    fn reserve(&self, owner: &str, bytes: u64) -> (Reservation<'_>, u64) {
+        let mut by_owner = self.by_owner.lock().expect("never poisoned");
+        let others = by_owner.get(owner).copied().unwrap_or(0);
+        if bytes > 0 {
+            by_owner.insert(owner.to_owned(), others.saturating_add(bytes));
+        }
+        let reservation = Reservation {
+            reservations: self,
+            owner: owner.to_owned(),
+            bytes,
+        };
+        (reservation, others)
+    }
+
+    /// A reservation of nothing (an identity without a quota).
+    fn none(&self) -> Reservation<'_> {
+        Reservation {
+            reservations: self,
+            owner: String::new(),
+            bytes: 0,
+        }
+    }
+
+    #[cfg(test)]
+    fn reserved(&self, owner: &str) -> u64 {
+        let by_owner = self.by_owner.lock().expect("never poisoned");
+        by_owner.get(owner).copied().unwrap_or(0)
+    }
+}
+
+impl Drop for Reservation<'_> {
+    fn drop(&mut self) {
+        if self.bytes == 0 {
+            return;
+        }
+        let mut by_owner = self.reservations.by_owner.lock().expect("never poisoned");
+        if let Some(reserved) = by_owner.get_mut(&self.owner) {
+            *reserved = reserved.saturating_sub(self.bytes);
+            if *reserved == 0 {
+                by_owner.remove(&self.owner);
+            }
+        }
+    }
+}
 
 /// Refuses an upload of `size` bytes to `path` (from the root, the home in
-/// front) that would take `identity` over its quota.
-pub(crate) async fn check(
-    shared: &Shared,
+/// front) that would take `identity` over its quota; otherwise reserves
+/// what it adds, until the returned reservation is dropped.
+pub(crate) async fn check<'a>(
+    shared: &'a Shared,
     identity: &Identity,
     path: &Path,
     size: u64,
-) -> Result<(), ServerError> {
+) -> Result<Reservation<'a>, ServerError> {
+    let reservations = &shared.reservations;
     let Some(quota) = identity.quota() else {
-        return Ok(());
+        return Ok(reservations.none());
     };
+    let owner = identity.owner().key().to_owned();
     let storage = Arc::clone(&shared.storage);
-    let home = identity.home().cloned();
-    let target = path.clone();
-    let (usage, replaced) = blocking(move || {
-        let files = storage.usage(home.as_ref())?;
-        Ok((files, storage.replaced_size(&target)?))
+    let (target, kept_owner) = (path.clone(), owner.clone());
+    let leaving = blocking(move || {
+        let replaced = storage.replaced_size(&target)?;
+        Ok(replaced.saturating_add(storage.kept_bytes_at(&kept_owner, &target)))
     })
     .await?;
-    fits(quota, usage, replaced, size)
+    let (reservation, others) = reservations.reserve(&owner, size.saturating_sub(leaving));
+    let storage = Arc::clone(&shared.storage);
+    let home = identity.home().cloned();
+    let usage = blocking(move || {
+        let files = storage.usage(home.as_ref())?;
+        Ok(files.saturating_add(storage.kept_bytes(&owner)))
+    })
+    .await?;
+    fits(quota, usage.saturating_add(others), leaving, size)?;
+    Ok(reservation)
 }
 
-/// Whether `usage`, less the `replaced` bytes of the file an upload of
-/// `size` bytes replaces, plus those `size` bytes, stays within `quota`.
-/// An upload that does not grow the usage never takes it over the quota,
-/// so a home already over it (its quota lowered since) may still shrink.
-fn fits(quota: u64, usage: u64, replaced: u64, size: u64) -> Result<(), ServerError> {
-    let after = usage.saturating_sub(replaced).saturating_add(size);
+/// Whether `usage`, less the `leaving` bytes an upload of `size` bytes
+/// replaces (the file at its path, what is kept of it), plus those `size`
+/// bytes, stays within `quota`. An upload that does not grow the usage
+/// never takes it over the quota, so a home already over it (its quota
+/// lowered since) may still shrink.
+fn fits(quota: u64, usage: u64, leaving: u64, size: u64) -> Result<(), ServerError> {
+    let after = usage.saturating_sub(leaving).saturating_add(size);
     if after > quota && after > usage {
         return Err(ServerError::OverQuota {
-            size: size.saturating_sub(replaced),
+            size: size.saturating_sub(leaving),
             usage,
             quota,
         });
@@ -79,5 +167,26 @@ mod tests {
         assert!(fits(10, 20, 0, 1).is_err());
         assert!(fits(u64::MAX, u64::MAX, 0, u64::MAX).is_ok());
         assert!(fits(u64::MAX - 1, u64::MAX - 1, 0, u64::MAX).is_err());
+    }
+
+    #[test]
+    fn reservations_add_up_per_owner_and_end_when_dropped() {
+        let reservations = Reservations::default();
+        let (first, before) = reservations.reserve("alice", 30);
+        assert_eq!(before, 0);
+        let (second, before) = reservations.reserve("alice", 20);
+        assert_eq!(before, 30, "the later sees the earlier");
+        let (other, before) = reservations.reserve("-", 5);
+        assert_eq!(before, 0, "owners apart");
+        assert_eq!(reservations.reserved("alice"), 50);
+        drop(first);
+        assert_eq!(reservations.reserved("alice"), 20);
+        drop(second);
+        drop(other);
+        assert!(reservations.by_owner.lock().unwrap().is_empty());
+        let (nothing, _) = reservations.reserve("alice", 0);
+        assert!(reservations.by_owner.lock().unwrap().is_empty());
+        drop(nothing);
+        drop(reservations.none());
     }
 }

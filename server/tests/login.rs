@@ -9,7 +9,8 @@ mod raw_client;
 
 use ferry_proto::Reply;
 use ferry_testkit::{
-    within, Anonymous, LoginOptions, ProxyOptions, ServerOptions, TestAccount, TestServer,
+    kept_records, within, Anonymous, LoginOptions, ProxyOptions, ServerOptions, TestAccount,
+    TestServer,
 };
 use raw_client::Client;
 use std::net::{IpAddr, SocketAddr};
@@ -602,6 +603,85 @@ async fn a_quota_counts_the_home_allows_an_exact_fit_and_replacing_counts_the_di
     server.put_file("q/extra", &[7; 1]);
     assert_eq!(client.store("f", b"").await.code, 226);
     assert_eq!(client.store("f", b"f").await.code, 552);
+}
+
+/// Waits until the server keeps `count` partial uploads.
+async fn kept(server: &TestServer, count: usize) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while kept_records(&server.root) != count {
+        assert!(Instant::now() < deadline, "never kept {count}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn kept_partial_uploads_count_and_a_resume_counts_what_it_continues_once() {
+    let server = TestServer::start_with(with_accounts(vec![TestAccount::new("q", "pw")
+        .home("q")
+        .quota(100)]))
+    .await;
+    let data: Vec<u8> = (0..100u8).collect();
+    let mut cut = logged_in(server.addr, "q", "pw").await;
+    let start = cut.command("STORE 100 big").await;
+    assert_eq!(start.code, 150, "{start}");
+    cut.send_raw(&data[..50]).await;
+    drop(cut);
+    kept(&server, 1).await;
+
+    // 50 kept + 51 is over; 50 kept + 50 is an exact fit.
+    let mut client = logged_in(server.addr, "q", "pw").await;
+    assert_eq!(client.store("other", &[1; 51]).await.code, 552);
+    assert_eq!(client.store("other", &[1; 50]).await.code, 226);
+    // Continuing big would make it 100 next to other's 50: over.
+    assert_eq!(client.command("RESUME 100 big").await.code, 552);
+    assert_eq!(
+        client.command("NOOP").await.code,
+        200,
+        "no data was expected"
+    );
+    assert_eq!(
+        kept_records(&server.root),
+        1,
+        "a refused RESUME discards nothing"
+    );
+    // Without other, the 50 kept bytes become part of big's 100: a fit.
+    assert_eq!(client.command("DELETE other").await.code, 250);
+    let start = client.command("RESUME 100 big").await;
+    assert_eq!((start.code, start.text.as_str()), (150, "50 bytes"));
+    client.send_raw(&data[50..]).await;
+    assert_eq!(client.reply().await.code, 226);
+    assert_eq!(server.file("q/big").unwrap(), data);
+    assert_eq!(client.store("one", b"1").await.code, 552);
+    // A STORE of big replaces its 100 bytes: the same size fits again.
+    assert_eq!(client.store("big", &[9; 100]).await.code, 226);
+}
+
+#[tokio::test]
+async fn uploads_in_flight_at_once_count_against_each_other() {
+    let server = TestServer::start_with(with_accounts(vec![TestAccount::new("q", "pw")
+        .home("q")
+        .quota(100)]))
+    .await;
+    let mut first = logged_in(server.addr, "q", "pw").await;
+    let mut second = logged_in(server.addr, "q", "pw").await;
+    assert_eq!(first.command("STORE 60 a").await.code, 150);
+    // a's 60 bytes have not arrived, yet they are counted.
+    assert_eq!(second.command("STORE 41 b").await.code, 552);
+    assert_eq!(second.command("STORE 40 b").await.code, 150);
+    second.send_raw(&[2; 40]).await;
+    assert_eq!(second.reply().await.code, 226);
+    first.send_raw(&[1; 60]).await;
+    assert_eq!(first.reply().await.code, 226);
+    assert_eq!(second.store("c", b"c").await.code, 552);
+    // Once an upload ends, failed or not, it reserves nothing.
+    assert_eq!(first.command("DELETE a").await.code, 250);
+    assert_eq!(first.command("STORE 60 a").await.code, 150);
+    first.send_raw(&[1; 10]).await;
+    drop(first);
+    kept(&server, 1).await;
+    // 40 (b) + 10 kept of a: 50 left.
+    assert_eq!(second.store("c", &[3; 51]).await.code, 552);
+    assert_eq!(second.store("c", &[3; 50]).await.code, 226);
 }
 
 #[tokio::test]

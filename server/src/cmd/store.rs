@@ -58,7 +58,8 @@ pub(crate) async fn run(
             limit: shared.config.max_file_size,
         });
     }
-    quota::check(shared, identity, &path, size).await?;
+    // Held until the upload ends, so other uploads of the owner count it.
+    let _reserved = quota::check(shared, identity, &path, size).await?;
     let key = UploadKey {
         owner: identity.owner().key().to_owned(),
         path: path.clone(),

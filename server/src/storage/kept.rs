@@ -306,22 +306,30 @@ impl Kept {
 
     /// Bytes `owner` keeps in partial uploads, at rest or being continued
     /// (the usage that quotas count besides the files).
-    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn kept_bytes(&self, owner: &str) -> u64 {
+        self.kept_where(|key| key.owner == owner)
+    }
+
+    /// Bytes `owner` keeps of uploads to `path`, whatever their size, at
+    /// rest or being continued: a STORE or RESUME of `path` discards or
+    /// continues them all, so they leave the usage as its file enters it.
+    pub(crate) fn kept_bytes_at(&self, owner: &str, path: &Path) -> u64 {
+        self.kept_where(|key| key.owner == owner && key.path == *path)
+    }
+
+    fn kept_where(&self, wanted: impl Fn(&UploadKey) -> bool) -> u64 {
         let registry = self.lock();
-        let at_rest: u64 = registry
+        let at_rest = registry
             .at_rest
             .iter()
-            .filter(|(key, _)| key.owner == owner)
-            .map(|(_, entry)| entry.kept)
-            .sum();
-        let active: u64 = registry
+            .filter(|(key, _)| wanted(key))
+            .map(|(_, entry)| entry.kept);
+        let active = registry
             .active
             .iter()
-            .filter(|(key, _)| key.owner == owner)
-            .map(|(_, active)| active.kept)
-            .sum();
-        at_rest + active
+            .filter(|(key, _)| wanted(key))
+            .map(|(_, active)| active.kept);
+        at_rest.chain(active).fold(0, u64::saturating_add)
     }
 
     /// Marks `key` in progress and discards what `begin` discards; returns

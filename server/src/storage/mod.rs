@@ -325,10 +325,14 @@ impl Storage {
     /// partial uploads, those being continued included: what a quota
     /// counts besides the files. For a `RESUME`, [`Storage::kept_len`] of
     /// its own upload is part of this figure and of its size alike.
-    // For the quota check of the login flow, which lands separately.
-    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn kept_bytes(&self, owner: &str) -> u64 {
         self.kept.kept_bytes(owner)
+    }
+
+    /// Bytes `owner` keeps of uploads to `path`, any size: what an upload
+    /// of `path` takes out of the usage (it discards or continues them).
+    pub(crate) fn kept_bytes_at(&self, owner: &str, path: &Path) -> u64 {
+        self.kept.kept_bytes_at(owner, path)
     }
 
     /// Removes the kept uploads whose window has ended by `now`, a bounded
