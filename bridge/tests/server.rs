@@ -8,7 +8,7 @@ mod web_session;
 use browser::*;
 use ferry_client::{ClientError, Session, Transfer};
 use ferry_proto::close as close_code;
-use ferry_proto::{codes, Command, Name, Reply};
+use ferry_proto::{codes, Command, Path, Reply};
 use ferry_testkit::data::noise;
 use ferry_testkit::{within, ServerOptions, TestBridge, TestServer};
 use futures_util::StreamExt;
@@ -45,8 +45,8 @@ async fn reply_line(ws: &mut Client) -> Reply {
     Reply::parse(line.trim_ascii_end()).unwrap()
 }
 
-fn name(text: &str) -> Name {
-    Name::new(text).unwrap()
+fn name(text: &str) -> Path {
+    Path::new(text).unwrap()
 }
 
 #[tokio::test]
@@ -70,7 +70,7 @@ async fn every_command_through_the_bridge() {
     }
     web.noop().await.unwrap();
 
-    let entries = web.list().await.unwrap();
+    let entries = web.list(None).await.unwrap();
     let names: Vec<&str> = entries.iter().map(|e| e.name.as_str()).collect();
     assert!(
         names.contains(&"photo.bin") && names.contains(&"notes.txt"),

@@ -115,6 +115,73 @@ fn display_name(candidate: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::connection::Connection;
+    use ferry_client::{RemoteDir, Session, SessionOptions, Target};
+    use rustyline::history::DefaultHistory;
+
+    /// The replacements Tab offers for `line` with the cursor at its end.
+    fn tab(helper: &PromptHelper<'_>, line: &str) -> (usize, Vec<String>) {
+        let history = DefaultHistory::new();
+        let (start, pairs) = helper
+            .complete(line, line.len(), &Context::new(&history))
+            .unwrap();
+        (
+            start,
+            pairs.into_iter().map(|pair| pair.replacement).collect(),
+        )
+    }
+
+    #[test]
+    fn remote_paths_complete_in_any_directory_of_a_real_server() {
+        let server = ferry_testkit::TestServer::start_on_thread();
+        std::fs::create_dir_all(server.path("docs/deep dir")).unwrap();
+        server.put_file("docs/deep dir/notes.txt", b"x");
+        server.put_file("docs/draft.txt", b"x");
+        server.put_file("docs/readme", b"x");
+        server.put_file("data.bin", b"x");
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let target = Target::parse(&server.target()).unwrap();
+        let session = runtime
+            .block_on(Session::connect(&target, SessionOptions::default()))
+            .unwrap();
+        let connection = Shared::new(std::cell::RefCell::new(Connection {
+            session: Some(session),
+            cwd: RemoteDir::home(),
+        }));
+        let helper = PromptHelper::new(&runtime, connection.clone());
+
+        assert_eq!(
+            tab(&helper, "get d"),
+            (4, vec!["data.bin".into(), "docs/".into()])
+        );
+        assert_eq!(
+            tab(&helper, "RETRIEVE docs/d"),
+            (9, vec!["docs/deep dir/".into(), "docs/draft.txt".into()])
+        );
+        assert_eq!(
+            tab(&helper, "hash docs/deep dir/"),
+            (5, vec!["docs/deep dir/notes.txt".into()])
+        );
+        assert_eq!(tab(&helper, "cd docs/"), (3, vec!["docs/deep dir/".into()]));
+        assert_eq!(
+            tab(&helper, "rename data.bin docs/r"),
+            (16, vec!["docs/readme".into()])
+        );
+        // Relative to the working directory, and through `..` and `/`.
+        connection.borrow_mut().cwd = RemoteDir::home().join("docs").unwrap();
+        assert_eq!(tab(&helper, "stat re"), (5, vec!["readme".into()]));
+        assert_eq!(tab(&helper, "stat ../da"), (5, vec!["../data.bin".into()]));
+        assert_eq!(tab(&helper, "stat /da"), (5, vec!["/data.bin".into()]));
+        assert_eq!(tab(&helper, "stat nowhere/x"), (5, Vec::<String>::new()));
+        // While a command holds the connection, Tab offers nothing rather than waiting.
+        let held = connection.borrow_mut();
+        assert_eq!(tab(&helper, "stat re"), (5, Vec::<String>::new()));
+        drop(held);
+        assert!(connection.borrow().session.as_ref().unwrap().is_usable());
+    }
 
     #[test]
     fn completion_lists_show_base_names() {

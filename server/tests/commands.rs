@@ -290,9 +290,12 @@ async fn the_shared_client_driver_understands_the_server() {
         .unwrap();
     let mut data = Vec::new();
     let name = Name::new("f").unwrap();
-    session.retrieve(&name, &mut data, &mut ()).await.unwrap();
+    session
+        .retrieve(&name.clone().into(), &mut data, &mut ())
+        .await
+        .unwrap();
     assert_eq!(data, b"codec");
-    let listed = session.list().await.unwrap();
+    let listed = session.list(None).await.unwrap();
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].name, name);
     session.quit().await.unwrap();
