@@ -273,6 +273,23 @@ impl ClientError {
         )
     }
 
+    /// Whether the connection ended under a command (lost, closed, timed
+    /// out): the cut a kept part can be continued after, as opposed to a
+    /// refusal or a local failure.
+    pub fn is_cut(&self) -> bool {
+        matches!(
+            self,
+            ClientError::ConnectionLost { .. }
+                | ClientError::ClosedByServer
+                | ClientError::ServerClosing { .. }
+                | ClientError::Truncated { .. }
+                | ClientError::Timeout { .. }
+                | ClientError::BridgeClosed { .. }
+                | ClientError::BridgeUndecodableClose
+                | ClientError::DownloadCut { .. }
+        )
+    }
+
     /// The error for a refusal that ended a command; `421` means the whole
     /// session is over, not just this command.
     pub(crate) fn refused(refusal: Refusal, subject: Option<&str>) -> ClientError {
@@ -361,6 +378,19 @@ mod tests {
             received: 1
         })
         .is_fatal());
+    }
+
+    #[test]
+    fn cuts_are_told_from_refusals_and_local_failures() {
+        assert!(ClientError::ClosedByServer.is_cut());
+        assert!(ClientError::Timeout { seconds: 1 }.is_cut());
+        assert!(!error(Verb::Store, 550, "x", None).is_cut());
+        let local = ClientError::Local {
+            action: "open",
+            path: PathBuf::from("x"),
+            source: io::Error::from(io::ErrorKind::NotFound),
+        };
+        assert!(local.is_fatal() && !local.is_cut());
     }
 
     #[test]

@@ -329,13 +329,31 @@ fn a_server_dying_mid_transfer_leaves_no_partial_file() {
     let (output, cwd) = ferry(&["get", &addr.to_string(), "f"]);
     assert_fails_with(
         &output,
-        "transfer failed: the connection was lost after 10 of 100 bytes",
+        "transfer failed: the connection was lost after 10 of 100 bytes; nothing was kept (with --continue a cut-off download is kept and continued)",
     );
     assert!(
         dir_entries(cwd.path()).is_empty(),
         "{:?}",
         dir_entries(cwd.path())
     );
+}
+
+#[test]
+fn a_cut_upload_says_how_to_resume_it_and_a_local_failure_does_not() {
+    let addr = fake_server(|command| {
+        assert_eq!(command, "STORE 5000 up");
+        Then::AnswerAndClose(b"150 Ready for 5000 bytes\r\n".to_vec())
+    });
+    let cwd = tempfile::tempdir().unwrap();
+    std::fs::write(cwd.path().join("up"), vec![1; 5000]).unwrap();
+    let output = ferry_in(cwd.path(), &["put", &addr.to_string(), "up"], b"");
+    assert_fails_with(
+        &output,
+        "; `ferry put --resume` continues it where the server kept the part",
+    );
+    let server = TestServer::start_on_thread();
+    let (output, _cwd) = ferry(&["put", &server.target(), "/no/such/file"]);
+    assert!(!stderr(&output).contains("--resume"), "{}", stderr(&output));
 }
 
 #[test]

@@ -8,8 +8,12 @@ use crate::cli::OneShot;
 use crate::login;
 use crate::password::PasswordSource;
 use crate::table;
-use ferry_client::{remote_path, resolve, ClientError, Session, SessionOptions};
+use ferry_client::{
+    remote_path, resolve, ClientError, DownloadOptions, Partial, Session, SessionOptions,
+    UploadMode, UploadOptions,
+};
 use std::io::Write;
+use transfers::Scope;
 
 /// What every one-shot command is run with.
 pub struct Settings {
@@ -65,8 +69,44 @@ async fn run_on(
             };
             print(&text)?;
         }
-        OneShot::Get { .. } | OneShot::Put { .. } => {
-            transfers::run(session, command, settings).await?;
+        OneShot::Get {
+            path,
+            output,
+            force,
+            verify,
+            continue_partial,
+            recursive,
+            ..
+        } => {
+            let partial = if continue_partial {
+                Partial::Keep
+            } else {
+                Partial::Discard
+            };
+            let options = DownloadOptions {
+                overwrite: force,
+                verify,
+                partial,
+            };
+            let scope = Scope::from_recursive(recursive);
+            transfers::get(session, &path, output.as_deref(), options, scope, settings).await?;
+        }
+        OneShot::Put {
+            path,
+            as_path,
+            verify,
+            resume,
+            recursive,
+            ..
+        } => {
+            let mode = if resume {
+                UploadMode::Resume
+            } else {
+                UploadMode::Store
+            };
+            let options = UploadOptions { verify, mode };
+            let scope = Scope::from_recursive(recursive);
+            transfers::put(session, &path, as_path.as_deref(), options, scope, settings).await?;
         }
         OneShot::Rm { path, .. } => {
             let path = remote_path(&path)?;

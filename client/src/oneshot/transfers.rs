@@ -2,7 +2,6 @@
 //! `--resume` pick up what a cut-off transfer left.
 
 use super::Settings;
-use crate::cli::OneShot;
 use crate::progress::TransferBar;
 use crate::table::human_size;
 use ferry_client::{
@@ -12,61 +11,55 @@ use ferry_client::{
 };
 use std::path::{Path, PathBuf};
 
-/// Runs a `get` or `put`.
-pub async fn run(
+/// One file, or a directory and everything in it (`-r`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    File,
+    Tree,
+}
+
+impl Scope {
+    /// The scope `-r` asks for.
+    pub fn from_recursive(recursive: bool) -> Scope {
+        if recursive {
+            Scope::Tree
+        } else {
+            Scope::File
+        }
+    }
+}
+
+/// `get`: a file, or with `-r` a tree.
+pub async fn get(
     session: &mut Session,
-    command: OneShot,
+    typed: &str,
+    output: Option<&Path>,
+    mut options: DownloadOptions,
+    scope: Scope,
     settings: &Settings,
 ) -> anyhow::Result<()> {
-    match command {
-        OneShot::Get {
-            path,
-            output,
-            force,
-            verify,
-            continue_partial,
-            recursive,
-            ..
-        } => {
-            let partial = if continue_partial {
-                Partial::Keep
-            } else {
-                Partial::Discard
-            };
-            let mut options = DownloadOptions {
-                overwrite: force,
-                verify,
-                partial,
-            };
-            if recursive {
-                get_tree(session, &path, output.as_deref(), &options, settings).await
-            } else {
-                // Naming a file with -o is consent to replace it; the default name is not.
-                options.overwrite |= output.as_deref().is_some_and(|path| !path.is_dir());
-                get_file(session, &path, output.as_deref(), &options, settings).await
-            }
+    match scope {
+        Scope::Tree => get_tree(session, typed, output, &options, settings).await,
+        Scope::File => {
+            // Naming a file with -o is consent to replace it; the default name is not.
+            options.overwrite |= output.is_some_and(|path| !path.is_dir());
+            get_file(session, typed, output, &options, settings).await
         }
-        OneShot::Put {
-            path,
-            as_path,
-            verify,
-            resume,
-            recursive,
-            ..
-        } => {
-            let mode = if resume {
-                UploadMode::Resume
-            } else {
-                UploadMode::Store
-            };
-            let options = UploadOptions { verify, mode };
-            if recursive {
-                put_tree(session, &path, as_path.as_deref(), &options, settings).await
-            } else {
-                put_file(session, &path, as_path.as_deref(), &options, settings).await
-            }
-        }
-        _ => unreachable!("only get and put are transfers"),
+    }
+}
+
+/// `put`: a file, or with `-r` a tree.
+pub async fn put(
+    session: &mut Session,
+    path: &Path,
+    as_path: Option<&str>,
+    options: UploadOptions,
+    scope: Scope,
+    settings: &Settings,
+) -> anyhow::Result<()> {
+    match scope {
+        Scope::Tree => put_tree(session, path, as_path, &options, settings).await,
+        Scope::File => put_file(session, path, as_path, &options, settings).await,
     }
 }
 
@@ -92,13 +85,12 @@ async fn get_file(
     let mut bar = TransferBar::new(remote.as_str(), !settings.quiet);
     let done = download(session, &remote, &destination, options, &mut bar).await;
     drop(bar);
-    let done = done.map_err(|error| match error {
-        ClientError::Truncated { .. } | ClientError::ClosedByServer
-            if options.partial == Partial::Discard =>
-        {
+    let done = done.map_err(|error| {
+        if error.is_cut() && options.partial == Partial::Discard {
             anyhow::anyhow!("{error}; nothing was kept (with --continue a cut-off download is kept and continued)")
+        } else {
+            error.into()
         }
-        other => other.into(),
     })?;
     let checked = if done.verified {
         ", SHA-256 verified"
@@ -168,7 +160,7 @@ async fn put_file(
     let done = upload(session, path, &remote, options, &mut bar).await;
     drop(bar);
     let done = done.map_err(|error| {
-        if error.is_fatal() && options.mode == UploadMode::Store {
+        if error.is_cut() && options.mode == UploadMode::Store {
             anyhow::anyhow!(
                 "{error}; `ferry put --resume` continues it where the server kept the part"
             )

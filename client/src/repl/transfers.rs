@@ -148,7 +148,7 @@ impl Prompt<'_> {
         drop(bar);
         let done = match done {
             Ok(Ok(done)) => done,
-            Ok(Err(error)) if error.is_fatal() => {
+            Ok(Err(error)) if error.is_cut() => {
                 self.cut_uploads.insert(key);
                 eprintln!("(CONNECT again and STORE it again to resume the upload.)");
                 return Err(error.into());
