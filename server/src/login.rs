@@ -120,6 +120,14 @@ pub(crate) async fn log_in(shared: &Shared, attempt: Attempt) -> Result<Identity
             None => {
                 let failure = logins.failures.record(attempt.client);
                 drop(turn);
+                if failure == Failure::LockedOut {
+                    tracing::warn!(
+                        client = %attempt.client,
+                        limit = policy.limit,
+                        window_s = policy.window.as_secs(),
+                        "too many failed logins: address locked out until its window ends"
+                    );
+                }
                 tokio::time::sleep_until(started + policy.delay).await;
                 return Err(match failure {
                     Failure::Counted => ServerError::LoginIncorrect,
