@@ -175,3 +175,46 @@ fn a_server_without_accounts_asks_for_no_password() {
         stdout(&output)
     );
 }
+
+#[test]
+fn a_quota_refusal_is_in_words_and_login_asks_for_the_user() {
+    let server = TestServer::start_on_thread_with(ServerOptions {
+        accounts: Some(vec![TestAccount::new("dora", "explorer")
+            .home("dora")
+            .quota(1000)]),
+        login: LoginOptions {
+            delay: Duration::ZERO,
+            ..LoginOptions::default()
+        },
+        ..ServerOptions::default()
+    });
+    let cwd = tempfile::tempdir().unwrap();
+    std::fs::write(cwd.path().join("big"), vec![7; 2000]).unwrap();
+    std::fs::write(cwd.path().join("small"), vec![7; 900]).unwrap();
+    let dora = format!("dora@{}", server.target());
+    let env = [("FERRY_PASSWORD", "explorer")];
+    let output = ferry_with(cwd.path(), &["put", &dora, "big"], &env, b"");
+    assert_fails_with(
+        &output,
+        "\"big\" is too large: it is over the server's size limit or quota (server said: 552",
+    );
+    // At the prompt, LOGIN without a user asks for it on the next line.
+    let script = format!(
+        "connect {}\nlogin\ndora\nstore small\nlist\n",
+        server.target()
+    );
+    let output = ferry_with(cwd.path(), &[], &env, script.as_bytes());
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains("Logged in as dora."),
+        "{}",
+        stdout(&output)
+    );
+    assert!(
+        stdout(&output).contains("  small\n1 file, 900 B in total"),
+        "{}",
+        stdout(&output)
+    );
+    assert_eq!(server.file("dora/small").unwrap(), vec![7; 900]);
+    assert!(server.file("dora/big").is_none());
+}
