@@ -3,6 +3,15 @@
 use bytesize::ByteSize;
 use ferry_proto::{format_rfc3339, EntryKind, ListingEntry, Status};
 
+/// [`render`] for the listing of `dir` (`None`: the home), whose emptiness
+/// is said with the directory's name.
+pub fn render_in(dir: Option<&str>, entries: &[ListingEntry], exact_sizes: bool) -> String {
+    match (dir, entries.is_empty()) {
+        (Some(dir), true) => format!("No files in /{}.\n", terminal_safe(dir)),
+        _ => render(entries, exact_sizes),
+    }
+}
+
 /// A size for people: `512 B`, `1.5 KiB`, `3.2 GiB` (powers of 1024).
 pub fn human_size(bytes: u64) -> String {
     ByteSize::b(bytes).display().iec().to_string()
@@ -175,5 +184,7 @@ mod tests {
             "     SIZE  MODIFIED (UTC)       NAME\n123456789  2026-11-29 16:13:25  x\n1 file, 123456789 in total\n"
         );
         assert_eq!(render(&[], false), "No files on the server.\n");
+        assert_eq!(render_in(None, &[], false), "No files on the server.\n");
+        assert_eq!(render_in(Some("a/b"), &[], false), "No files in /a/b.\n");
     }
 }

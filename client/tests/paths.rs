@@ -27,6 +27,7 @@ fn directories_are_made_listed_renamed_and_removed_by_path() {
     };
 
     run(&["mkdir", "docs"]);
+    assert_eq!(stdout(&run(&["ls", "docs"])), "No files in /docs.\n");
     run(&["mkdir", "/docs/sub dir"]);
     assert!(server.path("docs/sub dir").is_dir());
     run(&["put", "local.bin", "--as", "docs/sub dir/a file.bin"]);

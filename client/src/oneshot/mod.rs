@@ -58,14 +58,15 @@ async fn run_on(
             dir, bytes, names, ..
         } => {
             let dir = dir.as_deref().map(|dir| resolve(None, dir)).transpose()?;
-            let entries = session.list(dir.flatten().as_ref()).await?;
+            let dir = dir.flatten();
+            let entries = session.list(dir.as_ref()).await?;
             let text = if names {
                 entries
                     .iter()
                     .map(|e| format!("{}{}\n", e.name, if e.is_dir() { "/" } else { "" }))
                     .collect()
             } else {
-                table::render(&entries, bytes)
+                table::render_in(dir.as_ref().map(|dir| dir.as_str()), &entries, bytes)
             };
             print(&text)?;
         }

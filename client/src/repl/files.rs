@@ -18,10 +18,8 @@ impl Prompt<'_> {
             None => cwd.path().cloned(),
         };
         let entries = Self::cancellable(self.runtime, session.list(dir.as_ref()))??;
-        match (&dir, entries.is_empty()) {
-            (Some(dir), true) => println!("No files in /{}.", table::terminal_safe(dir.as_str())),
-            _ => print!("{}", table::render(&entries, false)),
-        }
+        let dir = dir.as_ref().map(|dir| dir.as_str());
+        print!("{}", table::render_in(dir, &entries, false));
         Ok(())
     }
 
