@@ -1,8 +1,12 @@
 #![warn(missing_docs)]
 //! The Ferry native client as a library: a [`Session`] that drives the
 //! protocol crate's [`ClientDriver`](ferry_proto::ClientDriver) over TCP or a
-//! WebSocket bridge (or any [`Transport`]), and whole-file [`download`]s and [`upload`]s that never
-//! leave a partial file behind.
+//! WebSocket bridge (or any [`Transport`]); whole-file [`download`]s and
+//! [`upload`]s that never leave a partial file in sight (a cut-off download
+//! may be kept in a hidden part file and continued with READ, an upload
+//! continued with RESUME); whole trees ([`download_tree`], [`upload_tree`]);
+//! and [`RemoteDir`], which turns paths as people type them (a working
+//! directory, `..`) into protocol paths.
 //!
 //! The `ferry` binary (prompt and one-shot subcommands) is a thin layer on
 //! top of this.

@@ -30,7 +30,7 @@ impl Prompt<'_> {
         }
     }
 
-    /// LOGIN [user]: asks for the user if none is given.
+    /// `LOGIN [user]`: asks for the user if none is given.
     pub(super) fn login(
         &mut self,
         user: Option<String>,

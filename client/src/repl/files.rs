@@ -9,7 +9,7 @@ use ferry_client::ClientError;
 use ferry_proto::EntryKind;
 
 impl Prompt<'_> {
-    /// LIST [dir]: prints the table.
+    /// `LIST [dir]`: prints the table.
     pub(super) fn list(&mut self, typed: Option<&str>) -> Result<(), Failure> {
         let mut connection = self.open()?;
         let (session, cwd) = parts(&mut connection)?;
@@ -23,7 +23,7 @@ impl Prompt<'_> {
         Ok(())
     }
 
-    /// CD [dir]: the home without one; `..` is resolved here, never sent.
+    /// `CD [dir]`: the home without one; `..` is resolved here, never sent.
     pub(super) fn cd(&mut self, typed: Option<&str>) -> Result<(), Failure> {
         let mut connection = self.open()?;
         let target = connection.cwd.join(typed.unwrap_or("/"))?;
