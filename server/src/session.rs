@@ -11,6 +11,7 @@
 //! leading `/`: home/path can only go down from the home.
 
 use crate::accounts::{Access, Account, AccountName, AnonymousAccess};
+use crate::storage::ANONYMOUS_OWNER;
 use crate::{Config, ServerError};
 use ferry_proto::{Path, ProtoError, Verb};
 use std::fmt;
@@ -26,12 +27,12 @@ pub(crate) enum Owner {
 }
 
 impl Owner {
-    /// The owner as a key for maps or file names: the account name, or `-`
-    /// for the anonymous owner (no account name can be `-`: a name starts
+    /// The owner as a key for maps or file names: the account name, or
+    /// [`ANONYMOUS_OWNER`] (`-`; no account name can be that: a name starts
     /// with a letter or a digit).
     pub(crate) fn key(&self) -> &str {
         match self {
-            Owner::Anonymous => "-",
+            Owner::Anonymous => ANONYMOUS_OWNER,
             Owner::Account(name) => name.as_str(),
         }
     }
