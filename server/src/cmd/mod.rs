@@ -46,7 +46,7 @@ pub(crate) async fn dispatch(
         ),
         // The login gate's 530 comes before the argument's own failures.
         LineEvent::Line(line) => match Command::verb_of(&line).map(|verb| session.gate(verb)) {
-            Some(Err(refused)) => (loggable_verb(&line), Err(refused), false),
+            Some(Err(refused)) => (loggable(&line), Err(refused), false),
             _ => match Command::parse(&line) {
                 Ok(command) => {
                     let label = command.to_string();
@@ -160,14 +160,14 @@ pub(crate) fn after_preliminary(error: ServerError) -> ServerError {
     }
 }
 
-/// The verb of a command refused before it was parsed: its argument may
-/// hold anything, a password included, so only the verb is logged.
-fn loggable_verb(line: &[u8]) -> String {
-    Command::verb_of(line).map_or_else(String::new, |verb| format!("{verb} (not parsed)"))
-}
-
-/// A raw command line made safe for a log line: escaped and shortened.
+/// A raw command line (one that did not parse, or was refused before it
+/// was) made safe for a log line: escaped and shortened, and a `PASS`
+/// argument hidden as a parsed command's is (a password that is not UTF-8
+/// is still a password).
 fn loggable(line: &[u8]) -> String {
+    if Command::verb_of(line) == Some(Verb::Pass) {
+        return format!("{} ***", Verb::Pass);
+    }
     let text = String::from_utf8_lossy(line);
     let mut chars: Vec<char> = text.escape_debug().take(LOGGED_LINE_MAX + 1).collect();
     let cut = chars.len() > LOGGED_LINE_MAX;
@@ -177,4 +177,19 @@ fn loggable(line: &[u8]) -> String {
         escaped.push('…');
     }
     escaped
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_password_never_reaches_the_log() {
+        assert_eq!(loggable(b"PASS s3cret\xff"), "PASS ***");
+        assert_eq!(loggable(b"pass s3cret"), "PASS ***");
+        assert_eq!(loggable(b"STORE x a\tb"), "STORE x a\\tb");
+        let long = loggable(&[b'x'; 300]);
+        assert_eq!(long.chars().count(), LOGGED_LINE_MAX + 1);
+        assert!(long.ends_with('…'));
+    }
 }
