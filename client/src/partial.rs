@@ -103,22 +103,21 @@ pub(crate) async fn download<T: Transport>(
             let _ = std::fs::remove_file(&part);
             return Err(error);
         }
-        let _ = file.set_modified(UNIX_EPOCH + Duration::from_secs(before.modified));
-        return Err(ClientError::DownloadCut {
-            name: remote.to_string(),
-            part,
-            have: on_disk,
-            size,
-            cause: error.to_string(),
-        });
+        return Err(keep_cut(&file, &part, remote, &before, size, &error));
     }
-    drop(file);
-    let after = session.stat(remote).await;
-    if on_disk != size || !unchanged(&before, after.as_ref().ok()) {
-        let _ = std::fs::remove_file(&part);
-        return Err(after.err().unwrap_or(ClientError::RemoteChanged {
-            name: remote.to_string(),
-        }));
+    // The second STAT vouches that the bytes are all of the same file.
+    match session.stat(remote).await {
+        Ok(after) if on_disk == size && after == before => drop(file),
+        Err(error) if error.is_cut() => {
+            return Err(keep_cut(&file, &part, remote, &before, size, &error));
+        }
+        Ok(_) | Err(_) => {
+            drop(file);
+            let _ = std::fs::remove_file(&part);
+            return Err(ClientError::RemoteChanged {
+                name: remote.to_string(),
+            });
+        }
     }
     let verified = match verify_with_server(session, remote, &sha256, options.verify).await {
         Ok(verified) => verified,
@@ -139,6 +138,26 @@ pub(crate) async fn download<T: Transport>(
         verified,
         continued_from: have,
     })
+}
+
+/// Leaves the part for the next `--continue`, stamped with the time of the
+/// file it is a prefix of, and says so.
+fn keep_cut(
+    file: &std::fs::File,
+    part: &Path,
+    remote: &RemotePath,
+    before: &Status,
+    size: u64,
+    cause: &ClientError,
+) -> ClientError {
+    let _ = file.set_modified(UNIX_EPOCH + Duration::from_secs(before.modified));
+    ClientError::DownloadCut {
+        name: remote.to_string(),
+        part: part.to_owned(),
+        have: file.metadata().map_or(0, |metadata| metadata.len()),
+        size,
+        cause: cause.to_string(),
+    }
 }
 
 /// A refused `STAT` made for a download, in the words of the download: a
@@ -182,11 +201,6 @@ fn hash_prefix(file: &mut std::fs::File, len: u64) -> io::Result<Sha256> {
         ));
     }
     Ok(hasher)
-}
-
-/// Whether the second `STAT` still describes the file the first one did.
-fn unchanged(before: &Status, after: Option<&Status>) -> bool {
-    after.is_some_and(|after| after == before)
 }
 
 /// Shows a continued download as the whole file with its kept part done.

@@ -357,6 +357,33 @@ fn a_cut_upload_says_how_to_resume_it_and_a_local_failure_does_not() {
 }
 
 #[test]
+fn a_file_that_changes_during_a_continued_download_is_not_saved() {
+    let stats = std::sync::atomic::AtomicUsize::new(0);
+    let addr = fake_server(move |command| match command {
+        "STAT f" => {
+            // The second STAT sees another modification time.
+            let n = stats.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let reply = format!("213 file 10 2026-11-24T16:13:2{n}Z\r\n");
+            Then::Answer(reply.into_bytes())
+        }
+        "READ 0 10 f" => {
+            Then::Answer(b"150 10 bytes\r\n0123456789226 Transfer complete\r\n".to_vec())
+        }
+        _ => Then::AnswerAndClose(b"221 Goodbye\r\n".to_vec()),
+    });
+    let (output, cwd) = ferry(&["get", &addr.to_string(), "f", "--continue"]);
+    assert_fails_with(
+        &output,
+        "\"f\" changed on the server during the download; nothing was kept, try again",
+    );
+    assert!(
+        dir_entries(cwd.path()).is_empty(),
+        "{:?}",
+        dir_entries(cwd.path())
+    );
+}
+
+#[test]
 fn a_full_server_is_explained() {
     // A full server answers 421 instead of the 220 greeting.
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
