@@ -366,7 +366,7 @@ async fn session(conn: &mut Connection, shared: &Shared, stop: &Shutdown) -> Str
     if let Err(error) = conn.write_reply(&greeting).await {
         return error.to_string();
     }
-    let mut session = Session::new(&shared.config, shared.accounts.is_some());
+    let mut session = Session::new(&shared.config);
     loop {
         let line = tokio::select! {
             biased;

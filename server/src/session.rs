@@ -60,10 +60,11 @@ pub(crate) struct Identity {
 
 impl Identity {
     /// What a session acts as before it logs in: the anonymous account with
-    /// the access `--anonymous` gives it (always, without accounts), or
+    /// the access `--anonymous` gives it (always, without `--accounts`), or
     /// nobody (`None`: `530` for all but the login verbs). The FTP door's
     /// anonymous login (`USER anonymous`) gets this identity too.
-    pub(crate) fn before_login(config: &Config, has_accounts: bool) -> Option<Identity> {
+    pub(crate) fn before_login(config: &Config) -> Option<Identity> {
+        let has_accounts = config.accounts.is_some();
         let access = match (config.anonymous, has_accounts) {
             (AnonymousAccess::Off, true) => return None,
             // No way to log in: the command line refuses `--anonymous off`
@@ -168,8 +169,8 @@ impl Session {
     /// A new connection's session: logged out on a server with accounts
     /// (acting as anonymous if `--anonymous` allows it), anonymous with the
     /// server's access without accounts.
-    pub(crate) fn new(config: &Config, has_accounts: bool) -> Session {
-        let identity = Identity::before_login(config, has_accounts);
+    pub(crate) fn new(config: &Config) -> Session {
+        let identity = Identity::before_login(config);
         Session {
             identity: identity.clone(),
             before_login: identity,
@@ -247,8 +248,9 @@ mod tests {
     #[test]
     fn the_gate_before_login() {
         let mut config = Config::new("root");
+        config.accounts = Some("accounts.toml".into());
         config.anonymous = AnonymousAccess::Off;
-        let session = Session::new(&config, true);
+        let session = Session::new(&config);
         for verb in Verb::ALL {
             let open = matches!(
                 verb,
@@ -257,7 +259,7 @@ mod tests {
             assert_eq!(session.gate(verb).is_ok(), open, "{verb}");
         }
         config.anonymous = AnonymousAccess::ReadOnly;
-        let session = Session::new(&config, true);
+        let session = Session::new(&config);
         assert!(session.gate(Verb::Store).is_ok());
         let identity = session.identity().unwrap();
         assert_eq!(identity.owner(), &Owner::Anonymous);
@@ -268,15 +270,15 @@ mod tests {
     #[test]
     fn without_accounts_the_session_is_anonymous_with_the_servers_access() {
         let mut config = Config::new("root");
-        let session = Session::new(&config, false);
+        let session = Session::new(&config);
         let identity = session.identity().unwrap();
         assert!(identity.check_writable().is_ok());
         config.read_only = true;
-        let session = Session::new(&config, false);
+        let session = Session::new(&config);
         assert!(session.identity().unwrap().check_writable().is_err());
         config.read_only = false;
         config.anonymous = AnonymousAccess::ReadOnly;
-        let session = Session::new(&config, false);
+        let session = Session::new(&config);
         assert!(session.identity().unwrap().check_writable().is_err());
     }
 
@@ -322,8 +324,9 @@ mod tests {
     #[test]
     fn pass_needs_a_user_and_user_ends_a_login() {
         let mut config = Config::new("root");
+        config.accounts = Some("accounts.toml".into());
         config.anonymous = AnonymousAccess::ReadOnly;
-        let mut session = Session::new(&config, true);
+        let mut session = Session::new(&config);
         assert!(matches!(session.take_user(), Err(ServerError::NoUser)));
         session.begin_login("alice".into());
         assert_eq!(session.take_user().unwrap(), "alice");
