@@ -308,6 +308,36 @@ async fn a_success_does_not_reset_the_count() {
     assert_locked_out(server.addr).await;
 }
 
+#[tokio::test]
+async fn failures_at_once_on_many_connections_are_each_counted_once() {
+    let server = lockout_server(5, Duration::from_secs(600)).await;
+    let mut clients = Vec::new();
+    for _ in 0..10 {
+        let mut client = Client::connect(server.addr).await;
+        assert_eq!(client.command("USER alice").await.code, 331);
+        clients.push(client);
+    }
+    let attempts = clients.into_iter().map(|mut client| {
+        tokio::spawn(async move {
+            let reply = client.command("PASS guess").await;
+            (reply.code, client)
+        })
+    });
+    let mut codes = Vec::new();
+    for attempt in attempts.collect::<Vec<_>>() {
+        let (code, mut client) = within(attempt).await.unwrap();
+        if code == 421 {
+            client.expect_closed().await;
+        }
+        codes.push(code);
+    }
+    codes.sort();
+    // Failures 1 to 4 are 530; the 5th locks out, and every PASS after it
+    // is 421 too, whatever the interleaving.
+    assert_eq!(codes, [421, 421, 421, 421, 421, 421, 530, 530, 530, 530]);
+    assert_locked_out(server.addr).await;
+}
+
 /// Connects to the proxy listener announcing `source` as the client.
 async fn proxied(proxy: SocketAddr, source: &str) -> Client {
     let mut client = Client::connect_raw(proxy).await;
