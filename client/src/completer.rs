@@ -76,8 +76,7 @@ impl Completer for PromptHelper<'_> {
             CompletionKind::RemotePath | CompletionKind::RemoteDir => {
                 let (dir_part, prefix) = prompt::split_remote(word);
                 let entries = self.list(dir_part);
-                let dirs_only = kind == CompletionKind::RemoteDir;
-                prompt::complete_remote(dir_part, prefix, &entries, dirs_only)
+                prompt::complete_remote(dir_part, prefix, &entries, &kind)
             }
             CompletionKind::LocalPath => prompt::complete_local(word),
             CompletionKind::Nothing => Vec::new(),

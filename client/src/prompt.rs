@@ -332,17 +332,17 @@ pub fn complete_command(prefix: &str) -> Vec<String> {
 
 /// Completions of a remote path: `dir_part` (as typed) followed by each
 /// listed name starting with `prefix`; directories end in `/`, so Tab goes
-/// on into them. `dirs_only` leaves files out (for CD and LIST).
+/// on into them. [`CompletionKind::RemoteDir`] leaves files out (CD, LIST).
 pub fn complete_remote(
     dir_part: &str,
     prefix: &str,
     entries: &[ferry_proto::ListingEntry],
-    dirs_only: bool,
+    kind: &CompletionKind,
 ) -> Vec<String> {
     entries
         .iter()
         .filter(|entry| entry.name.as_str().starts_with(prefix))
-        .filter(|entry| entry.is_dir() || !dirs_only)
+        .filter(|entry| entry.is_dir() || *kind != CompletionKind::RemoteDir)
         .map(|entry| {
             let slash = if entry.is_dir() { "/" } else { "" };
             format!("{dir_part}{}{slash}", entry.name)
@@ -562,10 +562,13 @@ mod tests {
             ListingEntry::file(Name::new("b").unwrap(), 1, 0),
         ];
         assert_eq!(
-            complete_remote("sub/", "a ", &entries, false),
+            complete_remote("sub/", "a ", &entries, &CompletionKind::RemotePath),
             ["sub/a b.txt", "sub/a dir/"]
         );
-        assert_eq!(complete_remote("", "a", &entries, true), ["a dir/"]);
+        assert_eq!(
+            complete_remote("", "a", &entries, &CompletionKind::RemoteDir),
+            ["a dir/"]
+        );
     }
 
     #[test]
