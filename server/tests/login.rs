@@ -643,6 +643,9 @@ async fn kept(server: &TestServer, count: usize) {
         assert!(Instant::now() < deadline, "never kept {count}");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    // The record is on disk (its directory flushed) a moment before the
+    // server counts the upload as kept rather than in progress.
+    tokio::time::sleep(Duration::from_millis(200)).await;
 }
 
 #[tokio::test]
