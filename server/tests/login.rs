@@ -644,7 +644,8 @@ async fn kept(server: &TestServer, count: usize) {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     // The record is on disk (its directory flushed) a moment before the
-    // server counts the upload as kept rather than in progress.
+    // upload ends: until then it is still in flight, its whole size
+    // reserved against the quota.
     tokio::time::sleep(Duration::from_millis(200)).await;
 }
 
