@@ -128,7 +128,8 @@ pub(crate) async fn log_in(shared: &Shared, attempt: Attempt) -> Result<Identity
                         "too many failed logins: address locked out until its window ends"
                     );
                 }
-                tokio::time::sleep_until(started + policy.delay).await;
+                // What is left of the delay (any length, none overflows).
+                tokio::time::sleep(policy.delay.saturating_sub(started.elapsed())).await;
                 return Err(match failure {
                     Failure::Counted => ServerError::LoginIncorrect,
                     Failure::LockedOut => ServerError::TooManyFailedLogins,
