@@ -66,6 +66,16 @@ pub enum Scenario {
         #[arg(long, default_value_t = 5)]
         rounds: usize,
     },
+    /// RESUME of an upload cut off at --cut-percent next to a full STORE of
+    /// the same size: the bytes sent and the time of each.
+    Resume {
+        /// File size in MiB.
+        #[arg(long, default_value_t = 1024)]
+        size_mib: u64,
+        /// Where the first upload is cut off, in percent of the size.
+        #[arg(long, default_value_t = 90)]
+        cut_percent: u64,
+    },
     /// Every scenario with its defaults.
     All,
     /// The bare splice(2) relay the bridge scenario starts as a reference

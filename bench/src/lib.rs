@@ -15,5 +15,6 @@ pub mod list_latency;
 pub mod logins;
 pub mod process;
 pub mod report;
+pub mod resume;
 pub mod splice_relay;
 pub mod wire;

@@ -7,7 +7,8 @@ use anyhow::Result;
 use clap::Parser;
 use ferry_bench::cli::{Cli, Scenario};
 use ferry_bench::{
-    big_listing, bridge, direct, list_latency, logins, process::sibling_binary, splice_relay,
+    big_listing, bridge, direct, list_latency, logins, process::sibling_binary, resume,
+    splice_relay,
 };
 
 #[tokio::main]
@@ -25,6 +26,12 @@ async fn main() -> Result<()> {
         work_dir: work_dir.clone(),
         size: size_mib * 1024 * 1024,
         rounds,
+    };
+    let resume = |size_mib: u64, cut_percent: u64| resume::ResumeConfig {
+        server_bin: server_bin.clone(),
+        work_dir: work_dir.clone(),
+        size: size_mib * 1024 * 1024,
+        cut_percent,
     };
     let list = |clients: usize, requests: usize| list_latency::ListConfig {
         server_bin: server_bin.clone(),
@@ -71,12 +78,19 @@ async fn main() -> Result<()> {
         Scenario::Logins { seconds, rounds } => {
             run_logins(seconds, rounds).await?;
         }
+        Scenario::Resume {
+            size_mib,
+            cut_percent,
+        } => {
+            resume::run(&resume(size_mib, cut_percent)).await?;
+        }
         Scenario::All => {
             direct::run(&direct(1024, 2)).await?;
             list_latency::run(&list(1000, 20)).await?;
             big_listing::run(&big_listing(100_000, 5)).await?;
             bridge::run(&bridge(1024, 5, 1000)?).await?;
             run_logins(5, 5).await?;
+            resume::run(&resume(1024, 90)).await?;
         }
         Scenario::SpliceRelay { .. } => {} // run above
     }
