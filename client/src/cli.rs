@@ -57,6 +57,11 @@ pub struct Cli {
     #[arg(long, value_name = "FILE", global = true)]
     pub password_file: Option<PathBuf>,
 
+    /// Send a login password even over plain TCP or ws:// to another machine
+    /// (by default only to this machine or through wss://).
+    #[arg(long, global = true)]
+    pub allow_plain_login: bool,
+
     /// For wss:// bridges, also trust the CA certificate(s) in this PEM file.
     #[arg(long, value_name = "PEM_FILE", global = true)]
     pub ca_cert: Option<PathBuf>,

@@ -149,6 +149,7 @@ mod tests {
         let connection = Shared::new(std::cell::RefCell::new(Connection {
             session: Some(session),
             cwd: RemoteDir::home(),
+            target: Some(target.clone()),
         }));
         let helper = PromptHelper::new(&runtime, connection.clone());
 

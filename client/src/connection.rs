@@ -4,7 +4,7 @@
 //! completion never runs during a command, so a `RefCell` is all the
 //! sharing needs.
 
-use ferry_client::{RemoteDir, Session};
+use ferry_client::{RemoteDir, Session, Target};
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -15,6 +15,8 @@ pub struct Connection {
     pub session: Option<Session>,
     /// The remote working directory (the home after CONNECT and LOGIN).
     pub cwd: RemoteDir,
+    /// Where the session is connected, for deciding where a password may go.
+    pub target: Option<Target>,
 }
 
 /// The connection as the prompt and its completer share it.

@@ -243,6 +243,12 @@ pub enum ClientError {
         /// The remote path.
         path: String,
     },
+    /// A password would cross the network in clear text.
+    #[error("not sending the password for {account} in clear text over the network: connect through a wss:// bridge (or give --allow-plain-login if the server takes it)")]
+    PlainLogin {
+        /// `user@target`.
+        account: String,
+    },
     /// The server asked for a password and none could be had.
     #[error("no password for {account}: {reason}")]
     NoPassword {
@@ -270,6 +276,7 @@ impl ClientError {
                 | ClientError::RemoteIsDirectory { .. }
                 | ClientError::RemoteIsFile { .. }
                 | ClientError::NoPassword { .. }
+                | ClientError::PlainLogin { .. }
         )
     }
 

@@ -30,8 +30,14 @@ fn main() -> ExitCode {
         Ok(started) => started,
         Err(error) => return ferry_program::exit_code(PROGRAM, Err(error)),
     };
+    let plain_login = if cli.allow_plain_login {
+        password::PlainLogin::Allow
+    } else {
+        password::PlainLogin::Refuse
+    };
     let passwords = password::PasswordSource {
         file: cli.password_file.clone(),
+        plain_login,
     };
     match cli.command {
         Some(command) => {

@@ -69,6 +69,26 @@ impl Target {
             .map_err(|AddressError(reason)| invalid(reason))
     }
 
+    /// Whether what is sent to this target is safe from the network between:
+    /// a `wss://` bridge, or plain TCP or `ws://` to this machine itself. A
+    /// password is not sent elsewhere unless the user allows it (the
+    /// contract's servers refuse such a login anyway, after it crossed).
+    pub fn is_confidential(&self) -> bool {
+        match self {
+            Target::Tcp { host, .. } => is_loopback(host),
+            Target::WebSocket { url } => {
+                let secure = url
+                    .get(..6)
+                    .is_some_and(|scheme| scheme.eq_ignore_ascii_case("wss://"));
+                let host = url
+                    .parse::<Uri>()
+                    .ok()
+                    .and_then(|uri| uri.host().map(str::to_owned));
+                secure || host.is_some_and(|host| is_loopback(&host))
+            }
+        }
+    }
+
     /// Builds a TCP target from the two words of `CONNECT <host> <port>`.
     pub fn from_host_and_port(host: &str, port: &str) -> Result<Target, ClientError> {
         HostPort::from_parts(host, port)
@@ -78,6 +98,16 @@ impl Target {
                 reason: reason.to_owned(),
             })
     }
+}
+
+/// Whether `host` names this machine: `localhost`, or a loopback address
+/// (IPv6 possibly in brackets).
+fn is_loopback(host: &str) -> bool {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    bare.eq_ignore_ascii_case("localhost")
+        || bare
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|address| address.is_loopback())
 }
 
 /// A target and, optionally, the account to log in as there.
@@ -197,6 +227,19 @@ mod tests {
             Target::WebSocket { .. }
         ));
         assert_eq!(tcp("::1", 7).to_string(), "[::1]:7");
+    }
+
+    #[test]
+    fn only_loopback_and_wss_carry_passwords() {
+        let confidential = |text: &str| Target::parse(text).unwrap().is_confidential();
+        assert!(confidential("127.0.0.1:8888"));
+        assert!(confidential("localhost:1"));
+        assert!(confidential("[::1]:7"));
+        assert!(confidential("ws://127.0.0.1:8080/ws"));
+        assert!(confidential("wss://files.example/ws"));
+        assert!(!confidential("files.example:8888"));
+        assert!(!confidential("192.0.2.7:8888"));
+        assert!(!confidential("ws://files.example/ws"));
     }
 
     #[test]

@@ -218,3 +218,57 @@ fn a_quota_refusal_is_in_words_and_login_asks_for_the_user() {
     assert_eq!(server.file("dora/small").unwrap(), vec![7; 900]);
     assert!(server.file("dora/big").is_none());
 }
+
+/// An address of this machine that is not a loopback address, if it has
+/// one (connecting a UDP socket only looks the route up; nothing is sent).
+fn non_loopback_address() -> Option<std::net::IpAddr> {
+    let socket = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
+    socket.connect("198.51.100.1:9").ok()?;
+    let ip = socket.local_addr().ok()?.ip();
+    let usable = std::net::TcpListener::bind((ip, 0)).is_ok();
+    (usable && !ip.is_loopback() && !ip.is_unspecified()).then_some(ip)
+}
+
+#[test]
+fn a_password_is_not_sent_in_clear_text_to_another_machine_unless_allowed() {
+    let Some(ip) = non_loopback_address() else {
+        eprintln!("SKIPPED: this machine has no non-loopback address (Target::is_confidential is unit-tested)");
+        return;
+    };
+    for server_allows in [false, true] {
+        let server = TestServer::start_on_thread_with(ServerOptions {
+            listen_ip: ip,
+            accounts: Some(vec![TestAccount::new("alice", "wonder land")]),
+            login: LoginOptions {
+                delay: Duration::ZERO,
+                allow_plain_login: server_allows,
+                ..LoginOptions::default()
+            },
+            ..ServerOptions::default()
+        });
+        server.put_file("f", b"x");
+        let cwd = tempfile::tempdir().unwrap();
+        let alice = format!("alice@{}", server.addr);
+        let env = [("FERRY_PASSWORD", "wonder land")];
+        let output = ferry_with(cwd.path(), &["ls", &alice], &env, b"");
+        assert_fails_with(
+            &output,
+            &format!("not sending the password for {alice} in clear text over the network: connect through a wss:// bridge"),
+        );
+        let output = ferry_with(
+            cwd.path(),
+            &["ls", &alice, "--allow-plain-login", "--names"],
+            &env,
+            b"",
+        );
+        if server_allows {
+            assert!(output.status.success(), "{}", stderr(&output));
+            assert_eq!(stdout(&output), "f\n");
+        } else {
+            assert_fails_with(
+                &output,
+                "login incorrect (server said: 530 Log in over TLS)",
+            );
+        }
+    }
+}

@@ -39,6 +39,7 @@ impl Settings {
 pub async fn run(command: OneShot, settings: Settings) -> anyhow::Result<()> {
     let endpoint = command.endpoint().clone();
     let mut session = login::connect(&endpoint, settings.options.clone(), |account| {
+        settings.passwords.may_send_to(&endpoint.target, account)?;
         settings.passwords.get(account)
     })
     .await?;

@@ -23,7 +23,11 @@ impl Prompt<'_> {
             session.peer(),
             table::terminal_safe(&session.greeting().text)
         );
-        self.connection.borrow_mut().session = Some(session);
+        {
+            let mut connection = self.connection.borrow_mut();
+            connection.session = Some(session);
+            connection.target = Some(endpoint.target.clone());
+        }
         match &endpoint.user {
             Some(user) => self.log_in(user, &endpoint.to_string(), editor),
             None => Ok(()),
@@ -63,8 +67,12 @@ impl Prompt<'_> {
         let (runtime, interactive) = (self.runtime, self.interactive);
         let passwords = self.settings.passwords.clone();
         let mut connection = self.open()?;
+        let target = connection.target.clone();
         let session = connection.session.as_mut().ok_or(Failure::NotConnected)?;
         let mut ask = |account: &str| -> Result<Password, ClientError> {
+            if let Some(target) = &target {
+                passwords.may_send_to(target, account)?;
+            }
             if let Some(password) = passwords.configured()? {
                 return Ok(password);
             }

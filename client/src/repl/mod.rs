@@ -219,13 +219,15 @@ impl Prompt<'_> {
         if let Some(session) = session {
             let _ = Self::cancellable(self.runtime, session.quit());
         }
-        self.connection.borrow_mut().cwd = RemoteDir::home();
+        let mut connection = self.connection.borrow_mut();
+        connection.cwd = RemoteDir::home();
+        connection.target = None;
     }
 }
 
 /// The session of a borrowed connection and its working directory.
 fn parts(connection: &mut Connection) -> Result<(&mut Session, &RemoteDir), Failure> {
-    let Connection { session, cwd } = connection;
+    let Connection { session, cwd, .. } = connection;
     Ok((session.as_mut().ok_or(Failure::NotConnected)?, cwd))
 }
 
