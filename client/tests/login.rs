@@ -255,6 +255,15 @@ fn a_password_is_not_sent_in_clear_text_to_another_machine_unless_allowed() {
             &output,
             &format!("not sending the password for {alice} in clear text over the network: connect through a wss:// bridge"),
         );
+        // The prompt refuses alike, and keeps the connection for another try.
+        let script = format!("connect {alice}\npwd\n");
+        let prompt = ferry_with(cwd.path(), &[], &env, script.as_bytes());
+        assert!(
+            stderr(&prompt).contains("Error: not sending the password for "),
+            "{}",
+            stderr(&prompt)
+        );
+        assert!(stdout(&prompt).ends_with("\n/\n"), "{}", stdout(&prompt));
         let output = ferry_with(
             cwd.path(),
             &["ls", &alice, "--allow-plain-login", "--names"],
