@@ -164,13 +164,6 @@ async fn make_home(shared: &Shared, account: &Account) -> Result<Option<Path>, S
 mod tests {
     use super::*;
 
-    fn policy(allow_plain_login: bool) -> LoginPolicy {
-        LoginPolicy {
-            allow_plain_login,
-            ..LoginPolicy::default()
-        }
-    }
-
     fn plain(peer: &str) -> Channel {
         Channel::Plain {
             peer: peer.parse().unwrap(),
@@ -179,7 +172,11 @@ mod tests {
 
     #[test]
     fn a_clear_text_password_is_refused_from_non_loopback_peers_only() {
-        let strict = policy(false);
+        let strict = LoginPolicy::default();
+        let allowing = LoginPolicy {
+            allow_plain_login: true,
+            ..strict
+        };
         for peer in ["127.0.0.1", "127.0.0.2", "::1", "::ffff:127.0.0.1"] {
             assert!(!refuses_password(plain(peer), &strict), "{peer}");
         }
@@ -191,7 +188,7 @@ mod tests {
             "0.0.0.0",
         ] {
             assert!(refuses_password(plain(peer), &strict), "{peer}");
-            assert!(!refuses_password(plain(peer), &policy(true)), "{peer}");
+            assert!(!refuses_password(plain(peer), &allowing), "{peer}");
         }
         assert!(!refuses_password(Channel::Proxied, &strict));
     }
