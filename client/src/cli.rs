@@ -146,7 +146,8 @@ pub enum OneShot {
         remote: RemoteArgs,
         /// The local file (or directory, with -r) to upload.
         path: PathBuf,
-        /// The path on the server (default: the local base name in the home).
+        /// The path on the server (default: the local base name in the home; a
+        /// PATH ending in / is a directory to put it in under that name).
         #[arg(long = "as", value_name = "PATH")]
         as_path: Option<String>,
         /// Check the upload against the server's SHA-256 (HASH).

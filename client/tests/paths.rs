@@ -35,6 +35,10 @@ fn directories_are_made_listed_renamed_and_removed_by_path() {
         server.file("docs/sub dir/a file.bin").unwrap(),
         all_bytes(10)
     );
+    // A path ending in / is the directory to put the file in.
+    let output = run(&["put", "local.bin", "--as", "docs/"]);
+    assert!(stderr(&output).contains("Stored local.bin as \"docs/local.bin\""));
+    run(&["rm", "docs/local.bin"]);
 
     let listed = stdout(&run(&["ls", "docs", "--names"]));
     assert_eq!(listed, "sub dir/\n");

@@ -152,7 +152,12 @@ async fn put_file(
     options: &UploadOptions,
     settings: &Settings,
 ) -> anyhow::Result<()> {
+    // `--as dir/` (or `--as /`) puts the file into that directory under its own name.
     let remote = match as_path {
+        Some(typed) if typed.ends_with('/') => {
+            let name = upload_name(path)?;
+            remote_path(&format!("{typed}{name}"))?
+        }
         Some(typed) => remote_path(typed)?,
         None => upload_name(path)?.into(),
     };
