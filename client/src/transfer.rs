@@ -8,7 +8,7 @@ use crate::partial;
 use crate::session::{Session, TransferProgress};
 use crate::transport::Transport;
 use crate::ClientError;
-use ferry_proto::{Name, Path as RemotePath};
+use ferry_proto::{Name, Path as RemotePath, RefusalKind};
 use std::io;
 use std::path::{Path, PathBuf};
 use tokio::io::BufWriter;
@@ -175,11 +175,17 @@ pub async fn download<T: Transport>(
         Err(_) => path.clone(),
     };
     if options.partial == Partial::Keep {
-        let saved = partial::download(session, remote, &target, options, progress).await?;
-        return Ok(Downloaded {
-            path: Some(path.clone()),
-            ..saved
-        });
+        match partial::download(session, remote, &target, options, progress).await {
+            // A version 1 server knows neither STAT nor READ: a whole RETRIEVE then.
+            Err(ClientError::Refused { refusal, .. })
+                if refusal.kind() == RefusalKind::UnknownCommand => {}
+            saved => {
+                return saved.map(|saved| Downloaded {
+                    path: Some(path.clone()),
+                    ..saved
+                })
+            }
+        }
     }
     let dir = match target.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,

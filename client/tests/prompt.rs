@@ -155,6 +155,24 @@ fn a_lost_connection_is_reported_and_the_prompt_goes_on() {
 }
 
 #[test]
+fn retrieve_from_a_version_1_server_falls_back_to_a_whole_retrieve() {
+    // No STAT or READ there (502): the prompt's RETRIEVE still downloads.
+    let addr = fake_server(|command| match command {
+        "RETRIEVE old.txt" => {
+            Then::Answer(b"150 5 bytes\r\nhello226 Transfer complete\r\n".to_vec())
+        }
+        "QUIT" => Then::AnswerAndClose(b"221 Goodbye\r\n".to_vec()),
+        _ => Then::Answer(b"502 Unknown command\r\n".to_vec()),
+    });
+    let cwd = tempfile::tempdir().unwrap();
+    let script = format!("connect {addr}\nretrieve old.txt\nquit\n");
+    let output = ferry_in(cwd.path(), &[], script.as_bytes());
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(std::fs::read(cwd.path().join("old.txt")).unwrap(), b"hello");
+    assert_eq!(dir_entries(cwd.path()), ["old.txt"]);
+}
+
+#[test]
 fn an_idle_timeout_is_explained_when_the_next_command_is_typed() {
     use std::io::Write;
     let server = TestServer::start_on_thread_with(ServerOptions {
