@@ -85,11 +85,24 @@ impl ListingEntry {
     /// The order of rows: by the name field's bytes, a directory's `/`
     /// included (so `a.txt`, `a/`, `a0`).
     pub fn listing_order(&self, other: &ListingEntry) -> Ordering {
-        fn key(entry: &ListingEntry) -> impl Iterator<Item = u8> + '_ {
-            let slash = entry.is_dir().then_some(b'/');
-            entry.name.as_str().bytes().chain(slash)
-        }
-        key(self).cmp(key(other))
+        let (mine, theirs) = (
+            self.name.as_str().as_bytes(),
+            other.name.as_str().as_bytes(),
+        );
+        let common = mine.len().min(theirs.len());
+        // Names mostly differ within their common length: compare those
+        // bytes as slices, and only a prefix tie looks at the '/'.
+        mine[..common].cmp(&theirs[..common]).then_with(|| {
+            let tail = |entry: &ListingEntry, name: &[u8]| {
+                let slash = entry.is_dir().then_some(b'/');
+                name[common..]
+                    .iter()
+                    .copied()
+                    .chain(slash)
+                    .collect::<Vec<u8>>()
+            };
+            tail(self, mine).cmp(&tail(other, theirs))
+        })
     }
 
     fn parse(line: &[u8], number: usize) -> Result<ListingEntry, ProtoError> {
@@ -125,13 +138,15 @@ impl ListingEntry {
         })
     }
 
-    fn encode_into(&self, out: &mut Vec<u8>) {
+    /// Appends the row; `times` keeps the last formatted time, since the
+    /// files of one directory often share their modification second.
+    fn encode_into(&self, out: &mut Vec<u8>, times: &mut TimeCache) {
         match self.kind {
             EntryKind::File { size } => out.extend_from_slice(size.to_string().as_bytes()),
             EntryKind::Directory => out.push(b'-'),
         }
         out.push(b'\t');
-        out.extend_from_slice(self.modified_rfc3339().as_bytes());
+        out.extend_from_slice(times.format(self.modified).as_bytes());
         out.push(b'\t');
         out.extend_from_slice(self.name.as_str().as_bytes());
         if self.is_dir() {
@@ -141,12 +156,30 @@ impl ListingEntry {
     }
 }
 
+/// The RFC 3339 text of the last time formatted.
+#[derive(Default)]
+struct TimeCache {
+    secs: Option<u64>,
+    text: String,
+}
+
+impl TimeCache {
+    fn format(&mut self, secs: u64) -> &str {
+        if self.secs != Some(secs) {
+            self.secs = Some(secs);
+            self.text = format_rfc3339(secs);
+        }
+        &self.text
+    }
+}
+
 /// Encodes a listing, sorted as the contract demands.
 pub fn encode_listing(mut entries: Vec<ListingEntry>) -> Vec<u8> {
-    entries.sort_by(ListingEntry::listing_order);
+    entries.sort_unstable_by(ListingEntry::listing_order);
     let mut out = Vec::with_capacity(entries.len() * 48);
+    let mut times = TimeCache::default();
     for entry in &entries {
-        entry.encode_into(&mut out);
+        entry.encode_into(&mut out, &mut times);
     }
     out
 }

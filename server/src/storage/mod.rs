@@ -23,6 +23,7 @@
 mod beneath;
 mod home;
 mod kept;
+mod listing;
 mod root;
 mod upload;
 
@@ -33,7 +34,7 @@ pub(crate) use upload::Upload;
 
 use crate::ServerError;
 use beneath::Beneath;
-use ferry_proto::{EntryKind, ListingEntry, Name, Path, Status};
+use ferry_proto::{EntryKind, Name, Path, Status};
 use rustix::fd::{AsFd, OwnedFd};
 use rustix::fs::{AtFlags, FileType, Mode, OFlags, RenameFlags, Stat};
 use rustix::io::Errno;
@@ -81,63 +82,6 @@ struct InParent {
 }
 
 impl Storage {
-    /// The entries of the root (`None`) or of a directory in it: regular
-    /// files and directories with valid names, unsorted.
-    pub(crate) fn list(&self, dir: Option<&Path>) -> Result<Vec<ListingEntry>, ServerError> {
-        if let Some(dir) = dir {
-            reject_reserved(dir)?;
-        }
-        let flags = OFlags::RDONLY | OFlags::DIRECTORY;
-        let fd = self.beneath.open(dir, flags).map_err(|errno| match errno {
-            Errno::NOENT | Errno::NOTDIR | Errno::LOOP | Errno::XDEV => {
-                ServerError::Unavailable("No such directory")
-            }
-            other => from_errno(other),
-        })?;
-        let mut entries = Vec::new();
-        let mut reader = rustix::fs::Dir::new(fd).map_err(storage_error)?;
-        let at_top = dir.is_none();
-        while let Some(entry) = reader.next() {
-            let entry = entry.map_err(storage_error)?;
-            let Some(name) = entry
-                .file_name()
-                .to_str()
-                .ok()
-                .and_then(|n| Name::new(n).ok())
-            else {
-                continue; // ".", "..", and names the protocol cannot express
-            };
-            if at_top && name.as_str() == TEMP_DIR {
-                continue;
-            }
-            if !matches!(
-                entry.file_type(),
-                FileType::RegularFile | FileType::Directory | FileType::Unknown
-            ) {
-                continue;
-            }
-            let stat = match rustix::fs::statat(
-                reader.fd().map_err(storage_error)?,
-                name.as_str(),
-                AtFlags::SYMLINK_NOFOLLOW,
-            ) {
-                Ok(stat) => stat,
-                // Removed since the directory was read.
-                Err(Errno::NOENT) => continue,
-                Err(errno) => return Err(storage_error(errno)),
-            };
-            let modified = modified(&stat);
-            match FileType::from_raw_mode(stat.st_mode) {
-                FileType::RegularFile => {
-                    entries.push(ListingEntry::file(name, size(&stat), modified))
-                }
-                FileType::Directory => entries.push(ListingEntry::directory(name, modified)),
-                _ => {}
-            }
-        }
-        Ok(entries)
-    }
-
     /// Opens the regular file at `path` for reading. Its type is checked on
     /// an `O_PATH` descriptor first, so a FIFO or device is never opened;
     /// the file is then opened for reading (non-blocking, in case it was
