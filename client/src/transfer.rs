@@ -361,7 +361,18 @@ pub async fn upload<T: Transport>(
             .store(remote, size, &mut source, progress)
             .await
             .map(|()| 0),
-        UploadMode::Resume => session.resume(remote, size, &mut source, progress).await,
+        UploadMode::Resume => match session.resume(remote, size, &mut source, progress).await {
+            // A version 1 server has no RESUME; nothing was read or sent yet.
+            Err(ClientError::Refused { refusal, .. })
+                if refusal.kind() == RefusalKind::UnknownCommand =>
+            {
+                session
+                    .store(remote, size, &mut source, progress)
+                    .await
+                    .map(|()| 0)
+            }
+            resumed => resumed,
+        },
     };
     let kept = sent.map_err(|error| match error {
         ClientError::Input { source } => local_error("read", source),

@@ -384,6 +384,30 @@ fn a_file_that_changes_during_a_continued_download_is_not_saved() {
 }
 
 #[test]
+fn put_resume_to_a_version_1_server_stores_the_whole_file() {
+    let (addr, seen) = recording_server(|command| match command {
+        "RESUME 4 up" => Then::Answer(b"502 Unknown command\r\n".to_vec()),
+        "STORE 4 up" => Then::Answer(b"150 Ready for 4 bytes\r\n".to_vec()),
+        "dat" => Then::Answer(b"226 Stored 4 bytes\r\n".to_vec()),
+        _ => Then::AnswerAndClose(b"221 Goodbye\r\n".to_vec()),
+    });
+    let cwd = tempfile::tempdir().unwrap();
+    std::fs::write(cwd.path().join("up"), b"dat\n").unwrap();
+    let output = ferry_in(
+        cwd.path(),
+        &["put", &addr.to_string(), "up", "--resume"],
+        b"",
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    // The fake server reads the 4 data bytes as a line of their own.
+    assert_eq!(
+        *seen.lock().unwrap(),
+        ["RESUME 4 up", "STORE 4 up", "dat", "QUIT"]
+    );
+}
+
+#[test]
 fn a_full_server_is_explained() {
     // A full server answers 421 instead of the 220 greeting.
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
