@@ -11,6 +11,7 @@ mod password;
 mod progress;
 mod prompt;
 mod repl;
+mod summary;
 mod table;
 
 use anyhow::Context;

@@ -3,11 +3,10 @@
 
 use super::Settings;
 use crate::progress::TransferBar;
-use crate::table::human_size;
+use crate::summary;
 use ferry_client::{
     download, download_path, download_tree, remote_path, resolve, upload, upload_name, upload_tree,
-    ClientError, Destination, DownloadOptions, Partial, Session, TreeDone, UploadMode,
-    UploadOptions,
+    ClientError, Destination, DownloadOptions, Partial, Session, UploadMode, UploadOptions,
 };
 use std::path::{Path, PathBuf};
 
@@ -85,34 +84,10 @@ async fn get_file(
     let mut bar = TransferBar::new(remote.as_str(), !settings.quiet);
     let done = download(session, &remote, &destination, options, &mut bar).await;
     drop(bar);
-    let done = done.map_err(|error| {
-        if error.is_cut() && options.partial == Partial::Discard {
-            anyhow::anyhow!("{error}; nothing was kept (with --continue a cut-off download is kept and continued)")
-        } else {
-            error.into()
-        }
-    })?;
-    let checked = if done.verified {
-        ", SHA-256 verified"
-    } else {
-        ""
-    };
-    let continued = if done.continued_from > 0 {
-        format!(", continued after {}", human_size(done.continued_from))
-    } else {
-        String::new()
-    };
-    match &done.path {
-        Some(path) => settings.status(&format!(
-            "Saved \"{remote}\" to {} ({}{checked}{continued})",
-            path.display(),
-            human_size(done.bytes)
-        )),
-        None => settings.status(&format!(
-            "Wrote \"{remote}\" to standard output ({}{checked})",
-            human_size(done.bytes)
-        )),
-    }
+    let hint = (options.partial == Partial::Discard)
+        .then_some("nothing was kept (with --continue a cut-off download is kept and continued)");
+    let done = done.map_err(|error| with_cut_hint(error, hint))?;
+    settings.status(&summary::downloaded(remote.as_str(), &done));
     Ok(())
 }
 
@@ -139,7 +114,7 @@ async fn get_tree(
         "Saved \"/{}\" to {} ({})",
         remote.as_ref().map_or("", |remote| remote.as_str()),
         local.display(),
-        tree_summary(&done)
+        summary::tree(&done)
     ));
     Ok(())
 }
@@ -164,30 +139,10 @@ async fn put_file(
     let mut bar = TransferBar::new(remote.as_str(), !settings.quiet);
     let done = upload(session, path, &remote, options, &mut bar).await;
     drop(bar);
-    let done = done.map_err(|error| {
-        if error.is_cut() && options.mode == UploadMode::Store {
-            anyhow::anyhow!(
-                "{error}; `ferry put --resume` continues it where the server kept the part"
-            )
-        } else {
-            error.into()
-        }
-    })?;
-    let checked = if done.verified {
-        ", SHA-256 verified"
-    } else {
-        ""
-    };
-    let kept = if done.kept > 0 {
-        format!(", {} of it kept by the server", human_size(done.kept))
-    } else {
-        String::new()
-    };
-    settings.status(&format!(
-        "Stored {} as \"{remote}\" ({}{checked}{kept})",
-        path.display(),
-        human_size(done.bytes)
-    ));
+    let hint = (options.mode == UploadMode::Store)
+        .then_some("`ferry put --resume` continues it where the server kept the part");
+    let done = done.map_err(|error| with_cut_hint(error, hint))?;
+    settings.status(&summary::uploaded(path, remote.as_str(), &done));
     Ok(())
 }
 
@@ -219,23 +174,16 @@ async fn put_tree(
         "Stored {} as \"/{}\" ({})",
         path.display(),
         remote.as_ref().map_or("", |remote| remote.as_str()),
-        tree_summary(&done)
+        summary::tree(&done)
     ));
     Ok(())
 }
 
-/// `3 files in 2 directories, 1.5 MiB`.
-pub fn tree_summary(done: &TreeDone) -> String {
-    let files = if done.files == 1 { "file" } else { "files" };
-    let dirs = if done.dirs == 1 {
-        "directory"
-    } else {
-        "directories"
-    };
-    format!(
-        "{} {files} in {} {dirs}, {}",
-        done.files,
-        done.dirs,
-        human_size(done.bytes)
-    )
+/// `error`, followed by `hint` if the connection was cut: what the user
+/// can do next time so the cut costs less.
+fn with_cut_hint(error: ClientError, hint: Option<&str>) -> anyhow::Error {
+    match hint {
+        Some(hint) if error.is_cut() => anyhow::anyhow!("{error}; {hint}"),
+        _ => error.into(),
+    }
 }

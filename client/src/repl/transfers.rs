@@ -6,6 +6,7 @@
 
 use super::{confirm, parts, Answer, Failure, Prompt, PromptEditor};
 use crate::progress::TransferBar;
+use crate::summary;
 use crate::table::{self, human_size};
 use ferry_client::{
     download, download_path, part_path, upload, upload_name, ClientError, Destination,
@@ -77,27 +78,8 @@ impl Prompt<'_> {
                 eprintln!("(CONNECT again and RETRIEVE it to continue.)");
             }
         })?;
-        let checked = if done.verified {
-            ", SHA-256 verified"
-        } else {
-            ""
-        };
-        let continued = if done.continued_from > 0 {
-            format!(", continued after {}", human_size(done.continued_from))
-        } else {
-            String::new()
-        };
-        let shown = done
-            .path
-            .as_deref()
-            .unwrap_or(Path::new("-"))
-            .display()
-            .to_string();
-        println!(
-            "Saved \"{}\" to {shown} ({}{checked}{continued})",
-            table::terminal_safe(remote.as_str()),
-            human_size(done.bytes)
-        );
+        let shown = table::terminal_safe(remote.as_str());
+        println!("{}", summary::downloaded(&shown, &done));
         Ok(())
     }
 
@@ -161,22 +143,8 @@ impl Prompt<'_> {
             Err(other) => return Err(other),
         };
         self.cut_uploads.remove(&key);
-        let checked = if done.verified {
-            ", SHA-256 verified"
-        } else {
-            ""
-        };
-        let kept = if done.kept > 0 {
-            format!(", {} of it kept by the server", human_size(done.kept))
-        } else {
-            String::new()
-        };
-        println!(
-            "Stored {} as \"{}\" ({}{checked}{kept})",
-            path.display(),
-            table::terminal_safe(remote.as_str()),
-            human_size(done.bytes)
-        );
+        let shown = table::terminal_safe(remote.as_str());
+        println!("{}", summary::uploaded(path, &shown, &done));
         Ok(())
     }
 }
