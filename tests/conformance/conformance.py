@@ -375,6 +375,99 @@ class Limits(ServerCase):
         self.assertTrue(c.closed())
 
 
+class Resume(ServerCase):
+    """§3.3: kept partial uploads and RESUME."""
+
+    DATA = bytes((i * 7 + i // 251) % 256 for i in range(100000))
+
+    def cut_off(self, name, size, sent):
+        c = self.connect()
+        code, _ = c.cmd(f"STORE {size} {name}")
+        self.assertEqual(code, 150)
+        c.send(self.DATA[:sent])
+        c.close()
+        self.clients.remove(c)
+
+    def resume(self, c, name, size):
+        """RESUME, retried while the cut-off connection's upload is still
+        ending on the server (450); returns the r of `150 <r> bytes`."""
+        deadline = time.monotonic() + 10
+        while True:
+            code, rest = c.cmd(f"RESUME {size} {name}")
+            if code != 450 or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        self.assertEqual(code, 150, rest)
+        n, unit = rest.split(" ")
+        self.assertEqual(unit, "bytes")
+        return int(n)
+
+    def test_resume_sends_only_the_rest(self):
+        self.cut_off("r", 100000, 40000)
+        c = self.connect()
+        time.sleep(0.3)
+        _, _, body = c.data_command("LIST")
+        self.assertNotIn(b"\tr\n", body, "a kept upload is never listed")
+        self.assertEqual(c.data_command("RETRIEVE r")[0], 550)
+        self.assertEqual(self.resume(c, "r", 100000), 60000)
+        c.send(self.DATA[40000:])
+        self.assertEqual(c.reply(), (226, "Stored 100000 bytes"))
+        self.assertEqual(c.cmd("NOOP")[0], 200, "exactly r bytes were wanted")
+        self.assertEqual(c.data_command("RETRIEVE r")[2], self.DATA)
+        self.assertEqual(self.resume(c, "r", 3), 3, "nothing kept after completion")
+        c.send(b"abc")
+        self.assertEqual(c.reply()[0], 226)
+
+    def test_another_size_and_a_delete_discard(self):
+        self.cut_off("s", 1000, 400)
+        c = self.connect()
+        self.assertEqual(self.resume(c, "s", 500), 500)
+        c.send(self.DATA[:500])
+        self.assertEqual(c.reply()[0], 226)
+        self.assertEqual(self.resume(c, "s", 1000), 1000, "another size discarded it")
+        c.send(self.DATA[:1000])
+        self.assertEqual(c.reply()[0], 226)
+        self.cut_off("s", 2000, 700)
+        time.sleep(0.3)
+        self.assertEqual(c.cmd("DELETE s")[0], 250)
+        self.assertEqual(self.resume(c, "s", 2000), 2000, "DELETE discarded it")
+
+    def test_the_same_upload_twice_at_once_is_450(self):
+        first = self.connect()
+        second = self.connect()
+        self.assertEqual(first.cmd("STORE 10 q")[0], 150)
+        self.assertEqual(second.cmd("STORE 10 q")[0], 450)
+        self.assertEqual(second.cmd("RESUME 10 q")[0], 450)
+        first.send(b"0123456789")
+        self.assertEqual(first.reply()[0], 226)
+        self.assertEqual(second.store("q", b"abcdefghij")[0], 226)
+
+
+class ResumeWindowZero(Resume):
+    flags = ("--resume-window", "0")
+
+    def test_resume_sends_only_the_rest(self):
+        self.cut_off("r", 100000, 40000)
+        c = self.connect()
+        self.assertEqual(self.resume(c, "r", 100000), 100000, "window 0 keeps nothing")
+
+    test_another_size_and_a_delete_discard = None
+
+
+class ResumeWindowEnds(ServerCase):
+    flags = ("--resume-window", "1")
+
+    def test_the_window_ends(self):
+        c = self.connect()
+        self.assertEqual(c.cmd("STORE 1000 w")[0], 150)
+        c.send(b"x" * 400)
+        c.close()
+        self.clients.remove(c)
+        time.sleep(2.5)
+        d = self.connect()
+        self.assertEqual(d.cmd("RESUME 1000 w"), (150, "1000 bytes"))
+
+
 class Accounts(ServerCase):
     """§3.5 through the binary's own flags and account tool."""
 
