@@ -13,8 +13,9 @@ pub use options::{SessionOptions, Transfer, TransferProgress};
 use crate::transport::{AnyTransport, Transport};
 use crate::{ClientError, Target};
 use ferry_proto::{
-    ClientDriver, Delete, Event, Hash, Help, List, ListingEntry, Login, Mkdir, Noop, Pass,
-    Password, Path, Quit, Read, Rename, Reply, Resume, Retrieve, Rmdir, Stat, Status, Store, User,
+    ClientDriver, Delete, Event, Exchange, Hash, Help, List, ListingEntry, Login, Mkdir, Noop,
+    Pass, Password, Path, Quit, Read, Rename, Reply, Resume, Retrieve, Rmdir, Stat, Status, Store,
+    User,
 };
 use run::unexpected;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -105,11 +106,8 @@ impl<T: Transport> Session<T> {
     where
         W: AsyncWrite + Unpin + Send + ?Sized,
     {
-        let mut counted = Announced::new(progress);
-        let exchange = Retrieve(path.clone());
-        self.run(&exchange, Transfer::Sink(&mut sink), &mut counted)
-            .await?;
-        Ok(counted.total)
+        self.receive(&Retrieve(path.clone()), &mut sink, progress)
+            .await
     }
 
     /// `READ`: writes up to `length` bytes of the file from `offset` to
@@ -126,13 +124,25 @@ impl<T: Transport> Session<T> {
     where
         W: AsyncWrite + Unpin + Send + ?Sized,
     {
-        let mut counted = Announced::new(progress);
         let exchange = Read {
             path: path.clone(),
             offset,
             length,
         };
-        self.run(&exchange, Transfer::Sink(&mut sink), &mut counted)
+        self.receive(&exchange, &mut sink, progress).await
+    }
+
+    /// RETRIEVE or READ: runs `exchange` with its bytes going to `sink`, and
+    /// returns how many the server's `150` announced (all of them, since the
+    /// exchange fails on fewer).
+    async fn receive<E: Exchange<Success = ()>>(
+        &mut self,
+        exchange: &E,
+        sink: &mut (dyn AsyncWrite + Unpin + Send),
+        progress: &mut dyn TransferProgress,
+    ) -> Result<u64, ClientError> {
+        let mut counted = Announced::new(progress);
+        self.run(exchange, Transfer::Sink(sink), &mut counted)
             .await?;
         Ok(counted.total)
     }
