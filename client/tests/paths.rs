@@ -2,14 +2,14 @@
 //! on 127.0.0.1: paths, directories, renames, status, whole trees, and a
 //! download continued after the server died in the middle of it.
 
+mod cut_off;
 mod ferry_binary;
 mod trees;
 
+use cut_off::{an_old_time, has_bytes, put_old_file, wait_until};
 use ferry_binary::*;
 use ferry_testkit::data::{all_bytes, noise};
 use ferry_testkit::TestServer;
-use std::path::Path;
-use std::time::{Duration, Instant, SystemTime};
 use trees::{build, tree};
 
 #[test]
@@ -222,35 +222,6 @@ fn whole_trees_go_up_and_come_back_byte_exact() {
     assert_eq!(tree(&cwd.path().join("project")), sent);
 }
 
-/// The modification time the test gives both copies of a file, so a part
-/// stamped from one server is known as the same file on the other.
-fn an_old_time() -> SystemTime {
-    SystemTime::UNIX_EPOCH + Duration::from_secs(1_790_000_000)
-}
-
-/// Writes `content` into `server`'s root as `name`, last changed at `an_old_time()`.
-fn put_old_file(server: &TestServer, name: &str, content: &[u8]) {
-    server.put_file(name, content);
-    let file = std::fs::File::options()
-        .write(true)
-        .open(server.path(name))
-        .unwrap();
-    file.set_modified(an_old_time()).unwrap();
-}
-
-/// Waits until `path` holds at least one byte.
-fn wait_for_bytes(path: &Path) {
-    let started = Instant::now();
-    while std::fs::metadata(path).map_or(0, |m| m.len()) == 0 {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "{} never grew",
-            path.display()
-        );
-        std::thread::sleep(Duration::from_millis(1));
-    }
-}
-
 #[test]
 fn get_continue_picks_up_after_the_server_died_mid_download() {
     let content = noise(96 * 1024 * 1024, 3);
@@ -262,7 +233,7 @@ fn get_continue_picks_up_after_the_server_died_mid_download() {
         cwd.path(),
         &["get", &server.target(), "big.bin", "--continue"],
     );
-    wait_for_bytes(&part);
+    wait_until("the download never began", || has_bytes(&part));
     drop(server); // the server dies with the download under way
     let output = child.wait_with_output().unwrap();
     assert_fails_with(&output, "the download of \"big.bin\" was cut off at ");
@@ -362,28 +333,17 @@ fn put_resume_sends_only_what_the_server_kept_after_a_cut() {
     let mut child = spawn_ferry(cwd.path(), &["put", &server.target(), "big.bin"]);
     // Cut the upload (the client dies) once the server holds some of it.
     let staging = server.root.join(ferry_server_temp_dir());
-    let started = Instant::now();
-    while !server
-        .temp_entries()
-        .iter()
-        .any(|name| std::fs::metadata(staging.join(name)).map_or(0, |m| m.len()) > 1024 * 1024)
-    {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "the upload never began"
-        );
-        std::thread::sleep(Duration::from_millis(1));
-    }
+    wait_until("the upload never began", || {
+        server
+            .temp_entries()
+            .iter()
+            .any(|name| std::fs::metadata(staging.join(name)).map_or(0, |m| m.len()) > 1024 * 1024)
+    });
     child.kill().unwrap();
     child.wait().unwrap();
-    let started = Instant::now();
-    while ferry_testkit::kept_records(&server.root) != 1 {
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "nothing was kept"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    wait_until("nothing was kept", || {
+        ferry_testkit::kept_records(&server.root) == 1
+    });
     assert!(
         server.file("big.bin").is_none(),
         "a cut upload is not visible"

@@ -3,14 +3,14 @@
 //! directory, MKDIR, RMDIR, RENAME with quoted names, STAT, and RETRIEVE and
 //! STORE picking up after the server died in the middle of them.
 
+mod cut_off;
 mod ferry_binary;
 
+use cut_off::{has_bytes, put_old_file, wait_until};
 use ferry_binary::*;
 use ferry_testkit::data::{all_bytes, noise};
 use ferry_testkit::TestServer;
 use std::io::Write;
-use std::path::Path;
-use std::time::{Duration, Instant, SystemTime};
 
 #[test]
 fn the_prompt_keeps_a_remote_working_directory() {
@@ -91,31 +91,6 @@ fn the_prompt_keeps_a_remote_working_directory() {
     );
     assert_eq!(std::fs::read(cwd.path().join("top.txt")).unwrap(), b"top");
     assert!(!server.path("music/old").exists() && !server.path("music/new dir").exists());
-}
-
-/// Writes `content` into `server`'s root as `name`, with one fixed old
-/// modification time, so two servers hold the same file.
-fn put_old_file(server: &TestServer, name: &str, content: &[u8]) {
-    server.put_file(name, content);
-    let file = std::fs::File::options()
-        .write(true)
-        .open(server.path(name))
-        .unwrap();
-    file.set_modified(SystemTime::UNIX_EPOCH + Duration::from_secs(1_790_000_000))
-        .unwrap();
-}
-
-/// Waits until `ready` says yes, failing after a while.
-fn wait_until(what: &str, ready: impl Fn() -> bool) {
-    let started = Instant::now();
-    while !ready() {
-        assert!(started.elapsed() < Duration::from_secs(20), "{what}");
-        std::thread::sleep(Duration::from_millis(1));
-    }
-}
-
-fn has_bytes(path: &Path) -> bool {
-    std::fs::metadata(path).map_or(0, |m| m.len()) > 0
 }
 
 #[test]
