@@ -46,12 +46,11 @@ impl Prompt<'_> {
                 "A cut-off download ({kept}) is kept in {}. Continue it? [Y/n] ",
                 part.display()
             );
-            if !self.interactive {
-                println!(
-                    "Continuing the cut-off download ({kept}) kept in {}.",
-                    part.display()
-                );
-            } else if !confirm(editor, &question, Answer::Yes) {
+            let unattended = format!(
+                "Continuing the cut-off download ({kept}) kept in {}.",
+                part.display()
+            );
+            if !self.offer_to_continue(editor, &question, &unattended) {
                 std::fs::remove_file(&part).map_err(|source| ClientError::Local {
                     action: "remove",
                     path: part.clone(),
@@ -104,13 +103,11 @@ impl Prompt<'_> {
                 "The upload of {} was cut off. Resume it? [Y/n] ",
                 path.display()
             );
-            if !self.interactive {
-                println!(
-                    "Resuming the upload of {} that was cut off.",
-                    path.display()
-                );
-                mode = UploadMode::Resume;
-            } else if confirm(editor, &question, Answer::Yes) {
+            let unattended = format!(
+                "Resuming the upload of {} that was cut off.",
+                path.display()
+            );
+            if self.offer_to_continue(editor, &question, &unattended) {
                 mode = UploadMode::Resume;
             }
         }
@@ -146,5 +143,22 @@ impl Prompt<'_> {
         let shown = table::terminal_safe(remote.as_str());
         println!("{}", summary::uploaded(path, &shown, &done));
         Ok(())
+    }
+
+    /// Offers to go on with a cut-off transfer: asks `question` (an empty
+    /// answer is yes), or with nobody at the prompt prints `unattended` and
+    /// goes on, since going on is never wrong (see the module comment).
+    fn offer_to_continue(
+        &self,
+        editor: &mut PromptEditor,
+        question: &str,
+        unattended: &str,
+    ) -> bool {
+        if self.interactive {
+            confirm(editor, question, Answer::Yes)
+        } else {
+            println!("{unattended}");
+            true
+        }
     }
 }
