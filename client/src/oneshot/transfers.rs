@@ -179,8 +179,8 @@ async fn put_tree(
     Ok(())
 }
 
-/// `error`, followed by `hint` if the connection was cut: what the user
-/// can do next time so the cut costs less.
+/// `error`, followed by `hint` if the connection was cut: the flag that
+/// picks the transfer up where it stopped.
 fn with_cut_hint(error: ClientError, hint: Option<&str>) -> anyhow::Error {
     match hint {
         Some(hint) if error.is_cut() => anyhow::anyhow!("{error}; {hint}"),
