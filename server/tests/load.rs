@@ -11,16 +11,7 @@ const CLIENTS: usize = 500;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn five_hundred_concurrent_clients_list_store_retrieve() {
-    // Both ends of every connection live in this process: make sure the
-    // open file limit allows that (the usual soft limit is 1024).
-    let limit = rustix::process::getrlimit(rustix::process::Resource::Nofile);
-    if let Some(maximum) = limit.maximum {
-        let raised = rustix::process::Rlimit {
-            current: Some(maximum),
-            maximum: Some(maximum),
-        };
-        let _ = rustix::process::setrlimit(rustix::process::Resource::Nofile, raised);
-    }
+    raw_client::raise_open_file_limit();
     let server = TestServer::start().await;
     let addr = server.addr;
     // Everyone connects first, so all of them are open at the same time.
