@@ -6,6 +6,7 @@
 //! from `/proc/<pid>/stat`, `ls`'s from bash's `time`), which a loaded
 //! machine disturbs far less.
 
+use crate::process::process_cpu;
 use crate::report::mib;
 use crate::wire::BenchClient;
 use anyhow::{ensure, Context, Result};
@@ -157,25 +158,4 @@ fn time_ls(dir: &Path) -> Result<(Duration, Duration)> {
         .with_context(|| format!("bash's time printed {times:?}"))?;
     ensure!(seconds.len() == 2, "bash's time printed {times:?}");
     Ok((elapsed, Duration::from_secs_f64(seconds[0] + seconds[1])))
-}
-
-/// CPU time (user + system) process `pid` has used so far, from fields 14
-/// and 15 of `/proc/<pid>/stat` (after the parenthesised command name).
-fn process_cpu(pid: u32) -> Result<Duration> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
-    let after_name = stat
-        .rsplit_once(')')
-        .map(|(_, rest)| rest)
-        .context("no command name in /proc/<pid>/stat")?;
-    // Fields from the third on: state is index 0, utime index 11, stime 12.
-    let fields: Vec<&str> = after_name.split_whitespace().collect();
-    let ticks = |index: usize| -> Result<u64> {
-        Ok(fields
-            .get(index)
-            .context("short /proc/<pid>/stat")?
-            .parse()?)
-    };
-    let per_second = rustix::param::clock_ticks_per_second();
-    let total = ticks(11)? + ticks(12)?;
-    Ok(Duration::from_secs_f64(total as f64 / per_second as f64))
 }

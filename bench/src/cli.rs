@@ -76,6 +76,20 @@ pub enum Scenario {
         #[arg(long, default_value_t = 90)]
         cut_percent: u64,
     },
+    /// Whole sessions per second with many clients at once: connect + USER +
+    /// PASS + LIST + QUIT against a server with accounts, next to connect +
+    /// LIST + QUIT against one without; the server's CPU of each.
+    Sessions {
+        /// Clients looping at the same time.
+        #[arg(long, default_value_t = 100)]
+        clients: usize,
+        /// Seconds of each round.
+        #[arg(long, default_value_t = 5)]
+        seconds: u64,
+        /// Rounds per server, alternating between them.
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
+    },
     /// Every scenario with its defaults.
     All,
     /// The bare splice(2) relay the bridge scenario starts as a reference

@@ -16,5 +16,6 @@ pub mod logins;
 pub mod process;
 pub mod report;
 pub mod resume;
+pub mod sessions;
 pub mod splice_relay;
 pub mod wire;

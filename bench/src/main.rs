@@ -7,7 +7,7 @@ use anyhow::Result;
 use clap::Parser;
 use ferry_bench::cli::{Cli, Scenario};
 use ferry_bench::{
-    big_listing, bridge, direct, list_latency, logins, process::sibling_binary, resume,
+    big_listing, bridge, direct, list_latency, logins, process::sibling_binary, resume, sessions,
     splice_relay,
 };
 
@@ -38,6 +38,13 @@ async fn main() -> Result<()> {
         work_dir: work_dir.clone(),
         clients,
         requests_per_client: requests,
+    };
+    let sessions = |clients: usize, seconds: u64, rounds: usize| sessions::SessionsConfig {
+        server_bin: server_bin.clone(),
+        work_dir: work_dir.clone(),
+        clients,
+        round: std::time::Duration::from_secs(seconds),
+        rounds,
     };
     let big_listing = |files: usize, rounds: usize| big_listing::BigListingConfig {
         server_bin: server_bin.clone(),
@@ -84,6 +91,13 @@ async fn main() -> Result<()> {
         } => {
             resume::run(&resume(size_mib, cut_percent)).await?;
         }
+        Scenario::Sessions {
+            clients,
+            seconds,
+            rounds,
+        } => {
+            sessions::run(&sessions(clients, seconds, rounds)).await?;
+        }
         Scenario::All => {
             direct::run(&direct(1024, 2)).await?;
             list_latency::run(&list(1000, 20)).await?;
@@ -91,6 +105,7 @@ async fn main() -> Result<()> {
             bridge::run(&bridge(1024, 5, 1000)?).await?;
             run_logins(5, 5).await?;
             resume::run(&resume(1024, 90)).await?;
+            sessions::run(&sessions(100, 5, 3)).await?;
         }
         Scenario::SpliceRelay { .. } => {} // run above
     }
