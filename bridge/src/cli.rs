@@ -54,6 +54,18 @@ pub struct CommandLine {
     /// Most relays open at once (HTTP 503 past it).
     #[arg(long, value_name = "N", default_value_t = Limits::default().max_relays)]
     max_relays: usize,
+    /// Most connections open at once that are not relays yet (still sending
+    /// their request head, or plain HTTP); past it, new ones are closed at once.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_pending)]
+    max_pending: usize,
+    /// Most connections open at once from one client address, relays
+    /// included; past it, that address's new ones are closed at once.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_per_address)]
+    max_per_address: usize,
+    /// The whole HTTP request head must arrive within this long (seconds, or
+    /// e.g. 5s), or the connection is closed.
+    #[arg(long, value_name = "SECONDS", default_value = "10", value_parser = parse_seconds)]
+    header_timeout: Duration,
     /// Close a relay when no byte moved for this long (seconds, or e.g. 10m; 0 disables).
     #[arg(long, value_name = "SECONDS", default_value = "600", value_parser = parse_seconds)]
     idle_timeout: Duration,
@@ -83,6 +95,9 @@ impl CommandLine {
             max_message_size: self.max_message_size,
             relay_chunk_size: self.chunk_size,
             max_relays: self.max_relays,
+            max_pending: self.max_pending,
+            max_per_address: self.max_per_address,
+            header_timeout: self.header_timeout,
             idle_timeout: non_zero(self.idle_timeout),
             ping_interval: non_zero(self.ping_interval),
             connect_timeout: self.connect_timeout,
@@ -134,6 +149,9 @@ mod tests {
         assert_eq!(config.limits.ping_interval, defaults.ping_interval);
         assert_eq!(config.limits.connect_timeout, defaults.connect_timeout);
         assert_eq!(config.limits.shutdown_grace, defaults.shutdown_grace);
+        assert_eq!(config.limits.header_timeout, defaults.header_timeout);
+        assert_eq!(config.limits.max_pending, defaults.max_pending);
+        assert_eq!(config.limits.max_per_address, defaults.max_per_address);
         assert!(config.allow_origins.is_none() && config.tls.is_none());
         assert!(!config.proxy_protocol);
         assert!(parsed(&["--proxy-protocol"]).proxy_protocol);
@@ -147,5 +165,12 @@ mod tests {
         let config = parsed(&["--shutdown-grace", "2m", "--connect-timeout", "3"]);
         assert_eq!(config.limits.shutdown_grace, Duration::from_secs(120));
         assert_eq!(config.limits.connect_timeout, Duration::from_secs(3));
+        let config = parsed(&["--header-timeout", "2s", "--max-pending", "5"]);
+        assert_eq!(config.limits.header_timeout, Duration::from_secs(2));
+        assert_eq!(config.limits.max_pending, 5);
+        assert_eq!(
+            parsed(&["--max-per-address", "3"]).limits.max_per_address,
+            3
+        );
     }
 }

@@ -15,6 +15,7 @@
 //! While it does, the library's writes are held back ([`ClientSocket::hold`]),
 //! so the two never interleave inside a frame.
 
+use crate::door::Ticket;
 use std::io;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
@@ -173,6 +174,9 @@ pub(crate) struct ClientStream {
     socket: Arc<ClientSocket>,
     /// Most bytes the write-behind may hold.
     tail_limit: usize,
+    /// The connection's slots and first-head deadline (see `door.rs`);
+    /// dropped with the connection, relay or not.
+    ticket: Option<Ticket>,
 }
 
 impl ClientStream {
@@ -184,6 +188,15 @@ impl ClientStream {
                 writes: Mutex::new(WriteState::default()),
             }),
             tail_limit,
+            ticket: None,
+        }
+    }
+
+    /// Wraps an admitted connection, which keeps `ticket` while it lives.
+    pub(crate) fn admitted(tcp: TcpStream, tail_limit: usize, ticket: Ticket) -> ClientStream {
+        ClientStream {
+            ticket: Some(ticket),
+            ..ClientStream::new(tcp, tail_limit)
         }
     }
 
@@ -199,7 +212,11 @@ impl AsyncRead for ClientStream {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        let tcp = &self.socket.tcp;
+        let this = self.get_mut();
+        if let Some(ticket) = &mut this.ticket {
+            ready!(ticket.poll_in_time(cx))?;
+        }
+        let tcp = &this.socket.tcp;
         loop {
             ready!(tcp.poll_read_ready(cx))?;
             match tcp.try_read(buf.initialize_unfilled()) {

@@ -76,6 +76,21 @@ pub struct Limits {
     pub ws_read_buffer_size: usize,
     /// Most relays open at once; past it, upgrades get HTTP 503.
     pub max_relays: usize,
+    /// The whole request head must arrive within this long: from the accept
+    /// for the first request (a TLS handshake included), from the end of
+    /// the previous response for the next one on a kept-alive connection.
+    /// Past it the connection is closed.
+    pub header_timeout: Duration,
+    /// Largest request head (request line and headers) buffered; a larger
+    /// one gets HTTP 431 and the connection is closed.
+    pub max_request_head: usize,
+    /// Most connections open at once that have not become relays (still
+    /// sending their request head, or plain HTTP); past it, new
+    /// connections are closed at once.
+    pub max_pending: usize,
+    /// Most connections open at once from one client address, relays
+    /// included; past it, that address's new connections are closed at once.
+    pub max_per_address: usize,
     /// A relay with no bytes moving either way for this long is closed
     /// ([`GOING_AWAY`](ferry_proto::close::GOING_AWAY)). `None` disables it.
     pub idle_timeout: Option<Duration>,
@@ -101,6 +116,10 @@ impl Default for Limits {
             relay_chunk_size: 256 << 10,
             ws_read_buffer_size: 16 << 10,
             max_relays: 1024,
+            header_timeout: Duration::from_secs(10),
+            max_request_head: 64 << 10,
+            max_pending: 1024,
+            max_per_address: 64,
             idle_timeout: Some(Duration::from_secs(600)),
             ping_interval: Some(Duration::from_secs(30)),
             connect_timeout: Duration::from_secs(10),

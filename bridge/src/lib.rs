@@ -20,6 +20,7 @@
 mod cli;
 mod client_io;
 mod config;
+mod door;
 mod error;
 mod origin;
 mod relay;
@@ -39,6 +40,9 @@ use axum::middleware::AddExtension;
 use axum_server::accept::{Accept, DefaultAcceptor};
 use axum_server::tls_rustls::{RustlsAcceptor, RustlsConfig};
 use client_io::{ClientStream, DirectHandle};
+use door::{Door, PendingSlot};
+use futures_util::future::Either;
+use hyper_util::rt::TokioTimer;
 use routes::AppState;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -166,11 +170,24 @@ impl Bridge {
         });
         let app = routes::router(state.clone(), static_dir.as_deref())
             .into_make_service_with_connect_info::<SocketAddr>();
-        let server = axum_server::from_tcp(listener).handle(handle);
+        let mut server = axum_server::from_tcp(listener).handle(handle);
+        // The first head's deadline is the door's (see door.rs); these bound
+        // the heads that follow on a kept-alive connection, and every head's size.
+        server
+            .http_builder()
+            .http1()
+            .timer(TokioTimer::new())
+            .header_read_timeout(limits.header_timeout)
+            .max_buf_size(limits.max_request_head);
         let accept = ClientAcceptor {
             inner: DefaultAcceptor,
             tail_limit: limits.ws_max_write_buffer_size(),
             direct: true,
+            door: Door::new(
+                limits.max_pending,
+                limits.max_per_address,
+                limits.header_timeout,
+            ),
         };
         let served = match tls {
             None => server.acceptor(accept).serve(app).await,
@@ -180,8 +197,9 @@ impl Bridge {
                     direct: false,
                     ..accept
                 };
-                let acceptor =
-                    RustlsAcceptor::new(RustlsConfig::from_config(config)).acceptor(accept);
+                let acceptor = RustlsAcceptor::new(RustlsConfig::from_config(config))
+                    .handshake_timeout(limits.header_timeout)
+                    .acceptor(accept);
                 server.acceptor(acceptor).serve(app).await
             }
         };
@@ -217,6 +235,18 @@ fn check_limits(limits: &Limits) -> Result<(), BridgeError> {
     if limits.max_relays == 0 || limits.max_relays > Semaphore::MAX_PERMITS {
         return fail("max relays must be at least 1");
     }
+    if limits.max_pending == 0 || limits.max_pending > Semaphore::MAX_PERMITS {
+        return fail("max pending connections must be at least 1");
+    }
+    if limits.max_per_address == 0 {
+        return fail("max connections per address must be at least 1");
+    }
+    if limits.header_timeout.is_zero() {
+        return fail("the header timeout must be positive");
+    }
+    if limits.max_request_head < 8192 {
+        return fail("the largest request head must be at least 8 KiB");
+    }
     if limits.idle_timeout.is_some_and(|t| t.is_zero())
         || limits.ping_interval.is_some_and(|t| t.is_zero())
     {
@@ -225,11 +255,13 @@ fn check_limits(limits: &Limits) -> Result<(), BridgeError> {
     Ok(())
 }
 
-/// Accepts like `A`, with Nagle's algorithm off (replies are small and must
-/// not wait for the previous segment's acknowledgement) and the socket
-/// wrapped in a [`ClientStream`] (writes without tungstenite's memmoves).
-/// Each request on the connection carries a [`DirectHandle`] to the socket,
-/// so a relay can splice downloads into it.
+/// Accepts like `A` what the [`Door`] lets in (the rest is closed at once),
+/// with Nagle's algorithm off (replies are small and must not wait for the
+/// previous segment's acknowledgement) and the socket wrapped in a
+/// [`ClientStream`] (writes without tungstenite's memmoves) that keeps the
+/// door's ticket. Each request on the connection carries a [`DirectHandle`]
+/// to the socket, so a relay can splice downloads into it, and the
+/// connection's [`PendingSlot`].
 #[derive(Debug, Clone)]
 struct ClientAcceptor<A> {
     /// The acceptor that runs next (plain, or TLS).
@@ -238,21 +270,39 @@ struct ClientAcceptor<A> {
     tail_limit: usize,
     /// Whether relays may write to the socket directly (not under TLS).
     direct: bool,
+    /// Who is let in.
+    door: Door,
 }
+
+/// The service a [`ClientAcceptor`] hands on to `A`.
+type WithConnection<S> = AddExtension<AddExtension<S, DirectHandle>, PendingSlot>;
 
 impl<A, S> Accept<TcpStream, S> for ClientAcceptor<A>
 where
-    A: Accept<ClientStream, AddExtension<S, DirectHandle>>,
+    A: Accept<ClientStream, WithConnection<S>>,
 {
     type Stream = A::Stream;
     type Service = A::Service;
-    type Future = A::Future;
+    type Future = Either<A::Future, std::future::Ready<std::io::Result<(A::Stream, A::Service)>>>;
 
     fn accept(&self, stream: TcpStream, service: S) -> Self::Future {
+        let peer = stream.peer_addr().map(|addr| addr.ip());
+        let ticket = match peer.map(|ip| (ip, self.door.admit(ip))) {
+            Ok((_, Ok(ticket))) => ticket,
+            Ok((ip, Err(refused))) => {
+                tracing::debug!(peer = %ip, "connection closed at once: {refused}");
+                return Either::Right(std::future::ready(Err(std::io::Error::other(
+                    refused.to_string(),
+                ))));
+            }
+            Err(error) => return Either::Right(std::future::ready(Err(error))),
+        };
         let _ = stream.set_nodelay(true);
-        let stream = ClientStream::new(stream, self.tail_limit);
+        let pending = ticket.pending();
+        let stream = ClientStream::admitted(stream, self.tail_limit, ticket);
         let handle = DirectHandle(self.direct.then(|| stream.handle()));
         let service = tower::Layer::layer(&axum::Extension(handle), service);
-        self.inner.accept(stream, service)
+        let service = tower::Layer::layer(&axum::Extension(pending), service);
+        Either::Left(self.inner.accept(stream, service))
     }
 }

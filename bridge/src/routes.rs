@@ -1,6 +1,7 @@
 //! The HTTP side: the router, its shared state and the small handlers.
 
 use crate::client_io::DirectHandle;
+use crate::door::PendingSlot;
 use crate::origin::OriginPolicy;
 use crate::relay::{self, Announce, RelayContext};
 use crate::static_files;
@@ -8,8 +9,9 @@ use crate::target::{Refusal, TargetPolicy};
 use crate::Limits;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{ConnectInfo, Query, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Extension;
@@ -41,16 +43,26 @@ pub(crate) struct AppState {
 }
 
 /// Assembles the routes: `/ws`, `/healthz`, and the static files (if any) for
-/// everything else.
+/// everything else; every request first tells its connection's
+/// [`PendingSlot`] that a head arrived.
 pub(crate) fn router(state: Arc<AppState>, static_dir: Option<&Path>) -> Router {
     let router = Router::new()
         .route("/ws", get(websocket))
         .route("/healthz", get(healthz))
         .with_state(state);
-    match static_dir {
+    let router = match static_dir {
         Some(dir) => router.fallback_service(static_files::service(dir)),
         None => router.fallback(not_found),
+    };
+    router.layer(axum::middleware::from_fn(head_received))
+}
+
+/// Lifts the connection's first-head deadline (see `door.rs`).
+async fn head_received(request: Request, next: Next) -> Response {
+    if let Some(pending) = request.extensions().get::<PendingSlot>() {
+        pending.head_received(request.version());
     }
+    next.run(request).await
 }
 
 /// The query of `GET /ws`.
@@ -67,6 +79,7 @@ async fn websocket(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     direct: Option<Extension<DirectHandle>>,
+    pending: Option<Extension<PendingSlot>>,
     headers: HeaderMap,
     query: Result<Query<RelayQuery>, axum::extract::rejection::QueryRejection>,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
@@ -128,6 +141,9 @@ async fn websocket(
         .max_frame_size(limits.max_message_size)
         .on_failed_upgrade(move |error| tracing::debug!(%peer, "websocket upgrade failed: {error}"))
         .on_upgrade(move |socket| async move {
+            if let Some(Extension(pending)) = pending {
+                pending.upgraded();
+            }
             // The upgraded connection owns the socket while `socket` lives.
             ctx.client = direct.and_then(|handle| handle.upgrade());
             relay::run(socket, target, ctx).await;

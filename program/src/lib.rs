@@ -6,7 +6,8 @@
 //! ([`duration`]); logs go to standard error under `RUST_LOG` ([`logging`]);
 //! Ctrl-C or SIGTERM starts a graceful stop and a second one ends the
 //! program at once ([`signals`]); and a failure to start is one
-//! `program: reason` line ([`failure`]).
+//! `program: reason` line ([`failure`]). The two servers count
+//! connections per client address the same way too ([`per_address`]).
 //!
 //! Kept out of `ferry-proto`, which must stay free of clap and builds for
 //! wasm32.
@@ -15,10 +16,12 @@ pub mod duration;
 pub mod failure;
 pub mod flags;
 pub mod logging;
+pub mod per_address;
 pub mod signals;
 
 pub use duration::parse_seconds;
 pub use failure::{exit_code, one_line};
 pub use flags::{parse_or_exit, BAD_ARGUMENTS};
 pub use logging::init_logging;
+pub use per_address::{AddressFull, AddressSlot, PerAddress};
 pub use signals::{ShutdownSignals, INTERRUPTED};

@@ -31,6 +31,9 @@ pub struct BridgeOptions {
     pub ping_interval: Option<Duration>,
     pub close_timeout: Duration,
     pub shutdown_quiet: Duration,
+    pub header_timeout: Duration,
+    pub max_pending: usize,
+    pub max_per_address: usize,
 }
 
 /// PEM files of a certificate chain and its key.
@@ -55,6 +58,9 @@ impl Default for BridgeOptions {
             ping_interval: limits.ping_interval,
             close_timeout: Duration::from_secs(2),
             shutdown_quiet: limits.shutdown_quiet,
+            header_timeout: limits.header_timeout,
+            max_pending: limits.max_pending,
+            max_per_address: limits.max_per_address,
         }
     }
 }
@@ -85,6 +91,9 @@ impl BridgeOptions {
             ping_interval: self.ping_interval,
             close_timeout: self.close_timeout,
             shutdown_quiet: self.shutdown_quiet,
+            header_timeout: self.header_timeout,
+            max_pending: self.max_pending,
+            max_per_address: self.max_per_address,
             ..Limits::default()
         };
         config
