@@ -99,13 +99,15 @@ pub struct BridgeResults {
 }
 
 /// Starts `ferry-bridge` on a free port relaying to `upstream`, with room
-/// for the idle relays.
+/// for the idle relays (all from 127.0.0.1, so past the per-address cap too).
 fn spawn_bridge(
     binary: &Path,
     upstream: std::net::SocketAddr,
     extra: &[String],
 ) -> Result<ChildProcess> {
-    let mut args = vec!["--max-relays".to_string(), "4096".to_string()];
+    let mut args = ["--max-relays", "4096", "--max-per-address", "8192"]
+        .map(String::from)
+        .to_vec();
     args.extend_from_slice(extra);
     ChildProcess::ferry_bridge(binary, upstream, &args)
 }
@@ -219,7 +221,9 @@ async fn idle_relays(
 /// Runs the scenarios and prints their tables.
 pub async fn run(config: &BridgeBenchConfig) -> Result<BridgeResults> {
     let root = prepare_root(&config.work_dir, config.size)?;
-    let server = ChildProcess::ferry_server(&config.server_bin, &root, &[])?;
+    // Every relay reaches the server from the bridge's one address.
+    let server =
+        ChildProcess::ferry_server(&config.server_bin, &root, &["--max-per-address", "8192"])?;
     let bridge = spawn_bridge(&config.bridge_bin, server.addr, &config.bridge_args)?;
     let bridge_url = format!("ws://{}/ws", bridge.addr);
     let websockify = match &config.websockify {

@@ -39,7 +39,12 @@ pub async fn run(config: &ListConfig) -> Result<ListResults> {
     let server = ChildProcess::ferry_server(
         &config.server_bin,
         &root,
-        &["--max-connections", &max_connections],
+        &[
+            "--max-connections",
+            &max_connections,
+            "--max-per-address",
+            &max_connections,
+        ],
     )?;
     let mut clients = Vec::with_capacity(config.clients);
     for _ in 0..config.clients {

@@ -140,12 +140,19 @@ pub async fn run(config: &SessionsConfig) -> Result<SessionsResults> {
             "0",
             "--max-connections",
             &max_connections,
+            "--max-per-address",
+            &max_connections,
         ],
     )?;
     let without = ChildProcess::ferry_server(
         &config.server_bin,
         &dir.join("plain-root"),
-        &["--max-connections", &max_connections],
+        &[
+            "--max-connections",
+            &max_connections,
+            "--max-per-address",
+            &max_connections,
+        ],
     )?;
 
     let mut results = SessionsResults {

@@ -33,6 +33,12 @@ pub struct CommandLine {
     #[arg(long, value_name = "N", default_value_t = crate::DEFAULT_MAX_CONNECTIONS,
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1_000_000))]
     max_connections: usize,
+    /// Most simultaneous connections from one client address (on the proxy
+    /// listener, the address its PROXY header announces); more are answered
+    /// 421 and closed.
+    #[arg(long, value_name = "N", default_value_t = crate::DEFAULT_MAX_PER_ADDRESS,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1_000_000))]
+    max_per_address: usize,
     /// Seconds of silence after which a connection is closed (421); 0 disables.
     /// Also accepts durations such as 90s or 5m.
     #[arg(long, value_name = "SECONDS", default_value = "300", value_parser = parse_seconds)]
@@ -115,6 +121,7 @@ impl CommandLine {
             },
             max_file_size: self.max_file_size,
             max_connections: self.max_connections,
+            max_per_address: self.max_per_address,
             idle_timeout: self.idle_timeout,
             read_only: self.read_only,
             shutdown_grace: self.shutdown_grace,

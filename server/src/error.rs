@@ -113,6 +113,10 @@ pub enum ServerError {
     /// The connection limit is reached (421, then close).
     #[error("too many connections")]
     TooManyConnections,
+    /// The client's address holds `--max-per-address` connections (421,
+    /// then close).
+    #[error("too many connections from the address")]
+    TooManyFromAddress,
     /// Reading from or writing to the client failed (close, no reply).
     #[error("connection error: {0}")]
     Peer(#[source] io::Error),
@@ -204,6 +208,9 @@ impl ServerError {
             ServerError::IdleTimeout => reply(codes::CLOSING, "Idle timeout"),
             ServerError::ShuttingDown => reply(codes::CLOSING, "Server shutting down"),
             ServerError::TooManyConnections => reply(codes::CLOSING, "Too many connections"),
+            ServerError::TooManyFromAddress => {
+                reply(codes::CLOSING, "Too many connections from your address")
+            }
             // Startup errors never reach a connection; the others end it
             // where a reply would be read as data or cannot be delivered.
             ServerError::Root { .. }
@@ -223,6 +230,7 @@ impl ServerError {
             ServerError::IdleTimeout
                 | ServerError::ShuttingDown
                 | ServerError::TooManyConnections
+                | ServerError::TooManyFromAddress
                 | ServerError::TooManyFailedLogins
                 | ServerError::HomeUnavailable(_)
                 | ServerError::Peer(_)
@@ -270,6 +278,7 @@ mod tests {
         );
         assert_eq!(code(ServerError::IdleTimeout), Some(421));
         assert_eq!(code(ServerError::TooManyConnections), Some(421));
+        assert_eq!(code(ServerError::TooManyFromAddress), Some(421));
         assert_eq!(code(ServerError::ShuttingDown), Some(421));
         assert_eq!(code(ServerError::TooManyFailedLogins), Some(421));
         assert_eq!(code(ServerError::HomeUnavailable("x".into())), Some(421));
@@ -323,6 +332,7 @@ mod tests {
         assert!(ServerError::IdleTimeout.closes_connection());
         assert!(ServerError::TransferAborted(io::Error::other("x")).closes_connection());
         assert!(ServerError::TooManyFailedLogins.closes_connection());
+        assert!(ServerError::TooManyFromAddress.closes_connection());
         assert!(ServerError::HomeUnavailable("x".into()).closes_connection());
         assert!(!ServerError::LoginIncorrect.closes_connection());
         assert!(!ServerError::NoSuchFile.closes_connection());

@@ -45,6 +45,7 @@ pub use storage::{ANONYMOUS_OWNER, KEPT_DIR, SAMPLE_FILES, TEMP_DIR};
 use accounts::{Accounts, AnonymousAccess, LoginPolicy};
 use admission::Admission;
 use connection::Connection;
+use ferry_program::PerAddress;
 use ferry_proto::{codes, Reply};
 use listener::{Client, Door, Listeners};
 use login::Logins;
@@ -69,6 +70,8 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8888";
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 16 * 1024 * 1024 * 1024;
 /// Default number of simultaneous connections.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
+/// Default of `--max-per-address`.
+pub const DEFAULT_MAX_PER_ADDRESS: usize = 64;
 /// Default idle timeout.
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(300);
 /// Default resume window: how long the bytes of a cut-off upload are kept.
@@ -92,6 +95,10 @@ pub struct Config {
     pub max_file_size: u64,
     /// Most simultaneous connections; more get `421 Too many connections`.
     pub max_connections: usize,
+    /// Most simultaneous connections from one client address (the
+    /// announced one on the proxy listener); more get `421 Too many
+    /// connections from your address`.
+    pub max_per_address: usize,
     /// A connection silent this long gets `421 Idle timeout`; zero disables
     /// the timeout. Also bounds a stalled upload or download.
     pub idle_timeout: Duration,
@@ -124,6 +131,7 @@ impl Config {
             root: root.into(),
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_per_address: DEFAULT_MAX_PER_ADDRESS,
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
             read_only: false,
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
@@ -221,6 +229,7 @@ impl Server {
             addr = %listeners.main_addr(),
             root = %config.root.display(),
             max_connections = config.max_connections,
+            max_per_address = config.max_per_address,
             max_file_size = config.max_file_size,
             idle_timeout_s = config.idle_timeout.as_secs(),
             read_only = config.read_only,
@@ -240,6 +249,7 @@ impl Server {
         let sweeper = tokio::spawn(sweep_kept_uploads(Arc::clone(&shared.storage)));
         let tasks = TaskTracker::new();
         let slots = Arc::new(Semaphore::new(config.max_connections));
+        let per_address = PerAddress::new(config.max_per_address);
         tokio::pin!(shutdown);
         loop {
             let (door, accepted) = tokio::select! {
@@ -261,6 +271,7 @@ impl Server {
             let _ = stream.set_nodelay(true);
             let admission = Admission {
                 slots: Arc::clone(&slots),
+                per_address: per_address.clone(),
                 shared: Arc::clone(&shared),
                 stop: stop.clone(),
             };

@@ -66,6 +66,49 @@ async fn a_client_that_stops_reading_a_download_is_dropped() {
 }
 
 #[tokio::test]
+async fn past_max_per_address_that_address_gets_421_and_another_gets_in() {
+    raw_client::raise_open_file_limit();
+    let cap = ferry_server::DEFAULT_MAX_PER_ADDRESS;
+    assert_eq!(cap, 64);
+    let server = TestServer::start_with(ServerOptions {
+        max_per_address: cap,
+        ..ServerOptions::default()
+    })
+    .await;
+    let mut held = Vec::new();
+    for _ in 0..cap {
+        held.push(Client::connect(server.addr).await);
+    }
+    let mut over = Client::connect_raw(server.addr).await;
+    let reply = over.reply().await;
+    assert_eq!(
+        (reply.code, reply.text.as_str()),
+        (421, "Too many connections from your address")
+    );
+    over.expect_closed().await;
+    // Another loopback address is another client.
+    let mut other = Client::connect_raw_from("127.0.0.2:0", server.addr).await;
+    assert_eq!(other.reply().await.code, 220);
+    assert_eq!(other.command("NOOP").await.code, 200);
+    // Those inside keep working, and a freed place is taken again.
+    assert_eq!(held[0].command("NOOP").await.code, 200);
+    assert_eq!(held.pop().unwrap().command("QUIT").await.code, 221);
+    let mut admitted = None;
+    for _ in 0..100 {
+        let mut next = Client::connect_raw(server.addr).await;
+        let reply = next.reply().await;
+        if reply.code == 220 {
+            admitted = Some(next);
+            break;
+        }
+        assert_eq!(reply.code, 421, "{reply}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let mut admitted = admitted.expect("the freed place was never reused");
+    assert_eq!(admitted.command("NOOP").await.code, 200);
+}
+
+#[tokio::test]
 async fn connections_over_the_limit_get_421_and_are_closed() {
     let server = TestServer::start_with(ServerOptions {
         max_connections: 2,

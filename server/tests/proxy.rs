@@ -13,8 +13,7 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncReadExt, BufReader};
-use tokio::net::TcpSocket;
+use tokio::io::AsyncReadExt;
 
 const BIN: &str = env!("CARGO_BIN_EXE_ferry-server");
 
@@ -81,15 +80,6 @@ fn the_announced_address_is_the_client_address_in_the_log() {
 }
 
 /// A client of the proxy listener whose socket is bound to `source` first.
-async fn connect_from(source: &str, proxy_addr: SocketAddr) -> Client {
-    let socket = TcpSocket::new_v4().unwrap();
-    socket.bind(source.parse().unwrap()).unwrap();
-    let stream = socket.connect(proxy_addr).await.unwrap();
-    Client {
-        stream: BufReader::new(stream),
-    }
-}
-
 /// Expects the server to close without having sent a byte.
 async fn closed_without_reply(client: &mut Client) {
     let mut rest = Vec::new();
@@ -119,11 +109,11 @@ async fn an_untrusted_peer_is_closed_without_a_reply() {
     let server = TestServer::start_with(proxy_options(&["127.0.0.1"], STEP_TIMEOUT)).await;
     let proxy_addr = server.proxy_addr.unwrap();
 
-    let mut untrusted = connect_from("127.0.0.2:0", proxy_addr).await;
+    let mut untrusted = Client::connect_raw_from("127.0.0.2:0", proxy_addr).await;
     untrusted.send_raw(HEADER).await;
     closed_without_reply(&mut untrusted).await;
 
-    let mut trusted = connect_from("127.0.0.1:0", proxy_addr).await;
+    let mut trusted = Client::connect_raw_from("127.0.0.1:0", proxy_addr).await;
     trusted.send_raw(HEADER).await;
     assert_eq!(trusted.reply().await.code, 220);
     assert_eq!(trusted.command("NOOP").await.code, 200);
@@ -133,10 +123,10 @@ async fn an_untrusted_peer_is_closed_without_a_reply() {
 async fn a_trusted_range_admits_its_members() {
     let server = TestServer::start_with(proxy_options(&["127.0.0.0/30"], STEP_TIMEOUT)).await;
     let proxy_addr = server.proxy_addr.unwrap();
-    let mut inside = connect_from("127.0.0.2:0", proxy_addr).await;
+    let mut inside = Client::connect_raw_from("127.0.0.2:0", proxy_addr).await;
     inside.send_raw(HEADER).await;
     assert_eq!(inside.reply().await.code, 220);
-    let mut outside = connect_from("127.0.0.5:0", proxy_addr).await;
+    let mut outside = Client::connect_raw_from("127.0.0.5:0", proxy_addr).await;
     outside.send_raw(HEADER).await;
     closed_without_reply(&mut outside).await;
 }
@@ -191,6 +181,39 @@ async fn proxied_clients_count_against_the_connection_limit() {
     let refused = second.reply().await;
     assert_eq!(refused.code, 421, "{refused}");
     second.expect_closed().await;
+}
+
+#[tokio::test]
+async fn the_per_address_limit_counts_the_announced_address() {
+    let mut options = proxy_options(&[], STEP_TIMEOUT);
+    options.max_per_address = 3;
+    let server = TestServer::start_with(options).await;
+    let proxy_addr = server.proxy_addr.unwrap();
+    let announcing = |source: &str| v2_header(v2::Command::Proxy, source, "127.0.0.1:8889");
+    let mut held = Vec::new();
+    for port in 0..3 {
+        let mut client = Client::connect_raw(proxy_addr).await;
+        client
+            .send_raw(&announcing(&format!("203.0.113.7:{}", 4000 + port)))
+            .await;
+        assert_eq!(client.reply().await.code, 220);
+        held.push(client);
+    }
+    // The fourth from the same announced address, whatever its port.
+    let mut over = Client::connect_raw(proxy_addr).await;
+    over.send_raw(&announcing("203.0.113.7:5000")).await;
+    let refused = over.reply().await;
+    assert_eq!(
+        (refused.code, refused.text.as_str()),
+        (421, "Too many connections from your address")
+    );
+    over.expect_closed().await;
+    // Through the same proxy, another announced address gets in.
+    let mut other = Client::connect_raw(proxy_addr).await;
+    other.send_raw(&announcing("203.0.113.8:4000")).await;
+    assert_eq!(other.reply().await.code, 220);
+    assert_eq!(other.command("NOOP").await.code, 200);
+    drop(held);
 }
 
 #[tokio::test]

@@ -18,6 +18,11 @@ use tokio::sync::oneshot;
 pub struct ServerOptions {
     pub max_file_size: u64,
     pub max_connections: usize,
+    /// Connections per client address (`--max-per-address`). The one
+    /// exception to ferry-server's defaults: here as many as
+    /// `max_connections`, since every test client is 127.0.0.1 and the load
+    /// tests open hundreds; the tests of the cap set it.
+    pub max_per_address: usize,
     /// Zero disables the idle timeout.
     pub idle_timeout: Duration,
     pub read_only: bool,
@@ -82,6 +87,7 @@ impl Default for ServerOptions {
         ServerOptions {
             max_file_size: defaults.max_file_size,
             max_connections: defaults.max_connections,
+            max_per_address: defaults.max_connections,
             idle_timeout: defaults.idle_timeout,
             read_only: defaults.read_only,
             shutdown_grace: defaults.shutdown_grace,
@@ -112,6 +118,7 @@ impl ServerOptions {
             login: self.login.policy(),
             max_file_size: self.max_file_size,
             max_connections: self.max_connections,
+            max_per_address: self.max_per_address,
             idle_timeout: self.idle_timeout,
             read_only: self.read_only,
             shutdown_grace: self.shutdown_grace,

@@ -47,6 +47,17 @@ impl Client {
         }
     }
 
+    /// Connects from the local address `source` (e.g. `127.0.0.2:0`: any
+    /// loopback address is this host) without reading anything.
+    pub async fn connect_raw_from(source: &str, addr: SocketAddr) -> Client {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind(source.parse().unwrap()).unwrap();
+        let stream = socket.connect(addr).await.unwrap();
+        Client {
+            stream: BufReader::new(stream),
+        }
+    }
+
     /// Sends raw bytes.
     pub async fn send_raw(&mut self, bytes: &[u8]) {
         self.stream.get_mut().write_all(bytes).await.unwrap();
