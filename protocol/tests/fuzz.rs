@@ -176,7 +176,7 @@ fn command_parse() {
                 }
                 None => Vec::new(),
             };
-            if !line.is_empty() && spelling % 2 == 0 {
+            if !line.is_empty() && spelling.is_multiple_of(2) {
                 line.push(b' ');
             }
             line.extend(interesting(raw));
@@ -330,7 +330,7 @@ fn listing_parse() {
                     .get(i..i + 8)
                     .map(interesting)
                     .unwrap_or_else(|| b"n".to_vec());
-                let size = if kind % 2 == 0 {
+                let size = if kind.is_multiple_of(2) {
                     size.to_string()
                 } else {
                     "-".into()
@@ -452,7 +452,7 @@ fn server_stream(pieces: &[(u8, u16, Vec<u8>)]) -> Vec<u8> {
                 let text = interesting(raw);
                 stream.extend_from_slice(format!("{code} ").as_bytes());
                 stream.extend(text.iter().filter(|&&b| b != b'\n'));
-                stream.extend_from_slice(if number % 2 == 0 { b"\r\n" } else { b"\n" });
+                stream.extend_from_slice(if number.is_multiple_of(2) { b"\r\n" } else { b"\n" });
             }
             _ => stream.extend(interesting(raw)),
         }
@@ -630,7 +630,7 @@ fn status_parse() {
             let templated = format!(
                 "{} {} {}",
                 ["file", "dir"][usize::from(raw.first().copied().unwrap_or(0) % 2)],
-                if raw.len() % 2 == 0 {
+                if raw.len().is_multiple_of(2) {
                     size.to_string()
                 } else {
                     "-".into()

@@ -323,6 +323,161 @@ mod tests {
         assert!(matches!(result, Err(HeaderError::Timeout(_))), "{result:?}");
     }
 
+    /// A reader that hands out `data` in pieces of the given sizes (in
+    /// turn), never more than asked, and records how far it was read.
+    struct Pieces<'a> {
+        data: &'a [u8],
+        sizes: &'a [u8],
+        read: usize,
+        calls: usize,
+    }
+
+    impl AsyncRead for Pieces<'_> {
+        fn poll_read(
+            mut self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+            buf: &mut tokio::io::ReadBuf<'_>,
+        ) -> std::task::Poll<io::Result<()>> {
+            // A zero-byte read of a header that is not over would loop for ever.
+            assert!(buf.remaining() > 0, "asked for no bytes");
+            let size = self.sizes.get(self.calls % self.sizes.len().max(1));
+            let size = size.map_or(usize::MAX, |&size| usize::from(size).max(1));
+            let left = &self.data[self.read..];
+            let n = left.len().min(buf.remaining()).min(size);
+            buf.put_slice(&left[..n]);
+            self.read += n;
+            self.calls += 1;
+            std::task::Poll::Ready(Ok(()))
+        }
+    }
+
+    /// What a header made from fuzzed parts announces: `None` when the
+    /// parts do not make a valid header, `Some(None)` for no address.
+    type Announced = Option<Option<SocketAddr>>;
+
+    /// A version 1 line from fuzzed parts.
+    fn v1_line(family: u8, source: u128, ports: (u16, u16), junk: &[u8]) -> (Vec<u8>, Announced) {
+        let v4 = Ipv4Addr::from(source as u32);
+        let v6 = Ipv6Addr::from(source);
+        let (line, announced) = match family % 5 {
+            0 => (
+                format!("PROXY TCP4 {v4} 127.0.0.1 {} {}\r\n", ports.0, ports.1),
+                Some(Some(SocketAddr::from((v4, ports.0)))),
+            ),
+            1 => (
+                format!("PROXY TCP6 {v6} ::1 {} {}\r\n", ports.0, ports.1),
+                Some(Some(SocketAddr::from((v6, ports.0)))),
+            ),
+            2 => ("PROXY UNKNOWN\r\n".to_owned(), Some(None)),
+            3 => (
+                format!("PROXY TCP4 {v6} {v4} {} {}\r\n", ports.0, ports.1),
+                None,
+            ),
+            _ => (format!("PROXY {}\r\n", String::from_utf8_lossy(junk)), None),
+        };
+        (line.into_bytes(), announced)
+    }
+
+    /// A version 2 header from fuzzed parts (with TLVs).
+    fn v2_header(family: u8, source: u128, ports: (u16, u16), tlvs: &[u8]) -> (Vec<u8>, Announced) {
+        let (source, destination): (SocketAddr, SocketAddr) = if family.is_multiple_of(2) {
+            (
+                (Ipv4Addr::from(source as u32), ports.0).into(),
+                (Ipv4Addr::LOCALHOST, ports.1).into(),
+            )
+        } else {
+            (
+                (Ipv6Addr::from(source), ports.0).into(),
+                (Ipv6Addr::LOCALHOST, ports.1).into(),
+            )
+        };
+        let local = family % 7 == 3;
+        let command = if local {
+            v2::Command::Local
+        } else {
+            v2::Command::Proxy
+        };
+        let mut builder = v2::Builder::with_addresses(
+            v2::Version::Two | command,
+            v2::Protocol::Stream,
+            (source, destination),
+        );
+        for tlv in tlvs.chunks(9) {
+            builder = builder.write_tlv(tlv[0], &tlv[1..]).expect("a TLV fits");
+        }
+        (
+            builder.build().expect("a header builds"),
+            Some((!local).then_some(source)),
+        )
+    }
+
+    /// Fuzz target: `read_header` given a well-formed header (v1 or v2, made
+    /// from fuzzed parts), the same with fuzzed bytes written over it, or
+    /// arbitrary bytes, each followed by a command and handed out in
+    /// arbitrary pieces. It never panics, never asks for zero bytes (a
+    /// spin), never reads past a header's end (the command is left), and a
+    /// well-formed header announces its source. Bounded like every bolero
+    /// target under `cargo test` (1 s; BOLERO_RANDOM_TEST_TIME_MS for longer).
+    #[test]
+    fn fuzz_read_header() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        let peer: SocketAddr = PEER.parse().unwrap();
+        bolero::check!()
+            .with_type::<(u8, u128, (u16, u16), Vec<u8>, Vec<(u16, u8)>, Vec<u8>)>()
+            .for_each(|(shape, source, ports, raw, overwrite, sizes)| {
+                let (header, announced) = match shape % 3 {
+                    0 => v1_line(shape / 3, *source, *ports, raw),
+                    1 => v2_header(shape / 3, *source, *ports, raw),
+                    _ => (raw.clone(), None),
+                };
+                let mut data = header.clone();
+                for &(at, byte) in overwrite {
+                    if let Some(slot) = data.get_mut(usize::from(at) % (header.len() + 1)) {
+                        *slot = byte;
+                    }
+                }
+                let intact = data == header && announced.is_some();
+                data.extend_from_slice(AFTER);
+                let mut reader = Pieces {
+                    data: &data,
+                    sizes,
+                    read: 0,
+                    calls: 0,
+                };
+                let result =
+                    runtime.block_on(read_header(&mut reader, peer, Duration::from_secs(5)));
+                assert!(reader.read <= data.len());
+                match &result {
+                    Ok(address) => {
+                        // What was read is exactly one whole header.
+                        let read = &data[..reader.read];
+                        let parsed = HeaderResult::parse(read);
+                        let length = match &parsed {
+                            HeaderResult::V1(Ok(_)) => {
+                                assert!(read.ends_with(b"\r\n") && read.len() <= V1_MAX_LEN);
+                                read.len()
+                            }
+                            HeaderResult::V2(Ok(header)) => header.len(),
+                            other => panic!("accepted {read:?}: {other:?}"),
+                        };
+                        assert_eq!(length, reader.read, "read past the header");
+                        if intact {
+                            assert_eq!(Some(*address), announced.map(|a| a.unwrap_or(peer)));
+                        }
+                    }
+                    Err(HeaderError::Invalid(_)) | Err(HeaderError::Closed) => {}
+                    Err(other) => panic!("{other:?}"),
+                }
+                if intact {
+                    assert!(result.is_ok(), "{header:?}: {result:?}");
+                    assert_eq!(&data[reader.read..], AFTER, "the command is left");
+                }
+            });
+    }
+
     #[test]
     fn trust_is_by_address_or_range() {
         let mut door = ProxyListener::new(PEER.parse().unwrap());
