@@ -343,3 +343,64 @@ async fn past_max_per_address_that_address_is_closed_and_another_gets_in() {
     list_through(&bridge, LOOPBACK, "notes.txt").await;
     drop(heads);
 }
+
+/// One `GET path` on a kept-alive connection; the status line.
+async fn get_on(tcp: &mut TcpStream, path: &str) -> String {
+    let request = format!("GET {path} HTTP/1.1\r\nHost: bridge\r\n\r\n");
+    tcp.write_all(request.as_bytes()).await.unwrap();
+    let mut head = Vec::new();
+    within(async {
+        while !head.ends_with(b"\r\n\r\n") {
+            let mut byte = [0u8; 1];
+            tcp.read_exact(&mut byte).await.expect("response head");
+            head.push(byte[0]);
+        }
+    })
+    .await;
+    let head = String::from_utf8_lossy(&head).into_owned();
+    let length: usize = head
+        .lines()
+        .find_map(|line| {
+            line.to_ascii_lowercase()
+                .strip_prefix("content-length: ")
+                .map(|n| n.trim().parse().unwrap())
+        })
+        .expect("a content length");
+    let mut body = vec![0u8; length];
+    within(tcp.read_exact(&mut body)).await.unwrap();
+    head.lines().next().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_complete_head_lifts_the_deadline_for_relays_and_static_files() {
+    let server = TestServer::start().await;
+    server.put_file("notes.txt", b"hello\n");
+    let dist = tempfile::tempdir().unwrap();
+    std::fs::write(dist.path().join("index.html"), b"<!doctype html>").unwrap();
+    let timeout = Duration::from_millis(600);
+    let bridge = TestBridge::start_with(
+        server.addr,
+        BridgeOptions {
+            header_timeout: timeout,
+            static_dir: Some(dist.path().to_owned()),
+            ..options()
+        },
+    )
+    .await;
+    // A relay outlives the header timeout many times over.
+    let ws = ws_from(&bridge, LOOPBACK).await.expect("upgraded");
+    let (mut session, _) = web_session::open(ws, Messages::Whole).await.unwrap();
+    tokio::time::sleep(timeout * 3).await;
+    let entries = session
+        .list(None)
+        .await
+        .expect("LIST after the header timeout");
+    assert!(entries.iter().any(|e| e.name.as_str() == "notes.txt"));
+    // A static file (the fallback route) lifts the first deadline too: the
+    // second request comes after it, within the kept-alive head timeout.
+    let mut tcp = connect_from(LOOPBACK, bridge.addr).await;
+    tokio::time::sleep(timeout * 2 / 3).await;
+    assert_eq!(get_on(&mut tcp, "/index.html").await, "HTTP/1.1 200 OK");
+    tokio::time::sleep(timeout * 2 / 3).await;
+    assert_eq!(get_on(&mut tcp, "/index.html").await, "HTTP/1.1 200 OK");
+}
