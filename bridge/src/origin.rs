@@ -119,6 +119,11 @@ fn normalise(origin: &str) -> Option<String> {
         Some(port) => authority.strip_suffix(port).unwrap_or(authority),
         None => authority,
     };
+    // A port without a host ("https://:443", "http://:8080") is no origin;
+    // "https://:443" would otherwise become "https://", which is refused.
+    if authority.is_empty() || authority.starts_with(':') {
+        return None;
+    }
     Some(format!("{scheme}://{authority}"))
 }
 
@@ -161,5 +166,24 @@ mod tests {
         assert!(OriginPolicy::new(&["*".into()]).unwrap().allows("null"));
         assert!(OriginPolicy::new(&["ferry.example.com".into()]).is_err());
         assert!(OriginPolicy::new(&["https://a b".into()]).is_err());
+    }
+
+    /// Found by tests/fuzz.rs: "wss://:443" was accepted and normalised to
+    /// "wss://", which is not an origin (and a policy of it could not be
+    /// made again from its own normal form).
+    #[test]
+    fn a_port_without_a_host_is_no_origin() {
+        for bad in [
+            "wss://:443",
+            "https://:443",
+            "http://:80",
+            "http://:8080",
+            "ws://:",
+        ] {
+            assert!(OriginPolicy::new(&[bad.into()]).is_err(), "{bad}");
+            let policy = OriginPolicy::defaults_for("127.0.0.1:8080".parse().unwrap());
+            assert!(!policy.allows(bad), "{bad}");
+        }
+        assert!(OriginPolicy::new(&["https://h:443".into()]).is_ok());
     }
 }
