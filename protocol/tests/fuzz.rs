@@ -452,7 +452,11 @@ fn server_stream(pieces: &[(u8, u16, Vec<u8>)]) -> Vec<u8> {
                 let text = interesting(raw);
                 stream.extend_from_slice(format!("{code} ").as_bytes());
                 stream.extend(text.iter().filter(|&&b| b != b'\n'));
-                stream.extend_from_slice(if number.is_multiple_of(2) { b"\r\n" } else { b"\n" });
+                stream.extend_from_slice(if number.is_multiple_of(2) {
+                    b"\r\n"
+                } else {
+                    b"\n"
+                });
             }
             _ => stream.extend(interesting(raw)),
         }
