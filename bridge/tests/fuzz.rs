@@ -46,15 +46,7 @@ fn interesting(raw: &[u8]) -> String {
         "ferry.example",
         "\0",
     ];
-    let mut out = String::new();
-    for &byte in raw {
-        if byte >= 0x80 {
-            out.push_str(PIECES[usize::from(byte - 0x80) % PIECES.len()]);
-        } else {
-            out.push(char::from(byte));
-        }
-    }
-    out
+    ferry_testkit::data::spliced_text(raw, PIECES)
 }
 
 #[test]

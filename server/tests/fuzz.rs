@@ -66,15 +66,7 @@ fn interesting(raw: &[u8]) -> String {
         "nan",
         "0x1F",
     ];
-    let mut out = String::new();
-    for &byte in raw {
-        if byte >= 0x80 {
-            out.push_str(PIECES[usize::from(byte - 0x80) % PIECES.len()]);
-        } else {
-            out.push(char::from(byte));
-        }
-    }
-    out
+    ferry_testkit::data::spliced_text(raw, PIECES)
 }
 
 /// Mostly the characters of valid account names and homes, sometimes a

@@ -23,3 +23,19 @@ pub fn all_bytes(repeat: usize) -> Vec<u8> {
     data.extend_from_slice(&[0, 255, 13, 10, 7]);
     data
 }
+
+/// `raw` as text for a fuzz target: a byte below 0x80 stays the ASCII
+/// character it is, and a byte from 0x80 up becomes one of `pieces`
+/// (picked by its value), so random input mixes raw characters with the
+/// words and separators the parser under test cares about.
+pub fn spliced_text(raw: &[u8], pieces: &[&str]) -> String {
+    let mut out = String::new();
+    for &byte in raw {
+        if byte >= 0x80 && !pieces.is_empty() {
+            out.push_str(pieces[usize::from(byte - 0x80) % pieces.len()]);
+        } else {
+            out.push(char::from(byte));
+        }
+    }
+    out
+}
