@@ -7,9 +7,11 @@
 #                                 wasm-bindgen-cli at Cargo.lock's version    (cargo install)
 #                                 Node.js/npm if missing                      (apt)
 #                                 wasm-opt from npm binaryen, pinned          (npm ci, tools/binaryen)
-#   scripts/setup.sh --tests    also what the browser tests need:
+#   scripts/setup.sh --tests    also what the tests need:
 #                                 Chromium and its driver                     (apt)
 #                                 e2e/ npm packages (@playwright/test)        (npm ci, e2e/)
+#                                 curl and lftp, the FTP door's clients       (apt)
+#                                 kosoku, Autobahn's WebSocket cases          (pip, in a venv)
 #
 # Trunk, wasm-bindgen-cli and wasm-opt go to a per-user cache keyed by version
 # (scripts/tools.sh: ~/.cache/ferry unless FERRY_TOOLS says otherwise), so a second
@@ -112,6 +114,27 @@ if [ "$tests" = yes ]; then
         apt_install chromium chromium-driver
     fi
     npm_ci "$ROOT/e2e"
+
+    # --- FTP clients (apt) ----------------------------------------------------------
+    missing=()
+    for tool in curl lftp; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+    if [ ${#missing[@]} = 0 ]; then
+        say "skip: curl and lftp are installed"
+    else
+        say "installing ${missing[*]} (apt)"
+        apt_install "${missing[@]}"
+    fi
+
+    # --- kosoku (PyPI), in its own venv under the tool cache -------------------------
+    kosoku_dir=$FERRY_TOOLS/kosoku-$KOSOKU_VERSION
+    if "$kosoku_dir/bin/python" -c 'import kosoku' 2>/dev/null; then
+        say "skip: kosoku $KOSOKU_VERSION ($kosoku_dir)"
+    else
+        say "installing kosoku $KOSOKU_VERSION into $kosoku_dir (pip, in a venv)"
+        rm -rf "$kosoku_dir"
+        python3 -m venv "$kosoku_dir"
+        "$kosoku_dir/bin/pip" install --quiet "kosoku==$KOSOKU_VERSION"
+    fi
 fi
 
 say "ready. Put the tools on PATH with:"

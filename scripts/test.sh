@@ -8,6 +8,12 @@ step() { printf '\n==> [%ds] %s\n' "$SECONDS" "$*"; }
 step "toolchain: wasm32 target"
 rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 
+step "set-up (installs what is missing, skips what is present)"
+./scripts/setup.sh --tests
+. scripts/tools.sh
+export PATH="$(tools_path "$PWD"):$PATH"
+export FERRY_KOSOKU_PYTHON="$FERRY_TOOLS/kosoku-$KOSOKU_VERSION/bin/python"
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
@@ -23,11 +29,6 @@ cargo test --workspace
 step "black-box conformance test of ferry-server (written from docs/PROTOCOL.md alone)"
 cargo build -p ferry-server
 python3 tests/conformance/conformance.py target/debug/ferry-server
-
-step "web: set-up (installs what is missing, skips what is present)"
-./scripts/setup.sh --tests
-. scripts/tools.sh
-export PATH="$(tools_path "$PWD"):$PATH"
 
 step "web: clippy for wasm32"
 cargo clippy -p ferry-web --target wasm32-unknown-unknown -- -D warnings

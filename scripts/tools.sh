@@ -7,6 +7,7 @@
 
 TRUNK_VERSION=0.21.14       # Trunk 0.22 needs a newer rustc than the project's 1.95
 BINARYEN_VERSION=132.0.0    # must match tools/binaryen/package.json
+KOSOKU_VERSION=0.1.0        # Autobahn's WebSocket cases on Python 3 (tests only)
 
 FERRY_TOOLS=${FERRY_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/ferry}
 
