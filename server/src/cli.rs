@@ -43,6 +43,10 @@ pub struct CommandLine {
     /// Also accepts durations such as 90s or 5m.
     #[arg(long, value_name = "SECONDS", default_value = "300", value_parser = parse_seconds)]
     idle_timeout: Duration,
+    /// Seconds a command line may take from its first byte to its end
+    /// (421 past it, however the bytes trickle in); 0 disables.
+    #[arg(long, value_name = "SECONDS", default_value = "30", value_parser = parse_seconds)]
+    line_timeout: Duration,
     /// Refuse STORE and DELETE (550 Read-only).
     #[arg(long)]
     read_only: bool,
@@ -123,6 +127,7 @@ impl CommandLine {
             max_connections: self.max_connections,
             max_per_address: self.max_per_address,
             idle_timeout: self.idle_timeout,
+            line_timeout: self.line_timeout,
             read_only: self.read_only,
             shutdown_grace: self.shutdown_grace,
             resume_window: self.resume_window,
@@ -211,6 +216,7 @@ mod tests {
             .into_config();
         assert_eq!(config.max_file_size, crate::DEFAULT_MAX_FILE_SIZE);
         assert_eq!(config.idle_timeout, crate::DEFAULT_IDLE_TIMEOUT);
+        assert_eq!(config.line_timeout, crate::DEFAULT_LINE_TIMEOUT);
         assert_eq!(config.shutdown_grace, crate::DEFAULT_SHUTDOWN_GRACE);
         assert_eq!(config.resume_window, crate::DEFAULT_RESUME_WINDOW);
         assert_eq!(config.resume_window, Duration::from_secs(86_400));
@@ -223,6 +229,8 @@ mod tests {
             "ferry-server",
             "--idle-timeout",
             "90",
+            "--line-timeout",
+            "0",
             "--shutdown-grace",
             "2m",
             "--resume-window",
@@ -231,6 +239,7 @@ mod tests {
         .unwrap()
         .into_config();
         assert_eq!(config.idle_timeout, Duration::from_secs(90));
+        assert_eq!(config.line_timeout, Duration::ZERO);
         assert_eq!(config.shutdown_grace, Duration::from_secs(120));
         assert_eq!(config.resume_window, Duration::ZERO);
         let config = CommandLine::try_parse_from(["ferry-server", "--resume-window", "1h"])

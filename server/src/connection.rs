@@ -1,5 +1,11 @@
 //! One client connection: framing of command lines, raw data after them,
 //! and writing replies, each read and write bounded by the idle timeout.
+//!
+//! The idle timeout alone does not bound a client that trickles: every
+//! byte resets it, so a byte every 10 s held a connection slot for good
+//! (an 8 KiB line took 22 hours), and 5,000 such clients held 5,000 slots.
+//! So a command line must also be complete within the line timeout of its
+//! first byte.
 
 use crate::ServerError;
 use ferry_proto::{LineDecoder, LineEvent, Reply};
@@ -9,6 +15,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tokio::time::Instant;
 
 /// Size of the per-connection read buffer. Command lines are at most 8 KiB
 /// and the line decoder keeps partial lines itself; upload data is read
@@ -29,6 +36,10 @@ pub(crate) struct Connection {
     end: usize,
     lines: LineDecoder,
     idle_timeout: Option<Duration>,
+    /// Most time from a line's first byte to its end; `None`: unbounded.
+    line_timeout: Option<Duration>,
+    /// When the first byte of the partial line now pending arrived.
+    line_started: Option<Instant>,
     bytes_in: u64,
     bytes_out: u64,
 }
@@ -45,6 +56,8 @@ impl Connection {
             end: 0,
             lines: LineDecoder::default(),
             idle_timeout: (!idle_timeout.is_zero()).then_some(idle_timeout),
+            line_timeout: None,
+            line_started: None,
             bytes_in: 0,
             bytes_out: 0,
         }
@@ -61,6 +74,13 @@ impl Connection {
     /// from `proxy` (`None`: the main listener).
     pub(crate) fn through_proxy(mut self, proxy: Option<SocketAddr>) -> Connection {
         self.proxy = proxy;
+        self
+    }
+
+    /// Bounds the time from a command line's first byte to its end (a zero
+    /// `limit` leaves it unbounded).
+    pub(crate) fn with_line_timeout(mut self, limit: Duration) -> Connection {
+        self.line_timeout = (!limit.is_zero()).then_some(limit);
         self
     }
 
@@ -97,41 +117,55 @@ impl Connection {
     }
 
     /// Reads the next command line. `Ok(None)` means the client closed the
-    /// connection (a partial line at that point is dropped).
+    /// connection (a partial line at that point is dropped). A line not
+    /// complete within the line timeout of its first byte is
+    /// [`ServerError::LineTimeout`].
     ///
-    /// Cancel-safe: bytes read but not yet framed stay in the buffer.
+    /// Cancel-safe: bytes read but not yet framed stay in the buffer, and
+    /// the pending line keeps its start.
     pub(crate) async fn read_line(&mut self) -> Result<Option<LineEvent>, ServerError> {
         loop {
             while self.start < self.end {
                 let (consumed, event) = self.lines.decode(&self.buffer[self.start..self.end]);
                 self.start += consumed;
                 if let Some(event) = event {
+                    self.line_started = None;
                     return Ok(Some(event));
                 }
             }
-            if !self.fill().await? {
+            if self.lines.has_partial() {
+                self.line_started.get_or_insert_with(Instant::now);
+            }
+            let line_deadline = self.line_started.zip(self.line_timeout);
+            if !self
+                .fill(line_deadline.map(|(at, limit)| at + limit))
+                .await?
+            {
                 return Ok(None);
             }
         }
     }
 
-    /// Reads more bytes into the empty buffer; `false` at end of stream.
-    async fn fill(&mut self) -> Result<bool, ServerError> {
+    /// Reads more bytes into the empty buffer, by the idle timeout and the
+    /// pending line's `line_deadline`; `false` at end of stream.
+    async fn fill(&mut self, line_deadline: Option<Instant>) -> Result<bool, ServerError> {
         debug_assert!(self.start == self.end);
         self.start = 0;
         self.end = 0;
-        let Connection {
-            stream,
-            buffer,
-            idle_timeout,
-            ..
-        } = self;
-        let read = stream.read(buffer);
-        let n = match idle_timeout {
+        let idle = self
+            .idle_timeout
+            .map(|limit| (Instant::now() + limit, ServerError::IdleTimeout));
+        let line = line_deadline.map(|at| (at, ServerError::LineTimeout));
+        let limit = match (idle, line) {
+            (Some(idle), Some(line)) => Some(if line.0 < idle.0 { line } else { idle }),
+            (idle, line) => idle.or(line),
+        };
+        let read = self.stream.read(&mut self.buffer);
+        let n = match limit {
             None => read.await.map_err(ServerError::Peer)?,
-            Some(limit) => tokio::time::timeout(*limit, read)
+            Some((at, late)) => tokio::time::timeout_at(at, read)
                 .await
-                .map_err(|_| ServerError::IdleTimeout)?
+                .map_err(|_| late)?
                 .map_err(ServerError::Peer)?,
         };
         self.end = n;

@@ -107,6 +107,10 @@ pub enum ServerError {
     /// The client sent nothing for the idle timeout (421, then close).
     #[error("idle timeout")]
     IdleTimeout,
+    /// A command line was not complete within the line timeout of its
+    /// first byte (421, then close).
+    #[error("command line not complete in time")]
+    LineTimeout,
     /// The server is stopping (421, then close).
     #[error("server shutting down")]
     ShuttingDown,
@@ -206,6 +210,7 @@ impl ServerError {
                 format!("Local error: {error}"),
             )),
             ServerError::IdleTimeout => reply(codes::CLOSING, "Idle timeout"),
+            ServerError::LineTimeout => reply(codes::CLOSING, "Line timeout"),
             ServerError::ShuttingDown => reply(codes::CLOSING, "Server shutting down"),
             ServerError::TooManyConnections => reply(codes::CLOSING, "Too many connections"),
             ServerError::TooManyFromAddress => {
@@ -228,6 +233,7 @@ impl ServerError {
         matches!(
             self,
             ServerError::IdleTimeout
+                | ServerError::LineTimeout
                 | ServerError::ShuttingDown
                 | ServerError::TooManyConnections
                 | ServerError::TooManyFromAddress
@@ -277,6 +283,7 @@ mod tests {
             Some(451)
         );
         assert_eq!(code(ServerError::IdleTimeout), Some(421));
+        assert_eq!(code(ServerError::LineTimeout), Some(421));
         assert_eq!(code(ServerError::TooManyConnections), Some(421));
         assert_eq!(code(ServerError::TooManyFromAddress), Some(421));
         assert_eq!(code(ServerError::ShuttingDown), Some(421));
@@ -330,6 +337,7 @@ mod tests {
     #[test]
     fn closing_errors_are_the_421s_and_broken_transfers() {
         assert!(ServerError::IdleTimeout.closes_connection());
+        assert!(ServerError::LineTimeout.closes_connection());
         assert!(ServerError::TransferAborted(io::Error::other("x")).closes_connection());
         assert!(ServerError::TooManyFailedLogins.closes_connection());
         assert!(ServerError::TooManyFromAddress.closes_connection());

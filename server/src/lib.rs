@@ -74,6 +74,10 @@ pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
 pub const DEFAULT_MAX_PER_ADDRESS: usize = 64;
 /// Default idle timeout.
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(300);
+/// Default of `--line-timeout`: a client writes a command line (at most
+/// 8 KiB) in one go; half a minute still leaves a person typing one into
+/// `nc` time for it.
+pub const DEFAULT_LINE_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default resume window: how long the bytes of a cut-off upload are kept.
 pub const DEFAULT_RESUME_WINDOW: Duration = Duration::from_secs(86_400);
 /// Default time transfers in flight get to finish at shutdown.
@@ -102,6 +106,10 @@ pub struct Config {
     /// A connection silent this long gets `421 Idle timeout`; zero disables
     /// the timeout. Also bounds a stalled upload or download.
     pub idle_timeout: Duration,
+    /// A command line not complete this long after its first byte gets
+    /// `421 Line timeout`, however its bytes trickle in (each resets the
+    /// idle timeout); zero disables it.
+    pub line_timeout: Duration,
     /// Refuse STORE and DELETE with `550 Read-only`.
     pub read_only: bool,
     /// After shutdown is asked for, how long transfers in flight may take
@@ -133,6 +141,7 @@ impl Config {
             max_connections: DEFAULT_MAX_CONNECTIONS,
             max_per_address: DEFAULT_MAX_PER_ADDRESS,
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            line_timeout: DEFAULT_LINE_TIMEOUT,
             read_only: false,
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
             proxy: None,
@@ -232,6 +241,7 @@ impl Server {
             max_per_address = config.max_per_address,
             max_file_size = config.max_file_size,
             idle_timeout_s = config.idle_timeout.as_secs(),
+            line_timeout_s = config.line_timeout.as_secs(),
             read_only = config.read_only,
             resume_window_s = config.resume_window.as_secs(),
             "ferry-server listening"
@@ -349,8 +359,9 @@ async fn refuse(stream: TcpStream, client: Client, why: ServerError) {
 /// Runs one connection from greeting to close, and logs it.
 async fn serve(stream: TcpStream, client: Client, shared: &Shared, stop: &Shutdown) {
     let started = Instant::now();
-    let mut conn =
-        Connection::new(stream, client.addr, shared.config.idle_timeout).through_proxy(client.via);
+    let mut conn = Connection::new(stream, client.addr, shared.config.idle_timeout)
+        .with_line_timeout(shared.config.line_timeout)
+        .through_proxy(client.via);
     let end = tokio::select! {
         end = session(&mut conn, shared, stop) => end,
         () = stop.forced() => "dropped at the end of the shutdown grace period".to_owned(),

@@ -37,6 +37,49 @@ async fn a_silent_connection_gets_421_idle_timeout() {
 }
 
 #[tokio::test]
+async fn a_line_that_trickles_in_gets_421_line_timeout() {
+    let server = TestServer::start_with(ServerOptions {
+        line_timeout: Duration::from_secs(1),
+        ..ServerOptions::default()
+    })
+    .await;
+    // A byte every 300 ms resets the idle timeout (300 s) each time; the
+    // line timeout counts from the line's first byte regardless.
+    let mut client = Client::connect(server.addr).await;
+    let started = Instant::now();
+    let mut answered = None;
+    for byte in b"NOOP NOOP NOOP NOOP NOOP".iter().take(20) {
+        client.send_raw(&[*byte]).await;
+        if let Ok(reply) =
+            tokio::time::timeout(Duration::from_millis(300), client.try_reply()).await
+        {
+            answered = reply;
+            break;
+        }
+    }
+    let waited = started.elapsed();
+    let reply = answered.expect("the trickling line was never cut off");
+    assert_eq!((reply.code, reply.text.as_str()), (421, "Line timeout"));
+    assert!(
+        (Duration::from_millis(900)..Duration::from_millis(2500)).contains(&waited),
+        "cut off after {waited:?}"
+    );
+    client.expect_closed().await;
+
+    // The clock starts at a line's first byte, not at the greeting or the
+    // last reply, and a line split over a pause within it is served.
+    let mut client = Client::connect(server.addr).await;
+    tokio::time::sleep(Duration::from_millis(1300)).await;
+    assert_eq!(client.command("NOOP").await.code, 200);
+    for _ in 0..3 {
+        client.send_raw(b"NO").await;
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        client.send_raw(b"OP\r\n").await;
+        assert_eq!(client.reply().await.code, 200);
+    }
+}
+
+#[tokio::test]
 async fn a_client_that_stops_reading_a_download_is_dropped() {
     let server = TestServer::start_with(ServerOptions {
         idle_timeout: Duration::from_secs(1),

@@ -25,6 +25,8 @@ pub struct ServerOptions {
     pub max_per_address: usize,
     /// Zero disables the idle timeout.
     pub idle_timeout: Duration,
+    /// Zero disables the line timeout.
+    pub line_timeout: Duration,
     pub read_only: bool,
     pub shutdown_grace: Duration,
     /// How long a cut-off upload's bytes are kept (`--resume-window`);
@@ -89,6 +91,7 @@ impl Default for ServerOptions {
             max_connections: defaults.max_connections,
             max_per_address: defaults.max_connections,
             idle_timeout: defaults.idle_timeout,
+            line_timeout: defaults.line_timeout,
             read_only: defaults.read_only,
             shutdown_grace: defaults.shutdown_grace,
             resume_window: defaults.resume_window,
@@ -120,6 +123,7 @@ impl ServerOptions {
             max_connections: self.max_connections,
             max_per_address: self.max_per_address,
             idle_timeout: self.idle_timeout,
+            line_timeout: self.line_timeout,
             read_only: self.read_only,
             shutdown_grace: self.shutdown_grace,
             resume_window: self.resume_window,
