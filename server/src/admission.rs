@@ -49,6 +49,22 @@ impl Admission {
         }
     }
 
+    /// Like [`Admission::admit`], for the FTP door: the same limits and
+    /// lockout, counted with every other connection.
+    pub(crate) fn admit_ftp(self, stream: TcpStream, client: Client, tasks: &TaskTracker) {
+        match self.slot_for(&client) {
+            Ok(slot) => {
+                tasks.spawn(async move {
+                    crate::ftp::serve(stream, client, self.shared, self.stop).await;
+                    drop(slot);
+                });
+            }
+            Err(why) => {
+                tasks.spawn(refuse(stream, client, why));
+            }
+        }
+    }
+
     /// A slot for `client`, unless its address is locked out by failed
     /// logins, holds `--max-per-address` connections, or every slot is
     /// taken. A refused client takes no slot of either kind.

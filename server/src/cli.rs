@@ -2,11 +2,14 @@
 //! start-up and the flags can be checked by unit tests.
 
 use crate::accounts::{AccountsCommand, AnonymousAccess, LoginPolicy};
-use crate::{parse_trusted_proxy, Config, ProxyListener};
+use crate::{
+    parse_passive_ports, parse_trusted_proxy, Config, FtpListener, ProxyListener, TlsFiles,
+};
 use clap::{Parser, Subcommand};
 use ferry_program::parse_seconds;
 use ipnet::IpNet;
 use std::net::{SocketAddr, ToSocketAddrs};
+use std::ops::RangeInclusive;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -63,6 +66,20 @@ pub struct CommandLine {
     /// closed without a reply.
     #[arg(long, value_name = "ADDR|CIDR", requires = "proxy_listen", value_parser = parse_trusted_proxy)]
     trust_proxy: Vec<IpNet>,
+    /// Also serve FTP (RFC 959, passive mode only) on this address, HOST:PORT:
+    /// the same files, accounts, permissions, quotas and limits.
+    #[arg(long, value_name = "ADDR", value_parser = parse_addr)]
+    ftp_listen: Option<SocketAddr>,
+    /// The ports FTP passive data connections are offered on, LOW-HIGH.
+    #[arg(long, value_name = "LOW-HIGH", requires = "ftp_listen", value_parser = parse_passive_ports,
+          default_value = "49152-65535")]
+    ftp_passive_ports: RangeInclusive<u16>,
+    /// Certificate chain (PEM) for explicit FTPS (AUTH TLS) on --ftp-listen.
+    #[arg(long, value_name = "PEM", requires_all = ["ftp_listen", "tls_key"])]
+    tls_cert: Option<PathBuf>,
+    /// Private key (PEM) of --tls-cert.
+    #[arg(long, value_name = "PEM", requires_all = ["ftp_listen", "tls_cert"])]
+    tls_key: Option<PathBuf>,
     /// Accounts file (TOML, see `ferry-server accounts`); read again when it changes.
     #[arg(long, value_name = "FILE")]
     accounts: Option<PathBuf>,
@@ -79,7 +96,8 @@ pub struct CommandLine {
     /// Seconds failed logins from one address count, from the first one.
     #[arg(long, value_name = "SECONDS", default_value = "600", value_parser = parse_seconds)]
     login_window: Duration,
-    /// Accept PASS in clear text from non-loopback peers on the main listener.
+    /// Accept PASS in clear text from non-loopback peers on the main listener
+    /// (and on the FTP door before AUTH TLS).
     #[arg(long)]
     allow_plain_login: bool,
     /// Seconds the bytes of a cut-off STORE or RESUME are kept (out of
@@ -137,6 +155,14 @@ impl CommandLine {
                     proxy.trusted = self.trust_proxy;
                 }
                 proxy
+            }),
+            ftp: self.ftp_listen.map(|addr| FtpListener {
+                addr,
+                passive_ports: self.ftp_passive_ports,
+                tls: self
+                    .tls_cert
+                    .zip(self.tls_key)
+                    .map(|(cert, key)| TlsFiles { cert, key }),
             }),
             ..Config::new(self.root)
         }
@@ -338,6 +364,63 @@ mod tests {
             let mut args = vec!["ferry-server"];
             args.extend(bad);
             assert!(CommandLine::try_parse_from(args).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn ftp_flags() {
+        let config = CommandLine::try_parse_from(["ferry-server"])
+            .unwrap()
+            .into_config();
+        assert_eq!(config.ftp, None);
+        let config = CommandLine::try_parse_from([
+            "ferry-server",
+            "--ftp-listen",
+            "127.0.0.1:2121",
+            "--ftp-passive-ports",
+            "50000-50010",
+            "--tls-cert",
+            "cert.pem",
+            "--tls-key",
+            "key.pem",
+        ])
+        .unwrap()
+        .into_config();
+        let ftp = config.ftp.unwrap();
+        assert_eq!(ftp.addr.to_string(), "127.0.0.1:2121");
+        assert_eq!(ftp.passive_ports, 50000..=50010);
+        let tls = ftp.tls.unwrap();
+        assert_eq!(
+            (tls.cert.to_str(), tls.key.to_str()),
+            (Some("cert.pem"), Some("key.pem"))
+        );
+        let default_ports =
+            CommandLine::try_parse_from(["ferry-server", "--ftp-listen", "127.0.0.1:2121"])
+                .unwrap()
+                .into_config();
+        assert_eq!(
+            default_ports.ftp.unwrap().passive_ports,
+            crate::DEFAULT_PASSIVE_PORTS
+        );
+        for bad in [
+            &["ferry-server", "--ftp-passive-ports", "50000-50010"][..],
+            &[
+                "ferry-server",
+                "--ftp-listen",
+                "127.0.0.1:2121",
+                "--tls-cert",
+                "c.pem",
+            ],
+            &["ferry-server", "--tls-cert", "c.pem", "--tls-key", "k.pem"],
+            &[
+                "ferry-server",
+                "--ftp-listen",
+                "127.0.0.1:2121",
+                "--ftp-passive-ports",
+                "9-1",
+            ],
+        ] {
+            assert!(CommandLine::try_parse_from(bad).is_err(), "{bad:?}");
         }
     }
 

@@ -30,6 +30,10 @@ pub enum ServerError {
         #[source]
         source: io::Error,
     },
+    /// The FTP door's certificate or key (`--tls-cert`, `--tls-key`) could
+    /// not be loaded.
+    #[error("cannot load the TLS certificate: {0}")]
+    Tls(String),
     /// The accounts file (`--accounts`) could not be read or is not valid.
     #[error("cannot load accounts: {0}")]
     Accounts(#[from] crate::accounts::AccountsFileError),
@@ -221,6 +225,7 @@ impl ServerError {
             ServerError::Root { .. }
             | ServerError::Bind { .. }
             | ServerError::Accounts(_)
+            | ServerError::Tls(_)
             | ServerError::Peer(_)
             | ServerError::UploadCut { .. }
             | ServerError::TransferAborted(_) => None,
@@ -245,7 +250,28 @@ impl ServerError {
                 | ServerError::Root { .. }
                 | ServerError::Bind { .. }
                 | ServerError::Accounts(_)
+                | ServerError::Tls(_)
         )
+    }
+
+    /// What the FTP door answers for this error: libunftp words the reply
+    /// itself from the kind, so the kind carries [`ServerError::reply`]'s
+    /// code (a broken connection, which has none, is `426`).
+    pub(crate) fn ftp_kind(&self) -> unftp_core::storage::ErrorKind {
+        use unftp_core::storage::ErrorKind;
+        match self.reply().map(|reply| reply.code) {
+            Some(codes::INVALID_NAME) => ErrorKind::FileNameNotAllowedError,
+            Some(codes::TOO_LARGE) => ErrorKind::ExceededStorageAllocationError,
+            Some(codes::UPLOAD_IN_PROGRESS) => ErrorKind::TransientFileNotAvailable,
+            Some(codes::UNAVAILABLE) => match self {
+                ServerError::ReadOnly | ServerError::PermissionDenied => {
+                    ErrorKind::PermissionDenied
+                }
+                _ => ErrorKind::PermanentFileNotAvailable,
+            },
+            None => ErrorKind::ConnectionClosed,
+            Some(_) => ErrorKind::LocalError,
+        }
     }
 }
 

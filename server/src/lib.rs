@@ -14,9 +14,9 @@
 //! ([`CommandLine`]), `connection` frames one client's bytes, `cmd` holds
 //! one module per command, `storage` confines every file operation to the
 //! root, `shutdown` carries the graceful stop, `listener` holds the
-//! listening sockets (the main one and the optional proxy listener),
-//! `proxy` the proxy listener's trust and PROXY headers, `admission` lets
-//! each accepted connection in (or not), and
+//! listening sockets (the main one, the optional proxy listener and FTP
+//! door), `proxy` the proxy listener's trust and PROXY headers, `ftp` the
+//! FTP front door, `admission` lets each accepted connection in (or not), and
 //! [`ServerError`] is the one error type, mapped to reply codes in one
 //! place.
 
@@ -28,6 +28,7 @@ mod cli;
 mod cmd;
 mod connection;
 mod error;
+mod ftp;
 mod listener;
 mod lockout;
 mod login;
@@ -39,6 +40,7 @@ mod storage;
 
 pub use cli::CommandLine;
 pub use error::ServerError;
+pub use ftp::{parse_passive_ports, FtpListener, TlsFiles, DEFAULT_PASSIVE_PORTS};
 pub use proxy::{parse_trusted_proxy, ProxyListener, DEFAULT_HEADER_TIMEOUT};
 pub use storage::{ANONYMOUS_OWNER, KEPT_DIR, SAMPLE_FILES, TEMP_DIR};
 
@@ -119,6 +121,8 @@ pub struct Config {
     /// bridge with `--proxy-protocol`): each begins with a PROXY header
     /// naming the real client.
     pub proxy: Option<ProxyListener>,
+    /// The FTP front door (`--ftp-listen`), if the server has one.
+    pub ftp: Option<FtpListener>,
     /// The accounts file (`--accounts`): read at start (a bad file is a
     /// start-up error), then followed while the server runs.
     pub accounts: Option<PathBuf>,
@@ -145,6 +149,7 @@ impl Config {
             read_only: false,
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
             proxy: None,
+            ftp: None,
             accounts: None,
             anonymous: AnonymousAccess::ReadWrite,
             login: LoginPolicy::default(),
@@ -165,6 +170,8 @@ pub(crate) struct Shared {
     logins: Logins,
     /// What uploads in flight will add to their owners' usage (quotas).
     reservations: quota::Reservations,
+    /// The FTP door's TLS configuration, loaded at start.
+    ftp: Option<ftp::Prepared>,
 }
 
 /// A bound server, ready to [`run`](Server::run).
@@ -193,13 +200,16 @@ impl Server {
                 path: config.root.clone(),
                 source,
             })?;
+        let ftp = config.ftp.as_ref().map(ftp::prepare).transpose()?;
         let proxy_addr = config.proxy.as_ref().map(|proxy| proxy.addr);
-        let listeners = Listeners::bind(addr, proxy_addr)?;
+        let ftp_addr = config.ftp.as_ref().map(|ftp| ftp.addr);
+        let listeners = Listeners::bind(addr, proxy_addr, ftp_addr)?;
         Ok(Server {
             listeners,
             shared: Arc::new(Shared {
                 logins: Logins::new(&config.login),
                 reservations: quota::Reservations::default(),
+                ftp,
                 config,
                 storage: Arc::new(storage),
                 accounts,
@@ -223,6 +233,12 @@ impl Server {
     /// 0), if the configuration has one.
     pub fn proxy_addr(&self) -> Option<SocketAddr> {
         self.listeners.proxy_addr()
+    }
+
+    /// The FTP door's address (with the real port when bound to port 0), if
+    /// the configuration has one.
+    pub fn ftp_addr(&self) -> Option<SocketAddr> {
+        self.listeners.ftp_addr()
     }
 
     /// Serves until `shutdown` resolves, then stops accepting, sends
@@ -253,6 +269,14 @@ impl Server {
                 trusted = %trusted.join(","),
                 header_timeout_ms = proxy.header_timeout.as_millis() as u64,
                 "proxy listener: connections begin with a PROXY header"
+            );
+        }
+        if let (Some(ftp_addr), Some(ftp)) = (listeners.ftp_addr(), &config.ftp) {
+            tracing::info!(
+                %ftp_addr,
+                passive_ports = %format!("{}-{}", ftp.passive_ports.start(), ftp.passive_ports.end()),
+                ftps = ftp.tls.is_some(),
+                "FTP door listening"
             );
         }
         let stop = Shutdown::new();
@@ -288,6 +312,7 @@ impl Server {
             match door {
                 // The slot is taken here, in accept order.
                 Door::Main => admission.admit(stream, Client::direct(peer), &tasks),
+                Door::Ftp => admission.admit_ftp(stream, Client::direct(peer), &tasks),
                 Door::Proxy => {
                     tasks.spawn(admission.identify_then_serve(stream, peer));
                 }

@@ -1,7 +1,7 @@
 //! The server's listening sockets: the main listener, where clients speak
-//! the protocol from their first byte, and the optional proxy listener,
-//! where a trusted proxy first names the client (see `proxy`). One accept
-//! call waits on both, so the server keeps one accept loop, and each
+//! the protocol from their first byte, the optional proxy listener,
+//! where a trusted proxy first names the client (see `proxy`), and the
+//! optional FTP door (see `ftp`). One accept call waits on all of them, so the server keeps one accept loop, and each
 //! connection knows which door it came through.
 
 use crate::ServerError;
@@ -17,6 +17,7 @@ const LISTEN_BACKLOG: u32 = 4096;
 pub(crate) enum Door {
     Main,
     Proxy,
+    Ftp,
 }
 
 /// Who a connection is for: the address that logs, limits and lockouts
@@ -43,20 +44,25 @@ pub(crate) struct Listeners {
     main: TcpListener,
     main_addr: SocketAddr,
     proxy: Option<(TcpListener, SocketAddr)>,
+    ftp: Option<(TcpListener, SocketAddr)>,
 }
 
 impl Listeners {
-    /// Binds the main listener on `main` and, if asked, the proxy listener.
+    /// Binds the main listener on `main` and, if asked, the proxy listener
+    /// and the FTP door.
     pub(crate) fn bind(
         main: SocketAddr,
         proxy: Option<SocketAddr>,
+        ftp: Option<SocketAddr>,
     ) -> Result<Listeners, ServerError> {
         let (main, main_addr) = listen(main)?;
         let proxy = proxy.map(listen).transpose()?;
+        let ftp = ftp.map(listen).transpose()?;
         Ok(Listeners {
             main,
             main_addr,
             proxy,
+            ftp,
         })
     }
 
@@ -70,7 +76,12 @@ impl Listeners {
         self.proxy.as_ref().map(|(_, addr)| *addr)
     }
 
-    /// The next connection on either listener. Cancel-safe.
+    /// The FTP door's address, if there is one.
+    pub(crate) fn ftp_addr(&self) -> Option<SocketAddr> {
+        self.ftp.as_ref().map(|(_, addr)| *addr)
+    }
+
+    /// The next connection on any listener. Cancel-safe.
     pub(crate) async fn accept(&self) -> (Door, io::Result<(TcpStream, SocketAddr)>) {
         let proxied = async {
             match &self.proxy {
@@ -78,9 +89,16 @@ impl Listeners {
                 None => std::future::pending().await,
             }
         };
+        let ftp = async {
+            match &self.ftp {
+                Some((listener, _)) => listener.accept().await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             accepted = self.main.accept() => (Door::Main, accepted),
             accepted = proxied => (Door::Proxy, accepted),
+            accepted = ftp => (Door::Ftp, accepted),
         }
     }
 }

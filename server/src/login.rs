@@ -65,16 +65,17 @@ pub(crate) enum Channel {
         peer: IpAddr,
     },
     /// Through the proxy listener: the bridge, which carries TLS for
-    /// remote browsers. (FTPS after `AUTH TLS` will be a third case, never
-    /// refused either.)
+    /// remote browsers.
     Proxied,
+    /// Over the FTP door's control connection after `AUTH TLS`.
+    Tls,
 }
 
 /// Whether a password arriving over `channel` is refused unseen.
 pub(crate) fn refuses_password(channel: Channel, policy: &LoginPolicy) -> bool {
     match channel {
         Channel::Plain { peer } => !policy.allow_plain_login && !peer.to_canonical().is_loopback(),
-        Channel::Proxied => false,
+        Channel::Proxied | Channel::Tls => false,
     }
 }
 
@@ -191,5 +192,6 @@ mod tests {
             assert!(!refuses_password(plain(peer), &allowing), "{peer}");
         }
         assert!(!refuses_password(Channel::Proxied, &strict));
+        assert!(!refuses_password(Channel::Tls, &strict));
     }
 }

@@ -123,6 +123,47 @@ pub(crate) async fn check<'a>(
     Ok(reservation)
 }
 
+/// The most bytes an upload of unknown size to `path` may bring for
+/// `identity` (`None`: it has no quota): the FTP door's STOR names no size,
+/// so it is held to this as its bytes arrive. The bound is the one of
+/// [`fits`], with what the owner's uploads in flight reserve counted as
+/// usage; the FTP upload itself reserves nothing (what it will bring is
+/// not known before it ends), so two of one owner at once may each take
+/// the same room.
+pub(crate) async fn room(
+    shared: &Shared,
+    identity: &Identity,
+    path: &Path,
+) -> Result<Option<u64>, ServerError> {
+    let Some(quota) = identity.quota() else {
+        return Ok(None);
+    };
+    let owner = identity.owner().key().to_owned();
+    let others = {
+        let by_owner = shared.reservations.by_owner.lock().expect("never poisoned");
+        by_owner.get(&owner).copied().unwrap_or(0)
+    };
+    let storage = Arc::clone(&shared.storage);
+    let (target, home) = (path.clone(), identity.home().cloned());
+    let (leaving, usage) = blocking(move || {
+        let replaced = storage.replaced_size(&target)?;
+        let leaving = replaced.saturating_add(storage.kept_bytes_at(&owner, &target));
+        let files = storage.usage(home.as_ref())?;
+        Ok((leaving, files.saturating_add(storage.kept_bytes(&owner))))
+    })
+    .await?;
+    Ok(Some(largest_fit(
+        quota,
+        usage.saturating_add(others),
+        leaving,
+    )))
+}
+
+/// The largest size that [`fits`].
+fn largest_fit(quota: u64, usage: u64, leaving: u64) -> u64 {
+    leaving.saturating_add(quota.saturating_sub(usage))
+}
+
 /// Whether `usage`, less the `leaving` bytes an upload of `size` bytes
 /// replaces (the file at its path, what is kept of it), plus those `size`
 /// bytes, stays within `quota`. An upload that does not grow the usage
@@ -143,6 +184,21 @@ fn fits(quota: u64, usage: u64, leaving: u64, size: u64) -> Result<(), ServerErr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_room_of_an_upload_of_unknown_size_is_the_largest_that_fits() {
+        for (quota, usage, leaving) in [(100, 60, 0), (100, 100, 30), (10, 20, 5), (0, 0, 0)] {
+            let room = largest_fit(quota, usage, leaving);
+            assert!(
+                fits(quota, usage, leaving, room).is_ok(),
+                "{quota} {usage} {leaving}"
+            );
+            assert!(
+                fits(quota, usage, leaving, room + 1).is_err(),
+                "{quota} {usage} {leaving}"
+            );
+        }
+    }
 
     #[test]
     fn exact_fit_is_allowed_and_replacing_counts_the_difference() {

@@ -36,7 +36,9 @@ pub use bridge::{BridgeOptions, TestBridge, TlsPaths};
 pub use logged::LoggedProcess;
 pub use one_shot::run_to_end;
 pub use process::{ChildProcess, Memory};
-pub use server::{kept_entries, kept_records, ProxyOptions, ServerOptions, Stopping, TestServer};
+pub use server::{
+    kept_entries, kept_records, FtpOptions, ProxyOptions, ServerOptions, Stopping, TestServer,
+};
 pub use service::Stopped;
 
 use std::future::Future;

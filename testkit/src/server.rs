@@ -5,7 +5,7 @@
 
 use crate::accounts::{write_accounts_file, Anonymous, LoginOptions, TestAccount};
 use crate::service::{Bound, Service, StopSignal, Stopped};
-use ferry_server::{Config, ProxyListener, Server};
+use ferry_server::{Config, FtpListener, ProxyListener, Server, TlsFiles};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
@@ -34,6 +34,8 @@ pub struct ServerOptions {
     pub resume_window: Duration,
     /// A proxy listener on 127.0.0.1:0 too (`--proxy-listen`); `None`: none.
     pub proxy: Option<ProxyOptions>,
+    /// The FTP door on 127.0.0.1:0 too (`--ftp-listen`); `None`: none.
+    pub ftp: Option<FtpOptions>,
     /// The accounts of an accounts file written before the server starts
     /// (`--accounts`); `None`: a server without accounts.
     pub accounts: Option<Vec<TestAccount>>,
@@ -62,6 +64,26 @@ impl Default for ProxyOptions {
             trusted: Vec::new(),
             header_timeout: ferry_server::DEFAULT_HEADER_TIMEOUT,
         }
+    }
+}
+
+/// The FTP door's settings.
+#[derive(Debug, Clone, Default)]
+pub struct FtpOptions {
+    /// `--ftp-passive-ports`; ferry-server's default when `None`.
+    pub passive_ports: Option<std::ops::RangeInclusive<u16>>,
+    /// `--tls-cert` and `--tls-key`: explicit FTPS.
+    pub tls: Option<TlsFiles>,
+}
+
+impl FtpOptions {
+    fn listener(self) -> FtpListener {
+        let mut listener = FtpListener::new("127.0.0.1:0".parse().unwrap());
+        if let Some(ports) = self.passive_ports {
+            listener.passive_ports = ports;
+        }
+        listener.tls = self.tls;
+        listener
     }
 }
 
@@ -96,6 +118,7 @@ impl Default for ServerOptions {
             shutdown_grace: defaults.shutdown_grace,
             resume_window: defaults.resume_window,
             proxy: None,
+            ftp: None,
             accounts: None,
             anonymous: None,
             login: LoginOptions::default(),
@@ -128,6 +151,7 @@ impl ServerOptions {
             shutdown_grace: self.shutdown_grace,
             resume_window: self.resume_window,
             proxy: self.proxy.map(ProxyOptions::listener),
+            ftp: self.ftp.map(FtpOptions::listener),
             ..Config::new(root)
         }
     }
@@ -177,8 +201,14 @@ fn empty_root() -> (TempDir, PathBuf) {
     (dir, root)
 }
 
-/// Where the proxy listener was bound, once it is.
-type ProxyAddr = Arc<OnceLock<SocketAddr>>;
+/// Where the proxy listener and the FTP door were bound, once they are.
+#[derive(Debug, Default)]
+struct SideAddrs {
+    proxy: OnceLock<SocketAddr>,
+    ftp: OnceLock<SocketAddr>,
+}
+
+type ProxyAddr = Arc<SideAddrs>;
 
 async fn bind(
     config: Config,
@@ -191,7 +221,10 @@ async fn bind(
         .map_err(|error| error.to_string())?;
     let addr = server.local_addr();
     if let Some(bound) = server.proxy_addr() {
-        let _ = proxy_addr.set(bound);
+        let _ = proxy_addr.proxy.set(bound);
+    }
+    if let Some(bound) = server.ftp_addr() {
+        let _ = proxy_addr.ftp.set(bound);
     }
     let run = async move { server.run(stop).await.map_err(|error| error.to_string()) };
     Ok((addr, Box::pin(run)))
@@ -206,6 +239,8 @@ pub struct TestServer {
     pub addr: SocketAddr,
     /// The proxy listener's address, when [`ServerOptions::proxy`] asked for one.
     pub proxy_addr: Option<SocketAddr>,
+    /// The FTP door's address, when [`ServerOptions::ftp`] asked for one.
+    ftp: Option<SocketAddr>,
     /// The served directory.
     pub root: PathBuf,
     /// Declared before `dir`, so the server stops before its root goes.
@@ -259,11 +294,19 @@ impl TestServer {
     fn around(service: Service, proxy_addr: &ProxyAddr, dir: TempDir, root: PathBuf) -> TestServer {
         TestServer {
             addr: service.addr,
-            proxy_addr: proxy_addr.get().copied(),
+            proxy_addr: proxy_addr.proxy.get().copied(),
+            ftp: proxy_addr.ftp.get().copied(),
             root,
             service,
             dir,
         }
+    }
+
+    /// The FTP door's address; panics if the server was started without
+    /// [`ServerOptions::ftp`].
+    pub fn ftp_addr(&self) -> SocketAddr {
+        self.ftp
+            .expect("the test server was started with ServerOptions::ftp")
     }
 
     /// `127.0.0.1:PORT`, as the client's command line takes it.

@@ -25,6 +25,7 @@ mod home;
 mod kept;
 mod listing;
 mod root;
+mod staged;
 mod upload;
 
 pub(crate) use kept::{Begin, UploadKey, SWEEP_BATCH, SWEEP_INTERVAL};

@@ -87,7 +87,7 @@ impl Storage {
     }
 
     /// Creates a new, empty temporary file in the staging directory.
-    fn create_temp(&self) -> Result<(String, std::fs::File), ServerError> {
+    pub(super) fn create_temp(&self) -> Result<(String, std::fs::File), ServerError> {
         loop {
             let number = self.next_temp.fetch_add(1, Ordering::Relaxed);
             let temp_name = format!("upload-{}-{number}", std::process::id());

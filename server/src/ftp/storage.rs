@@ -1,0 +1,337 @@
+//! libunftp's storage back-end over ferry-server's own storage: every path
+//! goes through [`super::paths`] (working directory, `..`, the home, §3.1
+//! names) and then [`crate::storage::Storage`], which resolves it beneath
+//! the root without following any link and keeps the staging area out of
+//! reach; uploads go through [`super::upload`]. Read-only identities get
+//! `550` from every change, after a bad path's `553` (§3's order).
+
+use super::paths::{resolve, resolve_entry};
+use super::upload;
+use super::{Door, FtpUser};
+use crate::storage::blocking;
+use crate::ServerError;
+use async_trait::async_trait;
+use ferry_proto::{EntryKind, Path};
+use std::fmt::Debug;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use unftp_core::storage::{self as unftp, Fileinfo, Metadata, Permissions, StorageBackend};
+
+/// Bytes read from a file and written to the data connection at a time.
+const CHUNK_LEN: usize = 256 * 1024;
+/// Chunks read ahead of the data connection (bounds a download's memory).
+const CHUNKS_AHEAD: usize = 4;
+
+/// One session's view of the storage.
+#[derive(Debug)]
+pub(crate) struct FtpStorage {
+    door: Arc<Door>,
+}
+
+impl FtpStorage {
+    pub(crate) fn new(door: Arc<Door>) -> FtpStorage {
+        FtpStorage { door }
+    }
+
+    fn storage(&self) -> Arc<crate::storage::Storage> {
+        Arc::clone(&self.door.shared.storage)
+    }
+}
+
+/// What LIST, MLSD, SIZE and MDTM say of an entry.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Meta {
+    size: Option<u64>,
+    modified: u64,
+}
+
+impl Meta {
+    fn new(kind: EntryKind, modified: u64) -> Meta {
+        let size = match kind {
+            EntryKind::File { size } => Some(size),
+            EntryKind::Directory => None,
+        };
+        Meta { size, modified }
+    }
+}
+
+impl Metadata for Meta {
+    fn len(&self) -> u64 {
+        self.size.unwrap_or(0)
+    }
+    fn is_dir(&self) -> bool {
+        self.size.is_none()
+    }
+    fn is_file(&self) -> bool {
+        self.size.is_some()
+    }
+    fn is_symlink(&self) -> bool {
+        false
+    }
+    fn modified(&self) -> unftp::Result<SystemTime> {
+        Ok(SystemTime::UNIX_EPOCH + Duration::from_secs(self.modified))
+    }
+    fn gid(&self) -> u32 {
+        0
+    }
+    fn uid(&self) -> u32 {
+        0
+    }
+    fn permissions(&self) -> Permissions {
+        Permissions(if self.is_dir() { 0o755 } else { 0o644 })
+    }
+}
+
+/// A [`ServerError`] as libunftp's storage error, with its reply code.
+fn ftp_error(error: ServerError) -> unftp::Error {
+    unftp::Error::new(error.ftp_kind(), error)
+}
+
+/// Runs `work` on a blocking thread, its error as libunftp's.
+async fn run<T, F>(work: F) -> unftp::Result<T>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T, ServerError> + Send + 'static,
+{
+    blocking(work).await.map_err(ftp_error)
+}
+
+#[async_trait]
+impl StorageBackend<FtpUser> for FtpStorage {
+    type Metadata = Meta;
+
+    fn name(&self) -> &str {
+        "ferry"
+    }
+
+    fn supported_features(&self) -> u32 {
+        unftp::FEATURE_RESTART
+    }
+
+    async fn metadata<P: AsRef<std::path::Path> + Send + Debug>(
+        &self,
+        user: &FtpUser,
+        path: P,
+    ) -> unftp::Result<Meta> {
+        let target = resolve(&user.identity, path.as_ref()).map_err(ftp_error)?;
+        let storage = self.storage();
+        let root = self.door.shared.config.root.clone();
+        run(move || match target {
+            Some(path) => storage
+                .stat(&path)
+                .map(|status| Meta::new(status.kind, status.modified)),
+            None => root_status(&root),
+        })
+        .await
+    }
+
+    async fn list<P: AsRef<std::path::Path> + Send + Debug>(
+        &self,
+        user: &FtpUser,
+        path: P,
+    ) -> unftp::Result<Vec<Fileinfo<PathBuf, Meta>>> {
+        let dir = resolve(&user.identity, path.as_ref()).map_err(ftp_error)?;
+        let storage = self.storage();
+        let mut entries = run(move || storage.list(dir.as_ref())).await?;
+        entries.sort_by(|a, b| a.name.as_str().cmp(b.name.as_str()));
+        Ok(entries
+            .into_iter()
+            .map(|entry| Fileinfo {
+                path: PathBuf::from(entry.name.as_str()),
+                metadata: Meta::new(entry.kind, entry.modified),
+            })
+            .collect())
+    }
+
+    async fn get_into<'a, P, W>(
+        &self,
+        user: &FtpUser,
+        path: P,
+        start_pos: u64,
+        output: &'a mut W,
+    ) -> unftp::Result<u64>
+    where
+        W: AsyncWrite + Unpin + Sync + Send + ?Sized,
+        P: AsRef<std::path::Path> + Send + Debug,
+    {
+        let file = self.open(user, path.as_ref(), start_pos).await?;
+        let _transfer = self.door.transfer();
+        send(file, output).await.map_err(unftp::Error::from)
+    }
+
+    async fn get<P: AsRef<std::path::Path> + Send + Debug>(
+        &self,
+        user: &FtpUser,
+        path: P,
+        start_pos: u64,
+    ) -> unftp::Result<Box<dyn AsyncRead + Send + Sync + Unpin>> {
+        let file = self.open(user, path.as_ref(), start_pos).await?;
+        Ok(Box::new(tokio::fs::File::from_std(file)))
+    }
+
+    async fn put<P, R>(
+        &self,
+        user: &FtpUser,
+        input: R,
+        path: P,
+        start_pos: u64,
+    ) -> unftp::Result<u64>
+    where
+        P: AsRef<std::path::Path> + Send + Debug,
+        R: AsyncRead + Send + Sync + Unpin + 'static,
+    {
+        let identity = &user.identity;
+        let target = resolve_entry(identity, path.as_ref()).map_err(ftp_error)?;
+        identity.check_writable().map_err(ftp_error)?;
+        if start_pos > 0 {
+            // A restarted upload would append to the file in place.
+            return Err(unftp::ErrorKind::CommandNotImplemented.into());
+        }
+        let _transfer = self.door.transfer();
+        let shared = &self.door.shared;
+        upload::store(shared, &self.door.control, identity, target, input)
+            .await
+            .map_err(ftp_error)
+    }
+
+    async fn del<P: AsRef<std::path::Path> + Send + Debug>(
+        &self,
+        user: &FtpUser,
+        path: P,
+    ) -> unftp::Result<()> {
+        let target = self.writable_entry(user, path.as_ref())?;
+        let storage = self.storage();
+        run(move || storage.delete(&target)).await
+    }
+
+    async fn mkd<P: AsRef<std::path::Path> + Send + Debug>(
+        &self,
+        user: &FtpUser,
+        path: P,
+    ) -> unftp::Result<()> {
+        let target = self.writable_entry(user, path.as_ref())?;
+        let storage = self.storage();
+        run(move || storage.mkdir(&target)).await
+    }
+
+    async fn rename<P: AsRef<std::path::Path> + Send + Debug>(
+        &self,
+        user: &FtpUser,
+        from: P,
+        to: P,
+    ) -> unftp::Result<()> {
+        let from = resolve_entry(&user.identity, from.as_ref()).map_err(ftp_error)?;
+        let to = self.writable_entry(user, to.as_ref())?;
+        let storage = self.storage();
+        run(move || storage.rename(&from, &to)).await
+    }
+
+    async fn rmd<P: AsRef<std::path::Path> + Send + Debug>(
+        &self,
+        user: &FtpUser,
+        path: P,
+    ) -> unftp::Result<()> {
+        let target = self.writable_entry(user, path.as_ref())?;
+        let storage = self.storage();
+        run(move || storage.rmdir(&target)).await
+    }
+
+    async fn cwd<P: AsRef<std::path::Path> + Send + Debug>(
+        &self,
+        user: &FtpUser,
+        path: P,
+    ) -> unftp::Result<()> {
+        let meta = self.metadata(user, path).await?;
+        if meta.is_dir() {
+            Ok(())
+        } else {
+            Err(ftp_error(ServerError::Unavailable("Not a directory")))
+        }
+    }
+}
+
+impl FtpStorage {
+    /// The entry `path` names, for a change: `553` for a bad path, then
+    /// `550` for a read-only identity.
+    fn writable_entry(&self, user: &FtpUser, path: &std::path::Path) -> unftp::Result<Path> {
+        let target = resolve_entry(&user.identity, path).map_err(ftp_error)?;
+        user.identity.check_writable().map_err(ftp_error)?;
+        Ok(target)
+    }
+
+    /// The regular file `path` names, opened and positioned at `start_pos`.
+    async fn open(
+        &self,
+        user: &FtpUser,
+        path: &std::path::Path,
+        start_pos: u64,
+    ) -> unftp::Result<std::fs::File> {
+        let target = resolve_entry(&user.identity, path).map_err(ftp_error)?;
+        let storage = self.storage();
+        run(move || {
+            let opened = storage.open_file(&target)?;
+            let mut file = opened.file;
+            file.seek(SeekFrom::Start(start_pos.min(opened.len)))
+                .map_err(ServerError::Storage)?;
+            Ok(file)
+        })
+        .await
+    }
+}
+
+/// The root's own status, for a session whose home is the root.
+fn root_status(root: &std::path::Path) -> Result<Meta, ServerError> {
+    let modified = std::fs::metadata(root)
+        .and_then(|meta| meta.modified())
+        .map_err(ServerError::Storage)?
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |since| since.as_secs());
+    Ok(Meta::new(EntryKind::Directory, modified))
+}
+
+/// Copies `file` from its position to `output`: a blocking thread reads
+/// chunks ahead while the last one is written, through buffers that go
+/// back and forth (never more than [`CHUNKS_AHEAD`] of them).
+async fn send<W>(mut file: std::fs::File, output: &mut W) -> std::io::Result<u64>
+where
+    W: AsyncWrite + Unpin + ?Sized,
+{
+    let (full_tx, mut full_rx) =
+        tokio::sync::mpsc::channel::<std::io::Result<(Vec<u8>, usize)>>(CHUNKS_AHEAD);
+    let (empty_tx, mut empty_rx) = tokio::sync::mpsc::channel::<Vec<u8>>(CHUNKS_AHEAD);
+    for _ in 0..CHUNKS_AHEAD {
+        let _ = empty_tx.try_send(vec![0; CHUNK_LEN]);
+    }
+    let reader = tokio::task::spawn_blocking(move || {
+        while let Some(mut buffer) = empty_rx.blocking_recv() {
+            let read = file.read(&mut buffer);
+            let end = matches!(read, Ok(0) | Err(_));
+            if full_tx.blocking_send(read.map(|n| (buffer, n))).is_err() || end {
+                return;
+            }
+        }
+    });
+    let mut sent = 0u64;
+    let outcome = loop {
+        match full_rx.recv().await {
+            None | Some(Ok((_, 0))) => break Ok(()),
+            Some(Err(error)) => break Err(error),
+            Some(Ok((buffer, n))) => {
+                if let Err(error) = output.write_all(&buffer[..n]).await {
+                    break Err(error);
+                }
+                sent += n as u64;
+                let _ = empty_tx.send(buffer).await;
+            }
+        }
+    };
+    drop(full_rx);
+    drop(empty_tx);
+    let _ = reader.await;
+    outcome?;
+    output.flush().await?;
+    Ok(sent)
+}
