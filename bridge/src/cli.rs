@@ -55,7 +55,8 @@ pub struct CommandLine {
     #[arg(long, value_name = "N", default_value_t = Limits::default().max_relays)]
     max_relays: usize,
     /// Most connections open at once that are not relays yet (still sending
-    /// their request head, or plain HTTP); past it, new ones are closed at once.
+    /// their request head, or plain HTTP); past it, a new one takes the
+    /// place of the oldest still sending its first head, which is closed.
     #[arg(long, value_name = "N", default_value_t = Limits::default().max_pending)]
     max_pending: usize,
     /// Most connections open at once from one client address, relays

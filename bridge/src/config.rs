@@ -85,8 +85,9 @@ pub struct Limits {
     /// one gets HTTP 431 and the connection is closed.
     pub max_request_head: usize,
     /// Most connections open at once that have not become relays (still
-    /// sending their request head, or plain HTTP); past it, new
-    /// connections are closed at once.
+    /// sending their request head, or plain HTTP); past it, a new
+    /// connection takes the place of the oldest one still sending its
+    /// first head (closed), or is closed at once when none is.
     pub max_pending: usize,
     /// Most connections open at once from one client address, relays
     /// included; past it, that address's new connections are closed at once.

@@ -7,8 +7,19 @@
 //!
 //! * a connection is refused at once (closed, nothing read) when its
 //!   address already holds `max_per_address` connections, relays included
-//!   ([`PerAddress`]), or when `max_pending` connections are open that have
-//!   not become relays;
+//!   ([`PerAddress`]);
+//! * at most `max_pending` connections are open that have not become
+//!   relays. When that many are open, a new one takes the place of the
+//!   oldest that has not sent a complete head yet, which is closed
+//!   ([`PendingBook`]); only when every pending connection has sent one
+//!   (plain HTTP, kept alive) is the new one refused. A plain cap let 16
+//!   addresses × 64 silent connections shut everyone out for the header
+//!   timeout, and a per-address share of it still yields to enough
+//!   addresses (an IPv6 /64 is 2^64 of them). Evicting the oldest means
+//!   that to keep a newcomer out an attacker must open `max_pending`
+//!   connections within the newcomer's own head time (milliseconds: about
+//!   a million a second at the default), and each of its connections then
+//!   lives only until `max_pending` newer ones arrived;
 //! * the first request head must be complete within `header_timeout` of
 //!   the accept. hyper's own header timeout starts only once it reads the
 //!   head, after hyper-util has sniffed the first bytes for an HTTP/2
@@ -24,22 +35,23 @@
 //! ([`PendingSlot::upgraded`]); from then on the relay limits apply.
 
 use ferry_program::{AddressSlot, PerAddress};
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::io;
 use std::net::IpAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Sleep;
+use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
 /// The bounds every new connection passes.
 #[derive(Debug, Clone)]
 pub(crate) struct Door {
-    /// One permit per connection that is not a relay yet.
-    pending: Arc<Semaphore>,
+    /// The connections that are not relays yet.
+    pending: Arc<PendingBook>,
     /// Connections per client address.
     per_address: PerAddress,
     /// Time from the accept to a complete first request head.
@@ -51,7 +63,8 @@ pub(crate) struct Door {
 pub(crate) enum Refused {
     /// The address holds `max_per_address` connections.
     AddressFull,
-    /// `max_pending` connections are not relays yet.
+    /// `max_pending` connections are not relays yet, and each has sent a
+    /// complete head (none can be evicted).
     TooManyPending,
 }
 
@@ -63,6 +76,27 @@ pub(crate) struct Ticket {
     pending: PendingSlot,
     /// `None` once the first HTTP/1 head arrived.
     deadline: Option<Pin<Box<Sleep>>>,
+    /// Resolves when a newer connection took this one's pending place.
+    evicted: Pin<Box<WaitForCancellationFutureOwned>>,
+}
+
+/// The connections that are not relays yet, at most `max` of them: those
+/// still waiting for their first head, oldest first (the ones a newcomer
+/// may evict), and a count of those past it.
+#[derive(Debug)]
+struct PendingBook {
+    max: usize,
+    book: Mutex<Book>,
+}
+
+#[derive(Debug, Default)]
+struct Book {
+    /// Numbers connections in accept order.
+    next: u64,
+    /// Waiting for their first head, by number, each with its eviction.
+    awaiting_head: BTreeMap<u64, CancellationToken>,
+    /// Pending connections whose first head arrived.
+    heads_seen: usize,
 }
 
 /// The connection's place among those that are not relays yet; shared with
@@ -72,10 +106,14 @@ pub(crate) struct PendingSlot(Arc<PendingState>);
 
 #[derive(Debug)]
 struct PendingState {
-    /// Given back on upgrade or with the connection.
-    permit: Mutex<Option<OwnedSemaphorePermit>>,
+    /// Its number in the book.
+    id: u64,
+    book: Arc<PendingBook>,
     /// Set by the first HTTP/1 request: the deadline no longer applies.
     head_seen: AtomicBool,
+    /// Set once its place is given back (on upgrade, or with the
+    /// connection), or taken by a newer connection.
+    released: AtomicBool,
 }
 
 impl Door {
@@ -85,7 +123,10 @@ impl Door {
         header_timeout: Duration,
     ) -> Door {
         Door {
-            pending: Arc::new(Semaphore::new(max_pending)),
+            pending: Arc::new(PendingBook {
+                max: max_pending,
+                book: Mutex::default(),
+            }),
             per_address: PerAddress::new(max_per_address),
             header_timeout,
         }
@@ -97,17 +138,43 @@ impl Door {
             .per_address
             .try_acquire(addr)
             .map_err(|_| Refused::AddressFull)?;
-        let permit = Arc::clone(&self.pending)
-            .try_acquire_owned()
-            .map_err(|_| Refused::TooManyPending)?;
+        let (id, evicted) = self.pending.enter()?;
         Ok(Ticket {
             _address: address,
             pending: PendingSlot(Arc::new(PendingState {
-                permit: Mutex::new(Some(permit)),
+                id,
+                book: Arc::clone(&self.pending),
                 head_seen: AtomicBool::new(false),
+                released: AtomicBool::new(false),
             })),
             deadline: Some(Box::pin(tokio::time::sleep(self.header_timeout))),
+            evicted: Box::pin(evicted.cancelled_owned()),
         })
+    }
+}
+
+impl PendingBook {
+    fn book(&self) -> MutexGuard<'_, Book> {
+        self.book.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A place for a new connection: a free one, or the place of the
+    /// oldest connection still waiting for its first head (which is told
+    /// to close). Its number and its own eviction.
+    fn enter(&self) -> Result<(u64, CancellationToken), Refused> {
+        let mut book = self.book();
+        if book.awaiting_head.len() + book.heads_seen >= self.max {
+            let (_, oldest) = book
+                .awaiting_head
+                .pop_first()
+                .ok_or(Refused::TooManyPending)?;
+            oldest.cancel();
+        }
+        let id = book.next;
+        book.next += 1;
+        let evicted = CancellationToken::new();
+        book.awaiting_head.insert(id, evicted.clone());
+        Ok((id, evicted))
     }
 }
 
@@ -127,12 +194,19 @@ impl Ticket {
     }
 
     /// Before each read: an error once the first head's deadline has
-    /// passed without it (the read then fails and hyper closes the
-    /// connection); otherwise ready, with the deadline's wake-up registered.
+    /// passed without it, or a newer connection took its place (the read
+    /// then fails and hyper closes the connection); otherwise ready, with
+    /// the wake-ups of both registered.
     pub(crate) fn poll_in_time(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let Some(deadline) = &mut self.deadline else {
             return Poll::Ready(Ok(()));
         };
+        if self.evicted.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "closed before its request head, for a newer connection (--max-pending)",
+            )));
+        }
         if self.pending.0.head_seen.load(Ordering::Acquire) {
             self.deadline = None;
             return Poll::Ready(Ok(()));
@@ -149,20 +223,47 @@ impl Ticket {
 
 impl PendingSlot {
     /// A request head arrived; an HTTP/1 one lifts the first head's deadline.
+    /// It leaves the connections a newcomer may evict (unless it has been
+    /// evicted already).
     pub(crate) fn head_received(&self, version: axum::http::Version) {
         if version < axum::http::Version::HTTP_2 {
-            self.0.head_seen.store(true, Ordering::Release);
+            self.0.see_head();
         }
     }
 
     /// The connection is a relay now: it no longer counts as pending.
     pub(crate) fn upgraded(&self) {
-        let permit = self
-            .0
-            .permit
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        drop(permit);
+        self.0.release();
+    }
+}
+
+impl PendingState {
+    fn see_head(&self) {
+        let mut book = self.book.book();
+        if self.head_seen.load(Ordering::Acquire) || self.released.load(Ordering::Acquire) {
+            return;
+        }
+        if book.awaiting_head.remove(&self.id).is_some() {
+            book.heads_seen += 1;
+            self.head_seen.store(true, Ordering::Release);
+        }
+    }
+
+    /// Gives its place back, once; a place a newer connection took is not
+    /// its own any more.
+    fn release(&self) {
+        let mut book = self.book.book();
+        if self.released.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        if book.awaiting_head.remove(&self.id).is_none() && self.head_seen.load(Ordering::Acquire) {
+            book.heads_seen -= 1;
+        }
+    }
+}
+
+impl Drop for PendingState {
+    fn drop(&mut self) {
+        self.release();
     }
 }

@@ -249,7 +249,7 @@ async fn an_oversized_head_gets_431_and_is_not_read_on() {
 }
 
 #[tokio::test]
-async fn past_max_pending_new_connections_are_closed_and_relays_do_not_count() {
+async fn past_max_pending_a_newcomer_evicts_the_oldest_unfinished_head() {
     let server = TestServer::start().await;
     server.put_file("notes.txt", b"hello\n");
     let cap = 8;
@@ -262,11 +262,15 @@ async fn past_max_pending_new_connections_are_closed_and_relays_do_not_count() {
         },
     )
     .await;
+    // The cap held by unfinished heads from many addresses, so no
+    // per-address cap could tell them from anyone else.
     let mut holding = Vec::new();
-    for _ in 0..cap {
-        holding.push(half_open(LOOPBACK, bridge.addr, HALF_HEAD).await);
+    for n in 0..cap {
+        let source = format!("127.0.1.{}", n + 1);
+        holding.push(half_open(&source, bridge.addr, HALF_HEAD).await);
+        // Accept order is eviction order.
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    // Each is admitted on its own task after the accept: let them settle.
     tokio::time::sleep(Duration::from_millis(300)).await;
     for tcp in &mut holding {
         assert!(
@@ -274,31 +278,76 @@ async fn past_max_pending_new_connections_are_closed_and_relays_do_not_count() {
             "an admitted connection was closed"
         );
     }
-    for _ in 0..3 {
-        let mut extra = half_open(LOOPBACK, bridge.addr, HALF_HEAD).await;
+    // A client gets through, long before the header timeout frees a place:
+    // it takes the oldest one's place, and only that one is closed.
+    list_through(&bridge, OTHER_LOOPBACK, "notes.txt").await;
+    assert!(
+        closed_within(&mut holding[0], Duration::from_secs(2)).await,
+        "the oldest unfinished head stayed open"
+    );
+    for tcp in &mut holding[1..] {
         assert!(
-            closed_within(&mut extra, Duration::from_secs(2)).await,
-            "an extra connection stayed open"
+            !closed_within(tcp, Duration::from_millis(20)).await,
+            "a younger unfinished head was closed"
         );
     }
+    // Its upgrade gave its place back: the first of three newcomers takes
+    // that one, and the other two each evict the next oldest.
+    let mut newcomers = Vec::new();
+    for _ in 0..3 {
+        newcomers.push(half_open(LOOPBACK, bridge.addr, HALF_HEAD).await);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    for tcp in &mut holding[1..3] {
+        assert!(
+            closed_within(tcp, Duration::from_secs(2)).await,
+            "an older unfinished head stayed open"
+        );
+    }
+    for tcp in holding[3..].iter_mut().chain(&mut newcomers) {
+        assert!(
+            !closed_within(tcp, Duration::from_millis(20)).await,
+            "a younger unfinished head was closed"
+        );
+    }
+    drop(holding);
+    drop(newcomers);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    // Connections past their first head are never evicted: with every
+    // place held by kept-alive HTTP connections, a newcomer is refused.
+    let mut kept_alive = Vec::new();
+    for _ in 0..cap {
+        let mut tcp = connect_from(LOOPBACK, bridge.addr).await;
+        assert_eq!(get_on(&mut tcp, "/healthz").await, "HTTP/1.1 200 OK");
+        kept_alive.push(tcp);
+    }
+    let mut extra = half_open(LOOPBACK, bridge.addr, HALF_HEAD).await;
+    assert!(
+        closed_within(&mut extra, Duration::from_secs(2)).await,
+        "a connection got past a cap held by complete heads"
+    );
     assert!(
         ws_from(&bridge, LOOPBACK).await.is_err(),
-        "an upgrade got past the cap"
+        "an upgrade got past a cap held by complete heads"
     );
-
-    drop(holding);
+    for tcp in &mut kept_alive {
+        assert_eq!(get_on(tcp, "/healthz").await, "HTTP/1.1 200 OK");
+    }
+    drop(kept_alive);
     tokio::time::sleep(Duration::from_millis(300)).await;
-    list_through(&bridge, LOOPBACK, "notes.txt").await;
+
     // Upgraded, a connection no longer counts: `cap` relays leave room.
     let mut relays = Vec::new();
     for _ in 0..cap {
         relays.push(ws_from(&bridge, LOOPBACK).await.expect("upgraded"));
     }
-    let mut another = half_open(LOOPBACK, bridge.addr, HALF_HEAD).await;
-    assert!(
-        !closed_within(&mut another, Duration::from_millis(500)).await,
-        "relays took pending slots"
-    );
+    let mut kept_alive = Vec::new();
+    for _ in 0..cap {
+        let mut tcp = connect_from(LOOPBACK, bridge.addr).await;
+        assert_eq!(get_on(&mut tcp, "/healthz").await, "HTTP/1.1 200 OK");
+        kept_alive.push(tcp);
+    }
     drop(relays);
 }
 
