@@ -90,6 +90,17 @@ pub enum Scenario {
         #[arg(long, default_value_t = 3)]
         rounds: usize,
     },
+    /// Many clients over TCP and through ferry-bridge doing mixed commands,
+    /// checked byte for byte, with transfers killed part way, a graceful
+    /// server restart and a SIGKILL; fails on any mismatch, leftover or growth.
+    Soak {
+        /// Length of the run in seconds.
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+        /// Clients at once (half over TCP, half through the bridge).
+        #[arg(long, default_value_t = 1000)]
+        clients: usize,
+    },
     /// Every scenario with its defaults.
     All,
     /// The bare splice(2) relay the bridge scenario starts as a reference

@@ -17,5 +17,6 @@ pub mod process;
 pub mod report;
 pub mod resume;
 pub mod sessions;
+pub mod soak;
 pub mod splice_relay;
 pub mod wire;

@@ -8,7 +8,7 @@ use clap::Parser;
 use ferry_bench::cli::{Cli, Scenario};
 use ferry_bench::{
     big_listing, bridge, direct, list_latency, logins, process::sibling_binary, resume, sessions,
-    splice_relay,
+    soak, splice_relay,
 };
 
 #[tokio::main]
@@ -51,6 +51,15 @@ async fn main() -> Result<()> {
         work_dir: work_dir.clone(),
         files,
         rounds,
+    };
+    let soak = |seconds: u64, clients: usize| -> Result<soak::SoakConfig> {
+        Ok(soak::SoakConfig {
+            server_bin: server_bin.clone(),
+            bridge_bin: sibling_binary("ferry-bridge")?,
+            work_dir: work_dir.clone(),
+            clients,
+            seconds,
+        })
     };
     let bridge =
         |size_mib: u64, rounds: usize, idle_relays: usize| -> Result<bridge::BridgeBenchConfig> {
@@ -98,6 +107,9 @@ async fn main() -> Result<()> {
         } => {
             sessions::run(&sessions(clients, seconds, rounds)).await?;
         }
+        Scenario::Soak { seconds, clients } => {
+            soak::run(&soak(seconds, clients)?).await?;
+        }
         Scenario::All => {
             direct::run(&direct(1024, 2)).await?;
             list_latency::run(&list(1000, 20)).await?;
@@ -106,6 +118,7 @@ async fn main() -> Result<()> {
             run_logins(5, 5).await?;
             resume::run(&resume(1024, 90)).await?;
             sessions::run(&sessions(100, 5, 3)).await?;
+            soak::run(&soak(60, 1000)?).await?;
         }
         Scenario::SpliceRelay { .. } => {} // run above
     }

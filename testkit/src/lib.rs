@@ -16,7 +16,8 @@
 //!   [`LoggedProcess`]: one watched through its log, for its start-up,
 //!   signals and exit; [`run_to_end`]: one run to its exit with some
 //!   standard input, for one-shot tools.
-//! - [`closed_port`], [`data`], [`STEP_TIMEOUT`] and [`within`].
+//! - [`closed_port`], [`data`], [`STEP_TIMEOUT`], [`within`] and
+//!   [`raise_open_file_limit`].
 //!
 //! The crates under test dev-depend on this one while it depends on them, so
 //! in their tests their types and this crate's copies of them need not be
@@ -54,6 +55,20 @@ pub async fn within<F: Future>(future: F) -> F::Output {
     tokio::time::timeout(STEP_TIMEOUT, future)
         .await
         .expect("timed out waiting")
+}
+
+/// Raises this process's open file limit to its hard limit: a test or bench
+/// that holds both ends of many connections needs two descriptors for each
+/// (the usual soft limit is 1024). Child processes inherit the raised limit.
+pub fn raise_open_file_limit() {
+    use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
+    if let Some(maximum) = getrlimit(Resource::Nofile).maximum {
+        let raised = Rlimit {
+            current: Some(maximum),
+            maximum: Some(maximum),
+        };
+        let _ = setrlimit(Resource::Nofile, raised);
+    }
 }
 
 /// An address on 127.0.0.1 where nothing listens: bound to port 0, then

@@ -1,17 +1,21 @@
 //! Real binaries as child processes, for what only a separate process shows:
-//! its own memory figures, its own start-up. Ready once its address accepts
-//! TCP connections; killed when dropped.
+//! its own memory figures, its own start-up, how it stops on a signal and
+//! starts again on the same address. Ready once its address accepts TCP
+//! connections; killed when dropped.
 
 use crate::{closed_port, STEP_TIMEOUT};
 use anyhow::{bail, Context, Result};
+use rustix::process::{kill_process, Pid, Signal};
 use std::net::SocketAddr;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 /// A child process, killed when dropped.
 pub struct ChildProcess {
     child: Child,
+    program: PathBuf,
+    args: Vec<String>,
     /// The loopback address it listens on.
     pub addr: SocketAddr,
 }
@@ -19,28 +23,47 @@ pub struct ChildProcess {
 impl ChildProcess {
     /// Runs `program args...` and waits until `addr` accepts TCP connections.
     pub fn spawn(program: &Path, args: &[String], addr: SocketAddr) -> Result<ChildProcess> {
-        let child = Command::new(program)
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .with_context(|| format!("cannot start {}", program.display()))?;
-        let mut process = ChildProcess { child, addr };
-        let started = Instant::now();
-        while std::net::TcpStream::connect(addr).is_err() {
-            if let Some(status) = process.child.try_wait()? {
-                bail!("{} exited early with {status}", program.display());
+        let child = start(program, args, addr)?;
+        Ok(ChildProcess {
+            child,
+            program: program.to_path_buf(),
+            args: args.to_vec(),
+            addr,
+        })
+    }
+
+    /// Sends SIGTERM and waits up to `limit` for the exit (then kills it and
+    /// fails).
+    pub fn terminate(&mut self, limit: Duration) -> Result<ExitStatus> {
+        kill_process(Pid::from_child(&self.child), Signal::TERM).context("SIGTERM")?;
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait()? {
+                return Ok(status);
             }
-            if started.elapsed() > STEP_TIMEOUT {
-                bail!(
-                    "{} did not listen on {addr} within {STEP_TIMEOUT:?}",
-                    program.display()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(20));
+            std::thread::sleep(Duration::from_millis(10));
         }
-        Ok(process)
+        self.kill()?;
+        bail!(
+            "{} did not exit within {limit:?} of SIGTERM",
+            self.program.display()
+        )
+    }
+
+    /// Sends SIGKILL and waits for the exit.
+    pub fn kill(&mut self) -> Result<ExitStatus> {
+        self.child.kill().context("SIGKILL")?;
+        Ok(self.child.wait()?)
+    }
+
+    /// Starts the same program with the same arguments on the same address
+    /// again, once the last one has exited, and waits until it listens.
+    pub fn restart(&mut self) -> Result<()> {
+        if self.child.try_wait()?.is_none() {
+            bail!("{} is still running", self.program.display());
+        }
+        self.child = start(&self.program, &self.args, self.addr)?;
+        Ok(())
     }
 
     /// Starts the `ferry-server` at `binary` serving `root` on a free
@@ -84,6 +107,33 @@ impl ChildProcess {
     pub fn memory(&self) -> Result<Memory> {
         Memory::of(self.pid())
     }
+}
+
+/// Runs `program args...` and waits until `addr` accepts TCP connections.
+fn start(program: &Path, args: &[String], addr: SocketAddr) -> Result<Child> {
+    let mut child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .with_context(|| format!("cannot start {}", program.display()))?;
+    let started = Instant::now();
+    while std::net::TcpStream::connect(addr).is_err() {
+        if let Some(status) = child.try_wait()? {
+            bail!("{} exited early with {status}", program.display());
+        }
+        if started.elapsed() > STEP_TIMEOUT {
+            let _ = child.kill();
+            let _ = child.wait();
+            bail!(
+                "{} did not listen on {addr} within {STEP_TIMEOUT:?}",
+                program.display()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Ok(child)
 }
 
 impl Drop for ChildProcess {

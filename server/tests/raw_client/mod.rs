@@ -11,19 +11,7 @@ use std::net::SocketAddr;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
-/// Raises this process's open file limit to its hard limit: a test that
-/// holds both ends of many connections needs two descriptors for each (the
-/// usual soft limit is 1024).
-pub fn raise_open_file_limit() {
-    use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
-    if let Some(maximum) = getrlimit(Resource::Nofile).maximum {
-        let raised = Rlimit {
-            current: Some(maximum),
-            maximum: Some(maximum),
-        };
-        let _ = setrlimit(Resource::Nofile, raised);
-    }
-}
+pub use ferry_testkit::raise_open_file_limit;
 
 /// A raw protocol client.
 pub struct Client {
