@@ -11,6 +11,8 @@ use std::net::SocketAddr;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
+// Only some of the test crates that include this module use it.
+#[allow(unused_imports)]
 pub use ferry_testkit::raise_open_file_limit;
 
 /// A raw protocol client.
