@@ -137,6 +137,11 @@ pub enum ServerError {
         /// Bytes that arrived.
         received: u64,
     },
+    /// An error whose reply was sent while the command went on: a STORE's
+    /// write failure (a full disk) is answered at once, and the rest of the
+    /// upload is read after it (no further reply).
+    #[error("{0} (answered during the transfer)")]
+    AnsweredEarly(Box<ServerError>),
     /// A transfer announced with `150` could not be completed; the
     /// contract says to close the connection (no reply).
     #[error("transfer aborted: {0}")]
@@ -228,6 +233,7 @@ impl ServerError {
             | ServerError::Tls(_)
             | ServerError::Peer(_)
             | ServerError::UploadCut { .. }
+            | ServerError::AnsweredEarly(_)
             | ServerError::TransferAborted(_) => None,
         }
     }
@@ -259,6 +265,9 @@ impl ServerError {
     /// code (a broken connection, which has none, is `426`).
     pub(crate) fn ftp_kind(&self) -> unftp_core::storage::ErrorKind {
         use unftp_core::storage::ErrorKind;
+        if let ServerError::AnsweredEarly(error) = self {
+            return error.ftp_kind();
+        }
         match self.reply().map(|reply| reply.code) {
             Some(codes::INVALID_NAME) => ErrorKind::FileNameNotAllowedError,
             Some(codes::TOO_LARGE) => ErrorKind::ExceededStorageAllocationError,
@@ -371,5 +380,12 @@ mod tests {
         assert!(!ServerError::LoginIncorrect.closes_connection());
         assert!(!ServerError::NoSuchFile.closes_connection());
         assert!(!ServerError::Storage(io::Error::other("x")).closes_connection());
+    }
+
+    #[test]
+    fn an_error_answered_early_gets_no_second_reply_and_keeps_the_connection() {
+        let early = ServerError::AnsweredEarly(Box::new(ServerError::NoSpace));
+        assert_eq!(code(early), None);
+        assert!(!ServerError::AnsweredEarly(Box::new(ServerError::NoSpace)).closes_connection());
     }
 }

@@ -10,6 +10,11 @@
 //! client goes away first, an older file at that path is untouched, and
 //! the bytes that arrived are kept for the resume window, so that a
 //! `RESUME` of the same owner, path and size sends only the rest.
+//!
+//! A disk that fills up during the upload (others wrote meanwhile) fails it
+//! after `150`: the client gets `552` as soon as a write fails, not only
+//! after its last byte; the rest is read and dropped, and nothing of the
+//! upload is kept (the bytes on disk cannot be vouched for).
 
 use crate::connection::Connection;
 use crate::quota;
@@ -138,10 +143,13 @@ struct Received {
 }
 
 /// Copies `len` bytes from the client into `file`. If writing fails
-/// midway, the rest of the bytes are still read (and dropped) so the
-/// connection stays in step, and the write error is returned afterwards.
-/// Whether it completes or is cut off, every byte written is flushed to
-/// the file before it returns.
+/// midway (a full disk), the failure is answered at once, so the client
+/// learns of it while it is still sending (a client that reads replies
+/// only after its last byte finds it waiting), and the rest of the bytes
+/// are still read and dropped so the connection stays in step; the error
+/// then comes back as [`ServerError::AnsweredEarly`]. Whether it completes
+/// or is cut off, every byte written is flushed to the file before it
+/// returns.
 async fn receive(conn: &mut Connection, file: std::fs::File, len: u64) -> Received {
     let mut file = tokio::fs::File::from_std(file);
     // The file's own buffer lets one chunk be written on a blocking thread
@@ -149,7 +157,8 @@ async fn receive(conn: &mut Connection, file: std::fs::File, len: u64) -> Receiv
     file.set_max_buf_size(CHUNK_LEN);
     let mut buffer = vec![0; usize::try_from(len).map_or(CHUNK_LEN, |len| len.min(CHUNK_LEN))];
     let mut received = 0u64;
-    let mut write_error = None;
+    // A write failure, already answered.
+    let mut answered = None;
     let mut cut_off = None;
     while received < len {
         let want =
@@ -169,23 +178,34 @@ async fn receive(conn: &mut Connection, file: std::fs::File, len: u64) -> Receiv
             }
         };
         received += n as u64;
-        if write_error.is_none() {
+        if answered.is_none() {
             if let Err(error) = file.write_all(&buffer[..n]).await {
-                write_error = Some(error);
+                let error = ServerError::from_storage(error);
+                if let Some(reply) = error.reply() {
+                    if let Err(broken) = conn.write_reply(&reply).await {
+                        cut_off = Some(broken);
+                    }
+                }
+                answered = Some(error);
+                if cut_off.is_some() {
+                    break;
+                }
             }
         }
     }
-    if write_error.is_none() {
+    let mut flush_error = None;
+    if answered.is_none() {
         if let Err(error) = file.flush().await {
-            write_error = Some(error);
+            flush_error = Some(ServerError::from_storage(error));
         }
     }
     let file = file.into_std().await;
-    let intact = write_error.is_none();
-    let outcome = match (cut_off, write_error) {
-        (Some(cut), _) => Err(cut),
-        (None, Some(error)) => Err(ServerError::from_storage(error)),
-        (None, None) => Ok(()),
+    let intact = answered.is_none() && flush_error.is_none();
+    let outcome = match (cut_off, answered, flush_error) {
+        (Some(cut), _, _) => Err(cut),
+        (None, Some(error), _) => Err(ServerError::AnsweredEarly(Box::new(error))),
+        (None, None, Some(error)) => Err(error),
+        (None, None, None) => Ok(()),
     };
     Received {
         file,
