@@ -9,7 +9,9 @@
 //! fits when it starts but meets the full disk midway gets 552 as soon as a
 //! write fails, keeps nothing (no file, nothing in the staging area) and
 //! leaves the old file of its path intact; the connection stays in step and
-//! serves reads, and once space is freed STOREs work again.
+//! serves reads, and once space is freed STOREs work again. Two uploads
+//! that fit one at a time but not together (nothing reserves space) end
+//! each complete or without a trace.
 
 mod raw_client;
 
@@ -184,4 +186,61 @@ async fn a_full_disk_refuses_the_store_keeps_the_old_file_and_goes_on_serving() 
     server.terminate(Duration::from_secs(10)).unwrap();
     // The tmpfs went with the server's namespace; nothing reached the host.
     assert!(entries(&mount_point).is_empty());
+}
+
+/// Two uploads that each fit the free space when they start but not both:
+/// nothing reserves space, so the disk fills midway. Each ends in `226`
+/// with its file complete or in `552` with no trace, at least one in `552`.
+#[tokio::test]
+async fn uploads_that_fill_the_disk_together_end_complete_or_without_a_trace() {
+    let host = tempfile::tempdir().unwrap();
+    let mount_point = host.path().join("root");
+    std::fs::create_dir(&mount_point).unwrap();
+    check_namespaces(&mount_point);
+    let mut server = server_on_tmpfs(&mount_point);
+    let root = PathBuf::from(format!("/proc/{}/root", server.pid())).join(
+        mount_point
+            .strip_prefix("/")
+            .expect("an absolute temporary path"),
+    );
+
+    let uploads = (0..2u8).map(|i| {
+        let addr = server.addr;
+        tokio::spawn(async move {
+            let data = pattern(5 << 20, 10 + i);
+            let name = format!("up{i}.bin");
+            let mut client = Client::connect(addr).await;
+            let start = client
+                .command(&format!("STORE {} {name}", data.len()))
+                .await;
+            assert_eq!(start.code, 150, "{start}");
+            // In pieces, so that the two uploads interleave.
+            for piece in data.chunks(256 << 10) {
+                client.send_raw(piece).await;
+                tokio::task::yield_now().await;
+            }
+            let answer = client.reply().await;
+            let stored = match (answer.code, answer.text.as_str()) {
+                (226, _) => true,
+                NO_SPACE => false,
+                _ => panic!("{name}: {answer}"),
+            };
+            let on_server = client.retrieve(&name).await;
+            if stored {
+                assert!(on_server.unwrap() == data, "{name} differs");
+            } else {
+                assert_eq!(on_server.unwrap_err().code, 550, "{name} left a file");
+            }
+            stored
+        })
+    });
+    let mut stored = Vec::new();
+    for upload in uploads.collect::<Vec<_>>() {
+        stored.push(upload.await.unwrap());
+    }
+    assert!(stored.contains(&false), "both fit: {stored:?}");
+    let staging = root.join(ferry_server::TEMP_DIR);
+    assert_eq!(entries(&staging), [ferry_server::KEPT_DIR]);
+    assert!(entries(&staging.join(ferry_server::KEPT_DIR)).is_empty());
+    server.terminate(Duration::from_secs(10)).unwrap();
 }
