@@ -219,6 +219,7 @@ async fn listings_sizes_times_and_restarted_downloads() {
         "MDTM in UTC"
     );
     assert_eq!(code(ftp.size("missing").await), 550);
+    assert_eq!(code(ftp.size("docs").await), 550, "SIZE of a directory");
 
     assert_eq!(get(&mut ftp, "big.bin").await.unwrap(), content);
     ftp.resume_transfer(123_456).await.unwrap();
@@ -571,12 +572,67 @@ async fn ftps_with_a_ca_made_at_test_time() {
     let mut plain = Raw::connect(server.ftp_addr()).await;
     let (code, text) = plain.command("FEAT").await;
     assert_eq!(code, 211, "{text}");
+    assert!(text.starts_with("211 "), "{text}");
+    for before_login in ["SYST", "OPTS UTF8 ON", "PBSZ 0"] {
+        let (code, text) = plain.command(before_login).await;
+        assert!(
+            (200..300).contains(&code),
+            "{before_login} before login: {text}"
+        );
+    }
     assert_eq!(plain.command("USER alice").await.0, 331);
     assert_eq!(
         plain.command("PASS alice-pw").await.0,
         230,
         "loopback may log in in clear text"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sixty_ftps_sessions_at_once_are_byte_exact() {
+    // Sixty control and data connections upgraded at once, each upload
+    // byte-exact. (The AUTH TLS race of vendor/libunftp/FERRY-PATCHES.md,
+    // 8, showed under the parallel client tests of tests/ftp_clients.rs,
+    // not reliably here.)
+    let pki = std::sync::Arc::new(Pki::new());
+    let server = door(ServerOptions {
+        ftp: Some(FtpOptions {
+            tls: Some(ferry_server::TlsFiles {
+                cert: pki.cert.clone(),
+                key: pki.key.clone(),
+            }),
+            ..FtpOptions::default()
+        }),
+        ..ServerOptions::default()
+    })
+    .await;
+    let addr = server.ftp_addr();
+    let sessions: Vec<_> = (0..60)
+        .map(|n| {
+            let pki = std::sync::Arc::clone(&pki);
+            tokio::spawn(async move {
+                let ftp = suppaftp::tokio::AsyncRustlsFtpStream::connect(addr)
+                    .await
+                    .unwrap();
+                let mut ftp = ftp
+                    .into_secure(pki.connector(), "localhost")
+                    .await
+                    .expect("AUTH TLS");
+                ftp.login("anonymous", "x").await.unwrap();
+                ftp.transfer_type(FileType::Binary).await.unwrap();
+                let bytes = noise(10_000, n);
+                ftp.put_file(format!("tls-{n}"), &mut &bytes[..])
+                    .await
+                    .unwrap();
+                ftp.quit().await.unwrap();
+                (n, bytes)
+            })
+        })
+        .collect();
+    for session in sessions {
+        let (n, bytes) = session.await.unwrap();
+        assert_eq!(read(&server.root, &format!("tls-{n}")), bytes);
+    }
 }
 
 /// A CA and a certificate for `localhost` signed by it, made with rcgen.

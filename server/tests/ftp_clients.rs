@@ -72,15 +72,10 @@ fn ftplib_suite_passes_but_for_the_known_gaps() {
 }
 
 /// ftplib cases the door does not pass yet, each a finding reported to the
-/// door's author (SYST before login is 530, SIZE of a directory is 213, and
-/// the FTPS data connection ends without close_notify, which ftplib's
-/// unwrap() after STOR/RETR needs). Remove a name once its case passes:
-/// the test fails until then, either way.
-const KNOWN_GAPS: [&str; 3] = [
-    "greeting_and_features_before_login",
-    "dele_mkd_rmd_and_their_refusals",
-    "ftps_with_the_test_ca",
-];
+/// door's author. Remove a name once its case passes: the test fails until
+/// then, either way. (The first three, SYST before login, SIZE of a
+/// directory and close_notify after an FTPS STOR, are fixed.)
+const KNOWN_GAPS: [&str; 0] = [];
 
 #[test]
 fn curl_lists_downloads_and_uploads() {

@@ -302,15 +302,13 @@ where
         let tx = self.control_msg_tx.clone();
 
         let start_time = Instant::now();
-        let put_result = self
-            .storage
-            .put(
-                (*self.user).as_ref().unwrap(),
-                Self::reader(self.socket, self.ftps_mode, "stor").await,
-                path.clone(),
-                start_pos,
-            )
-            .await;
+        let (reader, closer) = Self::reader_and_closer(self.socket, self.ftps_mode, "stor").await;
+        let put_result = self.storage.put((*self.user).as_ref().unwrap(), reader, path.clone(), start_pos).await;
+        // Ferry patch: over TLS, answer the client's close_notify with ours
+        // before the reply (clients such as Python's ftplib wait for it).
+        if let Some(mut closer) = closer {
+            let _ = closer.shutdown().await;
+        }
         let duration = start_time.elapsed();
 
         match put_result {
@@ -623,6 +621,30 @@ where
                     Err(error) => Box::new(FailedHandshake(Some(error))) as Box<dyn AsyncRead + Send + Unpin + Sync>,
                 }
             }
+        }
+    }
+
+    /// The data connection of an upload: a reader, and over TLS the write
+    /// half of the same stream, to send close_notify with once the upload
+    /// has been read (Ferry patch).
+    #[allow(clippy::type_complexity)]
+    async fn reader_and_closer(
+        socket: TcpStream,
+        ftps_mode: FtpsConfig,
+        command: &'static str,
+    ) -> (Box<dyn AsyncRead + Send + Unpin + Sync>, Option<Box<dyn AsyncWrite + Send + Unpin + Sync>>) {
+        match ftps_mode {
+            FtpsConfig::On { tls_config } => {
+                let acceptor: TlsAcceptor = tls_config.into();
+                match acceptor.accept(socket).await {
+                    Ok(tls_stream) => {
+                        let (read, write) = tokio::io::split(tls_stream);
+                        (Box::new(MeasuringReader::new(read, command)), Some(Box::new(write)))
+                    }
+                    Err(error) => (Box::new(FailedHandshake(Some(error))), None),
+                }
+            }
+            other => (Self::reader(socket, other, command).await, None),
         }
     }
 

@@ -8,7 +8,6 @@ use crate::{
     storage::{Metadata, StorageBackend},
 };
 
-use crate::server::controlchan::commands::Opt;
 use async_trait::async_trait;
 
 // AuthMiddleware ensures the user is authenticated before he can do much else.
@@ -43,7 +42,9 @@ where
             | Event::Command(Command::Pbsz { .. })
             | Event::Command(Command::Feat)
             | Event::Command(Command::Noop)
-            | Event::Command(Command::Opts { option: Opt::Utf8 { .. } })
+            // Ferry patch: SYST and every OPTS too (docs/PROTOCOL.md §6).
+            | Event::Command(Command::Syst)
+            | Event::Command(Command::Opts { .. })
             | Event::Command(Command::Quit) => self.next.handle(event).await,
             _ => {
                 let session_state = async {

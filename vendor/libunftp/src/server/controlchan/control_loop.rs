@@ -193,7 +193,12 @@ where
                 #[allow(unused_assignments)]
                 let mut incoming = None;
                 let mut timeout_delay = Box::pin(tokio::time::sleep(idle_session_timeout));
+                // Ferry patch: biased, internal messages first (see AUTH).
                 tokio::select! {
+                    biased;
+                    Some(msg) = control_msg_rx.recv() => {
+                        incoming = Some(Ok(Event::InternalMsg(msg)));
+                    },
                     cmd = command_source.next() => {
                         match cmd {
                             Some(cmd_result) => incoming = Some(cmd_result.map(Event::Command)),
@@ -202,9 +207,6 @@ where
                                 incoming = Some(Ok(Event::InternalMsg(ControlChanMsg::ExitControlLoop)))
                             }
                         }
-                    },
-                    Some(msg) = control_msg_rx.recv() => {
-                        incoming = Some(Ok(Event::InternalMsg(msg)));
                     },
                     _ = &mut timeout_delay => {
                         let session = shared_session.lock().await;

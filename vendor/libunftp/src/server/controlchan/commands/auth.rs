@@ -48,11 +48,19 @@ where
         let logger = args.logger;
         match (args.tls_configured, self.protocol.clone()) {
             (true, AuthParam::Tls) => {
-                tokio::spawn(async move {
-                    if let Err(err) = tx.send(ControlChanMsg::SecureControlChannel).await {
-                        slog::warn!(logger, "AUTH: Could not send internal message to notify of TLS upgrade: {}", err);
-                    }
-                });
+                // Ferry patch: the upgrade is queued before the 234 goes out
+                // (not from a task of its own), and the control loop takes
+                // internal messages first, so the client's ClientHello is
+                // never read as a command line (and answered in clear text).
+                // (The channel holds one message: should another be waiting,
+                // queue it from a task as before, never block the loop.)
+                if let Err(tokio::sync::mpsc::error::TrySendError::Full(msg)) = tx.try_send(ControlChanMsg::SecureControlChannel) {
+                    tokio::spawn(async move {
+                        if let Err(err) = tx.send(msg).await {
+                            slog::warn!(logger, "AUTH: Could not send internal message to notify of TLS upgrade: {}", err);
+                        }
+                    });
+                }
                 Ok(Reply::new(ReplyCode::AuthOkayNoDataNeeded, "Upgrading to TLS"))
             }
             (true, AuthParam::Ssl) => Ok(Reply::new(ReplyCode::CommandNotImplementedForParameter, "Auth SSL not implemented")),

@@ -42,7 +42,16 @@ where
         let logger = args.logger;
 
         tokio::spawn(async move {
-            match storage.metadata((*user).as_ref().unwrap(), &path).await {
+            // Ferry patch: SIZE is the size of a file (RFC 3659 §4); a
+            // directory gets 550, not "213 0".
+            let metadata = storage.metadata((*user).as_ref().unwrap(), &path).await.and_then(|metadata| {
+                if metadata.is_file() {
+                    Ok(metadata)
+                } else {
+                    Err(crate::storage::Error::from(crate::storage::ErrorKind::PermanentFileNotAvailable))
+                }
+            });
+            match metadata {
                 Ok(metadata) => {
                     let file_len = metadata.len();
                     slog::info!(logger, "SIZE: Successful size command for file {:?}: (size: {})", &path, file_len);
