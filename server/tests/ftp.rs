@@ -337,6 +337,28 @@ async fn a_client_that_dies_mid_upload_stores_nothing() {
 }
 
 #[tokio::test]
+async fn a_stalled_upload_ends_at_the_idle_timeout_and_keeps_nothing() {
+    let server = door(ServerOptions {
+        idle_timeout: Duration::from_secs(1),
+        ..ServerOptions::default()
+    })
+    .await;
+    let mut raw = Raw::login(server.ftp_addr(), "anonymous", "x").await;
+    let mut data = raw.start_stor("stalled.txt").await;
+    data.write_all(b"a first few bytes, then nothing")
+        .await
+        .unwrap();
+    let (code, text) = raw.reply().await;
+    assert!(
+        (400..500).contains(&code),
+        "a stalled upload ends: {code} {text}"
+    );
+    drop(data);
+    settle(&server).await;
+    assert!(!server.root.join("stalled.txt").exists());
+}
+
+#[tokio::test]
 async fn abor_stops_an_upload_and_keeps_nothing() {
     let server = open_door().await;
     std::fs::write(server.root.join("old.txt"), b"the old file").unwrap();

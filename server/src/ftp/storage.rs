@@ -159,7 +159,8 @@ impl StorageBackend<FtpUser> for FtpStorage {
     {
         let file = self.open(user, path.as_ref(), start_pos).await?;
         let _transfer = self.door.transfer();
-        send(file, output).await.map_err(unftp::Error::from)
+        let idle = self.door.shared.config.idle_timeout;
+        send(file, output, idle).await.map_err(ftp_error)
     }
 
     async fn get<P: AsRef<std::path::Path> + Send + Debug>(
@@ -294,8 +295,13 @@ fn root_status(root: &std::path::Path) -> Result<Meta, ServerError> {
 
 /// Copies `file` from its position to `output`: a blocking thread reads
 /// chunks ahead while the last one is written, through buffers that go
-/// back and forth (never more than [`CHUNKS_AHEAD`] of them).
-async fn send<W>(mut file: std::fs::File, output: &mut W) -> std::io::Result<u64>
+/// back and forth (never more than [`CHUNKS_AHEAD`] of them). A client
+/// that takes nothing for the idle timeout ends the transfer.
+async fn send<W>(
+    mut file: std::fs::File,
+    output: &mut W,
+    idle: Duration,
+) -> Result<u64, ServerError>
 where
     W: AsyncWrite + Unpin + ?Sized,
 {
@@ -318,10 +324,12 @@ where
     let outcome = loop {
         match full_rx.recv().await {
             None | Some(Ok((_, 0))) => break Ok(()),
-            Some(Err(error)) => break Err(error),
+            Some(Err(error)) => break Err(ServerError::from_storage(error)),
             Some(Ok((buffer, n))) => {
-                if let Err(error) = output.write_all(&buffer[..n]).await {
-                    break Err(error);
+                match upload::within_idle(idle, output.write_all(&buffer[..n])).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(error)) => break Err(ServerError::Peer(error)),
+                    Err(stalled) => break Err(stalled),
                 }
                 sent += n as u64;
                 let _ = empty_tx.send(buffer).await;
@@ -332,6 +340,6 @@ where
     drop(empty_tx);
     let _ = reader.await;
     outcome?;
-    output.flush().await?;
+    output.flush().await.map_err(ServerError::Peer)?;
     Ok(sent)
 }

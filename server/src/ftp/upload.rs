@@ -45,8 +45,11 @@ where
     file.set_max_buf_size(CHUNK_LEN);
     let mut buffer = vec![0; CHUNK_LEN];
     let mut received = 0u64;
+    let idle = shared.config.idle_timeout;
     loop {
-        let n = input.read(&mut buffer).await.map_err(ServerError::Peer)?;
+        let n = within_idle(idle, input.read(&mut buffer))
+            .await?
+            .map_err(ServerError::Peer)?;
         if n == 0 {
             break;
         }
@@ -79,4 +82,18 @@ where
     }
     blocking(move || staged.commit(file, &path)).await?;
     Ok(received)
+}
+
+/// `io`, unless the data connection stays silent for the idle timeout
+/// (zero: no limit), which ends the transfer as for the Ferry protocol.
+pub(crate) async fn within_idle<T>(
+    idle: std::time::Duration,
+    io: impl std::future::Future<Output = T>,
+) -> Result<T, ServerError> {
+    if idle.is_zero() {
+        return Ok(io.await);
+    }
+    tokio::time::timeout(idle, io)
+        .await
+        .map_err(|_| ServerError::IdleTimeout)
 }
