@@ -33,6 +33,10 @@
 //!
 //! A connection leaves the pending count when its WebSocket upgrade is done
 //! ([`PendingSlot::upgraded`]); from then on the relay limits apply.
+//!
+//! Refusals and evictions are logged at info, but at most once a second
+//! with the counts since the last line ([`Notices`]): under a flood, one
+//! line per connection would be a second flood, into the logs.
 
 use ferry_program::{AddressSlot, PerAddress};
 use std::collections::BTreeMap;
@@ -43,7 +47,7 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::time::Sleep;
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
@@ -56,7 +60,32 @@ pub(crate) struct Door {
     per_address: PerAddress,
     /// Time from the accept to a complete first request head.
     header_timeout: Duration,
+    notices: Arc<Notices>,
 }
+
+/// Counts of connections turned away, logged at most once a second.
+#[derive(Debug, Default)]
+struct Notices(Mutex<NoticeCounts>);
+
+#[derive(Debug, Default)]
+struct NoticeCounts {
+    /// When the last line was logged.
+    logged: Option<Instant>,
+    address_full: u64,
+    pending_full: u64,
+    evicted: u64,
+}
+
+/// What happened to a connection turned away.
+#[derive(Debug, Clone, Copy)]
+enum TurnedAway {
+    Refused(Refused),
+    /// Closed before its head for a newer connection.
+    Evicted,
+}
+
+/// Least time between two lines of [`Notices`].
+const NOTICE_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Why a connection was closed at once.
 #[derive(Debug, Clone, Copy)]
@@ -129,16 +158,25 @@ impl Door {
             }),
             per_address: PerAddress::new(max_per_address),
             header_timeout,
+            notices: Arc::default(),
         }
     }
 
     /// A ticket for a new connection from `addr`, or why it is refused.
     pub(crate) fn admit(&self, addr: IpAddr) -> Result<Ticket, Refused> {
+        let refused = |why| {
+            self.notices
+                .note(TurnedAway::Refused(why), addr, Instant::now());
+            why
+        };
         let address = self
             .per_address
             .try_acquire(addr)
-            .map_err(|_| Refused::AddressFull)?;
-        let (id, evicted) = self.pending.enter()?;
+            .map_err(|_| refused(Refused::AddressFull))?;
+        let (id, evicted, made_room) = self.pending.enter().map_err(refused)?;
+        if made_room {
+            self.notices.note(TurnedAway::Evicted, addr, Instant::now());
+        }
         Ok(Ticket {
             _address: address,
             pending: PendingSlot(Arc::new(PendingState {
@@ -160,10 +198,12 @@ impl PendingBook {
 
     /// A place for a new connection: a free one, or the place of the
     /// oldest connection still waiting for its first head (which is told
-    /// to close). Its number and its own eviction.
-    fn enter(&self) -> Result<(u64, CancellationToken), Refused> {
+    /// to close). Its number, its own eviction, and whether another was
+    /// evicted for it.
+    fn enter(&self) -> Result<(u64, CancellationToken, bool), Refused> {
         let mut book = self.book();
-        if book.awaiting_head.len() + book.heads_seen >= self.max {
+        let full = book.awaiting_head.len() + book.heads_seen >= self.max;
+        if full {
             let (_, oldest) = book
                 .awaiting_head
                 .pop_first()
@@ -174,7 +214,38 @@ impl PendingBook {
         book.next += 1;
         let evicted = CancellationToken::new();
         book.awaiting_head.insert(id, evicted.clone());
-        Ok((id, evicted))
+        Ok((id, evicted, full))
+    }
+}
+
+impl Notices {
+    /// Counts `what` (the latest from `peer`, at `now`) and logs the counts
+    /// if no line was logged for [`NOTICE_INTERVAL`]; whether it logged.
+    fn note(&self, what: TurnedAway, peer: IpAddr, now: Instant) -> bool {
+        let mut counts = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        match what {
+            TurnedAway::Refused(Refused::AddressFull) => counts.address_full += 1,
+            TurnedAway::Refused(Refused::TooManyPending) => counts.pending_full += 1,
+            TurnedAway::Evicted => counts.evicted += 1,
+        }
+        if counts
+            .logged
+            .is_some_and(|logged| now.duration_since(logged) < NOTICE_INTERVAL)
+        {
+            return false;
+        }
+        tracing::info!(
+            refused_address_full = counts.address_full,
+            refused_pending_full = counts.pending_full,
+            evicted_before_head = counts.evicted,
+            latest_peer = %peer,
+            "connections turned away (--max-per-address, --max-pending) since the last such line"
+        );
+        *counts = NoticeCounts {
+            logged: Some(now),
+            ..NoticeCounts::default()
+        };
+        true
     }
 }
 
@@ -265,5 +336,41 @@ impl PendingState {
 impl Drop for PendingState {
     fn drop(&mut self) {
         self.release();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn turned_away_connections_are_logged_at_most_once_a_second_with_counts() {
+        let notices = Notices::default();
+        let peer: IpAddr = "127.0.0.2".parse().unwrap();
+        let start = Instant::now();
+        assert!(notices.note(TurnedAway::Evicted, peer, start));
+        for n in 1..100u64 {
+            let at = start + Duration::from_millis(n * 9);
+            let what = match n % 3 {
+                0 => TurnedAway::Evicted,
+                1 => TurnedAway::Refused(Refused::AddressFull),
+                _ => TurnedAway::Refused(Refused::TooManyPending),
+            };
+            assert!(!notices.note(what, peer, at), "logged again after {n}");
+        }
+        {
+            let counts = notices.0.lock().unwrap();
+            assert_eq!(
+                (counts.address_full, counts.pending_full, counts.evicted),
+                (33, 33, 33)
+            );
+        }
+        assert!(notices.note(TurnedAway::Evicted, peer, start + NOTICE_INTERVAL));
+        let counts = notices.0.lock().unwrap();
+        assert_eq!(
+            (counts.address_full, counts.pending_full, counts.evicted),
+            (0, 0, 0),
+            "the counts start again after each line"
+        );
     }
 }
