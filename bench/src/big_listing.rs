@@ -115,7 +115,7 @@ pub async fn run(config: &BigListingConfig) -> Result<BigListingResults> {
 }
 
 /// Makes sure `dir` holds exactly `files` empty files `f0000000`…
-fn fill(dir: &Path, files: usize) -> Result<()> {
+pub fn fill(dir: &Path, files: usize) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let present = std::fs::read_dir(dir)?.count();
     if present == files {

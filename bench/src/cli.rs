@@ -101,6 +101,20 @@ pub enum Scenario {
         #[arg(long, default_value_t = 1000)]
         clients: usize,
     },
+    /// A download with curl from the FTP door, with `ferry get` and with
+    /// curl from vsftpd serving the same directory; LIST of a large
+    /// directory with lftp against the door and vsftpd.
+    Ftp {
+        /// File size in MiB.
+        #[arg(long, default_value_t = 1024)]
+        size_mib: u64,
+        /// Files in the listed directory.
+        #[arg(long, default_value_t = 10_000)]
+        files: usize,
+        /// Rounds per path, alternating (best and median are reported).
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
+    },
     /// Every scenario with its defaults.
     All,
     /// The bare splice(2) relay the bridge scenario starts as a reference

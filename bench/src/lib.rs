@@ -11,6 +11,7 @@ pub mod bridge;
 pub mod cli;
 pub mod direct;
 pub mod fixture;
+pub mod ftp;
 pub mod list_latency;
 pub mod logins;
 pub mod process;

@@ -7,8 +7,8 @@ use anyhow::Result;
 use clap::Parser;
 use ferry_bench::cli::{Cli, Scenario};
 use ferry_bench::{
-    big_listing, bridge, direct, list_latency, logins, process::sibling_binary, resume, sessions,
-    soak, splice_relay,
+    big_listing, bridge, direct, ftp, list_latency, logins, process::sibling_binary, resume,
+    sessions, soak, splice_relay,
 };
 
 #[tokio::main]
@@ -61,6 +61,16 @@ async fn main() -> Result<()> {
             seconds,
         })
     };
+    let ftp = |size_mib: u64, files: usize, rounds: usize| -> Result<ftp::FtpConfig> {
+        Ok(ftp::FtpConfig {
+            server_bin: server_bin.clone(),
+            client_bin: sibling_binary("ferry")?,
+            work_dir: work_dir.clone(),
+            size: size_mib * 1024 * 1024,
+            files,
+            rounds,
+        })
+    };
     let bridge =
         |size_mib: u64, rounds: usize, idle_relays: usize| -> Result<bridge::BridgeBenchConfig> {
             Ok(bridge::BridgeBenchConfig {
@@ -110,6 +120,13 @@ async fn main() -> Result<()> {
         Scenario::Soak { seconds, clients } => {
             soak::run(&soak(seconds, clients)?).await?;
         }
+        Scenario::Ftp {
+            size_mib,
+            files,
+            rounds,
+        } => {
+            ftp::run(&ftp(size_mib, files, rounds)?).await?;
+        }
         Scenario::All => {
             direct::run(&direct(1024, 2)).await?;
             list_latency::run(&list(1000, 20)).await?;
@@ -118,6 +135,7 @@ async fn main() -> Result<()> {
             run_logins(5, 5).await?;
             resume::run(&resume(1024, 90)).await?;
             sessions::run(&sessions(100, 5, 3)).await?;
+            ftp::run(&ftp(1024, 10_000, 3)?).await?;
             soak::run(&soak(60, 1000)?).await?;
         }
         Scenario::SpliceRelay { .. } => {} // run above
