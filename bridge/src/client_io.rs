@@ -231,12 +231,27 @@ impl AsyncRead for ClientStream {
     }
 }
 
-impl AsyncWrite for ClientStream {
-    fn poll_write(
-        self: Pin<&mut Self>,
+impl ClientStream {
+    /// `result` of a write, flush or shutdown, but an error once writes of
+    /// a connection that is not a relay yet made no progress for the
+    /// ticket's stall limit (a client that asks for a file and never reads
+    /// it would otherwise hold its pending place for good).
+    fn bound_stall<T>(
+        &mut self,
         cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
+        result: Poll<io::Result<T>>,
+    ) -> Poll<io::Result<T>> {
+        match (&mut self.ticket, result) {
+            (Some(ticket), Poll::Pending) => ticket.poll_write_stall(cx).map(Err),
+            (Some(ticket), ready) => {
+                ticket.write_moved();
+                ready
+            }
+            (None, result) => result,
+        }
+    }
+
+    fn poll_write_inner(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         let socket = &*self.socket;
         let mut state = socket.state();
         ready!(ClientSocket::poll_writable_by_library(&mut state, cx))?;
@@ -250,7 +265,7 @@ impl AsyncWrite for ClientStream {
         Poll::Ready(Ok(written + keep))
     }
 
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+    fn poll_flush_inner(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let mut state = self.socket.state();
         // A direct frame starts only after the tail is out, so while one is
         // in progress there is nothing of ours left to flush.
@@ -260,7 +275,7 @@ impl AsyncWrite for ClientStream {
         poll_tail(&self.socket.tcp, &mut state, cx)
     }
 
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+    fn poll_shutdown_inner(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let socket = &*self.socket;
         let mut state = socket.state();
         // Shutting down mid-frame would cut the relay's frame short.
@@ -270,6 +285,30 @@ impl AsyncWrite for ClientStream {
             Err(error) if error.kind() != io::ErrorKind::NotConnected => Poll::Ready(Err(error)),
             _ => Poll::Ready(Ok(())),
         }
+    }
+}
+
+impl AsyncWrite for ClientStream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let result = this.poll_write_inner(cx, buf);
+        this.bound_stall(cx, result)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let result = this.poll_flush_inner(cx);
+        this.bound_stall(cx, result)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let result = this.poll_shutdown_inner(cx);
+        this.bound_stall(cx, result)
     }
 }
 

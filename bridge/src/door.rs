@@ -107,6 +107,12 @@ pub(crate) struct Ticket {
     deadline: Option<Pin<Box<Sleep>>>,
     /// Resolves when a newer connection took this one's pending place.
     evicted: Pin<Box<WaitForCancellationFutureOwned>>,
+    /// Most time the writes of a connection that is not a relay may make
+    /// no progress (the header timeout: a client must read what it asked
+    /// for about as promptly as it must send its head).
+    stall_limit: Duration,
+    /// Armed while such writes make no progress.
+    write_stall: Option<Pin<Box<Sleep>>>,
 }
 
 /// The connections that are not relays yet, at most `max` of them: those
@@ -187,6 +193,8 @@ impl Door {
             })),
             deadline: Some(Box::pin(tokio::time::sleep(self.header_timeout))),
             evicted: Box::pin(evicted.cancelled_owned()),
+            stall_limit: self.header_timeout,
+            write_stall: None,
         })
     }
 }
@@ -289,6 +297,35 @@ impl Ticket {
             ))),
             Poll::Pending => Poll::Ready(Ok(())),
         }
+    }
+}
+
+impl Ticket {
+    /// A write, flush or shutdown is waiting for the client to read: an
+    /// error once that lasted the stall limit, while the connection is not
+    /// a relay (relays have their own idle timeout); else pending, with the
+    /// limit's wake-up registered.
+    pub(crate) fn poll_write_stall(&mut self, cx: &mut Context<'_>) -> Poll<io::Error> {
+        if self.pending.0.released.load(Ordering::Acquire) {
+            self.write_stall = None;
+            return Poll::Pending;
+        }
+        let limit = self.stall_limit;
+        let stall = self
+            .write_stall
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
+        match stall.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the client did not read the response (--header-timeout)",
+            )),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    /// A write moved bytes (or failed): the stall, if any, is over.
+    pub(crate) fn write_moved(&mut self) {
+        self.write_stall = None;
     }
 }
 

@@ -453,3 +453,59 @@ async fn a_complete_head_lifts_the_deadline_for_relays_and_static_files() {
     tokio::time::sleep(timeout * 2 / 3).await;
     assert_eq!(get_on(&mut tcp, "/index.html").await, "HTTP/1.1 200 OK");
 }
+
+#[tokio::test]
+async fn a_client_that_does_not_read_a_static_file_is_closed_after_the_header_timeout() {
+    let server = TestServer::start().await;
+    let dist = tempfile::tempdir().unwrap();
+    std::fs::write(dist.path().join("index.html"), b"<!doctype html>").unwrap();
+    let big = vec![b'w'; 64 << 20];
+    std::fs::write(dist.path().join("big.wasm"), &big).unwrap();
+    let timeout = Duration::from_secs(1);
+    let bridge = TestBridge::start_with(
+        server.addr,
+        BridgeOptions {
+            header_timeout: timeout,
+            static_dir: Some(dist.path().to_owned()),
+            ..options()
+        },
+    )
+    .await;
+    let request = b"GET /big.wasm HTTP/1.1\r\nHost: bridge\r\nAccept-Encoding: identity\r\n\r\n";
+    // Read promptly, the whole file arrives, however long that takes.
+    let mut reader = connect_from(LOOPBACK, bridge.addr).await;
+    reader.write_all(request).await.unwrap();
+    let mut received = 0usize;
+    let mut buf = vec![0u8; 1 << 16];
+    within(async {
+        while received < big.len() {
+            let n = reader.read(&mut buf).await.unwrap();
+            assert!(n > 0, "closed after {received} bytes");
+            received += n;
+        }
+    })
+    .await;
+    // Read nothing for three times the limit: the bridge gives up on the
+    // response, so only what the socket buffers held ever arrives.
+    let mut stalled = connect_from(LOOPBACK, bridge.addr).await;
+    stalled.write_all(request).await.unwrap();
+    tokio::time::sleep(timeout * 3).await;
+    let mut arrived = 0usize;
+    let closed = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match stalled.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => arrived += n,
+            }
+        }
+    })
+    .await;
+    assert!(closed.is_ok(), "the stalled response was kept open");
+    assert!(
+        arrived < big.len(),
+        "the whole file arrived ({arrived} bytes)"
+    );
+    // The place it held is free again.
+    let mut next = connect_from(LOOPBACK, bridge.addr).await;
+    assert_eq!(get_on(&mut next, "/healthz").await, "HTTP/1.1 200 OK");
+}
