@@ -10,8 +10,6 @@
 //! tie the data connections to the control connection's session.
 
 use crate::ServerError;
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -29,19 +27,8 @@ pub struct TlsFiles {
 
 /// The rustls configuration for `files` (ring, TLS 1.2 and 1.3).
 pub(crate) fn server_config(files: &TlsFiles) -> Result<Arc<rustls::ServerConfig>, ServerError> {
-    let certs = CertificateDer::pem_file_iter(&files.cert)
-        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
-        .map_err(|error| {
-            ServerError::Tls(format!("certificate {}: {error}", files.cert.display()))
-        })?;
-    if certs.is_empty() {
-        return Err(ServerError::Tls(format!(
-            "certificate {}: no CERTIFICATE block",
-            files.cert.display()
-        )));
-    }
-    let key = PrivateKeyDer::from_pem_file(&files.key)
-        .map_err(|error| ServerError::Tls(format!("key {}: {error}", files.key.display())))?;
+    let (certs, key) =
+        ferry_program::read_cert_and_key(&files.cert, &files.key).map_err(ServerError::Tls)?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
