@@ -127,6 +127,17 @@ fn curl_lists_downloads_and_uploads() {
         std::fs::read(&downloaded).unwrap() == big,
         "download differs"
     );
+    // curl -C -: continues a partial download with REST from its length.
+    let partial = work.path().join("partial.bin");
+    std::fs::write(&partial, &big[..1024 * 1024 + 3]).unwrap();
+    assert_ok(
+        "curl -C - (REST + RETR)",
+        &curl(&["-C", "-", "-o", partial.to_str().unwrap(), &url("big.bin")]),
+    );
+    assert!(
+        std::fs::read(&partial).unwrap() == big,
+        "continued download differs"
+    );
     let spaced = work.path().join("spaced");
     assert_ok(
         "curl RETR with a space",
@@ -270,7 +281,7 @@ fn lftp_mirrors_a_tree_up_and_back_down_identical() {
         "alice-pw",
         None,
         &format!(
-            "mirror -R {} up\nmirror up {}",
+            "mirror -R --parallel=4 {} up\nmirror --parallel=4 up {}",
             local.display(),
             back.display()
         ),
