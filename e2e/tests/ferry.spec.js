@@ -1,7 +1,8 @@
 // End-to-end: the real server and bridge, the release web build, headless Chromium.
+const { execFileSync } = require('child_process');
 const fs = require('fs');
 const path = require('path');
-const { test, expect, sha256File, writeRandomFile } = require('../ferry');
+const { test, expect, sha256File, writeRandomFile, until } = require('../ferry');
 
 const MiB = 1024 * 1024;
 
@@ -305,4 +306,43 @@ test('Disconnect during a download saves nothing', async ({ page, ferry }) => {
   await expect(page.locator('#connection-state')).toContainText('Disconnected');
   await page.waitForTimeout(500);
   expect(downloads).toBe(0);
+});
+
+test.describe('the FTP door of the same server', () => {
+  test.use({ serverArgs: ['--ftp-listen', '127.0.0.1:0', '--ftp-passive-ports', '20000-31999'] });
+
+  /** The FTP door's address, from the server's "FTP door listening" log line. */
+  async function ftpAddr(ferry) {
+    const log = path.join(ferry.tmp, 'server.log');
+    let addr = null;
+    await until('the FTP door to listen', () => {
+      // eslint-disable-next-line no-control-regex
+      const text = fs.existsSync(log) ? fs.readFileSync(log, 'utf8').replace(/\x1b\[[0-9;]*m/g, '') : '';
+      const found = text.match(/ftp_addr=(127\.0\.0\.1:\d+)/);
+      addr = found && found[1];
+      return addr !== null;
+    });
+    return addr;
+  }
+
+  const curl = (...args) => execFileSync('curl', ['--silent', '--show-error', '--max-time', '60', ...args]);
+
+  test('a file uploaded with curl downloads byte-exact in the web client, and the other way round', async ({ page, ferry }) => {
+    const ftp = await ftpAddr(ferry);
+    const viaFtp = path.join(ferry.tmp, 'via-ftp.bin');
+    const ftpDigest = writeRandomFile(viaFtp, 3 * MiB + 7);
+    curl('-T', viaFtp, `ftp://${ftp}/via-ftp.bin`);
+    await connect(page, ferry);
+    await expect(row(page, 'via-ftp.bin').locator('td.size')).toHaveAttribute('data-bytes', String(3 * MiB + 7));
+    const saved = await download(page, 'via-ftp.bin', ferry.tmp);
+    expect(await sha256File(saved)).toBe(ftpDigest);
+
+    const viaWeb = path.join(ferry.tmp, 'via-web.bin');
+    const webDigest = writeRandomFile(viaWeb, 2 * MiB + 3);
+    await page.locator('#file-input').setInputFiles(viaWeb);
+    await expect(transfer(page, 'via-web.bin')).toHaveAttribute('data-state', 'done');
+    const back = path.join(ferry.tmp, 'back-over-ftp.bin');
+    curl('-o', back, `ftp://${ftp}/via-web.bin`);
+    expect(await sha256File(back)).toBe(webDigest);
+  });
 });
