@@ -359,6 +359,30 @@ async fn a_stalled_upload_ends_at_the_idle_timeout_and_keeps_nothing() {
 }
 
 #[tokio::test]
+async fn a_graceful_shutdown_lets_an_upload_finish_then_says_421() {
+    let mut server = open_door().await;
+    let mut idle = Raw::login(server.ftp_addr(), "anonymous", "x").await;
+    let mut busy = Raw::login(server.ftp_addr(), "anonymous", "x").await;
+    let mut data = busy.start_stor("during.txt").await;
+    data.write_all(b"begun before the shutdown, ")
+        .await
+        .unwrap();
+    let stopping = server.begin_shutdown();
+    let (code, text) = idle.reply().await;
+    assert_eq!(code, 421, "an idle session: {text}");
+    assert_eq!(idle.try_reply().await, None, "then closed");
+    data.write_all(b"ended after it").await.unwrap();
+    drop(data);
+    assert_eq!(busy.reply().await.0, 226, "the upload in flight finishes");
+    assert_eq!(busy.reply().await.0, 421);
+    stopping.await.unwrap().expect("a clean stop");
+    assert_eq!(
+        read(&server.root, "during.txt"),
+        b"begun before the shutdown, ended after it"
+    );
+}
+
+#[tokio::test]
 async fn abor_stops_an_upload_and_keeps_nothing() {
     let server = open_door().await;
     std::fs::write(server.root.join("old.txt"), b"the old file").unwrap();

@@ -140,7 +140,8 @@ const STOP_POLL: Duration = Duration::from_millis(50);
 
 /// Serves one admitted FTP control connection until it ends. At a
 /// graceful shutdown the session ends as soon as no transfer is running
-/// (or when the grace period is over).
+/// (or when the grace period is over), with `421 Server shutting down`
+/// as on the other listeners.
 pub(crate) async fn serve(stream: TcpStream, client: Client, shared: Arc<Shared>, stop: Shutdown) {
     let Some(settings) = shared.config.ftp.clone() else {
         return;
@@ -188,7 +189,10 @@ pub(crate) async fn serve(stream: TcpStream, client: Client, shared: Arc<Shared>
     tokio::pin!(session);
     let end = tokio::select! {
         _ = &mut session => "ended",
-        () = stopped(&door, &stop) => "stopped by the shutdown",
+        () = stopped(&door, &stop) => {
+            door.control.close_with("421 Server shutting down\r\n");
+            "stopped by the shutdown"
+        }
     };
     tracing::info!(
         peer = %client.addr,
