@@ -9,6 +9,8 @@ use ferry_testkit::data::noise;
 use ferry_testkit::TestAccount;
 use ftp_tools::*;
 use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 fn alice() -> TestAccount {
     TestAccount::new("alice", "alice-pw").home("alice")
@@ -354,4 +356,68 @@ fn lftp_ftps_uploads_are_byte_exact() {
     assert!(stored == bytes, "FTPS upload differs");
     assert!(tree(&home.join("up")) == tree(&local), "FTPS mirror -R");
     assert!(tree(&back) == tree(&local), "FTPS mirror back");
+}
+
+/// Bytes of the uploads in progress in the door's staging area (the kept
+/// partial uploads of the Ferry protocol aside).
+fn staged_bytes(root: &Path) -> Option<u64> {
+    let staging = root.join(ferry_server::TEMP_DIR);
+    let entries = std::fs::read_dir(staging).ok()?;
+    let files: Vec<u64> = entries
+        .map(|entry| entry.unwrap())
+        .filter(|entry| entry.file_name() != ferry_server::KEPT_DIR)
+        .map(|entry| entry.metadata().unwrap().len())
+        .collect();
+    (!files.is_empty()).then(|| files.iter().sum())
+}
+
+/// Polls `done` every 20 ms for up to the step timeout.
+fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + ferry_testkit::STEP_TIMEOUT;
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_curl_killed_mid_upload_leaves_the_old_file_and_nothing_else() {
+    let door = door_for_alice(false);
+    let home = door.root.join("alice");
+    std::fs::write(home.join("victim.bin"), b"the old bytes").unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let upload = work.path().join("new.bin");
+    std::fs::write(&upload, noise(64 * 1024 * 1024, 51)).unwrap();
+    // Slowed down, so the kill surely comes part way.
+    let mut curl = Command::new("curl")
+        .args(["--silent", "--limit-rate", "2M", "--max-time", "60", "-T"])
+        .arg(&upload)
+        .arg(door.url("alice", "alice-pw", "victim.bin"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("curl");
+    wait_until("the upload's first MiB to be staged", || {
+        staged_bytes(&door.root).is_some_and(|bytes| bytes > 1024 * 1024)
+    });
+    // SIGKILL: the kernel ends both of curl's connections with a FIN, as
+    // a clean end of the data would look.
+    curl.kill().unwrap();
+    curl.wait().unwrap();
+    wait_until("the staged upload to be removed", || {
+        staged_bytes(&door.root).is_none()
+    });
+    assert_eq!(
+        std::fs::read(home.join("victim.bin")).unwrap(),
+        b"the old bytes"
+    );
+    let names = curl_names(&door);
+    assert_eq!(names, ["victim.bin"]);
+}
+
+fn curl_names(door: &Door) -> Vec<String> {
+    let output = curl(&["--list-only", &door.url("alice", "alice-pw", "")]);
+    assert_ok("curl NLST", &output);
+    stdout(&output).lines().map(str::to_owned).collect()
 }
