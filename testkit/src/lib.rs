@@ -35,7 +35,7 @@ mod service;
 pub use accounts::{write_accounts_file, Anonymous, LoginOptions, TestAccount};
 pub use bridge::{BridgeOptions, TestBridge, TlsPaths};
 pub use logged::LoggedProcess;
-pub use one_shot::run_to_end;
+pub use one_shot::{run_to_end, run_to_end_within};
 pub use process::{ChildProcess, Memory};
 pub use server::{
     kept_entries, kept_records, FtpOptions, ProxyOptions, ServerOptions, Stopping, TestServer,

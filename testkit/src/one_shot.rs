@@ -10,10 +10,17 @@ use std::io::Write;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
+use std::time::Duration;
 
 /// Runs `binary args...` with `input` on its standard input (then closed),
 /// without `RUST_LOG`, and returns its status and output.
 pub fn run_to_end(binary: &Path, args: &[&str], input: &[u8]) -> Output {
+    run_to_end_within(binary, args, input, STEP_TIMEOUT)
+}
+
+/// [`run_to_end`] for a run of many steps (a whole client suite): killed
+/// if it outlives `limit` instead of [`STEP_TIMEOUT`].
+pub fn run_to_end_within(binary: &Path, args: &[&str], input: &[u8], limit: Duration) -> Output {
     let mut command = Command::new(binary);
     command
         .args(args)
@@ -36,7 +43,7 @@ pub fn run_to_end(binary: &Path, args: &[&str], input: &[u8]) -> Output {
     let (done, finished) = std::sync::mpsc::channel();
     // Output is read while waiting, so a chatty child never blocks on a full pipe.
     std::thread::spawn(move || done.send(child.wait_with_output()));
-    match finished.recv_timeout(STEP_TIMEOUT) {
+    match finished.recv_timeout(limit) {
         Ok(output) => output.expect("the child's output"),
         Err(_) => {
             let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);

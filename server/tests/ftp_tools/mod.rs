@@ -7,10 +7,13 @@
 
 #![allow(dead_code)]
 
-use ferry_testkit::{closed_port, run_to_end, write_accounts_file, ChildProcess, TestAccount};
+use ferry_testkit::{
+    closed_port, run_to_end, run_to_end_within, write_accounts_file, ChildProcess, TestAccount,
+};
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::Output;
+use std::time::Duration;
 use tempfile::TempDir;
 
 const BIN: &str = env!("CARGO_BIN_EXE_ferry-server");
@@ -213,7 +216,13 @@ pub fn lftp(door: &Door, user: &str, password: &str, tls: Option<&Path>, command
         "open -u {user},{password} -p {} 127.0.0.1\n{commands}\nbye\n",
         door.ftp.port()
     ));
-    run_to_end(Path::new("lftp"), &["-f", "/dev/stdin"], script.as_bytes())
+    // A session may mirror a tree both ways: several steps.
+    run_to_end_within(
+        Path::new("lftp"),
+        &["-f", "/dev/stdin"],
+        script.as_bytes(),
+        Duration::from_secs(120),
+    )
 }
 
 /// Runs the ftplib suite (tests/ftp/ftplib_suite.py) with `args`.
@@ -221,7 +230,9 @@ pub fn ftplib_suite(args: &[&str]) -> Output {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/ftp/ftplib_suite.py");
     let mut all = vec![script.to_str().unwrap()];
     all.extend_from_slice(args);
-    run_to_end(Path::new("python3"), &all, b"")
+    // Some thirty logins (each an Argon2id) and a few MiB each way: far
+    // more than one step, on a machine busy with the other tests.
+    run_to_end_within(Path::new("python3"), &all, b"", Duration::from_secs(180))
 }
 
 /// Panics with everything the tool said unless it succeeded.
