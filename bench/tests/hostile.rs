@@ -29,8 +29,11 @@
 //!   relays, each holding at most the 64 KiB head cap plus 8 KiB of
 //!   connection state, so 72 MiB on top of the RSS before the attack.
 //!
-//! Both bounds get 16 MiB for the allocator's slack. The latency figure
-//! is only meaningful with the machine to itself, so the test is ignored
+//! Both bounds get 16 MiB for the allocator's slack. The attacking tasks
+//! run at nice 10 (in production they are other machines). The latency
+//! figure is only meaningful with the machine to itself (with other builds
+//! at a load of 5.5 on the 2 cores, the bridge's p99 in the churn phase
+//! was 62 ms once), so the test is ignored
 //! under `cargo test` and run alone in release by scripts/test.sh:
 //! `cargo build --release -p ferry-server -p ferry-bridge` then
 //! `cargo test --release -p ferry-bench --test hostile -- --ignored --test-threads 1 --nocapture`.
@@ -355,6 +358,24 @@ fn mib(bytes: u64) -> String {
     format!("{:.1} MiB", bytes as f64 / f64::from(1 << 20))
 }
 
+/// Runs the calling thread at nice 10 (`renice` on its thread id): the
+/// attackers' own CPU is not the server's in production, where they are
+/// other machines, so here they yield it to the server, the bridge and the
+/// probe. The churn's assertion checks they still keep 2,000/s.
+fn lower_this_threads_priority() {
+    let Ok(link) = std::fs::read_link("/proc/thread-self") else {
+        return;
+    };
+    let Some(tid) = link.file_name().and_then(|name| name.to_str()) else {
+        return;
+    };
+    let _ = std::process::Command::new("renice")
+        .args(["-n", "10", "-p", tid])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status();
+}
+
 /// This process's soft limit of open files, from /proc/self/limits.
 fn open_file_limit() -> u64 {
     let limits = std::fs::read_to_string("/proc/self/limits").unwrap();
@@ -413,6 +434,7 @@ fn hostile_clients_leave_list_latency_and_memory_bounded() {
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        .on_thread_start(lower_this_threads_priority)
         .enable_all()
         .build()
         .unwrap();
