@@ -26,6 +26,10 @@ cargo build -p ferry-proto --target wasm32-unknown-unknown
 step "cargo test"
 cargo test --workspace
 
+step "hostile clients (release, alone): trickle, churn, oversized input; LIST p99 <= 50 ms, RSS bounded"
+cargo build --release -p ferry-server -p ferry-bridge
+cargo test --release -p ferry-bench --test hostile -- --ignored --test-threads 1 --nocapture
+
 step "black-box conformance test of ferry-server (written from docs/PROTOCOL.md alone)"
 cargo build -p ferry-server
 python3 tests/conformance/conformance.py target/debug/ferry-server
