@@ -9,7 +9,6 @@
 
 use crate::ServerError;
 use ferry_proto::{LineDecoder, LineEvent, Reply};
-use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -99,21 +98,6 @@ impl Connection {
     /// Bytes sent to the client so far.
     pub(crate) fn bytes_out(&self) -> u64 {
         self.bytes_out
-    }
-
-    /// Runs `io` but gives up with [`ServerError::IdleTimeout`] if it makes
-    /// no progress for the idle timeout.
-    pub(crate) async fn within<T>(
-        &self,
-        io: impl Future<Output = io::Result<T>>,
-    ) -> Result<T, ServerError> {
-        match self.idle_timeout {
-            None => io.await.map_err(ServerError::Peer),
-            Some(limit) => match tokio::time::timeout(limit, io).await {
-                Ok(result) => result.map_err(ServerError::Peer),
-                Err(_) => Err(ServerError::IdleTimeout),
-            },
-        }
     }
 
     /// Reads the next command line. `Ok(None)` means the client closed the
@@ -218,6 +202,11 @@ impl Connection {
         }
         self.bytes_out += data.len() as u64;
         Ok(())
+    }
+
+    /// The idle timeout, for sends through [`Connection::stream`].
+    pub(crate) fn idle_timeout(&self) -> Option<Duration> {
+        self.idle_timeout
     }
 
     /// The socket, for zero-copy sends that bypass [`Connection::write_all`].

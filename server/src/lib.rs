@@ -34,6 +34,8 @@ mod lockout;
 mod login;
 mod proxy;
 mod quota;
+#[cfg(any(target_os = "linux", target_os = "android"))]
+mod sendfile;
 mod session;
 mod shutdown;
 mod storage;

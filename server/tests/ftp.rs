@@ -723,3 +723,80 @@ impl Pki {
         tokio_rustls::TlsConnector::from(std::sync::Arc::new(config)).into()
     }
 }
+
+/// A file far larger than the sockets' buffers on 127.0.0.1 hold, so that a
+/// client that stops reading stalls its download (sparse: no disk used).
+fn huge_file(root: &Path, name: &str) -> u64 {
+    let len = 256 * 1024 * 1024;
+    std::fs::File::create(root.join(name))
+        .unwrap()
+        .set_len(len)
+        .unwrap();
+    len
+}
+
+/// What is left of a data connection, read to its end (a reset ends it too).
+async fn drain(mut data: tokio::net::TcpStream) -> u64 {
+    let mut buffer = vec![0; 1 << 20];
+    let mut total = 0;
+    loop {
+        match tokio::time::timeout(Duration::from_secs(20), data.read(&mut buffer)).await {
+            Ok(Ok(0) | Err(_)) => return total,
+            Ok(Ok(n)) => total += n as u64,
+            Err(_) => panic!("the data connection stays open after {total} bytes"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_stalled_download_ends_at_the_idle_timeout() {
+    let server = door(ServerOptions {
+        idle_timeout: Duration::from_secs(1),
+        ..ServerOptions::default()
+    })
+    .await;
+    let len = huge_file(&server.root, "huge.bin");
+    let mut raw = Raw::login(server.ftp_addr(), "anonymous", "x").await;
+    let data = raw.data().await;
+    let (code, text) = raw.command("RETR huge.bin").await;
+    assert_eq!(code, 150, "RETR: {text}");
+    let (code, text) = tokio::time::timeout(Duration::from_secs(20), raw.reply())
+        .await
+        .expect("a reply once the download stalls");
+    assert!(
+        (400..500).contains(&code),
+        "a stalled download ends: {code} {text}"
+    );
+    let received = drain(data).await;
+    assert!(received < len, "{received} of {len} bytes");
+    assert_eq!(raw.command("NOOP").await.0, 200);
+}
+
+#[tokio::test]
+async fn abor_stops_a_download() {
+    let server = open_door().await;
+    let len = huge_file(&server.root, "huge.bin");
+    let mut raw = Raw::login(server.ftp_addr(), "anonymous", "x").await;
+    let mut data = raw.data().await;
+    let (code, text) = raw.command("RETR huge.bin").await;
+    assert_eq!(code, 150, "RETR: {text}");
+    let mut first = vec![0; 100_000];
+    data.read_exact(&mut first).await.unwrap();
+    assert!(first.iter().all(|&byte| byte == 0));
+    raw.send("ABOR").await;
+    let mut code = 0;
+    for _ in 0..3 {
+        let (next, text) = tokio::time::timeout(Duration::from_secs(20), raw.reply())
+            .await
+            .expect("a reply to ABOR");
+        code = next;
+        if code == 226 {
+            break;
+        }
+        assert!(matches!(code, 426 | 451), "before 226: {code} {text}");
+    }
+    assert_eq!(code, 226, "ABOR");
+    let received = first.len() as u64 + drain(data).await;
+    assert!(received < len, "{received} of {len} bytes");
+    assert_eq!(raw.command("NOOP").await.0, 200);
+}

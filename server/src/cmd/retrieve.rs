@@ -11,6 +11,8 @@
 
 use super::after_preliminary;
 use crate::connection::Connection;
+#[cfg(any(target_os = "linux", target_os = "android"))]
+use crate::sendfile;
 use crate::storage::blocking;
 use crate::{ServerError, Shared};
 use ferry_proto::{codes, Path, ProtoError, Reply};
@@ -71,13 +73,21 @@ async fn send_file(
     offset: u64,
     len: u64,
 ) -> Result<(), ServerError> {
-    // The file is read front to back: ask for generous read-ahead so a file
-    // that is not in the page cache stalls the sender less. Only a hint.
-    #[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
-    let _ = rustix::fs::fadvise(&file, offset, None, rustix::fs::Advice::Sequential);
     #[cfg(any(target_os = "linux", target_os = "android"))]
     {
-        match sendfile::send(conn, &file, offset, len).await? {
+        sendfile::read_ahead(&file, offset);
+        let mut sent = 0;
+        let outcome = sendfile::send(
+            conn.stream(),
+            &file,
+            offset,
+            len,
+            conn.idle_timeout(),
+            &mut sent,
+        )
+        .await;
+        conn.add_bytes_out(sent);
+        match outcome? {
             sendfile::Outcome::Done => return Ok(()),
             sendfile::Outcome::Unsupported => {}
         }
@@ -118,72 +128,6 @@ async fn copy(
         left -= n as u64;
     }
     Ok(())
-}
-
-#[cfg(any(target_os = "linux", target_os = "android"))]
-mod sendfile {
-    use super::*;
-    use rustix::io::Errno;
-    use tokio::io::Interest;
-
-    /// Most bytes asked of one `sendfile` call; the socket's send buffer
-    /// limits what a non-blocking call really moves anyway.
-    const MAX_PER_CALL: usize = 16 * 1024 * 1024;
-
-    /// How [`send`] ended when it did not fail.
-    pub(super) enum Outcome {
-        /// All bytes were sent.
-        Done,
-        /// The file cannot be sent this way; nothing was sent.
-        Unsupported,
-    }
-
-    /// Sends `len` bytes of `file` from `start` with `sendfile(2)`, waiting for the
-    /// non-blocking socket to become writable between calls.
-    pub(super) async fn send(
-        conn: &mut Connection,
-        file: &std::fs::File,
-        start: u64,
-        len: u64,
-    ) -> Result<Outcome, ServerError> {
-        let mut offset = start;
-        let end = start + len;
-        while offset < end {
-            let count =
-                usize::try_from(end - offset).map_or(MAX_PER_CALL, |left| left.min(MAX_PER_CALL));
-            conn.within(conn.stream().writable()).await?;
-            let before = offset;
-            let sent = conn.stream().try_io(Interest::WRITABLE, || {
-                rustix::fs::sendfile(conn.stream(), file, Some(&mut offset), count)
-                    .map_err(io::Error::from)
-            });
-            match sent {
-                Ok(0) => {
-                    return Err(ServerError::TransferAborted(io::Error::new(
-                        io::ErrorKind::UnexpectedEof,
-                        "the file shrank while being sent",
-                    )))
-                }
-                Ok(n) => {
-                    debug_assert_eq!(offset, before + n as u64);
-                    conn.add_bytes_out(n as u64);
-                }
-                Err(error) if error.kind() == io::ErrorKind::WouldBlock => {}
-                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
-                Err(error)
-                    if offset == start
-                        && matches!(
-                            error.raw_os_error().map(Errno::from_raw_os_error),
-                            Some(Errno::INVAL | Errno::NOSYS | Errno::OPNOTSUPP)
-                        ) =>
-                {
-                    return Ok(Outcome::Unsupported)
-                }
-                Err(error) => return Err(ServerError::TransferAborted(error)),
-            }
-        }
-        Ok(Outcome::Done)
-    }
 }
 
 #[cfg(test)]

@@ -157,9 +157,18 @@ impl StorageBackend<FtpUser> for FtpStorage {
         W: AsyncWrite + Unpin + Sync + Send + ?Sized,
         P: AsRef<std::path::Path> + Send + Debug,
     {
-        let file = self.open(user, path.as_ref(), start_pos).await?;
+        let (file, offset, len) = self.open(user, path.as_ref(), start_pos).await?;
         let _transfer = self.door.transfer();
         let idle = self.door.shared.config.idle_timeout;
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        if let Some(socket) = libunftp::data_socket::take_plain_retr_socket() {
+            if let Some(sent) = send_plain(socket, &file, offset, len, idle)
+                .await
+                .map_err(ftp_error)?
+            {
+                return Ok(sent);
+            }
+        }
         send(file, output, idle).await.map_err(ftp_error)
     }
 
@@ -169,7 +178,7 @@ impl StorageBackend<FtpUser> for FtpStorage {
         path: P,
         start_pos: u64,
     ) -> unftp::Result<Box<dyn AsyncRead + Send + Sync + Unpin>> {
-        let file = self.open(user, path.as_ref(), start_pos).await?;
+        let (file, ..) = self.open(user, path.as_ref(), start_pos).await?;
         Ok(Box::new(tokio::fs::File::from_std(file)))
     }
 
@@ -263,21 +272,23 @@ impl FtpStorage {
         Ok(target)
     }
 
-    /// The regular file `path` names, opened and positioned at `start_pos`.
+    /// The regular file `path` names, opened and positioned at `start_pos`
+    /// (at most its end), with that position and the bytes from there on.
     async fn open(
         &self,
         user: &FtpUser,
         path: &std::path::Path,
         start_pos: u64,
-    ) -> unftp::Result<std::fs::File> {
+    ) -> unftp::Result<(std::fs::File, u64, u64)> {
         let target = resolve_entry(&user.identity, path).map_err(ftp_error)?;
         let storage = self.storage();
         run(move || {
             let opened = storage.open_file(&target)?;
             let mut file = opened.file;
-            file.seek(SeekFrom::Start(start_pos.min(opened.len)))
+            let offset = start_pos.min(opened.len);
+            file.seek(SeekFrom::Start(offset))
                 .map_err(ServerError::Storage)?;
-            Ok(file)
+            Ok((file, offset, opened.len - offset))
         })
         .await
     }
@@ -291,6 +302,31 @@ fn root_status(root: &std::path::Path) -> Result<Meta, ServerError> {
         .duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, |since| since.as_secs());
     Ok(Meta::new(EntryKind::Directory, modified))
+}
+
+/// Sends `len` bytes of `file` from `offset` with `sendfile(2)` to `socket`,
+/// the plain data connection libunftp offers (vendor patch 9); `None` when
+/// the file cannot be sent that way (nothing was sent: the caller copies).
+/// Stops, as [`send`] does, when the client takes nothing for the idle
+/// timeout; a dropped transfer (`ABOR`) closes this duplicate of the socket
+/// and libunftp the connection.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+async fn send_plain(
+    socket: std::os::fd::OwnedFd,
+    file: &std::fs::File,
+    offset: u64,
+    len: u64,
+    idle: Duration,
+) -> Result<Option<u64>, ServerError> {
+    let socket = tokio::net::TcpStream::from_std(std::net::TcpStream::from(socket))
+        .map_err(ServerError::Peer)?;
+    crate::sendfile::read_ahead(file, offset);
+    let idle = (!idle.is_zero()).then_some(idle);
+    let mut sent = 0;
+    match crate::sendfile::send(&socket, file, offset, len, idle, &mut sent).await? {
+        crate::sendfile::Outcome::Done => Ok(Some(sent)),
+        crate::sendfile::Outcome::Unsupported => Ok(None),
+    }
 }
 
 /// Copies `file` from its position to `output`: a blocking thread reads

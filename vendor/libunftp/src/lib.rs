@@ -45,6 +45,9 @@
 //! lftp -p 2121 localhost
 //! ```
 pub mod auth;
+// Ferry patch: a plain data connection's socket for zero-copy downloads.
+#[cfg(unix)]
+pub mod data_socket;
 pub(crate) mod metrics;
 pub mod notification;
 pub(crate) mod server;

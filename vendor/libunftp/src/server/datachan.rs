@@ -206,13 +206,22 @@ where
     async fn exec_retr(self, path: String, start_pos: u64) {
         let path = self.cwd.join(path);
         let tx: Sender<ControlChanMsg> = self.control_msg_tx.clone();
+        // Ferry patch: over a plain data connection the storage back-end
+        // may take the socket itself (crate::data_socket) and send the file
+        // with sendfile(2) instead of through `output`.
+        #[cfg(unix)]
+        let plain_socket = match self.ftps_mode {
+            FtpsConfig::Off => std::os::fd::AsFd::as_fd(&self.socket).try_clone_to_owned().ok(),
+            _ => None,
+        };
         let mut output = Self::writer(self.socket, self.ftps_mode, "retr").await;
 
         let start_time = Instant::now();
-        let result = self
-            .storage
-            .get_into((*self.user).as_ref().unwrap(), path.clone(), start_pos, &mut output)
-            .await;
+        let transfer = self.storage.get_into((*self.user).as_ref().unwrap(), path.clone(), start_pos, &mut output);
+        #[cfg(unix)]
+        let result = crate::data_socket::offering(plain_socket, transfer).await;
+        #[cfg(not(unix))]
+        let result = transfer.await;
 
         if let Err(err) = output.shutdown().await {
             match err.kind() {
