@@ -30,6 +30,9 @@ step "hostile clients (release, alone): trickle, churn, oversized input; LIST p9
 cargo build --release -p ferry-server -p ferry-bridge
 cargo test --release -p ferry-bench --test hostile -- --ignored --test-threads 1 --nocapture
 
+step "soak (release, 60 s): 1,000 clients over TCP and the bridge, kills, restarts; integrity, leftovers, RSS and descriptors"
+./scripts/bench.sh soak
+
 step "black-box conformance test of ferry-server (written from docs/PROTOCOL.md alone)"
 cargo build -p ferry-server
 python3 tests/conformance/conformance.py target/debug/ferry-server
