@@ -166,21 +166,9 @@ async fn a_close_frame_right_behind_a_message_is_answered_with_1000() {
 
 /// Reads one unfragmented server frame: its opcode and payload.
 async fn read_frame(tcp: &mut TcpStream) -> (u8, Vec<u8>) {
-    within(async {
-        let mut header = [0u8; 2];
-        tcp.read_exact(&mut header).await.expect("frame header");
-        assert_eq!(header[0] & 0xf0, 0x80, "FIN, no reserved bits");
-        assert_eq!(header[1] & 0x80, 0, "server frames are not masked");
-        let len = match header[1] & 0x7f {
-            126 => u64::from(tcp.read_u16().await.unwrap()),
-            127 => tcp.read_u64().await.unwrap(),
-            n => u64::from(n),
-        };
-        let mut payload = vec![0u8; len as usize];
-        tcp.read_exact(&mut payload).await.unwrap();
-        (header[0] & 0x0f, payload)
-    })
-    .await
+    let (first, payload) = raw_read_frame(tcp).await;
+    assert_eq!(first & 0xf0, 0x80, "FIN, no reserved bits");
+    (first & 0x0f, payload)
 }
 
 /// A TCP echo server on 127.0.0.1 for any number of connections: each read

@@ -82,23 +82,33 @@ pub async fn raw_handshake(addr: SocketAddr, path_and_query: &str) -> TcpStream 
     .await
 }
 
+/// Reads one raw server frame: its first header byte (FIN, reserved bits,
+/// opcode) and its payload.
+pub async fn raw_read_frame(tcp: &mut TcpStream) -> (u8, Vec<u8>) {
+    use tokio::io::AsyncReadExt;
+    within(async {
+        let mut header = [0u8; 2];
+        tcp.read_exact(&mut header).await.expect("frame header");
+        assert_eq!(header[1] & 0x80, 0, "server frames are not masked");
+        let len = match header[1] & 0x7f {
+            126 => u64::from(tcp.read_u16().await.unwrap()),
+            127 => tcp.read_u64().await.unwrap(),
+            n => u64::from(n),
+        };
+        let mut payload = vec![0u8; len as usize];
+        tcp.read_exact(&mut payload).await.unwrap();
+        (header[0], payload)
+    })
+    .await
+}
+
 /// Reads raw server frames, skipping data frames, and returns the code and
 /// reason of the first close frame.
 pub async fn raw_read_close(tcp: &mut TcpStream) -> (u16, String) {
-    use tokio::io::AsyncReadExt;
     within(async {
         loop {
-            let mut header = [0u8; 2];
-            tcp.read_exact(&mut header).await.expect("frame header");
-            assert_eq!(header[1] & 0x80, 0, "server frames are not masked");
-            let len = match header[1] & 0x7f {
-                126 => u64::from(tcp.read_u16().await.unwrap()),
-                127 => tcp.read_u64().await.unwrap(),
-                n => u64::from(n),
-            };
-            let mut payload = vec![0u8; len as usize];
-            tcp.read_exact(&mut payload).await.unwrap();
-            if header[0] & 0x0f == 0x8 {
+            let (first, payload) = raw_read_frame(tcp).await;
+            if first & 0x0f == 0x8 {
                 assert!(payload.len() >= 2, "close frame without a code");
                 let code = u16::from_be_bytes([payload[0], payload[1]]);
                 return (code, String::from_utf8(payload[2..].to_vec()).unwrap());
