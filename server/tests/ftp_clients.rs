@@ -363,10 +363,14 @@ fn lftp_ftps_uploads_are_byte_exact() {
 fn staged_bytes(root: &Path) -> Option<u64> {
     let staging = root.join(ferry_server::TEMP_DIR);
     let entries = std::fs::read_dir(staging).ok()?;
+    // A staged file can be removed between the listing and its metadata
+    // (the door drops it as the upload ends): such a file is gone, not an
+    // error.
     let files: Vec<u64> = entries
-        .map(|entry| entry.unwrap())
+        .filter_map(|entry| entry.ok())
         .filter(|entry| entry.file_name() != ferry_server::KEPT_DIR)
-        .map(|entry| entry.metadata().unwrap().len())
+        .filter_map(|entry| entry.metadata().ok())
+        .map(|metadata| metadata.len())
         .collect();
     (!files.is_empty()).then(|| files.iter().sum())
 }
