@@ -10,8 +10,10 @@ use crate::components::{
     status::{ConnectionBadge, NoticeBar},
     transfers::Transfers,
 };
+use crate::endpoint::{Endpoint, EndpointSignal};
 use crate::model::Model;
 use crate::session::Session;
+use crate::transfers::Transfers;
 use leptos::html::Input;
 use leptos::prelude::*;
 
@@ -19,8 +21,11 @@ use leptos::prelude::*;
 #[component]
 pub fn App() -> impl IntoView {
     let model = Model::new(browser::default_bridge_url());
+    let endpoint: EndpointSignal = RwSignal::new(None::<Endpoint>);
     provide_context(model);
-    provide_context(Session::new(model));
+    provide_context(endpoint);
+    provide_context(Session::new(model, endpoint));
+    provide_context(Transfers::new(model, endpoint));
     // The upload file picker: opened by the upload button and by the console's STORE.
     let file_input: NodeRef<Input> = NodeRef::new();
     view! {

@@ -9,10 +9,12 @@
 mod app;
 mod browser;
 mod components;
+mod endpoint;
 mod format;
 mod messages;
 mod model;
 mod session;
+mod transfers;
 mod transport;
 
 use wasm_bindgen::{prelude::wasm_bindgen, JsCast};

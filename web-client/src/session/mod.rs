@@ -14,6 +14,7 @@ mod upload;
 pub use exchange::Failed;
 
 use crate::browser;
+use crate::endpoint::EndpointSignal;
 use crate::model::{ConnState, Direction, LineKind, Model, Transfer};
 use crate::transport::Conn;
 use ferry_proto::{close, Command, Name, Path};
@@ -64,6 +65,8 @@ impl Request {
 #[derive(Clone, Copy)]
 pub struct Session {
     model: Model,
+    /// Where the transfers' connections go: set once the greeting arrived.
+    endpoint: EndpointSignal,
     requests: StoredValue<Option<UnboundedSender<Request>>, LocalStorage>,
     /// The open socket, so "disconnect" can close it even while a transfer runs.
     socket: StoredValue<Option<web_sys::WebSocket>, LocalStorage>,
@@ -78,9 +81,10 @@ pub fn use_session() -> Session {
 
 impl Session {
     /// A disconnected session showing its state in `model`.
-    pub fn new(model: Model) -> Session {
+    pub fn new(model: Model, endpoint: EndpointSignal) -> Session {
         Session {
             model,
+            endpoint,
             requests: StoredValue::new_local(None),
             socket: StoredValue::new_local(None),
             closed_by_user: StoredValue::new(false),

@@ -6,13 +6,14 @@
 //! waits for a request and for the server's `421` at the same time.
 
 use super::{Request, Rows, Session};
+use crate::endpoint::{Endpoint, EndpointSignal};
 use crate::messages::{self, Closer};
 use crate::model::{LineKind, Model};
 use crate::transport::{Conn, ConnError};
 use ferry_proto::{close, Event};
 use futures::channel::mpsc::UnboundedReceiver;
 use futures::{FutureExt, StreamExt};
-use leptos::prelude::{GetValue, SetValue};
+use leptos::prelude::{GetValue, Set, SetValue};
 use std::collections::VecDeque;
 
 /// The failure of a request the connection never got to.
@@ -29,6 +30,7 @@ pub(super) async fn run(
     let mut task = Task {
         conn: &mut conn,
         model,
+        endpoint: session.endpoint,
         quitting: false,
     };
     let end = task.run(&mut requests).await;
@@ -37,6 +39,7 @@ pub(super) async fn run(
     } else {
         Closer::Unasked
     };
+    session.endpoint.set(None);
     session.requests.set_value(None);
     session.socket.set_value(None);
     requests.close();
@@ -68,6 +71,7 @@ pub(super) async fn run(
 pub(super) struct Task<'c> {
     pub(super) conn: &'c mut Conn,
     pub(super) model: Model,
+    pub(super) endpoint: EndpointSignal,
     /// The server answered our QUIT.
     pub(super) quitting: bool,
 }
@@ -76,7 +80,13 @@ impl Task<'_> {
     /// Runs the connection; returns how it ended.
     async fn run(&mut self, requests: &mut UnboundedReceiver<Request>) -> ConnError {
         match self.conn.greeting().await {
-            Ok(reply) => self.model.connected(&reply),
+            Ok(reply) => {
+                self.model.connected(&reply);
+                self.endpoint.set(Some(Endpoint {
+                    url: self.conn.raw().url(),
+                    login: None,
+                }));
+            }
             Err(end) => return end,
         }
         let mut queue = VecDeque::from([Request::List(Rows::TableOnly)]);
