@@ -37,7 +37,3 @@ impl fmt::Debug for Login {
 /// The page's endpoint: `None` while disconnected.
 pub type EndpointSignal = RwSignal<Option<Endpoint>>;
 
-/// The page's endpoint, from context (provided by the app).
-pub fn use_endpoint() -> EndpointSignal {
-    expect_context::<EndpointSignal>()
-}
