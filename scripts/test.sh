@@ -43,12 +43,12 @@ cargo clippy -p ferry-web --target wasm32-unknown-unknown -- -D warnings
 step "web: release build (trunk, size-optimised, wasm-opt)"
 trunk build --release
 
-step "web: .wasm size (budget: 300 KB gzipped)"
+step "web: .wasm size (budget: 200 KB gzipped)"
 wasm=$(ls dist/*_bg.wasm)
 raw=$(stat -c %s "$wasm")
 gz=$(gzip -9 -c "$wasm" | wc -c)
 echo "$wasm: $raw bytes raw, $gz bytes gzipped (gzip -9)"
-[ "$gz" -le 300000 ] || { echo "gzipped .wasm is over 300 KB" >&2; exit 1; }
+[ "$gz" -le 200000 ] || { echo "gzipped .wasm is over 200 KB" >&2; exit 1; }
 
 step "e2e: Playwright in headless Chromium against the real server and bridge"
 cargo build --release -p ferry-server -p ferry-bridge
