@@ -181,6 +181,55 @@ impl ClientDriver {
         }
     }
 
+    /// Data bytes of a RETRIEVE or READ still to come, once every fed byte
+    /// has been polled: a caller that keeps downloads out of its own memory
+    /// (the web client, whose bytes stay in the browser's buffers) takes up
+    /// to this many bytes of the stream itself and reports them with
+    /// [`ClientDriver::skip_data`] instead of feeding them. `0` otherwise.
+    pub fn data_left(&self) -> u64 {
+        match self.state {
+            State::Receiving {
+                data: Data::Stream,
+                len,
+                received,
+                ..
+            } if self.input.is_empty() => len - received,
+            _ => 0,
+        }
+    }
+
+    /// The caller took the next `n` data bytes of the stream itself (see
+    /// [`ClientDriver::data_left`]); the driver counts them as received.
+    /// More than `data_left` is [`ProtoError::Busy`] and changes nothing.
+    pub fn skip_data(&mut self, n: u64) -> Result<(), ProtoError> {
+        if n == 0 {
+            return Ok(());
+        }
+        if n > self.data_left() {
+            return Err(ProtoError::Busy);
+        }
+        if let State::Receiving {
+            verb,
+            data,
+            len,
+            received,
+        } = self.state
+        {
+            let received = received + n;
+            self.state = if received == len {
+                State::Final { verb }
+            } else {
+                State::Receiving {
+                    verb,
+                    data,
+                    len,
+                    received,
+                }
+            };
+        }
+        Ok(())
+    }
+
     /// Hands the driver bytes received from the server.
     pub fn feed(&mut self, bytes: impl Into<Bytes>) {
         let bytes = bytes.into();
@@ -401,6 +450,40 @@ mod tests {
         run(&mut driver, b"220 ferry ready\r\n", &mut out).unwrap();
         assert_eq!(out, vec![Event::Greeting(Reply::new(220, "ferry ready"))]);
         driver
+    }
+
+    #[test]
+    fn data_taken_outside_the_driver_is_counted_and_the_final_reply_still_parsed() {
+        let mut driver = ready();
+        driver
+            .start(&Command::Retrieve(Path::new("f").unwrap()))
+            .unwrap();
+        assert_eq!(driver.data_left(), 0);
+        let mut out = Vec::new();
+        run(&mut driver, b"150 10 bytes\r\nabc", &mut out).unwrap();
+        assert_eq!(driver.data_left(), 7);
+        assert_eq!(driver.skip_data(8), Err(ProtoError::Busy));
+        driver.skip_data(5).unwrap();
+        assert_eq!(driver.data_left(), 2);
+        driver.skip_data(2).unwrap();
+        assert_eq!(driver.data_left(), 0);
+        run(&mut driver, b"226 Transfer complete\r\n", &mut out).unwrap();
+        assert_eq!(
+            out.last(),
+            Some(&done(Verb::Retrieve, 226, "Transfer complete"))
+        );
+        assert!(driver.is_idle());
+        // Bytes fed but not yet polled come first: nothing may be skipped past them.
+        driver
+            .start(&Command::Retrieve(Path::new("f").unwrap()))
+            .unwrap();
+        driver.feed(b"150 4 bytes\r\nab".to_vec());
+        assert!(matches!(
+            driver.poll(),
+            Ok(Some(Event::Incoming { len: 4, .. }))
+        ));
+        assert_eq!(driver.data_left(), 0);
+        assert_eq!(driver.skip_data(1), Err(ProtoError::Busy));
     }
 
     fn done(verb: Verb, code: u16, text: &str) -> Event {
