@@ -2,15 +2,23 @@
 //! [`ClientDriver`]: commands out, the driver's [`Event`]s in. Nothing here
 //! decides what the server's bytes mean; the driver does.
 //!
-//! The socket is a `gloo_net` [`WebSocket`] (message stream, command sink,
-//! close events). It is built from a `web_sys::WebSocket` we keep a handle to,
-//! because gloo-net exposes neither `bufferedAmount` (needed for upload
-//! backpressure) nor closing with a code on a socket it still owns.
+//! The socket is a plain `web_sys::WebSocket` (binary type `arraybuffer`)
+//! whose messages wait, still in JS memory, in a queue fed by its event
+//! handlers. Control lines are copied into WASM for the driver; a
+//! download's data bytes need not be: [`Conn::next_piece`] with
+//! [`Data::InBrowser`] hands them over as `Uint8Array` views of the
+//! received messages, so a 1 GiB file never passes through WASM memory.
 
 use ferry_proto::{close, ClientDriver, Command, Event, ProtoError, Reply};
-use futures::{SinkExt, StreamExt};
-use gloo_net::websocket::{futures::WebSocket, Message, WebSocketError};
-use js_sys::ArrayBuffer;
+use js_sys::{ArrayBuffer, Uint8Array};
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::future::poll_fn;
+use std::rc::Rc;
+use std::task::{Poll, Waker};
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsCast;
+use web_sys::{BinaryType, CloseEvent, MessageEvent};
 
 /// Why a connection can no longer be used.
 #[derive(Debug, Clone)]
@@ -37,26 +45,89 @@ pub enum ConnError {
     FileRead(String),
 }
 
+/// Where a RETRIEVE's or READ's data bytes go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Data {
+    /// Through the driver, as [`Event::Data`] (copied into WASM memory).
+    InWasm,
+    /// As [`Piece::Bytes`], JS views of the received messages.
+    InBrowser,
+}
+
+/// What [`Conn::next_piece`] yields.
+pub enum Piece {
+    /// An event of the driver.
+    Event(Event),
+    /// Data bytes of the download in flight, still in JS memory.
+    Bytes(Uint8Array),
+}
+
+/// What the socket's handlers leave for the connection.
+#[derive(Default)]
+struct Inbox {
+    messages: VecDeque<Uint8Array>,
+    /// The close event's code and reason, once closed.
+    closed: Option<(u16, String)>,
+    waker: Option<Waker>,
+}
+
+type Handler<T> = Closure<dyn FnMut(T)>;
+
 /// One connection: the socket and the protocol driver fed from it.
 pub struct Conn {
-    socket: WebSocket,
     raw: web_sys::WebSocket,
+    inbox: Rc<RefCell<Inbox>>,
     driver: ClientDriver,
     opened: bool,
-    close: Option<(u16, String)>,
+    // Kept alive as long as the socket may call them.
+    _on_message: Handler<MessageEvent>,
+    _on_close: Handler<CloseEvent>,
 }
 
 impl Conn {
     /// Opens a WebSocket to `url` (the bridge's `/ws`, maybe with `?target=`).
     pub fn open(url: &str) -> Result<Conn, String> {
         let raw = web_sys::WebSocket::new(url).map_err(|e| crate::browser::js_error_text(&e))?;
-        let socket = WebSocket::try_from(raw.clone()).map_err(|e| e.to_string())?;
+        raw.set_binary_type(BinaryType::Arraybuffer);
+        let inbox = Rc::new(RefCell::new(Inbox::default()));
+        let on_message = {
+            let inbox = inbox.clone();
+            Handler::<MessageEvent>::new(move |event: MessageEvent| {
+                let data = event.data();
+                let bytes = match data.dyn_into::<ArrayBuffer>() {
+                    Ok(buffer) => Uint8Array::new(&buffer),
+                    // The bridge only sends binary messages; take text as its UTF-8 bytes anyway.
+                    Err(data) => match data.as_string() {
+                        Some(text) => Uint8Array::from(text.as_bytes()),
+                        None => return,
+                    },
+                };
+                let mut inbox = inbox.borrow_mut();
+                inbox.messages.push_back(bytes);
+                if let Some(waker) = inbox.waker.take() {
+                    waker.wake();
+                }
+            })
+        };
+        let on_close = {
+            let inbox = inbox.clone();
+            Handler::<CloseEvent>::new(move |event: CloseEvent| {
+                let mut inbox = inbox.borrow_mut();
+                inbox.closed = Some((event.code(), event.reason()));
+                if let Some(waker) = inbox.waker.take() {
+                    waker.wake();
+                }
+            })
+        };
+        raw.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        raw.set_onclose(Some(on_close.as_ref().unchecked_ref()));
         Ok(Conn {
-            socket,
             raw,
+            inbox,
             driver: ClientDriver::new(),
             opened: false,
-            close: None,
+            _on_message: on_message,
+            _on_close: on_close,
         })
     }
 
@@ -68,10 +139,17 @@ impl Conn {
     /// Starts `command` (the driver checks that no other command is in flight).
     pub async fn start(&mut self, command: &Command) -> Result<(), ConnError> {
         let bytes = self.driver.start(command).map_err(ConnError::Protocol)?;
-        self.socket
-            .send(Message::Bytes(bytes))
-            .await
-            .map_err(|e| ConnError::Send(e.to_string()))
+        if self.raw.ready_state() == web_sys::WebSocket::CONNECTING {
+            // Commands are sent after the greeting, so the socket is open by then;
+            // this only guards a caller that starts one earlier.
+            return Err(ConnError::Send("the connection is not open yet".into()));
+        }
+        if !self.is_open() {
+            return Err(self.wait_closed().await);
+        }
+        self.raw
+            .send_with_u8_array(&bytes)
+            .map_err(|e| ConnError::Send(crate::browser::js_error_text(&e)))
     }
 
     /// Sends one slice of upload data straight from JS memory (no copy into WASM).
@@ -115,30 +193,64 @@ impl Conn {
     /// Waits for the driver's next event. A data slice shares the received
     /// message's memory, so the caller copies only what it keeps.
     pub async fn next_event(&mut self) -> Result<Event, ConnError> {
+        match self.next_piece(Data::InWasm).await? {
+            Piece::Event(event) => Ok(event),
+            // Only asked for with `Data::InBrowser`.
+            Piece::Bytes(_) => Err(self.broken(ProtoError::Busy)),
+        }
+    }
+
+    /// Waits for the next event, or with [`Data::InBrowser`] for the next
+    /// data bytes of a download, left in JS memory.
+    pub async fn next_piece(&mut self, data: Data) -> Result<Piece, ConnError> {
         loop {
             match self.driver.poll() {
-                Ok(Some(event)) => return Ok(event),
+                Ok(Some(event)) => return Ok(Piece::Event(event)),
                 Ok(None) => {}
                 Err(e) => return Err(self.broken(e)),
             }
-            match self.socket.next().await {
-                Some(Ok(Message::Bytes(bytes))) => {
-                    self.opened = true;
-                    self.driver.feed(bytes);
+            let Some(bytes) = self.next_message().await else {
+                return Err(self.closed());
+            };
+            self.opened = true;
+            let left = self.driver.data_left();
+            if data == Data::InBrowser && left > 0 {
+                let len = bytes.length();
+                let take = u32::try_from(left).map_or(len, |left| left.min(len));
+                if take < len {
+                    self.inbox
+                        .borrow_mut()
+                        .messages
+                        .push_front(bytes.subarray(take, len));
                 }
-                // The bridge only sends binary messages; take text as its UTF-8 bytes anyway.
-                Some(Ok(Message::Text(text))) => {
-                    self.opened = true;
-                    self.driver.feed(text.into_bytes());
+                if let Err(e) = self.driver.skip_data(u64::from(take)) {
+                    return Err(self.broken(e));
                 }
-                Some(Err(WebSocketError::ConnectionClose(event))) => {
-                    self.close = Some((event.code, event.reason));
-                }
-                // An `error` event is always followed by `close`, which says more.
-                Some(Err(_)) => {}
-                None => return Err(self.closed()),
+                return Ok(Piece::Bytes(if take < len {
+                    bytes.subarray(0, take)
+                } else {
+                    bytes
+                }));
             }
+            self.driver.feed(bytes.to_vec());
         }
+    }
+
+    /// The next received message, or `None` once the socket has closed and
+    /// every message before the close was taken.
+    async fn next_message(&self) -> Option<Uint8Array> {
+        poll_fn(|cx| {
+            let mut inbox = self.inbox.borrow_mut();
+            if let Some(bytes) = inbox.messages.pop_front() {
+                return Poll::Ready(Some(bytes));
+            }
+            if inbox.closed.is_some() {
+                return Poll::Ready(None);
+            }
+            inbox.waker = Some(cx.waker().clone());
+            Poll::Pending
+        })
+        .await
     }
 
     /// Waits for the server's greeting; a `421` instead of it (too many
@@ -169,7 +281,9 @@ impl Conn {
     fn closed(&mut self) -> ConnError {
         let cut = self.driver.end().err();
         let (code, reason) = self
-            .close
+            .inbox
+            .borrow()
+            .closed
             .clone()
             .unwrap_or((close::ABNORMAL, String::new()));
         ConnError::Closed {
@@ -177,6 +291,17 @@ impl Conn {
             reason,
             opened: self.opened,
             cut,
+        }
+    }
+}
+
+impl Drop for Conn {
+    /// A connection nobody holds any more is closed, and its handlers go.
+    fn drop(&mut self) {
+        self.raw.set_onmessage(None);
+        self.raw.set_onclose(None);
+        if self.raw.ready_state() <= web_sys::WebSocket::OPEN {
+            self.close(close::NORMAL, "done");
         }
     }
 }

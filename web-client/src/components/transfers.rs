@@ -1,10 +1,13 @@
-//! Uploads (file picker and drag and drop) and the list of transfers with progress bars.
+//! The transfer panel: upload files or a folder (buttons and drop zone),
+//! and the list of transfers, each with progress, speed, time left, Cancel
+//! and, for a stored upload, Verify.
 
 use crate::format;
 use crate::model::{use_model, Direction, Transfer, TransferStatus};
-use crate::session::use_session;
+use crate::transfers::{self, use_transfers, Verify};
 use leptos::html::Input;
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 use web_sys::FileList;
 
 /// The files of a `FileList`, in order.
@@ -13,10 +16,16 @@ fn files_of(list: Option<FileList>) -> Vec<web_sys::File> {
     (0..list.length()).filter_map(|i| list.get(i)).collect()
 }
 
-/// The upload area and the transfer list.
+/// The upload area and the transfer list. `file_input` is the file picker
+/// (the console's STORE opens it too); uploads go into `into` (`None`: the
+/// home), so the file table can pass its current folder.
 #[component]
-pub fn Transfers(file_input: NodeRef<Input>) -> impl IntoView {
+pub fn Transfers(
+    file_input: NodeRef<Input>,
+    #[prop(optional, into)] into: Option<Signal<Option<ferry_proto::Path>>>,
+) -> impl IntoView {
     let model = use_model();
+    let into = into.unwrap_or_else(|| Signal::stored(None));
     view! {
         <section class="panel transfers" aria-labelledby="transfers-title">
             <div class="panel-head">
@@ -25,7 +34,7 @@ pub fn Transfers(file_input: NodeRef<Input>) -> impl IntoView {
                     "Clear finished"
                 </button>
             </div>
-            <DropZone file_input=file_input />
+            <DropZone file_input=file_input into=into />
             <ul id="transfer-list" class="transfer-list">
                 <For
                     each=move || model.transfers()
@@ -37,32 +46,53 @@ pub fn Transfers(file_input: NodeRef<Input>) -> impl IntoView {
     }
 }
 
-/// The upload button with its hidden file picker, and the drop target.
+/// The upload buttons with their hidden pickers, the Verify option, and the drop target.
 #[component]
-fn DropZone(file_input: NodeRef<Input>) -> impl IntoView {
+fn DropZone(file_input: NodeRef<Input>, into: Signal<Option<ferry_proto::Path>>) -> impl IntoView {
     let model = use_model();
-    let session = use_session();
+    let transfers = use_transfers();
+    let folder_input: NodeRef<Input> = NodeRef::new();
     let dragging = RwSignal::new(false);
     let on_change = move |_| {
         if let Some(input) = file_input.get() {
-            session.store_files(files_of(input.files()));
+            transfers.upload_files(files_of(input.files()), into.get_untracked());
             // Lets the same file be chosen again.
+            input.set_value("");
+        }
+    };
+    let on_folder = move |_| {
+        if let Some(input) = folder_input.get() {
+            if let Some(list) = input.files() {
+                let (dirs, files) = transfers::picked(&list);
+                transfers.upload_tree(dirs, files, into.get_untracked());
+            }
             input.set_value("");
         }
     };
     let on_drop = move |ev: leptos::ev::DragEvent| {
         ev.prevent_default();
         dragging.set(false);
-        let files = files_of(ev.data_transfer().and_then(|d| d.files()));
-        if !files.is_empty() {
-            session.store_files(files);
-        }
+        let Some(data) = ev.data_transfer() else {
+            return;
+        };
+        // The entries must be taken during the event; reading them may wait.
+        let files = files_of(data.files());
+        let into = into.get_untracked();
+        spawn_local(async move {
+            match transfers::dropped(&data).await {
+                Ok(Some((dirs, files))) => transfers.upload_tree(dirs, files, into),
+                Ok(None) if !files.is_empty() => transfers.upload_files(files, into),
+                Ok(None) => {}
+                Err(why) => model.error(format!("Cannot read the dropped folder: {why}.")),
+            }
+        });
     };
-    let open_picker = move |_| {
-        if let Some(input) = file_input.get() {
+    let open = move |input: NodeRef<Input>| {
+        if let Some(input) = input.get() {
             input.click();
         }
     };
+    let verify = transfers.verify_uploads();
     view! {
         <div
             id="drop-zone"
@@ -86,23 +116,46 @@ fn DropZone(file_input: NodeRef<Input>) -> impl IntoView {
                 on:change=on_change
                 aria-label="Files to upload"
             />
+            <input
+                id="folder-input"
+                class="visually-hidden"
+                type="file"
+                prop:webkitdirectory=true
+                tabindex="-1"
+                node_ref=folder_input
+                on:change=on_folder
+                aria-label="Folder to upload"
+            />
             <button
                 type="button"
                 class="primary"
                 id="upload-button"
                 prop:disabled=move || !model.is_connected()
-                on:click=open_picker
+                on:click=move |_| open(file_input)
             >
                 "Upload files…"
             </button>
-            <span class="hint">"or drop files here"</span>
+            <button
+                type="button"
+                id="upload-folder-button"
+                prop:disabled=move || !model.is_connected()
+                on:click=move |_| open(folder_input)
+            >
+                "Upload folder…"
+            </button>
+            <span class="hint">"or drop files and folders here"</span>
+            <label class="verify-option">
+                <input type="checkbox" id="verify-uploads" bind:checked=verify />
+                "Verify uploads (SHA-256)"
+            </label>
         </div>
     }
 }
 
-/// One transfer: direction, name, progress bar, status.
+/// One transfer: direction, name, progress bar, speed and time left, status, Cancel.
 #[component]
 fn TransferRow(transfer: Transfer) -> impl IntoView {
+    let transfers = use_transfers();
     let name = transfer.name();
     let arrow = match transfer.direction {
         Direction::Download => "↓ Download",
@@ -111,13 +164,14 @@ fn TransferRow(transfer: Transfer) -> impl IntoView {
     let state = move || match transfer.status() {
         TransferStatus::Queued => "queued",
         TransferStatus::Running => "running",
+        TransferStatus::Retrying(_) => "retrying",
         TransferStatus::Done(_) => "done",
         TransferStatus::Failed(_) => "failed",
+        TransferStatus::Cancelled => "cancelled",
     };
     let detail = move || {
         let done = transfer.moved();
-        let total = transfer.total();
-        let amount = match total {
+        let amount = match transfer.total() {
             Some(total) => format!(
                 "{}% · {} of {}",
                 format::percent(done, total),
@@ -127,10 +181,22 @@ fn TransferRow(transfer: Transfer) -> impl IntoView {
             None => format::human_size(done),
         };
         match transfer.status() {
-            TransferStatus::Queued => "waiting…".to_string(),
-            TransferStatus::Running => amount,
+            TransferStatus::Queued => "queued: waiting for a free connection".to_string(),
+            TransferStatus::Running => match (transfer.rate(), transfer.seconds_left()) {
+                (Some(rate), Some(left)) => format!(
+                    "{amount} · {}/s · {} left",
+                    format::human_size(rate as u64),
+                    duration(left)
+                ),
+                _ => amount,
+            },
+            TransferStatus::Retrying(when) => format!("{amount} · {when}"),
             TransferStatus::Done(how) => format!("done — {how}"),
             TransferStatus::Failed(why) => format!("failed — {why}"),
+            TransferStatus::Cancelled => match transfer.direction {
+                Direction::Upload => "cancelled — nothing was stored".to_string(),
+                Direction::Download => "cancelled — nothing saved".to_string(),
+            },
         }
     };
     let max = move || transfer.total().unwrap_or(0).max(1) as f64;
@@ -138,14 +204,72 @@ fn TransferRow(transfer: Transfer) -> impl IntoView {
         Some(0) => 1.0,
         _ => transfer.moved() as f64,
     };
+    let active = move || {
+        matches!(
+            transfer.status(),
+            TransferStatus::Queued | TransferStatus::Running | TransferStatus::Retrying(_)
+        )
+    };
+    let stored = move || {
+        transfer.direction == Direction::Upload
+            && matches!(transfer.status(), TransferStatus::Done(_))
+    };
+    let verdict = move || {
+        transfer.verify().map(|verify| {
+            let (class, text) = match verify {
+                Verify::Checking => ("checking", "verifying: hashing the file…".to_string()),
+                Verify::Match(digest) => ("match", format!("verified: SHA-256 matches ({digest})")),
+                Verify::Mismatch { local, server } => (
+                    "mismatch",
+                    format!("MISMATCH: this file's SHA-256 is {local}, the server's is {server}"),
+                ),
+                Verify::Failed(why) => ("error", format!("could not verify: {why}")),
+            };
+            view! { <p class="transfer-verify" data-verify=class>{text}</p> }
+        })
+    };
+    let label = format!("{arrow} of {name}");
+    let cancel_label = format!("Cancel {name}");
+    let verify_label = format!("Verify {name}");
     view! {
-        <li class="transfer" data-name=name.clone() data-state=state>
+        <li class="transfer" data-name=name.clone() data-state=state data-id=transfer.id>
             <div class="transfer-head">
                 <span class="direction">{arrow}</span>
                 <span class="transfer-name">{name.clone()}</span>
+                <Show when=active>
+                    <button
+                        type="button"
+                        class="quiet transfer-cancel"
+                        aria-label=cancel_label.clone()
+                        on:click=move |_| transfers.cancel(transfer.id)
+                    >
+                        "Cancel"
+                    </button>
+                </Show>
+                <Show when=stored>
+                    <button
+                        type="button"
+                        class="quiet transfer-verify-button"
+                        aria-label=verify_label.clone()
+                        on:click=move |_| transfers.verify(transfer.id)
+                    >
+                        "Verify"
+                    </button>
+                </Show>
             </div>
-            <progress max=max value=value aria-label=format!("{arrow} of {name}")></progress>
+            <progress max=max value=value aria-label=label></progress>
             <p class="transfer-detail">{detail}</p>
+            {verdict}
         </li>
+    }
+}
+
+/// `75.2` → `"1 min 15 s"`.
+fn duration(seconds: f64) -> String {
+    let seconds = seconds.round() as u64;
+    match seconds {
+        0..=59 => format!("{seconds} s"),
+        60..=3599 => format!("{} min {} s", seconds / 60, seconds % 60),
+        _ => format!("{} h {} min", seconds / 3600, seconds % 3600 / 60),
     }
 }

@@ -1,6 +1,7 @@
 //! One download or upload as the transfer list shows it: its own signals,
 //! so a progress update redraws one row, not the list.
 
+use crate::transfers::Verify;
 use leptos::prelude::*;
 
 /// Which way a transfer goes.
@@ -8,21 +9,25 @@ use leptos::prelude::*;
 pub enum Direction {
     /// RETRIEVE.
     Download,
-    /// STORE.
+    /// STORE or RESUME.
     Upload,
 }
 
 /// Where a transfer stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TransferStatus {
-    /// Waiting for earlier commands to finish.
+    /// Waiting for a free connection (at most three transfers run at once).
     Queued,
     /// Bytes are moving.
     Running,
+    /// The connection dropped; the text says when the next attempt is.
+    Retrying(String),
     /// Finished; the text says how.
     Done(String),
     /// Did not finish; the text says why, in plain words.
     Failed(String),
+    /// Cancelled by the user; nothing was kept.
+    Cancelled,
 }
 
 /// One download or upload. `Copy`: every field is an arena handle.
@@ -36,7 +41,17 @@ pub struct Transfer {
     total: RwSignal<Option<u64>>,
     moved: RwSignal<u64>,
     status: RwSignal<TransferStatus>,
+    /// Bytes per second, smoothed; `None` until measured.
+    rate: RwSignal<Option<f64>>,
+    /// The last progress sample: time in ms and bytes moved.
+    sample: StoredValue<Option<(f64, u64)>>,
+    verify: RwSignal<Option<Verify>>,
 }
+
+/// Samples closer together than this do not update the rate.
+const RATE_SAMPLE_MS: f64 = 500.0;
+/// Weight of the newest sample in the smoothed rate.
+const RATE_WEIGHT: f64 = 0.3;
 
 impl Transfer {
     /// A queued transfer of `name`; `total` is its size when already known.
@@ -48,10 +63,13 @@ impl Transfer {
             total: RwSignal::new(total),
             moved: RwSignal::new(0),
             status: RwSignal::new(TransferStatus::Queued),
+            rate: RwSignal::new(None),
+            sample: StoredValue::new(None),
+            verify: RwSignal::new(None),
         }
     }
 
-    /// The file's name.
+    /// The file's name (for an upload of a folder, its path below the drop).
     pub fn name(&self) -> String {
         self.name.get_value()
     }
@@ -76,11 +94,28 @@ impl Transfer {
         self.status.get()
     }
 
+    /// Bytes per second, once measured (tracked).
+    pub fn rate(&self) -> Option<f64> {
+        self.rate.get()
+    }
+
+    /// Seconds left at the current rate, while running (tracked).
+    pub fn seconds_left(&self) -> Option<f64> {
+        let rate = self.rate()?;
+        let left = self.total()?.saturating_sub(self.moved());
+        (rate > 0.0).then(|| left as f64 / rate)
+    }
+
+    /// The result of a SHA-256 check, if one was asked for (tracked).
+    pub fn verify(&self) -> Option<Verify> {
+        self.verify.get()
+    }
+
     /// Whether the transfer is over, one way or the other.
     pub fn is_finished(&self) -> bool {
         matches!(
             self.status.get_untracked(),
-            TransferStatus::Done(_) | TransferStatus::Failed(_)
+            TransferStatus::Done(_) | TransferStatus::Failed(_) | TransferStatus::Cancelled
         )
     }
 
@@ -94,9 +129,30 @@ impl Transfer {
         self.status.set(TransferStatus::Running);
     }
 
-    /// `moved` bytes are through so far.
+    /// `moved` bytes are through so far; the rate follows.
     pub fn progress(&self, moved: u64) {
+        let now = js_sys::Date::now();
+        match self.sample.get_value() {
+            None => self.sample.set_value(Some((now, moved))),
+            Some((at, before)) if now - at >= RATE_SAMPLE_MS => {
+                let fresh = moved.saturating_sub(before) as f64 * 1000.0 / (now - at);
+                let rate = match self.rate.get_untracked() {
+                    Some(old) => old + RATE_WEIGHT * (fresh - old),
+                    None => fresh,
+                };
+                self.rate.set(Some(rate));
+                self.sample.set_value(Some((now, moved)));
+            }
+            Some(_) => {}
+        }
         self.moved.set(moved);
+    }
+
+    /// The connection dropped; another attempt comes (`when`, in words).
+    pub fn retrying(&self, when: impl Into<String>) {
+        self.rate.set(None);
+        self.sample.set_value(None);
+        self.status.set(TransferStatus::Retrying(when.into()));
     }
 
     /// Finished; `how` says how.
@@ -107,5 +163,15 @@ impl Transfer {
     /// Did not finish; `why` says why.
     pub fn fail(&self, why: impl Into<String>) {
         self.status.set(TransferStatus::Failed(why.into()));
+    }
+
+    /// Cancelled by the user.
+    pub fn cancelled(&self) {
+        self.status.set(TransferStatus::Cancelled);
+    }
+
+    /// A SHA-256 check started or ended.
+    pub fn set_verify(&self, verify: Verify) {
+        self.verify.set(Some(verify));
     }
 }

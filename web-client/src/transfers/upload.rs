@@ -1,0 +1,124 @@
+//! An upload on its own connection, always with `RESUME` (§3.3): with
+//! nothing kept the server answers `150 <size> bytes` and it is a plain
+//! upload; after a dropped connection, or a reload and the same file picked
+//! again for the same path, the server answers with what it still lacks and
+//! only those last bytes go out. Size limits and quotas apply to RESUME as
+//! to STORE. A server without RESUME (`502`) gets `STORE`.
+//!
+//! The file is read in slices straight into JS `ArrayBuffer`s (never into
+//! WASM memory), with backpressure on the browser's send buffer.
+
+use super::link::{self, Socket, Stop};
+use crate::browser;
+use crate::model::Transfer;
+use crate::transport::{Conn, ConnError};
+use ferry_proto::{close, Event, Exchange, Path, RefusalKind, Resume, Store};
+use web_sys::File;
+
+/// Bytes read from a file and sent per WebSocket message.
+const UPLOAD_SLICE: u64 = 256 * 1024;
+/// Backpressure: no new slice while the browser still buffers more than this.
+const UPLOAD_HIGH_WATER: u32 = 1024 * 1024;
+/// How often the upload loop re-checks `bufferedAmount` while waiting.
+const BACKPRESSURE_POLL_MS: i32 = 4;
+
+/// What one attempt achieved.
+pub struct Sent {
+    /// Bytes this attempt sent (the server held the rest already).
+    pub bytes: u64,
+}
+
+/// One attempt: connect, `RESUME` (or `STORE`), send what the server lacks.
+pub async fn attempt(
+    endpoint: &crate::endpoint::Endpoint,
+    socket: &Socket,
+    file: &File,
+    path: &Path,
+    transfer: Transfer,
+) -> Result<Sent, Stop> {
+    let size = file.size() as u64;
+    let mut conn = link::open(endpoint, socket).await?;
+    let resume = Resume {
+        path: path.clone(),
+        size,
+    };
+    match exchange(&mut conn, &resume, file, size, transfer).await {
+        Err(Stop::Refused(refusal)) if refusal.kind() == RefusalKind::UnknownCommand => {
+            let store = Store {
+                path: path.clone(),
+                size,
+            };
+            exchange(&mut conn, &store, file, size, transfer).await
+        }
+        other => other,
+    }
+}
+
+async fn exchange<E: Exchange<Success = ()>>(
+    conn: &mut Conn,
+    exchange: &E,
+    file: &File,
+    size: u64,
+    transfer: Transfer,
+) -> Result<Sent, Stop> {
+    conn.start(&exchange.command()).await?;
+    let mut sent = 0;
+    loop {
+        match conn.next_event().await? {
+            Event::Send { len, .. } => {
+                transfer.start();
+                sent = len;
+                send(conn, file, size - len, size, transfer).await?;
+            }
+            Event::Done(done) => {
+                link::finish(exchange, done)?;
+                conn.close(close::NORMAL, "upload complete");
+                return Ok(Sent { bytes: sent });
+            }
+            other => {
+                return Err(Stop::Lost(conn.broken(
+                    ferry_proto::ProtoError::UnexpectedReply(format!("{other:?}")),
+                )))
+            }
+        }
+    }
+}
+
+/// Streams bytes `from..size` of the file in slices, never letting the
+/// browser buffer more than [`UPLOAD_HIGH_WATER`] bytes.
+async fn send(
+    conn: &mut Conn,
+    file: &File,
+    from: u64,
+    size: u64,
+    transfer: Transfer,
+) -> Result<(), ConnError> {
+    let mut at = from;
+    transfer.progress(at);
+    while at < size {
+        while conn.buffered_amount() > UPLOAD_HIGH_WATER {
+            // bufferedAmount never drains on a closed socket: stop waiting then.
+            if !conn.is_open() {
+                return Err(conn.wait_closed().await);
+            }
+            browser::sleep(BACKPRESSURE_POLL_MS).await;
+        }
+        let end = (at + UPLOAD_SLICE).min(size);
+        let slice = match browser::read_slice(file, at, end).await {
+            Ok(buffer) if buffer.byte_length() as u64 == end - at => buffer,
+            Ok(_) => return Err(abort(conn, "the file changed size while uploading")),
+            Err(e) => return Err(abort(conn, &e)),
+        };
+        conn.send_data(&slice).await?;
+        at = end;
+        transfer.progress(at.saturating_sub(u64::from(conn.buffered_amount())));
+    }
+    Ok(())
+}
+
+/// Closes the connection to abandon the upload: the protocol cannot cancel
+/// a STORE, and the server shows nothing of an upload cut short.
+fn abort(conn: &Conn, why: &str) -> ConnError {
+    conn.close(close::CLIENT_ABORTED, "upload aborted");
+    ConnError::FileRead(why.to_string())
+}
