@@ -4,7 +4,9 @@
 
 use crate::endpoint::Endpoint;
 use crate::transport::{Conn, ConnError, Data, Piece};
-use ferry_proto::{Done, Event, Exchange, Login, Pass, Password, Refusal, RefusalKind, User};
+use ferry_proto::{
+    close, Done, Event, Exchange, Login, Pass, Password, Refusal, RefusalKind, User,
+};
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -24,9 +26,9 @@ impl Stop {
     /// upload still in progress on the connection that dropped).
     pub fn is_transient(&self) -> bool {
         match self {
-            Stop::Lost(
-                ConnError::Closed { .. } | ConnError::ServerClosing(_) | ConnError::Send(_),
-            ) => true,
+            // The bridge refusing the target is not going to change.
+            Stop::Lost(ConnError::Closed { code, .. }) => *code != close::POLICY_VIOLATION,
+            Stop::Lost(ConnError::ServerClosing(_) | ConnError::Send(_)) => true,
             Stop::Lost(_) | Stop::Broken(_) => false,
             Stop::Refused(refusal) => matches!(
                 refusal.kind(),

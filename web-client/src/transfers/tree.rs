@@ -8,7 +8,6 @@ use crate::browser::js_error_text;
 use crate::endpoint::Endpoint;
 use ferry_proto::{EntryKind, Mkdir, Path, RefusalKind, Stat};
 use js_sys::{Array, Function, Promise, Reflect};
-use std::collections::BTreeSet;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
@@ -23,7 +22,7 @@ const MAX_ENTRIES: usize = 100_000;
 
 /// The tree of files chosen with a folder picker.
 pub fn picked(list: &FileList) -> Tree {
-    let mut dirs = BTreeSet::new();
+    let mut dirs = Vec::new();
     let mut files = Vec::new();
     for file in (0..list.length()).filter_map(|i| list.get(i)) {
         let relative = Reflect::get(&file, &"webkitRelativePath".into())
@@ -48,7 +47,7 @@ pub async fn dropped(data: &DataTransfer) -> Result<Option<Tree>, String> {
     if !entries.iter().any(FileSystemEntry::is_directory) {
         return Ok(None);
     }
-    let mut dirs = BTreeSet::new();
+    let mut dirs = Vec::new();
     let mut files = Vec::new();
     // Depth first with an explicit stack: (entry, its relative path).
     let mut stack: Vec<(FileSystemEntry, String)> =
@@ -60,7 +59,7 @@ pub async fn dropped(data: &DataTransfer) -> Result<Option<Tree>, String> {
             ));
         }
         if entry.is_directory() {
-            dirs.insert(relative.clone());
+            dirs.push(relative.clone());
             let dir: FileSystemDirectoryEntry = entry.unchecked_into();
             for child in read_all(&dir).await? {
                 let path = format!("{relative}/{}", child.name());
@@ -116,17 +115,18 @@ async fn callback_promise(call: impl FnOnce(&Function, &Function)) -> Result<JsV
     JsFuture::from(promise).await.map_err(|e| js_error_text(&e))
 }
 
-fn add_parents(dirs: &mut BTreeSet<String>, relative: &str) {
+fn add_parents(dirs: &mut Vec<String>, relative: &str) {
     let mut at = 0;
     while let Some(slash) = relative[at..].find('/') {
-        dirs.insert(relative[..at + slash].to_string());
+        dirs.push(relative[..at + slash].to_string());
         at += slash + 1;
     }
 }
 
-/// Directories with every parent before its children.
-fn ordered(dirs: BTreeSet<String>) -> Vec<String> {
-    let mut dirs: Vec<String> = dirs.into_iter().collect();
+/// Directories once each, every parent before its children.
+fn ordered(mut dirs: Vec<String>) -> Vec<String> {
+    dirs.sort_unstable();
+    dirs.dedup();
     dirs.sort_by_key(|d| d.matches('/').count());
     dirs
 }

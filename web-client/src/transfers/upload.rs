@@ -75,9 +75,10 @@ async fn exchange<E: Exchange<Success = ()>>(
                 conn.close(close::NORMAL, "upload complete");
                 return Ok(Sent { bytes: sent });
             }
-            other => {
+            // The driver yields data or a greeting only to other commands.
+            _ => {
                 return Err(Stop::Lost(conn.broken(
-                    ferry_proto::ProtoError::UnexpectedReply(format!("{other:?}")),
+                    ferry_proto::ProtoError::UnexpectedReply("data in answer to RESUME".into()),
                 )))
             }
         }
