@@ -3,7 +3,8 @@
 
 use crate::accounts::{AccountsCommand, AnonymousAccess, LoginPolicy};
 use crate::{
-    parse_passive_ports, parse_trusted_proxy, Config, FtpListener, ProxyListener, TlsFiles,
+    parse_passive_ports, parse_trusted_proxy, Config, FtpListener, ProxyListener, Secret,
+    StoreSpec, TlsFiles,
 };
 use clap::{Parser, Subcommand};
 use ferry_program::parse_seconds;
@@ -26,6 +27,40 @@ pub struct CommandLine {
     /// Directory to serve; created with two sample files if missing.
     #[arg(long, value_name = "DIR", default_value = crate::DEFAULT_ROOT)]
     root: PathBuf,
+    /// Serve from an object store instead of --root:
+    /// swift://HOST:PORT/CONTAINER/PREFIX (tempauth at /auth/v1.0),
+    /// s3://HOST:PORT/BUCKET[/PREFIX], or memory://NAME (tests); swift+https://
+    /// and s3+https:// use TLS.
+    #[arg(long, value_name = "URL", value_parser = StoreSpec::parse)]
+    store: Option<StoreSpec>,
+    /// The store's user: Swift's tempauth user (ACCOUNT:USER) or S3's access key id.
+    #[arg(long, value_name = "USER", env = "FERRY_STORE_USER")]
+    store_user: Option<String>,
+    /// The store's key: Swift's tempauth key or S3's secret (prefer the
+    /// environment or --store-key-file: a flag shows in the process list).
+    #[arg(
+        long,
+        value_name = "KEY",
+        env = "FERRY_STORE_KEY",
+        hide_env_values = true
+    )]
+    store_key: Option<String>,
+    /// A file whose first line is the store's key.
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "store",
+        conflicts_with = "store_key"
+    )]
+    store_key_file: Option<PathBuf>,
+    /// S3's region, for signing.
+    #[arg(
+        long,
+        value_name = "REGION",
+        default_value = "us-east-1",
+        requires = "store"
+    )]
+    store_region: String,
     /// Address to listen on, HOST:PORT.
     #[arg(long, value_name = "ADDR", default_value = crate::DEFAULT_LISTEN, value_parser = parse_addr)]
     listen: SocketAddr,
@@ -68,7 +103,7 @@ pub struct CommandLine {
     trust_proxy: Vec<IpNet>,
     /// Also serve FTP (RFC 959, passive mode only) on this address, HOST:PORT:
     /// the same files, accounts, permissions, quotas and limits.
-    #[arg(long, value_name = "ADDR", value_parser = parse_addr)]
+    #[arg(long, value_name = "ADDR", value_parser = parse_addr, conflicts_with = "store")]
     ftp_listen: Option<SocketAddr>,
     /// The ports FTP passive data connections are offered on, LOW-HIGH.
     #[arg(long, value_name = "LOW-HIGH", requires = "ftp_listen", value_parser = parse_passive_ports,
@@ -163,6 +198,13 @@ impl CommandLine {
                     .tls_cert
                     .zip(self.tls_key)
                     .map(|(cert, key)| TlsFiles { cert, key }),
+            }),
+            store: self.store.map(|spec| StoreSpec {
+                user: self.store_user,
+                key: self.store_key.map(Secret::new),
+                key_file: self.store_key_file,
+                region: self.store_region,
+                ..spec
             }),
             ..Config::new(self.root)
         }
@@ -447,6 +489,44 @@ mod tests {
         assert_eq!(error.exit_code(), 2);
         assert!(error.to_string().contains("--accounts"), "{error}");
         assert!(anonymous(&["--anonymous", "maybe"]).is_err());
+    }
+
+    #[test]
+    fn store_flags() {
+        let config = CommandLine::try_parse_from([
+            "ferry-server",
+            "--store",
+            "swift://127.0.0.1:8080/ferry/files",
+            "--store-user",
+            "test:tester",
+            "--store-key",
+            "testing",
+        ])
+        .unwrap()
+        .into_config();
+        let store = config.store.unwrap();
+        assert_eq!(store.describe(), "swift://127.0.0.1:8080/ferry/files");
+        assert_eq!(store.user.as_deref(), Some("test:tester"));
+        assert_eq!(store.key, Some(Secret::new("testing")));
+        assert!(
+            !format!("{store:?}").contains("testing"),
+            "the key is hidden"
+        );
+        let error = CommandLine::try_parse_from([
+            "ferry-server",
+            "--store",
+            "s3://127.0.0.1:9000/bucket",
+            "--ftp-listen",
+            "127.0.0.1:2121",
+        ])
+        .unwrap_err();
+        assert_eq!(error.exit_code(), 2);
+        assert!(error.to_string().contains("--store"), "{error}");
+        let error =
+            CommandLine::try_parse_from(["ferry-server", "--store", "swift://h:1/c"]).unwrap_err();
+        assert_eq!(error.exit_code(), 2);
+        assert!(error.to_string().contains("PREFIX"), "{error}");
+        assert!(CommandLine::try_parse_from(["ferry-server", "--store-key-file", "k"]).is_err());
     }
 
     #[test]

@@ -34,6 +34,11 @@ pub enum ServerError {
     /// not be loaded.
     #[error("cannot load the TLS certificate: {0}")]
     Tls(String),
+    /// The object store (`--store`) cannot be reached or logged in to, at
+    /// start; while serving, a store failure that is the server's own
+    /// problem (451).
+    #[error("object store: {0}")]
+    Store(String),
     /// The accounts file (`--accounts`) could not be read or is not valid.
     #[error("cannot load accounts: {0}")]
     Accounts(#[from] crate::accounts::AccountsFileError),
@@ -218,6 +223,9 @@ impl ServerError {
                 codes::LOCAL_ERROR,
                 format!("Local error: {error}"),
             )),
+            ServerError::Store(_) => {
+                reply(codes::LOCAL_ERROR, "Local error: the object store failed")
+            }
             ServerError::IdleTimeout => reply(codes::CLOSING, "Idle timeout"),
             ServerError::LineTimeout => reply(codes::CLOSING, "Line timeout"),
             ServerError::ShuttingDown => reply(codes::CLOSING, "Server shutting down"),

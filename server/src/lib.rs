@@ -44,7 +44,9 @@ pub use cli::CommandLine;
 pub use error::ServerError;
 pub use ftp::{parse_passive_ports, FtpListener, TlsFiles, DEFAULT_PASSIVE_PORTS};
 pub use proxy::{parse_trusted_proxy, ProxyListener, DEFAULT_HEADER_TIMEOUT};
-pub use storage::{ANONYMOUS_OWNER, KEPT_DIR, SAMPLE_FILES, TEMP_DIR};
+pub use storage::{
+    Secret, StoreKind, StoreSpec, ANONYMOUS_OWNER, KEPT_DIR, SAMPLE_FILES, TEMP_DIR,
+};
 
 use accounts::{Accounts, AnonymousAccess, LoginPolicy};
 use admission::Admission;
@@ -61,7 +63,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use storage::Storage;
+use storage::{ObjectStore, Storage, Store};
 use tokio::net::TcpStream;
 use tokio::sync::Semaphore;
 use tokio_util::task::TaskTracker;
@@ -97,8 +99,10 @@ const REFUSAL_TIMEOUT: Duration = Duration::from_secs(2);
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     /// Directory whose regular files are served; created (with sample
-    /// files) if missing.
+    /// files) if missing. Unused when `store` is set.
     pub root: PathBuf,
+    /// An object store to serve from instead of `root` (`--store`).
+    pub store: Option<StoreSpec>,
     /// Largest file STORE accepts, in bytes (`552` above it).
     pub max_file_size: u64,
     /// Most simultaneous connections; more get `421 Too many connections`.
@@ -143,6 +147,7 @@ impl Config {
     pub fn new(root: impl Into<PathBuf>) -> Config {
         Config {
             root: root.into(),
+            store: None,
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             max_connections: DEFAULT_MAX_CONNECTIONS,
             max_per_address: DEFAULT_MAX_PER_ADDRESS,
@@ -164,7 +169,7 @@ impl Config {
 #[derive(Debug)]
 pub(crate) struct Shared {
     config: Config,
-    storage: Arc<Storage>,
+    storage: Store,
     /// The accounts in force, when the server has an accounts file.
     accounts: Option<Accounts>,
     /// Failed logins per client address and the password checks under way,
@@ -192,16 +197,27 @@ impl Server {
             Some(path) => Some(Accounts::open(path).await?),
             None => None,
         };
-        let root = config.root.clone();
         let window = config.resume_window;
-        let storage = tokio::task::spawn_blocking(move || Storage::open(&root, window))
-            .await
-            .map_err(io::Error::other)
-            .and_then(|opened| opened)
-            .map_err(|source| ServerError::Root {
-                path: config.root.clone(),
-                source,
-            })?;
+        let storage = match &config.store {
+            Some(_) if config.ftp.is_some() => {
+                return Err(ServerError::Store(
+                    "the FTP door (--ftp-listen) does not serve an object store (--store)".into(),
+                ))
+            }
+            Some(spec) => Store::Object(Arc::new(ObjectStore::open(spec.clone(), window).await?)),
+            None => {
+                let root = config.root.clone();
+                let storage = tokio::task::spawn_blocking(move || Storage::open(&root, window))
+                    .await
+                    .map_err(io::Error::other)
+                    .and_then(|opened| opened)
+                    .map_err(|source| ServerError::Root {
+                        path: config.root.clone(),
+                        source,
+                    })?;
+                Store::Local(Arc::new(storage))
+            }
+        };
         let ftp = config.ftp.as_ref().map(ftp::prepare).transpose()?;
         let proxy_addr = config.proxy.as_ref().map(|proxy| proxy.addr);
         let ftp_addr = config.ftp.as_ref().map(|ftp| ftp.addr);
@@ -213,7 +229,7 @@ impl Server {
                 reservations: quota::Reservations::default(),
                 ftp,
                 config,
-                storage: Arc::new(storage),
+                storage,
                 accounts,
             }),
         })
@@ -252,9 +268,13 @@ impl Server {
     ) -> Result<(), ServerError> {
         let Server { listeners, shared } = self;
         let config = &shared.config;
+        let served = shared
+            .storage
+            .describe()
+            .unwrap_or_else(|| config.root.display().to_string());
         tracing::info!(
             addr = %listeners.main_addr(),
-            root = %config.root.display(),
+            root = %served,
             max_connections = config.max_connections,
             max_per_address = config.max_per_address,
             max_file_size = config.max_file_size,
@@ -282,7 +302,7 @@ impl Server {
             );
         }
         let stop = Shutdown::new();
-        let sweeper = tokio::spawn(sweep_kept_uploads(Arc::clone(&shared.storage)));
+        let sweeper = tokio::spawn(sweep_kept_uploads(shared.storage.clone()));
         let tasks = TaskTracker::new();
         let slots = Arc::new(Semaphore::new(config.max_connections));
         let per_address = PerAddress::new(config.max_per_address);
@@ -348,15 +368,13 @@ impl Server {
 /// Removes the kept uploads whose resume window has ended, as it ends,
 /// while the server runs: a bounded batch at a time, again at once while
 /// batches come back full.
-async fn sweep_kept_uploads(storage: Arc<Storage>) {
+async fn sweep_kept_uploads(storage: Store) {
     let mut interval = tokio::time::interval(storage::SWEEP_INTERVAL);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         interval.tick().await;
         loop {
-            let storage = Arc::clone(&storage);
-            let swept = storage::blocking(move || Ok(storage.sweep(std::time::SystemTime::now())));
-            match swept.await {
+            match storage.sweep(std::time::SystemTime::now()).await {
                 Ok(n) if n >= storage::SWEEP_BATCH => continue,
                 Ok(_) => break,
                 Err(error) => {

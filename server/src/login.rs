@@ -25,7 +25,6 @@ use crate::storage::blocking;
 use crate::{ServerError, Shared, TEMP_DIR};
 use ferry_proto::{Password, Path};
 use std::net::IpAddr;
-use std::sync::Arc;
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
@@ -153,9 +152,9 @@ async fn make_home(shared: &Shared, account: &Account) -> Result<Option<Path>, S
     if home.first_name() == TEMP_DIR {
         return Err(unavailable("the staging area is no home".to_owned()));
     }
-    let storage = Arc::clone(&shared.storage);
-    let made = home.clone();
-    blocking(move || storage.make_home(&made))
+    shared
+        .storage
+        .make_home(home.clone())
         .await
         .map_err(|error| unavailable(error.to_string()))?;
     Ok(Some(home))

@@ -19,11 +19,10 @@
 //! reservation perhaps too (which errs towards `552`, never past the quota).
 
 use crate::session::Identity;
-use crate::storage::blocking;
 use crate::{ServerError, Shared};
 use ferry_proto::Path;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 /// The bytes uploads in flight will add, per owner; shared by every
 /// connection.
@@ -104,21 +103,12 @@ pub(crate) async fn check<'a>(
         return Ok(reservations.none());
     };
     let owner = identity.owner().key().to_owned();
-    let storage = Arc::clone(&shared.storage);
-    let (target, kept_owner) = (path.clone(), owner.clone());
-    let leaving = blocking(move || {
-        let replaced = storage.replaced_size(&target)?;
-        Ok(replaced.saturating_add(storage.kept_bytes_at(&kept_owner, &target)))
-    })
-    .await?;
+    let leaving = shared.storage.leaving(owner.clone(), path.clone()).await?;
     let (reservation, others) = reservations.reserve(&owner, size.saturating_sub(leaving));
-    let storage = Arc::clone(&shared.storage);
-    let home = identity.home().cloned();
-    let usage = blocking(move || {
-        let files = storage.usage(home.as_ref())?;
-        Ok(files.saturating_add(storage.kept_bytes(&owner)))
-    })
-    .await?;
+    let usage = shared
+        .storage
+        .usage(owner, identity.home().cloned())
+        .await?;
     fits(quota, usage.saturating_add(others), leaving, size)?;
     Ok(reservation)
 }
@@ -143,15 +133,11 @@ pub(crate) async fn room(
         let by_owner = shared.reservations.by_owner.lock().expect("never poisoned");
         by_owner.get(&owner).copied().unwrap_or(0)
     };
-    let storage = Arc::clone(&shared.storage);
-    let (target, home) = (path.clone(), identity.home().cloned());
-    let (leaving, usage) = blocking(move || {
-        let replaced = storage.replaced_size(&target)?;
-        let leaving = replaced.saturating_add(storage.kept_bytes_at(&owner, &target));
-        let files = storage.usage(home.as_ref())?;
-        Ok((leaving, files.saturating_add(storage.kept_bytes(&owner))))
-    })
-    .await?;
+    let leaving = shared.storage.leaving(owner.clone(), path.clone()).await?;
+    let usage = shared
+        .storage
+        .usage(owner, identity.home().cloned())
+        .await?;
     Ok(Some(largest_fit(
         quota,
         usage.saturating_add(others),

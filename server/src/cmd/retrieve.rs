@@ -7,17 +7,18 @@
 //! as it was. On Linux the bytes go straight from the page cache to the
 //! socket with `sendfile(2)`, from the range's offset; elsewhere (or where
 //! the file system refuses it) through a small buffer. Either way memory use
-//! does not depend on the file size.
+//! does not depend on the file size. From an object store, the range is
+//! one ranged GET streamed to the client (`storage::object`).
 
 use super::after_preliminary;
 use crate::connection::Connection;
 #[cfg(any(target_os = "linux", target_os = "android"))]
 use crate::sendfile;
-use crate::storage::blocking;
+use crate::storage::{ObjectFile, Opened};
 use crate::{ServerError, Shared};
 use ferry_proto::{codes, Path, ProtoError, Reply};
+use futures::StreamExt;
 use std::io;
-use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 /// Buffer size of the portable copy loop.
@@ -46,23 +47,24 @@ pub(crate) async fn run(
     path: Path,
     range: Range,
 ) -> Result<Reply, ServerError> {
-    let storage = Arc::clone(&shared.storage);
-    let opened = blocking(move || storage.open_file(&path)).await?;
+    let opened = shared.storage.open_file(path).await?;
+    let size = opened.len();
     let (offset, len) = match range {
-        Range::Whole => (0, opened.len),
-        Range::From { offset, .. } if offset > opened.len => {
+        Range::Whole => (0, size),
+        Range::From { offset, .. } if offset > size => {
             return Err(ServerError::BadCommand(ProtoError::BadArgument(format!(
-                "Offset {offset} is beyond the end of the file ({} bytes)",
-                opened.len
+                "Offset {offset} is beyond the end of the file ({size} bytes)"
             ))))
         }
-        Range::From { offset, length } => (offset, length.min(opened.len - offset)),
+        Range::From { offset, length } => (offset, length.min(size - offset)),
     };
     conn.write_reply(&Reply::new(codes::DATA_FOLLOWS, format!("{len} bytes")))
         .await?;
-    send_file(conn, opened.file, offset, len)
-        .await
-        .map_err(after_preliminary)?;
+    let sent = match opened {
+        Opened::Local(opened) => send_file(conn, opened.file, offset, len).await,
+        Opened::Object(file) => send_object(conn, &file, offset, len).await,
+    };
+    sent.map_err(after_preliminary)?;
     Ok(Reply::new(codes::TRANSFER_COMPLETE, "Transfer complete"))
 }
 
@@ -93,6 +95,40 @@ async fn send_file(
         }
     }
     copy(conn, file, offset, len).await
+}
+
+/// Streams exactly `len` bytes of the object from `offset`; a store that
+/// sends fewer or more aborts the transfer.
+async fn send_object(
+    conn: &mut Connection,
+    file: &ObjectFile,
+    offset: u64,
+    len: u64,
+) -> Result<(), ServerError> {
+    let mismatch = |what: &str| {
+        ServerError::TransferAborted(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            format!("the object {what} while being sent"),
+        ))
+    };
+    if len == 0 {
+        return Ok(());
+    }
+    let mut stream = file.stream(offset, len).await?;
+    let mut left = len;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(ServerError::TransferAborted)?;
+        let n = chunk.len() as u64;
+        if n > left {
+            return Err(mismatch("grew"));
+        }
+        conn.write_all(&chunk).await?;
+        left -= n;
+    }
+    if left > 0 {
+        return Err(mismatch("shrank"));
+    }
+    Ok(())
 }
 
 /// The portable way: read a chunk on a blocking thread, write it, repeat.

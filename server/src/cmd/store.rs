@@ -15,14 +15,18 @@
 //! after `150`: the client gets `552` as soon as a write fails, not only
 //! after its last byte; the rest is read and dropped, and nothing of the
 //! upload is kept (the bytes on disk cannot be vouched for).
+//!
+//! On an object store the same happens with the store's writer in place of
+//! the file (`storage::object::upload`): visible when it is closed after
+//! the last byte, aborted (nothing left) otherwise, the bytes kept in the
+//! store when the upload is cut off.
 
 use crate::connection::Connection;
 use crate::quota;
 use crate::session::Identity;
-use crate::storage::{blocking, Begin, Upload, UploadKey};
+use crate::storage::{blocking, Begin, ObjectUpload, Started, Upload, UploadKey};
 use crate::{ServerError, Shared};
 use ferry_proto::{codes, Path, Reply};
-use std::sync::Arc;
 use tokio::io::AsyncWriteExt;
 
 /// Bytes read from the socket and handed to the file at a time.
@@ -54,9 +58,7 @@ pub(crate) async fn run(
     path: Path,
     start: Start,
 ) -> Result<Reply, ServerError> {
-    let storage = Arc::clone(&shared.storage);
-    let checked = path.clone();
-    blocking(move || storage.check_store(&checked)).await?;
+    shared.storage.check_store(path.clone()).await?;
     if size > shared.config.max_file_size {
         return Err(ServerError::TooLarge {
             size,
@@ -74,47 +76,104 @@ pub(crate) async fn run(
         Start::Store => Begin::Afresh,
         Start::Resume => Begin::Continuing,
     };
-    let storage = Arc::clone(&shared.storage);
-    let mut upload = blocking(move || {
-        let held = match begin {
-            Begin::Afresh => 0,
-            Begin::Continuing => storage.kept_len(&key),
-        };
-        storage.check_space(size.saturating_sub(held))?;
-        storage.begin_upload(key, begin)
-    })
-    .await?;
-    let Some(file) = upload.take_file() else {
-        return Err(cut(
-            upload,
-            None,
-            ServerError::Storage(std::io::Error::other("no file")),
-        )
-        .await);
-    };
-    let rest = size.saturating_sub(upload.offset());
-    let ready = match start {
+    match shared.storage.begin_upload(key, begin).await? {
+        Started::Local(upload, file) => to_file(conn, upload, file, path, start).await,
+        Started::Object(upload) => to_object(conn, upload, path, start).await,
+    }
+}
+
+/// `150` for an upload of `size` bytes of which the server holds `held`.
+fn ready(start: Start, size: u64, held: u64) -> Reply {
+    let text = match start {
         Start::Store => format!("Ready for {size} bytes"),
-        Start::Resume => format!("{rest} bytes"),
+        Start::Resume => format!("{} bytes", size.saturating_sub(held)),
     };
-    if let Err(error) = conn
-        .write_reply(&Reply::new(codes::DATA_FOLLOWS, ready))
-        .await
-    {
+    Reply::new(codes::DATA_FOLLOWS, text)
+}
+
+fn stored(size: u64) -> Reply {
+    Reply::new(codes::TRANSFER_COMPLETE, format!("Stored {size} bytes"))
+}
+
+/// The upload into a local file, renamed over `path` after the last byte.
+async fn to_file(
+    conn: &mut Connection,
+    upload: Upload,
+    file: std::fs::File,
+    path: Path,
+    start: Start,
+) -> Result<Reply, ServerError> {
+    let size = upload.size();
+    let rest = size.saturating_sub(upload.offset());
+    if let Err(error) = conn.write_reply(&ready(start, size, upload.offset())).await {
         return Err(cut(upload, Some(file), error).await);
     }
-    let received = receive(conn, file, rest).await;
+    let mut file = tokio::fs::File::from_std(file);
+    // The file's own buffer lets one chunk be written on a blocking thread
+    // while the next one is read from the socket.
+    file.set_max_buf_size(CHUNK_LEN);
+    let received = receive(conn, Sink::File(&mut file), rest).await;
+    let file = file.into_std().await;
     match received.outcome {
         Ok(()) => {
-            let file = received.file;
             blocking(move || upload.commit(file, &path)).await?;
-            Ok(Reply::new(
-                codes::TRANSFER_COMPLETE,
-                format!("Stored {size} bytes"),
-            ))
+            Ok(stored(size))
         }
-        Err(error) if received.intact => Err(cut(upload, Some(received.file), error).await),
+        Err(error) if received.intact => Err(cut(upload, Some(file), error).await),
         Err(error) => Err(cut(upload, None, error).await),
+    }
+}
+
+/// The upload into the object store's writer, closed after the last byte.
+async fn to_object(
+    conn: &mut Connection,
+    mut upload: ObjectUpload,
+    path: Path,
+    start: Start,
+) -> Result<Reply, ServerError> {
+    let size = upload.size();
+    let rest = size.saturating_sub(upload.offset());
+    if let Err(error) = conn.write_reply(&ready(start, size, upload.offset())).await {
+        upload.cut(true).await;
+        return Err(error);
+    }
+    let received = receive(conn, Sink::Object(&mut upload), rest).await;
+    match received.outcome {
+        Ok(()) => {
+            upload.commit(&path).await?;
+            Ok(stored(size))
+        }
+        Err(error) => {
+            upload.cut(received.intact).await;
+            Err(error)
+        }
+    }
+}
+
+/// Where received bytes go.
+enum Sink<'a> {
+    File(&'a mut tokio::fs::File),
+    Object(&'a mut ObjectUpload),
+}
+
+impl Sink<'_> {
+    async fn put(&mut self, bytes: &[u8]) -> Result<(), ServerError> {
+        match self {
+            Sink::File(file) => file
+                .write_all(bytes)
+                .await
+                .map_err(ServerError::from_storage),
+            Sink::Object(upload) => upload.write(bytes).await,
+        }
+    }
+
+    /// Hands every byte written so far on (to the file; the store's writer
+    /// holds them until it is closed or aborted).
+    async fn flush(&mut self) -> Result<(), ServerError> {
+        match self {
+            Sink::File(file) => file.flush().await.map_err(ServerError::from_storage),
+            Sink::Object(_) => Ok(()),
+        }
     }
 }
 
@@ -133,16 +192,15 @@ async fn cut(upload: Upload, file: Option<std::fs::File>, error: ServerError) ->
     }
 }
 
-/// How receiving ended: the file (every byte written so far handed to
-/// it), and whether all those bytes are the client's first ones in order.
+/// How receiving ended (every byte written so far handed to the sink),
+/// and whether all those bytes are the client's first ones in order.
 struct Received {
-    file: std::fs::File,
     outcome: Result<(), ServerError>,
     /// False when a write failed: what the file holds cannot be vouched for.
     intact: bool,
 }
 
-/// Copies `len` bytes from the client into `file`. If writing fails
+/// Copies `len` bytes from the client into `sink`. If writing fails
 /// midway (a full disk), the failure is answered at once, so the client
 /// learns of it while it is still sending (a client that reads replies
 /// only after its last byte finds it waiting), and the rest of the bytes
@@ -150,11 +208,7 @@ struct Received {
 /// then comes back as [`ServerError::AnsweredEarly`]. Whether it completes
 /// or is cut off, every byte written is flushed to the file before it
 /// returns.
-async fn receive(conn: &mut Connection, file: std::fs::File, len: u64) -> Received {
-    let mut file = tokio::fs::File::from_std(file);
-    // The file's own buffer lets one chunk be written on a blocking thread
-    // while the next one is read from the socket.
-    file.set_max_buf_size(CHUNK_LEN);
+async fn receive(conn: &mut Connection, mut sink: Sink<'_>, len: u64) -> Received {
     let mut buffer = vec![0; usize::try_from(len).map_or(CHUNK_LEN, |len| len.min(CHUNK_LEN))];
     let mut received = 0u64;
     // A write failure, already answered.
@@ -179,8 +233,7 @@ async fn receive(conn: &mut Connection, file: std::fs::File, len: u64) -> Receiv
         };
         received += n as u64;
         if answered.is_none() {
-            if let Err(error) = file.write_all(&buffer[..n]).await {
-                let error = ServerError::from_storage(error);
+            if let Err(error) = sink.put(&buffer[..n]).await {
                 if let Some(reply) = error.reply() {
                     if let Err(broken) = conn.write_reply(&reply).await {
                         cut_off = Some(broken);
@@ -195,11 +248,10 @@ async fn receive(conn: &mut Connection, file: std::fs::File, len: u64) -> Receiv
     }
     let mut flush_error = None;
     if answered.is_none() {
-        if let Err(error) = file.flush().await {
-            flush_error = Some(ServerError::from_storage(error));
+        if let Err(error) = sink.flush().await {
+            flush_error = Some(error);
         }
     }
-    let file = file.into_std().await;
     let intact = answered.is_none() && flush_error.is_none();
     let outcome = match (cut_off, answered, flush_error) {
         (Some(cut), _, _) => Err(cut),
@@ -207,9 +259,5 @@ async fn receive(conn: &mut Connection, file: std::fs::File, len: u64) -> Receiv
         (None, None, Some(error)) => Err(error),
         (None, None, None) => Ok(()),
     };
-    Received {
-        file,
-        outcome,
-        intact,
-    }
+    Received { outcome, intact }
 }

@@ -36,8 +36,9 @@ impl FtpStorage {
         FtpStorage { door }
     }
 
-    fn storage(&self) -> Arc<crate::storage::Storage> {
-        Arc::clone(&self.door.shared.storage)
+    /// The local storage (the door runs on no other, see `Server::bind`).
+    fn storage(&self) -> unftp::Result<Arc<crate::storage::Storage>> {
+        self.door.shared.storage.local().map_err(ftp_error)
     }
 }
 
@@ -117,7 +118,7 @@ impl StorageBackend<FtpUser> for FtpStorage {
         path: P,
     ) -> unftp::Result<Meta> {
         let target = resolve(&user.identity, path.as_ref()).map_err(ftp_error)?;
-        let storage = self.storage();
+        let storage = self.storage()?;
         let root = self.door.shared.config.root.clone();
         run(move || match target {
             Some(path) => storage
@@ -134,7 +135,7 @@ impl StorageBackend<FtpUser> for FtpStorage {
         path: P,
     ) -> unftp::Result<Vec<Fileinfo<PathBuf, Meta>>> {
         let dir = resolve(&user.identity, path.as_ref()).map_err(ftp_error)?;
-        let storage = self.storage();
+        let storage = self.storage()?;
         let mut entries = run(move || storage.list(dir.as_ref())).await?;
         entries.sort_by(|a, b| a.name.as_str().cmp(b.name.as_str()));
         Ok(entries
@@ -213,7 +214,7 @@ impl StorageBackend<FtpUser> for FtpStorage {
         path: P,
     ) -> unftp::Result<()> {
         let target = self.writable_entry(user, path.as_ref())?;
-        let storage = self.storage();
+        let storage = self.storage()?;
         run(move || storage.delete(&target)).await
     }
 
@@ -223,7 +224,7 @@ impl StorageBackend<FtpUser> for FtpStorage {
         path: P,
     ) -> unftp::Result<()> {
         let target = self.writable_entry(user, path.as_ref())?;
-        let storage = self.storage();
+        let storage = self.storage()?;
         run(move || storage.mkdir(&target)).await
     }
 
@@ -235,7 +236,7 @@ impl StorageBackend<FtpUser> for FtpStorage {
     ) -> unftp::Result<()> {
         let from = resolve_entry(&user.identity, from.as_ref()).map_err(ftp_error)?;
         let to = self.writable_entry(user, to.as_ref())?;
-        let storage = self.storage();
+        let storage = self.storage()?;
         run(move || storage.rename(&from, &to)).await
     }
 
@@ -245,7 +246,7 @@ impl StorageBackend<FtpUser> for FtpStorage {
         path: P,
     ) -> unftp::Result<()> {
         let target = self.writable_entry(user, path.as_ref())?;
-        let storage = self.storage();
+        let storage = self.storage()?;
         run(move || storage.rmdir(&target)).await
     }
 
@@ -281,7 +282,7 @@ impl FtpStorage {
         start_pos: u64,
     ) -> unftp::Result<(std::fs::File, u64, u64)> {
         let target = resolve_entry(&user.identity, path).map_err(ftp_error)?;
-        let storage = self.storage();
+        let storage = self.storage()?;
         run(move || {
             let opened = storage.open_file(&target)?;
             let mut file = opened.file;

@@ -18,7 +18,6 @@ use crate::session::Identity;
 use crate::storage::blocking;
 use crate::{ServerError, Shared};
 use ferry_proto::Path;
-use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 
 /// Bytes read from the data connection and handed to the file at a time.
@@ -36,7 +35,7 @@ pub(crate) async fn store<R>(
 where
     R: AsyncRead + Unpin,
 {
-    let storage = Arc::clone(&shared.storage);
+    let storage = shared.storage.local()?;
     let target = path.clone();
     let (staged, file) = blocking(move || storage.begin_staged(&target)).await?;
     let room = quota::room(shared, identity, &path).await?;

@@ -19,18 +19,25 @@
 //! here (DELETE, RENAME, RMDIR) also discard what is kept of it.
 //!
 //! Every function here blocks; callers run them through [`blocking`].
+//! The commands reach this storage, or the object store that may take its
+//! place (`object`), through [`Store`] (`store`).
 
 mod beneath;
 mod home;
 mod kept;
 mod listing;
+mod object;
 mod root;
 mod staged;
+mod store;
 mod upload;
 
 pub(crate) use kept::{Begin, UploadKey, SWEEP_BATCH, SWEEP_INTERVAL};
 pub use kept::{ANONYMOUS_OWNER, KEPT_DIR};
+pub(crate) use object::{ObjectFile, ObjectStore, ObjectUpload};
+pub use object::{Secret, StoreKind, StoreSpec};
 pub use root::{SAMPLE_FILES, TEMP_DIR};
+pub(crate) use store::{Opened, Started, Store};
 pub(crate) use upload::Upload;
 
 use crate::ServerError;

@@ -154,6 +154,11 @@ impl Upload {
         self.offset
     }
 
+    /// The whole file's size.
+    pub(crate) fn size(&self) -> u64 {
+        self.key.size
+    }
+
     /// The open file to write the rest of the upload into, positioned
     /// after [`Upload::offset`] bytes (taken once).
     pub(crate) fn take_file(&mut self) -> Option<std::fs::File> {

@@ -1,0 +1,504 @@
+//! Kept partial uploads on the object store (docs/PROTOCOL.md §3.3), held
+//! in the store itself so that a `RESUME` reaching another server on the
+//! same store continues what this one kept.
+//!
+//! Layout, under the reserved [`TEMP_DIR`] (no path reaches it):
+//!
+//! ```text
+//! .ferry-tmp/kept/<owner, hex>/<SHA-256 of the path, hex>/<size>/part-<offset>-<length>
+//! .ferry-tmp/kept/<owner, hex>/<SHA-256 of the path, hex>/<size>/manifest
+//! ```
+//!
+//! - A part is one PUT of the client's bytes in order (at most
+//!   [`PART_LEN`]: the most a server that dies mid-upload loses, within
+//!   the contract's 1 MiB), so a part that exists is whole; offsets and
+//!   lengths are in its name. What is kept is the run of parts from offset
+//!   0 without a gap, up to the size: never more than the client sent,
+//!   never different.
+//! - The manifest (owner, path, size, deadline) is written when the upload
+//!   is cut off, after its last part, and removed when an upload continues
+//!   it: parts without a manifest belong to an upload in progress (or to a
+//!   server that died, which cannot vouch for them: the sweep removes them
+//!   once the window has passed since their last part).
+//! - The `450` of an upload in progress is known per server (in memory): a
+//!   second server continuing the same kept upload at the same time is not
+//!   refused; both write the same client's bytes at the same offsets.
+//! - Costs: `RESUME` reads the manifest and lists the parts (1 request per
+//!   1,000), then reads the kept bytes back into the final object (the
+//!   store has no server-side append). A quota's kept bytes are a listing
+//!   of the owner's parts. A STORE of a path lists the owners with kept
+//!   uploads and removes that path's under each; an RMDIR reads every
+//!   manifest (kept uploads are few; a store with many would want an index).
+//!   The sweep of expired uploads lists every kept part, at most once a
+//!   minute.
+
+use super::{is_not_found, ObjectStore};
+use crate::storage::{Begin, UploadKey, KEPT_DIR, SWEEP_BATCH, TEMP_DIR};
+use crate::ServerError;
+use ferry_proto::Path;
+use futures::TryStreamExt;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// Bytes in one kept part.
+pub(super) const PART_LEN: usize = 1024 * 1024;
+/// The store's kept uploads are swept at most this often.
+const SWEEP_EVERY: Duration = Duration::from_secs(60);
+const MANIFEST: &str = "manifest";
+/// A manifest is a few lines; anything longer is not one of ours.
+const MANIFEST_MAX: u64 = 16 * 1024;
+
+/// The kept area.
+fn base() -> String {
+    format!("{TEMP_DIR}/{KEPT_DIR}/")
+}
+
+fn owner_dir(owner: &str) -> String {
+    format!("{}{}/", base(), hex::encode(owner))
+}
+
+fn path_dir(owner: &str, path: &Path) -> String {
+    format!(
+        "{}{}/",
+        owner_dir(owner),
+        hex::encode(Sha256::digest(path.as_str()))
+    )
+}
+
+/// The directory of the kept upload `key`.
+pub(super) fn upload_dir(key: &UploadKey) -> String {
+    format!("{}{}/", path_dir(&key.owner, &key.path), key.size)
+}
+
+/// The object of the part at `offset` of `len` bytes.
+pub(super) fn part_key(dir: &str, offset: u64, len: usize) -> String {
+    format!("{dir}part-{offset:020}-{len:010}")
+}
+
+/// `(offset, length)` of a part's object name.
+fn parse_part(name: &str) -> Option<(u64, u64)> {
+    let rest = name.strip_prefix("part-")?;
+    let (offset, len) = rest.split_once('-')?;
+    Some((offset.parse().ok()?, len.parse().ok()?))
+}
+
+/// A kept part.
+#[derive(Debug, Clone)]
+pub(super) struct Part {
+    pub(super) key: String,
+    pub(super) offset: u64,
+    pub(super) len: u64,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Manifest {
+    owner: String,
+    path: String,
+    size: u64,
+    /// Seconds since the Unix epoch.
+    deadline: u64,
+}
+
+/// What this server knows of the kept uploads: the window, and its own
+/// uploads in progress.
+#[derive(Debug)]
+pub(super) struct KeptUploads {
+    window: Duration,
+    /// Uploads in progress here; the flag is raised when their path is
+    /// discarded meanwhile (then a cut keeps nothing).
+    active: Mutex<HashMap<UploadKey, Arc<AtomicBool>>>,
+    last_sweep: Mutex<Option<Instant>>,
+}
+
+impl KeptUploads {
+    pub(super) fn new(window: Duration) -> KeptUploads {
+        KeptUploads {
+            window,
+            active: Mutex::new(HashMap::new()),
+            last_sweep: Mutex::new(None),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HashMap<UploadKey, Arc<AtomicBool>>> {
+        self.active
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub(super) fn keeps(&self) -> bool {
+        !self.window.is_zero()
+    }
+
+    /// The parts under `dir`, by offset.
+    async fn parts(&self, store: &ObjectStore, dir: &str) -> Result<Vec<Part>, ServerError> {
+        let op = store.op().await?;
+        let mut lister = match op.lister(dir).await {
+            Ok(lister) => lister,
+            Err(error) if is_not_found(&error) => return Ok(Vec::new()),
+            Err(error) => return Err(store.fail(error).await),
+        };
+        let mut parts = Vec::new();
+        loop {
+            match lister.try_next().await {
+                Ok(Some(entry)) => {
+                    let key = entry.path().to_owned();
+                    let name = key.rsplit('/').next().unwrap_or_default();
+                    if let Some((offset, len)) = parse_part(name) {
+                        parts.push(Part { key, offset, len });
+                    }
+                }
+                Ok(None) => break,
+                Err(error) if is_not_found(&error) => break,
+                Err(error) => return Err(store.fail(error).await),
+            }
+        }
+        parts.sort_by_key(|part| (part.offset, part.len));
+        Ok(parts)
+    }
+
+    async fn read_manifest(&self, store: &ObjectStore, dir: &str) -> Option<Manifest> {
+        let op = store.op().await.ok()?;
+        let key = format!("{dir}{MANIFEST}");
+        let meta = op.stat(&key).await.ok()?;
+        if meta.content_length() > MANIFEST_MAX {
+            return None;
+        }
+        let bytes = op.read(&key).await.ok()?.to_vec();
+        toml::from_str(std::str::from_utf8(&bytes).ok()?).ok()
+    }
+
+    /// The parts a RESUME of `key` continues (a run from 0 without a gap,
+    /// vouched for by an unexpired manifest of the same owner, path and
+    /// size), and their total.
+    async fn chain(
+        &self,
+        store: &ObjectStore,
+        key: &UploadKey,
+    ) -> Result<(u64, Vec<Part>), ServerError> {
+        if !self.keeps() {
+            return Ok((0, Vec::new()));
+        }
+        let dir = upload_dir(key);
+        let Some(manifest) = self.read_manifest(store, &dir).await else {
+            return Ok((0, Vec::new()));
+        };
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |since| since.as_secs());
+        if manifest.owner != key.owner
+            || manifest.path != key.path.as_str()
+            || manifest.size != key.size
+            || manifest.deadline <= now
+        {
+            return Ok((0, Vec::new()));
+        }
+        let mut kept = 0u64;
+        let mut chain = Vec::new();
+        for part in self.parts(store, &dir).await? {
+            if part.offset == kept && part.len > 0 && kept + part.len <= key.size {
+                kept += part.len;
+                chain.push(part);
+            }
+        }
+        Ok((kept, chain))
+    }
+
+    /// Bytes kept for `key` (what a RESUME would continue from).
+    #[cfg(test)]
+    pub(super) async fn kept_len(
+        &self,
+        store: &ObjectStore,
+        key: &UploadKey,
+    ) -> Result<u64, ServerError> {
+        Ok(self.chain(store, key).await?.0)
+    }
+
+    /// Bytes in `owner`'s kept parts (of `path` only, when given), those
+    /// of uploads in progress included.
+    pub(super) async fn kept_bytes(
+        &self,
+        store: &ObjectStore,
+        owner: &str,
+        path: Option<&Path>,
+    ) -> Result<u64, ServerError> {
+        if !self.keeps() {
+            return Ok(0);
+        }
+        let prefix = match path {
+            Some(path) => path_dir(owner, path),
+            None => owner_dir(owner),
+        };
+        let op = store.op().await?;
+        let mut lister = match op.lister_with(&prefix).recursive(true).await {
+            Ok(lister) => lister,
+            Err(error) if is_not_found(&error) => return Ok(0),
+            Err(error) => return Err(store.fail(error).await),
+        };
+        let mut total = 0u64;
+        loop {
+            match lister.try_next().await {
+                Ok(Some(entry)) => {
+                    let name = entry.path().rsplit('/').next().unwrap_or_default();
+                    if let Some((_, len)) = parse_part(name) {
+                        total = total.saturating_add(len);
+                    }
+                }
+                Ok(None) => break,
+                Err(error) if is_not_found(&error) => break,
+                Err(error) => return Err(store.fail(error).await),
+            }
+        }
+        Ok(total)
+    }
+
+    /// Marks `key` in progress here (`450` if it is already) and discards
+    /// what `begin` discards; returns the parts it continues. The manifest
+    /// of what it continues is removed: from now on the parts are this
+    /// upload's, until it is cut off (a new manifest) or completed.
+    pub(super) async fn begin(
+        &self,
+        store: &ObjectStore,
+        key: &UploadKey,
+        begin: Begin,
+    ) -> Result<(Arc<AtomicBool>, Vec<Part>), ServerError> {
+        let flag = {
+            let mut active = self.lock();
+            if active.contains_key(key) {
+                return Err(ServerError::UploadInProgress);
+            }
+            let flag = Arc::new(AtomicBool::new(false));
+            active.insert(key.clone(), Arc::clone(&flag));
+            flag
+        };
+        let prepared = async {
+            let continued = match begin {
+                Begin::Afresh => {
+                    self.discard_path(store, &key.path, None).await?;
+                    Vec::new()
+                }
+                Begin::Continuing => {
+                    let (_, chain) = self.chain(store, key).await?;
+                    self.discard_path(store, &key.path, Some(key)).await?;
+                    let dir = upload_dir(key);
+                    let op = store.op().await?;
+                    let _ = op.delete(&format!("{dir}{MANIFEST}")).await;
+                    // Parts off the run (after a gap) are not this upload's.
+                    for part in self.parts(store, &dir).await? {
+                        if !chain.iter().any(|kept| kept.key == part.key) {
+                            let _ = op.delete(&part.key).await;
+                        }
+                    }
+                    chain
+                }
+            };
+            Ok::<_, ServerError>(continued)
+        }
+        .await;
+        // The discards above marked this upload too; it is not discarded.
+        flag.store(false, Ordering::Relaxed);
+        match prepared {
+            Ok(continued) => Ok((flag, continued)),
+            Err(error) => {
+                self.end(key);
+                Err(error)
+            }
+        }
+    }
+
+    /// The upload `key` is over here.
+    pub(super) fn end(&self, key: &UploadKey) {
+        self.lock().remove(key);
+    }
+
+    /// Writes the manifest of the cut-off upload `key`, whose parts are in
+    /// the store, for the window from now.
+    pub(super) async fn keep(
+        &self,
+        store: &ObjectStore,
+        key: &UploadKey,
+    ) -> Result<(), ServerError> {
+        let deadline = SystemTime::now()
+            .checked_add(self.window)
+            .and_then(|deadline| deadline.duration_since(UNIX_EPOCH).ok())
+            .map_or(u64::from(u32::MAX) * 64, |since| since.as_secs());
+        let manifest = Manifest {
+            owner: key.owner.clone(),
+            path: key.path.as_str().to_owned(),
+            size: key.size,
+            deadline,
+        };
+        let text = toml::to_string(&manifest)
+            .map_err(|error| ServerError::Storage(std::io::Error::other(error)))?;
+        let op = store.op().await?;
+        if let Err(error) = op
+            .write(&format!("{}{MANIFEST}", upload_dir(key)), text)
+            .await
+        {
+            return Err(store.fail(error).await);
+        }
+        Ok(())
+    }
+
+    /// Removes everything under `dir`.
+    pub(super) async fn remove_dir(&self, store: &ObjectStore, dir: &str) {
+        let removed = match store.op().await {
+            Ok(op) => op.delete_with(dir).recursive(true).await,
+            Err(error) => {
+                tracing::warn!(dir, %error, "cannot remove a kept upload");
+                return;
+            }
+        };
+        match removed {
+            Ok(()) => {}
+            Err(error) if is_not_found(&error) => {}
+            Err(error) => {
+                store.remote.note(&error).await;
+                tracing::warn!(dir, %error, "cannot remove a kept upload");
+            }
+        }
+    }
+
+    /// The owners that keep something, as their directories.
+    async fn owner_dirs(&self, store: &ObjectStore) -> Result<Vec<String>, ServerError> {
+        let op = store.op().await?;
+        let mut lister = match op.lister(&base()).await {
+            Ok(lister) => lister,
+            Err(error) if is_not_found(&error) => return Ok(Vec::new()),
+            Err(error) => return Err(store.fail(error).await),
+        };
+        let mut dirs = Vec::new();
+        loop {
+            match lister.try_next().await {
+                Ok(Some(entry)) if entry.path().ends_with('/') && entry.path() != base() => {
+                    dirs.push(entry.path().to_owned())
+                }
+                Ok(Some(_)) => {}
+                Ok(None) => break,
+                Err(error) if is_not_found(&error) => break,
+                Err(error) => return Err(store.fail(error).await),
+            }
+        }
+        Ok(dirs)
+    }
+
+    /// Discards what every owner keeps of `path` (but `spared`'s own
+    /// upload), and marks the uploads in progress here of it.
+    pub(super) async fn discard_path(
+        &self,
+        store: &ObjectStore,
+        path: &Path,
+        spared: Option<&UploadKey>,
+    ) -> Result<(), ServerError> {
+        for (key, flag) in self.lock().iter() {
+            if key.path == *path && Some(key) != spared {
+                flag.store(true, Ordering::Relaxed);
+            }
+        }
+        if !self.keeps() {
+            return Ok(());
+        }
+        let hashed = hex::encode(Sha256::digest(path.as_str()));
+        for owner in self.owner_dirs(store).await? {
+            let dir = format!("{owner}{hashed}/");
+            match spared {
+                Some(spared) if owner == owner_dir(&spared.owner) => {
+                    let keep = upload_dir(spared);
+                    let op = store.op().await?;
+                    let Ok(mut lister) = op.lister(&dir).await else {
+                        continue;
+                    };
+                    while let Ok(Some(entry)) = lister.try_next().await {
+                        if entry.path() != keep && entry.path() != dir {
+                            self.remove_dir(store, entry.path()).await;
+                        }
+                    }
+                }
+                _ => self.remove_dir(store, &dir).await,
+            }
+        }
+        Ok(())
+    }
+
+    /// Discards what is kept of `path` and of every path beneath it (an
+    /// RMDIR, a DELETE): every manifest is read.
+    pub(super) async fn discard_within(&self, store: &ObjectStore, path: &Path) {
+        for (key, flag) in self.lock().iter() {
+            if key.path.is_within(path) {
+                flag.store(true, Ordering::Relaxed);
+            }
+        }
+        if !self.keeps() {
+            return;
+        }
+        if let Err(error) = self.discard_path(store, path, None).await {
+            tracing::warn!(%error, "cannot discard kept uploads");
+        }
+        let doomed = self
+            .manifests(store, usize::MAX, |manifest| {
+                Path::new(manifest.path.as_str()).is_ok_and(|kept| kept.is_within(path))
+            })
+            .await;
+        for dir in doomed {
+            self.remove_dir(store, &dir).await;
+        }
+    }
+
+    /// The directories (at most `most`) of the kept uploads whose manifest
+    /// `doomed` picks.
+    async fn manifests(
+        &self,
+        store: &ObjectStore,
+        most: usize,
+        doomed: impl Fn(&Manifest) -> bool,
+    ) -> Vec<String> {
+        let Ok(op) = store.op().await else {
+            return Vec::new();
+        };
+        let Ok(mut lister) = op.lister_with(&base()).recursive(true).await else {
+            return Vec::new();
+        };
+        let mut found = Vec::new();
+        while let Ok(Some(entry)) = lister.try_next().await {
+            if found.len() >= most {
+                break;
+            }
+            let Some(dir) = entry.path().strip_suffix(MANIFEST) else {
+                continue;
+            };
+            if let Some(manifest) = self.read_manifest(store, dir).await {
+                if doomed(&manifest) {
+                    found.push(dir.to_owned());
+                }
+            }
+        }
+        found
+    }
+
+    /// Removes up to [`SWEEP_BATCH`] kept uploads whose window has ended
+    /// by `now`; at most once every [`SWEEP_EVERY`].
+    pub(super) async fn sweep(&self, store: &ObjectStore, now: SystemTime) -> usize {
+        {
+            let mut last = self.last_sweep.lock().unwrap_or_else(|p| p.into_inner());
+            if last.is_some_and(|at| at.elapsed() < SWEEP_EVERY) {
+                return 0;
+            }
+            *last = Some(Instant::now());
+        }
+        let now = now
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |since| since.as_secs());
+        let expired = self
+            .manifests(store, SWEEP_BATCH, |manifest| manifest.deadline <= now)
+            .await;
+        for dir in &expired {
+            tracing::info!(dir, "kept upload expired");
+            self.remove_dir(store, dir).await;
+        }
+        expired.len()
+    }
+}

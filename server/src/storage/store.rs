@@ -1,0 +1,273 @@
+//! The storage the commands go through: the local file system (the
+//! default, [`Storage`]) or an object store ([`ObjectStore`], `--store`).
+//!
+//! An enum rather than a trait object: the local side blocks (each call
+//! runs on a blocking thread) and the object side is async, the two differ
+//! where it matters (a local file is sent with `sendfile(2)`, an object is
+//! streamed from a GET), and the commands match on that difference in the
+//! one place each has it (`cmd::retrieve`, `cmd::hash`, `cmd::store`),
+//! while everything else is one call here.
+
+use super::object::{ObjectFile, ObjectStore, ObjectUpload};
+use super::{blocking, Begin, OpenedFile, Storage, Upload, UploadKey};
+use crate::ServerError;
+use ferry_proto::{ListingEntry, Path, Status};
+use std::sync::Arc;
+use std::time::SystemTime;
+
+/// Where the served files are.
+#[derive(Debug, Clone)]
+pub(crate) enum Store {
+    /// A directory of the local file system (`--root`).
+    Local(Arc<Storage>),
+    /// An object store (`--store`).
+    Object(Arc<ObjectStore>),
+}
+
+/// A regular file opened for reading, with its size at opening time.
+#[derive(Debug)]
+pub(crate) enum Opened {
+    /// An open local file (it keeps its content if the path is replaced).
+    Local(OpenedFile),
+    /// An object, read later by a ranged GET.
+    Object(ObjectFile),
+}
+
+impl Opened {
+    /// The file's size when it was opened.
+    pub(crate) fn len(&self) -> u64 {
+        match self {
+            Opened::Local(file) => file.len,
+            Opened::Object(file) => file.len,
+        }
+    }
+}
+
+/// An upload that has begun.
+#[derive(Debug)]
+pub(crate) enum Started {
+    /// Into a local file (see `storage::upload`).
+    Local(Upload, std::fs::File),
+    /// Into the object store (see `object::upload`).
+    Object(ObjectUpload),
+}
+
+impl Store {
+    /// The local storage, for the FTP door (which runs only on it:
+    /// `--ftp-listen` with `--store` is refused at start).
+    pub(crate) fn local(&self) -> Result<Arc<Storage>, ServerError> {
+        match self {
+            Store::Local(storage) => Ok(Arc::clone(storage)),
+            Store::Object(_) => Err(ServerError::Unavailable(
+                "The FTP door does not serve an object store",
+            )),
+        }
+    }
+
+    /// What `STAT` says of `path`.
+    pub(crate) async fn stat(&self, path: Path) -> Result<Status, ServerError> {
+        match self {
+            Store::Local(storage) => {
+                let storage = Arc::clone(storage);
+                blocking(move || storage.stat(&path)).await
+            }
+            Store::Object(store) => store.stat(&path).await,
+        }
+    }
+
+    /// The regular file at `path`, opened (locally) or looked at (in the
+    /// store) for reading.
+    pub(crate) async fn open_file(&self, path: Path) -> Result<Opened, ServerError> {
+        match self {
+            Store::Local(storage) => {
+                let storage = Arc::clone(storage);
+                blocking(move || storage.open_file(&path).map(Opened::Local)).await
+            }
+            Store::Object(store) => store.open_file(&path).await.map(Opened::Object),
+        }
+    }
+
+    /// The entries of the top (`None`) or of a directory, sorted in the
+    /// listing's order.
+    pub(crate) async fn list(&self, dir: Option<Path>) -> Result<Vec<ListingEntry>, ServerError> {
+        match self {
+            Store::Local(storage) => {
+                let storage = Arc::clone(storage);
+                blocking(move || {
+                    let mut entries = storage.list(dir.as_ref())?;
+                    entries.sort_unstable_by(ListingEntry::listing_order);
+                    Ok(entries)
+                })
+                .await
+            }
+            Store::Object(store) => store.list(dir.as_ref()).await,
+        }
+    }
+
+    /// Removes the regular file at `path`.
+    pub(crate) async fn delete(&self, path: Path) -> Result<(), ServerError> {
+        match self {
+            Store::Local(storage) => {
+                let storage = Arc::clone(storage);
+                blocking(move || storage.delete(&path)).await
+            }
+            Store::Object(store) => store.delete(&path).await,
+        }
+    }
+
+    /// Creates the directory `path`.
+    pub(crate) async fn mkdir(&self, path: Path) -> Result<(), ServerError> {
+        match self {
+            Store::Local(storage) => {
+                let storage = Arc::clone(storage);
+                blocking(move || storage.mkdir(&path)).await
+            }
+            Store::Object(store) => store.mkdir(&path).await,
+        }
+    }
+
+    /// Removes the empty directory `path`.
+    pub(crate) async fn rmdir(&self, path: Path) -> Result<(), ServerError> {
+        match self {
+            Store::Local(storage) => {
+                let storage = Arc::clone(storage);
+                blocking(move || storage.rmdir(&path)).await
+            }
+            Store::Object(store) => store.rmdir(&path).await,
+        }
+    }
+
+    /// Moves `from` to `to`.
+    pub(crate) async fn rename(&self, from: Path, to: Path) -> Result<(), ServerError> {
+        match self {
+            Store::Local(storage) => {
+                let storage = Arc::clone(storage);
+                blocking(move || storage.rename(&from, &to)).await
+            }
+            Store::Object(store) => store.rename(&from, &to).await,
+        }
+    }
+
+    /// Refuses a STORE that could never land at `path`.
+    pub(crate) async fn check_store(&self, path: Path) -> Result<(), ServerError> {
+        match self {
+            Store::Local(storage) => {
+                let storage = Arc::clone(storage);
+                blocking(move || storage.check_store(&path)).await
+            }
+            Store::Object(store) => store.check_store(&path).await,
+        }
+    }
+
+    /// Creates an account's home and its missing parents.
+    pub(crate) async fn make_home(&self, home: Path) -> Result<(), ServerError> {
+        match self {
+            Store::Local(storage) => {
+                let storage = Arc::clone(storage);
+                blocking(move || storage.make_home(&home)).await
+            }
+            Store::Object(store) => store.make_home(&home).await,
+        }
+    }
+
+    /// What an upload of `path` by `owner` takes out of the usage: the
+    /// file it replaces and what `owner` keeps of the path.
+    pub(crate) async fn leaving(&self, owner: String, path: Path) -> Result<u64, ServerError> {
+        match self {
+            Store::Local(storage) => {
+                let storage = Arc::clone(storage);
+                blocking(move || {
+                    let replaced = storage.replaced_size(&path)?;
+                    Ok(replaced.saturating_add(storage.kept_bytes_at(&owner, &path)))
+                })
+                .await
+            }
+            Store::Object(store) => {
+                let replaced = store.replaced_size(&path).await?;
+                Ok(replaced.saturating_add(store.kept_bytes_at(&owner, &path).await?))
+            }
+        }
+    }
+
+    /// `owner`'s usage: the files under `home` and its kept bytes.
+    pub(crate) async fn usage(
+        &self,
+        owner: String,
+        home: Option<Path>,
+    ) -> Result<u64, ServerError> {
+        match self {
+            Store::Local(storage) => {
+                let storage = Arc::clone(storage);
+                blocking(move || {
+                    let files = storage.usage(home.as_ref())?;
+                    Ok(files.saturating_add(storage.kept_bytes(&owner)))
+                })
+                .await
+            }
+            Store::Object(store) => {
+                let files = store.usage(home.as_ref()).await?;
+                Ok(files.saturating_add(store.kept_bytes(&owner).await?))
+            }
+        }
+    }
+
+    /// Starts the upload `key`: refuses it when the file system has no
+    /// room for what is still to come, marks it in progress (`450`) and
+    /// opens where its bytes go.
+    pub(crate) async fn begin_upload(
+        &self,
+        key: UploadKey,
+        begin: Begin,
+    ) -> Result<Started, ServerError> {
+        match self {
+            Store::Local(storage) => {
+                let storage = Arc::clone(storage);
+                blocking(move || {
+                    let held = match begin {
+                        Begin::Afresh => 0,
+                        Begin::Continuing => storage.kept_len(&key),
+                    };
+                    storage.check_space(key.size.saturating_sub(held))?;
+                    let mut upload = storage.begin_upload(key, begin)?;
+                    match upload.take_file() {
+                        Some(file) => Ok(Started::Local(upload, file)),
+                        None => {
+                            upload.cut(None, false);
+                            Err(ServerError::Storage(std::io::Error::other("no file")))
+                        }
+                    }
+                })
+                .await
+            }
+            Store::Object(store) => store.begin_upload(key, begin).await.map(Started::Object),
+        }
+    }
+
+    /// Removes the kept uploads whose window has ended by `now`, a bounded
+    /// batch at a time; returns how many (a full batch: sweep again).
+    pub(crate) async fn sweep(&self, now: SystemTime) -> Result<usize, ServerError> {
+        match self {
+            Store::Local(storage) => {
+                let storage = Arc::clone(storage);
+                blocking(move || Ok(storage.sweep(now))).await
+            }
+            Store::Object(store) => Ok(store.sweep(now).await),
+        }
+    }
+
+    /// Waits until the uploads cut off by a forced shutdown are kept.
+    pub(crate) async fn settle(&self) {
+        match self {
+            Store::Local(storage) => storage.settle().await,
+            Store::Object(store) => store.settle().await,
+        }
+    }
+
+    /// Where the files are, for the log.
+    pub(crate) fn describe(&self) -> Option<String> {
+        match self {
+            Store::Local(_) => None,
+            Store::Object(store) => Some(store.describe()),
+        }
+    }
+}
