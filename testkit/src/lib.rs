@@ -16,6 +16,9 @@
 //!   [`LoggedProcess`]: one watched through its log, for its start-up,
 //!   signals and exit; [`run_to_end`]: one run to its exit with some
 //!   standard input, for one-shot tools.
+//! - [`Swift`]: a real OpenStack Swift on loopback (Swift and S3 APIs),
+//!   from `scripts/swift.sh`; [`Haproxy`]: HAProxy in TCP mode in front of
+//!   several instances, telling which one took a connection.
 //! - [`closed_port`], [`data`], [`STEP_TIMEOUT`], [`within`] and
 //!   [`raise_open_file_limit`].
 //!
@@ -26,14 +29,17 @@
 mod accounts;
 mod bridge;
 pub mod data;
+pub mod haproxy;
 mod logged;
 mod one_shot;
 mod process;
 mod server;
 mod service;
+pub mod swift;
 
 pub use accounts::{write_accounts_file, Anonymous, LoginOptions, TestAccount};
 pub use bridge::{BridgeOptions, TestBridge, TlsPaths};
+pub use haproxy::{BackendState, Haproxy};
 pub use logged::LoggedProcess;
 pub use one_shot::{run_to_end, run_to_end_within};
 pub use process::{ChildProcess, Memory};
@@ -41,6 +47,7 @@ pub use server::{
     kept_entries, kept_records, FtpOptions, ProxyOptions, ServerOptions, Stopping, TestServer,
 };
 pub use service::Stopped;
+pub use swift::Swift;
 
 use std::future::Future;
 use std::net::{SocketAddr, TcpListener};
