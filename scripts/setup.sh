@@ -11,6 +11,10 @@
 #                                 Chromium and its driver                     (apt)
 #                                 e2e/ npm packages (@playwright/test)        (npm ci, e2e/)
 #                                 curl and lftp, the FTP door's clients       (apt)
+#                                 Swift, memcached and HAProxy, the object    (apt)
+#                                   store and load balancer of the scale-out
+#                                   tests (scripts/swift.sh), their services
+#                                   kept from starting
 #                                 kosoku, Autobahn's WebSocket cases          (pip, in a venv)
 #
 # Trunk, wasm-bindgen-cli and wasm-opt go to a per-user cache keyed by version
@@ -38,6 +42,34 @@ apt_install() {
         apt_updated=yes
     fi
     DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$@"
+}
+# apt_install_no_services PACKAGE...: apt_install without starting the
+# packages' services (Swift's and memcached's would take 8080, 6200-6202 and
+# 11211, and the tests start their own on free ports): a policy-rc.d that
+# forbids every start while apt runs, unless the machine has one already
+# (Docker images do, forbidding the same), and on a systemd machine the
+# units the packages enabled disabled again.
+apt_install_no_services() {
+    local policy=/usr/sbin/policy-rc.d ours=no units
+    if [ ! -e "$policy" ]; then
+        printf '#!/bin/sh\n# scripts/setup.sh: no service starts while it installs\nexit 101\n' |
+            as_root tee "$policy" >/dev/null
+        as_root chmod 755 "$policy"
+        ours=yes
+        trap 'as_root rm -f /usr/sbin/policy-rc.d' EXIT
+    fi
+    apt_install "$@"
+    if [ "$ours" = yes ]; then
+        as_root rm -f "$policy"
+        trap - EXIT
+    fi
+    if [ -d /run/systemd/system ]; then
+        units=$(dpkg -L "$@" | sed -n 's|^/lib/systemd/system/\([^/]*\.service\)$|\1|p')
+        if [ -n "$units" ]; then
+            # shellcheck disable=SC2086 # one unit a word
+            as_root systemctl disable --now --quiet $units
+        fi
+    fi
 }
 # npm_ci DIR: installs DIR's package-lock.json into DIR/node_modules unless it already matches.
 npm_ci() {
@@ -123,6 +155,23 @@ if [ "$tests" = yes ]; then
     else
         say "installing ${missing[*]} (apt)"
         apt_install "${missing[@]}"
+    fi
+
+    # --- Swift, memcached, HAProxy (apt) ---------------------------------------------
+    # command -> package; swift-ring-builder is in swift, the servers each in their own.
+    missing=()
+    for pair in swift-ring-builder:swift swift-proxy-server:swift-proxy \
+        swift-object-server:swift-object swift-container-server:swift-container \
+        swift-account-server:swift-account memcached:memcached haproxy:haproxy; do
+        # haproxy is in /usr/sbin, off a user's PATH on Debian.
+        command -v "${pair%%:*}" >/dev/null || [ -x "/usr/sbin/${pair%%:*}" ] ||
+            missing+=("${pair#*:}")
+    done
+    if [ ${#missing[@]} = 0 ]; then
+        say "skip: swift $(dpkg-query -W -f='${Version}' swift), memcached and haproxy are installed"
+    else
+        say "installing ${missing[*]} (apt, their services not started)"
+        apt_install_no_services "${missing[@]}"
     fi
 
     # --- kosoku (PyPI), in its own venv under the tool cache -------------------------
