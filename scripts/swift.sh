@@ -173,6 +173,18 @@ log_level = INFO
 EOF
 }
 
+# Timeouts well above Swift's (0.5 s to connect, 1-3 s for an update) on
+# every hop: on two busy cores a server can take seconds to answer, and
+# with one replica a connect that times out is a 503, and an object server's
+# container update that times out is left for an object-updater (not run
+# here), the object missing from listings meanwhile.
+declare -A app_options=(
+    [account]=""
+    [container]="conn_timeout = 5
+node_timeout = 30"
+    [object]="conn_timeout = 5
+container_update_timeout = 30"
+)
 for server in account container object; do
     port_var=${server}_port
     {
@@ -184,6 +196,7 @@ pipeline = healthcheck $server-server
 
 [app:$server-server]
 use = egg:swift#$server
+${app_options[$server]}
 
 [filter:healthcheck]
 use = egg:swift#healthcheck
@@ -202,6 +215,8 @@ pipeline = catch_errors gatekeeper healthcheck proxy-logging cache listing_forma
 use = egg:swift#proxy
 account_autocreate = true
 allow_account_management = true
+conn_timeout = 5
+node_timeout = 60
 
 [filter:tempauth]
 use = egg:swift#tempauth
