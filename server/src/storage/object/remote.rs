@@ -242,6 +242,18 @@ fn memory_stores() -> &'static Mutex<HashMap<String, Operator>> {
     STORES.get_or_init(Default::default)
 }
 
+/// OpenDAL's HTTP services send through reqwest, installed once per
+/// process (the feature that would do it pulls in aws-lc, which needs cmake).
+fn install_transport() {
+    static INSTALLED: OnceLock<()> = OnceLock::new();
+    INSTALLED.get_or_init(|| {
+        let client = reqwest::Client::new();
+        opendal::HttpTransporter::install_default(
+            opendal_http_transport_reqwest::ReqwestTransport::new(client),
+        );
+    });
+}
+
 fn store_error(error: impl fmt::Display) -> ServerError {
     ServerError::Store(error.to_string())
 }
@@ -250,9 +262,9 @@ impl Remote {
     /// Connects (logs in, for Swift) and checks that the store answers.
     pub(crate) async fn open(mut spec: StoreSpec) -> Result<Remote, ServerError> {
         spec.load_key()?;
-        opendal::install_default();
         // HTTPS through reqwest needs a process-wide rustls provider.
         let _ = rustls::crypto::ring::default_provider().install_default();
+        install_transport();
         let client = reqwest::Client::builder()
             .timeout(AUTH_TIMEOUT)
             .build()
@@ -394,9 +406,11 @@ impl Remote {
     }
 
     /// Deletes the object `key` (from the served tree's top). On Swift a
-    /// large object is a manifest over segments; its DELETE says
-    /// `multipart-manifest=delete`, so the segments go with it (an
-    /// ordinary object is deleted as usual).
+    /// large object is a manifest over segments: a HEAD tells
+    /// (`X-Static-Large-Object`), and its DELETE then says
+    /// `multipart-manifest=delete`, so the segments go with it (Swift
+    /// refuses that query for an ordinary object, which gets a plain
+    /// DELETE).
     pub(crate) async fn delete(&self, key: &str) -> Result<(), ServerError> {
         if self.fixed.is_some() {
             let op = self.op().await?;
@@ -418,22 +432,59 @@ impl Remote {
             segments.extend(self.spec.prefix.split('/').filter(|name| !name.is_empty()));
             segments.extend(key.split('/'));
         }
-        url.set_query(Some("multipart-manifest=delete"));
-        let response = self
+        let token = login.token.expose();
+        let head = self
             .client
-            .delete(url)
-            .header("X-Auth-Token", login.token.expose())
+            .head(url.clone())
+            .header("X-Auth-Token", token)
             .send()
             .await
             .map_err(store_error)?;
-        match response.status().as_u16() {
+        self.check_status(key, head.status().as_u16()).await?;
+        if head.status().as_u16() == 404 {
+            return Ok(());
+        }
+        let large = head
+            .headers()
+            .get("X-Static-Large-Object")
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(|value| value.eq_ignore_ascii_case("true"));
+        if large {
+            url.set_query(Some("multipart-manifest=delete"));
+        }
+        let response = self
+            .client
+            .delete(url)
+            .header("X-Auth-Token", token)
+            .header("Accept", "application/json")
+            .send()
+            .await
+            .map_err(store_error)?;
+        self.check_status(key, response.status().as_u16()).await?;
+        if large {
+            // The bulk-style answer carries its own status.
+            let body = response.text().await.map_err(store_error)?;
+            if !(body.contains("\"Response Status\": \"200")
+                || body.contains("\"Response Status\": \"404"))
+            {
+                return Err(ServerError::Storage(io::Error::other(format!(
+                    "DELETE of the large object {key}: {body}"
+                ))));
+            }
+        }
+        Ok(())
+    }
+
+    /// An HTTP status of a request on `key` as the server reports it.
+    async fn check_status(&self, key: &str, status: u16) -> Result<(), ServerError> {
+        match status {
             200..=299 | 404 => Ok(()),
             401 | 403 => {
                 *self.login.lock().await = None;
                 Err(ServerError::Store("the store refused the token".into()))
             }
             status => Err(ServerError::Storage(io::Error::other(format!(
-                "DELETE of {key}: HTTP {status}"
+                "{key}: HTTP {status}"
             )))),
         }
     }
