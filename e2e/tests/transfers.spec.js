@@ -138,11 +138,34 @@ test('after a reload, the same file picked again for the same path resumes inste
   await page.locator('#file-input').setInputFiles(local);
   await expect(transfer(page, 'reload.bin')).toHaveAttribute('data-state', 'done', { timeout: 60_000 });
   await expect(transfer(page, 'reload.bin')).toContainText('resumed');
+  // Bytes kept from before this page are checked: RESUME matches them by path and size only.
+  await expect(transfer(page, 'reload.bin').locator('.transfer-verify')).toHaveAttribute('data-verify', 'match');
   expect(await sha256File(path.join(ferry.root, 'reload.bin'))).toBe(digest);
   const extra = relay.proxy.total() - size;
   console.log(`reload: ${(cutAt / MiB).toFixed(1)} MiB before the reload, ${extra} bytes more than the file in all`);
   expect(cutAt).toBeGreaterThan(size / 3);
   expect(extra).toBeLessThanOrEqual(1 * MiB + 64 * 1024);
+});
+
+test('another file of the same name and size after a cancel is stored whole, never mixed with the kept bytes', async ({ page, ferry }) => {
+  fs.mkdirSync(path.join(ferry.tmp, 'a'));
+  fs.mkdirSync(path.join(ferry.tmp, 'b'));
+  const first = path.join(ferry.tmp, 'a', 'same.bin');
+  const second = path.join(ferry.tmp, 'b', 'same.bin');
+  writeRandomFile(first, 24 * MiB);
+  const digest = writeRandomFile(second, 24 * MiB);
+  await connect(page, ferry.url);
+  const cdp = await throttle(page, { uploadThroughput: 4 * MiB });
+  await page.locator('#file-input').setInputFiles(first);
+  await expect.poll(() => moved(page, 'same.bin')).toBeGreaterThan(4 * MiB);
+  await page.getByRole('button', { name: 'Cancel same.bin' }).click();
+  await expect(transfer(page, 'same.bin')).toHaveAttribute('data-state', 'cancelled');
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+  // RESUME matches kept bytes by path and size only: the page checks the result and sends it again.
+  await page.locator('#file-input').setInputFiles(second);
+  await expect(transfer(page, 'same.bin')).toHaveAttribute('data-state', 'done', { timeout: 60_000 });
+  await expect(transfer(page, 'same.bin')).toContainText('sent again in full');
+  expect(await sha256File(path.join(ferry.root, 'same.bin'))).toBe(digest);
 });
 
 test('a folder picked with the folder picker is recreated with MKDIR, files byte-exact; Verify matches', async ({ page, ferry }) => {

@@ -295,10 +295,7 @@ impl Transfers {
                 }
             }
             Work::Upload { file, path } => {
-                if self
-                    .upload_with_retries(endpoint, &handle, &file, &path, transfer)
-                    .await
-                {
+                if self.store(endpoint, &handle, &file, &path, transfer).await {
                     self.bump();
                     let stored = (transfer, file.clone(), path.clone());
                     self.queue.update_value(|queue| queue.stored.push(stored));
@@ -312,6 +309,60 @@ impl Transfers {
 
     /// Runs attempts until the upload is stored, refused for good, cancelled
     /// or out of attempts; `true` when stored.
+    /// Uploads `file`; when the server already held part of it from
+    /// before this transfer (a reload, an earlier cancel), the stored file
+    /// is checked against the local SHA-256, since RESUME matches kept bytes
+    /// by path and size only, and sent again in full with STORE if they
+    /// differ. `true` when stored.
+    async fn store(
+        &self,
+        endpoint: Endpoint,
+        handle: &Handle,
+        file: &File,
+        path: &Path,
+        transfer: Transfer,
+    ) -> bool {
+        let mut kept = None;
+        let resume = upload::Start::Resume;
+        let Some((endpoint, how)) = self
+            .upload_with_retries(endpoint, handle, file, path, transfer, resume, &mut kept)
+            .await
+        else {
+            return false;
+        };
+        let size = file.size() as u64;
+        if kept.is_some_and(|sent| sent < size) {
+            transfer.set_verify(Verify::Checking);
+            match verify::compare(&endpoint, file, path).await {
+                Ok(Verify::Mismatch { .. }) => {
+                    transfer.set_verify(Verify::Failed(
+                        "the bytes the server had kept were of another file: sending it again in full"
+                            .into(),
+                    ));
+                    let store = upload::Start::Store;
+                    let stored = self
+                        .upload_with_retries(
+                            endpoint, handle, file, path, transfer, store, &mut kept,
+                        )
+                        .await;
+                    let Some((_, how)) = stored else {
+                        return false;
+                    };
+                    transfer.succeed(format!("{how}, sent again in full: the bytes the server had kept were of another file"));
+                    return true;
+                }
+                Ok(verdict) => transfer.set_verify(verdict),
+                Err(why) => transfer.set_verify(Verify::Failed(why)),
+            }
+        }
+        transfer.succeed(how);
+        true
+    }
+
+    /// Runs attempts until the upload is stored (`Some` with the endpoint
+    /// last used and words for the row), refused for good, cancelled or out of attempts. `first`
+    /// gets the byte count of the first `150` (what the server lacked).
+    #[allow(clippy::too_many_arguments)]
     async fn upload_with_retries(
         &self,
         mut endpoint: Endpoint,
@@ -319,14 +370,25 @@ impl Transfers {
         file: &File,
         path: &Path,
         transfer: Transfer,
-    ) -> bool {
+        start: upload::Start,
+        first: &mut Option<u64>,
+    ) -> Option<(Endpoint, String)> {
         let size = file.size() as u64;
         let mut pause = RETRY_FIRST_MS;
         for attempt in 1..=MAX_ATTEMPTS {
-            let result = upload::attempt(&endpoint, &handle.socket, file, path, transfer).await;
+            let result = upload::attempt(
+                &endpoint,
+                &handle.socket,
+                file,
+                path,
+                transfer,
+                start,
+                first,
+            )
+            .await;
             if handle.cancelled.get() {
                 transfer.cancelled();
-                return false;
+                return None;
             }
             let stop = match result {
                 Ok(sent) => {
@@ -340,8 +402,7 @@ impl Transfers {
                             format::human_size(size)
                         )
                     };
-                    transfer.succeed(how);
-                    return true;
+                    return Some((endpoint, how));
                 }
                 Err(stop) => stop,
             };
@@ -349,7 +410,7 @@ impl Transfers {
                 let why = link::words(&stop, path.as_str());
                 self.model.error(format!("Upload failed: {why}."));
                 transfer.fail(why);
-                return false;
+                return None;
             }
             transfer.retrying(format!(
                 "connection lost ({}); trying again in {:.1} s",
@@ -359,7 +420,7 @@ impl Transfers {
             browser::sleep(pause).await;
             if handle.cancelled.get() {
                 transfer.cancelled();
-                return false;
+                return None;
             }
             pause = (pause * 2).min(RETRY_LAST_MS);
             // The session may have connected again meanwhile (a new login included).
@@ -367,7 +428,7 @@ impl Transfers {
                 endpoint = fresh;
             }
         }
-        false
+        None
     }
 }
 

@@ -22,6 +22,15 @@ const UPLOAD_HIGH_WATER: u32 = 1024 * 1024;
 /// How often the upload loop re-checks `bufferedAmount` while waiting.
 const BACKPRESSURE_POLL_MS: i32 = 4;
 
+/// The verb of an attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Start {
+    /// `RESUME`: continue what the server kept, or start from zero.
+    Resume,
+    /// `STORE`: from zero, discarding what the server kept.
+    Store,
+}
+
 /// What one attempt achieved.
 pub struct Sent {
     /// Bytes this attempt sent (the server held the rest already).
@@ -35,20 +44,25 @@ pub async fn attempt(
     file: &File,
     path: &Path,
     transfer: Transfer,
+    start: Start,
+    first: &mut Option<u64>,
 ) -> Result<Sent, Stop> {
     let size = file.size() as u64;
     let mut conn = link::open(endpoint, socket).await?;
+    let store = Store {
+        path: path.clone(),
+        size,
+    };
+    if start == Start::Store {
+        return exchange(&mut conn, &store, file, transfer, first).await;
+    }
     let resume = Resume {
         path: path.clone(),
         size,
     };
-    match exchange(&mut conn, &resume, file, size, transfer).await {
+    match exchange(&mut conn, &resume, file, transfer, first).await {
         Err(Stop::Refused(refusal)) if refusal.kind() == RefusalKind::UnknownCommand => {
-            let store = Store {
-                path: path.clone(),
-                size,
-            };
-            exchange(&mut conn, &store, file, size, transfer).await
+            exchange(&mut conn, &store, file, transfer, first).await
         }
         other => other,
     }
@@ -58,15 +72,17 @@ async fn exchange<E: Exchange<Success = ()>>(
     conn: &mut Conn,
     exchange: &E,
     file: &File,
-    size: u64,
     transfer: Transfer,
+    first: &mut Option<u64>,
 ) -> Result<Sent, Stop> {
+    let size = file.size() as u64;
     conn.start(&exchange.command()).await?;
     let mut sent = 0;
     loop {
         match conn.next_event().await? {
             Event::Send { len, .. } => {
                 transfer.start();
+                first.get_or_insert(len);
                 sent = len;
                 send(conn, file, size - len, size, transfer).await?;
             }

@@ -33,15 +33,21 @@ const HASH_SLICE: u64 = 1024 * 1024;
 /// Hashes `file`, asks the server for `path`'s `HASH`, shows the verdict on `transfer`.
 pub async fn run(endpoint: Endpoint, transfer: Transfer, file: File, path: Path) {
     transfer.set_verify(Verify::Checking);
-    let verdict = match (
-        local_digest(&file).await,
-        server_digest(&endpoint, &path).await,
-    ) {
-        (Ok(local), Ok(server)) if local == server => Verify::Match(local),
-        (Ok(local), Ok(server)) => Verify::Mismatch { local, server },
-        (Err(why), _) | (_, Err(why)) => Verify::Failed(why),
-    };
+    let verdict = compare(&endpoint, &file, &path)
+        .await
+        .unwrap_or_else(Verify::Failed);
     transfer.set_verify(verdict);
+}
+
+/// [`Verify::Match`] or [`Verify::Mismatch`]; `Err` when either digest could not be had.
+pub async fn compare(endpoint: &Endpoint, file: &File, path: &Path) -> Result<Verify, String> {
+    let local = local_digest(file).await?;
+    let server = server_digest(endpoint, path).await?;
+    Ok(if local == server {
+        Verify::Match(local)
+    } else {
+        Verify::Mismatch { local, server }
+    })
 }
 
 async fn server_digest(endpoint: &Endpoint, path: &Path) -> Result<String, String> {
