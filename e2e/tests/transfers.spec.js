@@ -196,6 +196,32 @@ test('a folder picked with the folder picker is recreated with MKDIR, files byte
   await expect(transfer(page, 'album/cover.jpg').locator('.transfer-verify')).toHaveAttribute('data-verify', 'mismatch');
 });
 
+test('a folder dropped on the page is uploaded with its tree (webkitGetAsEntry)', async ({ page, ferry }) => {
+  const tree = path.join(ferry.tmp, 'dropped');
+  fs.mkdirSync(path.join(tree, 'sub', 'empty'), { recursive: true });
+  const digests = {
+    'dropped/top.txt': writeRandomFile(path.join(tree, 'top.txt'), 1000),
+    'dropped/sub/inner.bin': writeRandomFile(path.join(tree, 'sub', 'inner.bin'), 3 * MiB),
+  };
+  await connect(page, ferry.url);
+  // A drop as the OS makes it (Chromium's DevTools protocol, with a real directory's path).
+  const cdp = await page.context().newCDPSession(page);
+  const box = await page.locator('#drop-zone').boundingBox();
+  const at = { x: box.x + box.width / 2, y: box.y + box.height / 2 };
+  const data = { items: [], files: [tree], dragOperationsMask: 1 };
+  for (const type of ['dragEnter', 'dragOver', 'drop']) {
+    await cdp.send('Input.dispatchDragEvent', { type, ...at, data });
+  }
+  for (const name of Object.keys(digests)) {
+    await expect(transfer(page, name)).toHaveAttribute('data-state', 'done');
+  }
+  for (const [name, digest] of Object.entries(digests)) {
+    expect(await sha256File(path.join(ferry.root, name))).toBe(digest);
+  }
+  // An empty folder is recreated too.
+  expect(fs.statSync(path.join(ferry.root, 'dropped', 'sub', 'empty')).isDirectory()).toBe(true);
+});
+
 test('a file in the way of a folder stops the folder upload in plain words', async ({ page, ferry }) => {
   const tree = path.join(ferry.tmp, 'docs');
   fs.mkdirSync(tree);
