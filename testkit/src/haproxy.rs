@@ -35,6 +35,15 @@ pub struct Haproxy {
     dir: TempDir,
 }
 
+/// How HAProxy talks to its back-ends.
+#[derive(Debug, Clone, Default)]
+pub struct HaproxyOptions {
+    /// Each connection (and health check) to a back-end starts with a PROXY
+    /// protocol v2 header naming the client: for ferry-server's proxy
+    /// listener (`--proxy-listen`, [`crate::ProxyOptions`]).
+    pub send_proxy_v2: bool,
+}
+
 /// What HAProxy's stats say of a back-end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BackendState {
@@ -60,6 +69,11 @@ impl Haproxy {
     /// least one) and waits until it serves; panics, saying what to install,
     /// if HAProxy is missing.
     pub fn start(backends: &[SocketAddr]) -> Haproxy {
+        Haproxy::start_with(backends, HaproxyOptions::default())
+    }
+
+    /// [`Haproxy::start`] with `options`.
+    pub fn start_with(backends: &[SocketAddr], options: HaproxyOptions) -> Haproxy {
         assert!(!backends.is_empty(), "HAProxy needs a back-end");
         let dir = tempfile::Builder::new()
             .prefix("ferry-haproxy-")
@@ -68,7 +82,8 @@ impl Haproxy {
         let addr = closed_port();
         let socket = dir.path().join("stats.sock");
         let config = dir.path().join("haproxy.cfg");
-        std::fs::write(&config, configuration(addr, backends, &socket)).expect("write the config");
+        std::fs::write(&config, configuration(addr, backends, &socket, &options))
+            .expect("write the config");
         let stderr = std::fs::File::create(dir.path().join("stderr.log")).expect("a log file");
         // Debian puts it in /usr/sbin, which a user's PATH may lack.
         let program = ["/usr/sbin/haproxy", "/usr/local/sbin/haproxy"]
@@ -219,7 +234,12 @@ impl Haproxy {
 /// The configuration: TCP mode, round robin, health checks, retries and
 /// redispatch, timeouts long enough for a transfer, one log line per
 /// connection on standard output.
-fn configuration(addr: SocketAddr, backends: &[SocketAddr], socket: &Path) -> String {
+fn configuration(
+    addr: SocketAddr,
+    backends: &[SocketAddr],
+    socket: &Path,
+    options: &HaproxyOptions,
+) -> String {
     let mut config = format!(
         "global
     log stdout format raw local0 info
@@ -243,9 +263,14 @@ frontend front
 
 backend backends
     balance roundrobin
-    default-server check inter 100ms fall 1 rise 1
+    default-server check inter 100ms fall 1 rise 1{proxy}
 ",
-        socket = socket.display()
+        socket = socket.display(),
+        proxy = if options.send_proxy_v2 {
+            " send-proxy-v2 check-send-proxy"
+        } else {
+            ""
+        },
     );
     for (index, backend) in backends.iter().enumerate() {
         writeln!(config, "    server {} {backend}", server_name(index)).expect("a String");

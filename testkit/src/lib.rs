@@ -39,7 +39,7 @@ pub mod swift;
 
 pub use accounts::{write_accounts_file, Anonymous, LoginOptions, TestAccount};
 pub use bridge::{BridgeOptions, TestBridge, TlsPaths};
-pub use haproxy::{BackendState, Haproxy};
+pub use haproxy::{BackendState, Haproxy, HaproxyOptions};
 pub use logged::LoggedProcess;
 pub use one_shot::{run_to_end, run_to_end_within};
 pub use process::{ChildProcess, Memory};

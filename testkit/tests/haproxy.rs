@@ -3,7 +3,9 @@
 //! dies its traffic goes to the other, at once and for as long as it is
 //! down, then back to both once it is up again.
 
-use ferry_testkit::{BackendState, Haproxy, STEP_TIMEOUT};
+use ferry_testkit::{
+    BackendState, Haproxy, HaproxyOptions, ProxyOptions, ServerOptions, TestServer, STEP_TIMEOUT,
+};
 use std::io::{BufRead, BufReader, ErrorKind, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -159,4 +161,86 @@ fn a_connection_open_on_a_killed_backend_ends() {
     answer.clear();
     // HAProxy passes the back-end's close on: end of stream, not a hang.
     assert_eq!(reader.read_line(&mut answer).unwrap(), 0);
+}
+
+/// The command and source address of the PROXY v2 header starting `tcp`
+/// (`None` for a connection closed before one).
+fn proxy_v2_header(tcp: &mut TcpStream) -> Option<(u8, SocketAddr)> {
+    use std::io::Read;
+    let mut fixed = [0u8; 16];
+    tcp.read_exact(&mut fixed).ok()?;
+    assert_eq!(&fixed[..12], b"\r\n\r\n\0\r\nQUIT\n", "the v2 signature");
+    let mut rest = vec![0u8; u16::from_be_bytes([fixed[14], fixed[15]]) as usize];
+    tcp.read_exact(&mut rest).ok()?;
+    if fixed[13] != 0x11 {
+        // Not TCP over IPv4: a health check's LOCAL header, say.
+        return Some((fixed[12], "0.0.0.0:0".parse().unwrap()));
+    }
+    let ip = std::net::Ipv4Addr::new(rest[0], rest[1], rest[2], rest[3]);
+    Some((
+        fixed[12],
+        SocketAddr::from((ip, u16::from_be_bytes([rest[8], rest[9]]))),
+    ))
+}
+
+#[test]
+fn with_send_proxy_v2_each_connection_names_its_client() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let options = HaproxyOptions {
+        send_proxy_v2: true,
+    };
+    let haproxy = Haproxy::start_with(&[listener.local_addr().unwrap()], options);
+    let client = TcpStream::connect(haproxy.addr).unwrap();
+    let client_addr = client.local_addr().unwrap();
+    // Health checks connect too: the client's is the one whose header names it.
+    let deadline = std::time::Instant::now() + STEP_TIMEOUT;
+    loop {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no PROXY header naming {client_addr}"
+        );
+        let (mut tcp, _) = listener.accept().unwrap();
+        tcp.set_read_timeout(Some(STEP_TIMEOUT)).unwrap();
+        if let Some((command, source)) = proxy_v2_header(&mut tcp) {
+            if source == client_addr {
+                assert_eq!(command, 0x21, "version 2, PROXY");
+                break;
+            }
+        }
+    }
+}
+
+#[test]
+fn two_ferry_servers_behind_haproxy_greet_through_their_proxy_listeners() {
+    let options = || ServerOptions {
+        proxy: Some(ProxyOptions::default()),
+        ..ServerOptions::default()
+    };
+    let servers = [
+        TestServer::start_on_thread_with(options()),
+        TestServer::start_on_thread_with(options()),
+    ];
+    let listeners: Vec<SocketAddr> = servers
+        .iter()
+        .map(|server| server.proxy_addr.expect("a proxy listener"))
+        .collect();
+    let haproxy = Haproxy::start_with(
+        &listeners,
+        HaproxyOptions {
+            send_proxy_v2: true,
+        },
+    );
+    let mut taken = [0; 2];
+    for _ in 0..4 {
+        let mut tcp = TcpStream::connect(haproxy.addr).unwrap();
+        tcp.set_read_timeout(Some(STEP_TIMEOUT)).unwrap();
+        let mut greeting = [0u8; 4];
+        std::io::Read::read_exact(&mut tcp, &mut greeting).unwrap();
+        assert_eq!(
+            &greeting, b"220 ",
+            "a greeting, so the PROXY header was taken"
+        );
+        taken[haproxy.backend_of(tcp.local_addr().unwrap())] += 1;
+    }
+    assert_eq!(taken, [2, 2]);
 }
