@@ -35,8 +35,9 @@
 # A token: GET $SWIFT_AUTH_URL with X-Auth-User: $SWIFT_USER and
 # X-Auth-Key: $SWIFT_KEY -> 200, X-Storage-Url and X-Auth-Token (also
 # X-Auth-Token-Expires, seconds left). Send X-Auth-Token on every request;
-# an expired or unknown token gets 401 (fetch a new one then). Tokens live in
-# this instance's memcached: they do not survive a stop.
+# an expired or unknown token gets 401 (fetch a new one then). Asking again
+# before it expires gives the same token. Tokens live in this instance's
+# memcached: they do not survive a stop.
 #
 # The proxy pipeline is the sample's tempauth one with s3api before tempauth:
 #   catch_errors gatekeeper healthcheck proxy-logging cache listing_formats
@@ -45,8 +46,25 @@
 # so static and dynamic large objects (slo, dlo), server-side COPY (copy),
 # bulk delete (bulk) and S3 multipart uploads (s3api on slo; segments go to
 # the container "<bucket>+segments", made on first use; parts >= 5 MiB except
-# the last) are all there. Swift 2.30's own limits apply: 5 GiB per object
-# (max_file_size), 1,024-byte object names, 10,000 entries per listing page.
+# the last) are all there. GET /info lists what is on and its limits.
+#
+# Swift 2.30 as found here:
+# - 5 GiB per object (max_file_size), 1,024-byte object names; a listing page
+#   has at most 10,000 entries (limit=20000 is a 412), continue with marker=.
+# - an SLO has at most 1,000 segments (max_manifest_segments), each >= 1 byte;
+#   an S3 multipart upload at most 1,000 parts (max_upload_part_num); an S3
+#   listing page at most 1,000 keys.
+# - DELETE ?multipart-manifest=delete on an object that is not an SLO
+#   answers 200 with a body saying "400 Bad Request ... Not an SLO manifest"
+#   and deletes nothing: HEAD first (X-Static-Large-Object: True).
+# - a PUT into a container that does not exist is a 404: create it first.
+# - one replica and synchronous container updates: a listing shows an object
+#   as soon as its PUT has answered (the timeouts below keep it so on busy
+#   cores).
+# - curl 7.88's --aws-sigv4 takes the user up to the first colon (the access
+#   key has one: give it in a netrc file), signs the query as given (write it
+#   sorted and percent-encoded), and sends no x-amz-content-sha256, which
+#   s3api requires (add "x-amz-content-sha256: UNSIGNED-PAYLOAD").
 set -euo pipefail
 
 die() { echo "swift.sh: $*" >&2; exit 1; }
