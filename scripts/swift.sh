@@ -329,16 +329,19 @@ done
 build_rings
 spawn proxy swift-proxy-server "$dir/conf/proxy-server.conf" --verbose
 
-# ready NAME URL: waits up to 30 s until URL answers 200, or fails with the log.
+# ready NAME URL: waits until URL answers 200, or fails with NAME's log. Up to
+# 120 s: the four servers' start is Python's imports, about 1 s of CPU each,
+# which two cores busy with builds can stretch to 30 s.
 ready() {
-    local name=$1 url=$2
-    for _ in $(seq 300); do
-        [ "$(curl -s -o /dev/null -w '%{http_code}' "$url")" = 200 ] && return 0
-        read -r pid _ < "$dir/pid/$name"
-        kill -0 "$pid" 2>/dev/null || die "$name exited: $(tail -n 20 "$dir/log/$name.log")"
+    local name=$1 url=$2 deadline=$((SECONDS + 120)) pid start
+    read -r pid start < "$dir/pid/$name"
+    until [ "$(curl -s -m 10 -o /dev/null -w '%{http_code}' "$url")" = 200 ]; do
+        [ "$(started_at "$pid")" = "$start" ] ||
+            die "$name exited: $(tail -n 20 "$dir/log/$name.log")"
+        [ "$SECONDS" -lt "$deadline" ] ||
+            die "$name did not answer $url within 120 s: $(tail -n 20 "$dir/log/$name.log")"
         sleep 0.1
     done
-    die "$name did not answer $url within 30 s: $(tail -n 20 "$dir/log/$name.log")"
 }
 ready account "http://127.0.0.1:$account_port/healthcheck"
 ready container "http://127.0.0.1:$container_port/healthcheck"
@@ -346,14 +349,14 @@ ready object "http://127.0.0.1:$object_port/healthcheck"
 ready proxy "http://127.0.0.1:$proxy_port/info"
 
 auth_url=http://127.0.0.1:$proxy_port/auth/v1.0
-headers=$(curl -sS -f -D - -o /dev/null -H 'X-Auth-User: test:tester' -H 'X-Auth-Key: testing' "$auth_url") ||
+headers=$(curl -sS -f -m 30 -D - -o /dev/null -H 'X-Auth-User: test:tester' -H 'X-Auth-Key: testing' "$auth_url") ||
     die "no token from $auth_url: $(tail -n 20 "$dir/log/proxy.log")"
 header() { printf '%s\n' "$headers" | tr -d '\r' | sed -n "s/^$1: //Ip" | head -n 1; }
 token=$(header X-Auth-Token)
 storage_url=$(header X-Storage-Url)
 [ -n "$token" ] && [ -n "$storage_url" ] || die "tempauth's reply lacks a token or storage URL: $headers"
 
-code=$(curl -s -o /dev/null -w '%{http_code}' -X PUT -H "X-Auth-Token: $token" "$storage_url/ferry")
+code=$(curl -s -m 30 -o /dev/null -w '%{http_code}' -X PUT -H "X-Auth-Token: $token" "$storage_url/ferry")
 case "$code" in
     201 | 202) ;;
     *) die "PUT $storage_url/ferry answered $code: $(tail -n 20 "$dir/log/proxy.log")" ;;
