@@ -131,7 +131,8 @@ impl Swift {
     /// exists), for a test that wants a store of its own on a shared Swift.
     pub fn create_container(&self, name: &str) {
         let output = Command::new("curl")
-            .args(["-sS", "-m", "30", "-o", "/dev/null", "-w", "%{http_code}", "-X", "PUT"])
+            .args(["-sS", "-m", "30", "-X", "PUT"])
+            .args(["-o", "/dev/null", "-w", "%{http_code}"])
             .arg("-H")
             .arg(format!("X-Auth-Token: {}", self.token))
             .arg(self.container_url(name))
