@@ -204,15 +204,30 @@ fn TransferRow(transfer: Transfer) -> impl IntoView {
         Some(0) => 1.0,
         _ => transfer.moved() as f64,
     };
-    let active = move || {
-        matches!(
-            transfer.status(),
-            TransferStatus::Queued | TransferStatus::Running | TransferStatus::Retrying(_)
-        )
-    };
-    let stored = move || {
-        transfer.direction == Direction::Upload
-            && matches!(transfer.status(), TransferStatus::Done(_))
+    // Cancel while it may still move bytes; Verify once an upload is stored.
+    let action = move || {
+        let id = transfer.id;
+        let (text, label, cancel) = match transfer.status() {
+            TransferStatus::Queued | TransferStatus::Running | TransferStatus::Retrying(_) => {
+                ("Cancel", format!("Cancel {}", transfer.name()), true)
+            }
+            TransferStatus::Done(_) if transfer.direction == Direction::Upload => {
+                ("Verify", format!("Verify {}", transfer.name()), false)
+            }
+            _ => return None,
+        };
+        let act = move |_| {
+            if cancel {
+                transfers.cancel(id)
+            } else {
+                transfers.verify(id)
+            }
+        };
+        Some(view! {
+            <button type="button" class="quiet transfer-action" aria-label=label on:click=act>
+                {text}
+            </button>
+        })
     };
     let verdict = move || {
         transfer.verify().map(|verify| {
@@ -229,33 +244,12 @@ fn TransferRow(transfer: Transfer) -> impl IntoView {
         })
     };
     let label = format!("{arrow} of {name}");
-    let cancel_label = format!("Cancel {name}");
-    let verify_label = format!("Verify {name}");
     view! {
         <li class="transfer" data-name=name.clone() data-state=state data-id=transfer.id>
             <div class="transfer-head">
                 <span class="direction">{arrow}</span>
                 <span class="transfer-name">{name.clone()}</span>
-                <Show when=active>
-                    <button
-                        type="button"
-                        class="quiet transfer-cancel"
-                        aria-label=cancel_label.clone()
-                        on:click=move |_| transfers.cancel(transfer.id)
-                    >
-                        "Cancel"
-                    </button>
-                </Show>
-                <Show when=stored>
-                    <button
-                        type="button"
-                        class="quiet transfer-verify-button"
-                        aria-label=verify_label.clone()
-                        on:click=move |_| transfers.verify(transfer.id)
-                    >
-                        "Verify"
-                    </button>
-                </Show>
+                {action}
             </div>
             <progress max=max value=value aria-label=label></progress>
             <p class="transfer-detail">{detail}</p>
