@@ -155,14 +155,28 @@ user=$(id -un)
 rm -rf "$dir/conf" "$dir/srv" "$dir/log" "$dir/env"
 mkdir -p "$dir/conf" "$dir/srv/d1" "$dir/log" "$dir/pid"
 
-# Five free loopback ports, picked at once so they differ.
+# Five free loopback ports, below the ephemeral range: the servers bind them
+# seconds later, and meanwhile no outgoing connection or bind to port 0 (the
+# tests make thousands) can be handed one of them.
 read -r proxy_port account_port container_port object_port memcached_port < <(
     /usr/bin/python3 - <<'EOF'
-import socket
-sockets = [socket.socket() for _ in range(5)]
-for s in sockets:
-    s.bind(("127.0.0.1", 0))
-print(" ".join(str(s.getsockname()[1]) for s in sockets))
+import random, socket
+with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+    low = int(f.read().split()[0])
+chosen, sockets = [], []
+for attempt in range(1000):
+    if len(chosen) == 5:
+        break
+    # Below the range if it leaves room, else (or after 900 misses) any free port.
+    port = random.randrange(10000, low) if low > 10100 and attempt < 900 else 0
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", port))
+    except OSError:
+        continue
+    chosen.append(s.getsockname()[1])
+    sockets.append(s)
+print(" ".join(map(str, chosen)))
 EOF
 )
 
