@@ -9,9 +9,10 @@
 # start builds everything under DIR (created if missing, empty or a stopped
 # instance's): one replica, one device per ring, rings built here, storage in
 # DIR/srv with mount_check = false, its own memcached (tempauth keeps its
-# tokens there), ports picked free at start. It starts memcached and the
-# account, container, object and proxy servers (one process each, workers = 0,
-# logs in DIR/log/), writes their PIDs to DIR/pid/, waits until every server
+# tokens there), free ports below the ephemeral range picked at start. It
+# starts memcached and the account, container, object and proxy servers (one
+# process each, workers = 0, logs in DIR/log/), writes their PIDs to
+# DIR/pid/, waits until every server
 # answers /healthcheck, the proxy /info and tempauth a token, creates the
 # container, writes DIR/env and prints it. With --owner PID, a watcher stops
 # the lot and removes DIR once process PID is gone (a test binary that dies
