@@ -10,9 +10,9 @@
 //! ```
 //!
 //! - A part is one PUT of the client's bytes in order (at most
-//!   [`PART_LEN`]: the most a server that dies mid-upload loses, within
-//!   the contract's 1 MiB), so a part that exists is whole; offsets and
-//!   lengths are in its name. What is kept is the run of parts from offset
+//!   [`PART_LEN`]; the last one, written when the upload is cut off, holds
+//!   whatever arrived after the last full one, so a cut keeps every byte),
+//!   so a part that exists is whole; offsets and lengths are in its name. What is kept is the run of parts from offset
 //!   0 without a gap, up to the size: never more than the client sent,
 //!   never different.
 //! - The manifest (owner, path, size, deadline) is written when the upload
@@ -44,8 +44,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-/// Bytes in one kept part.
-pub(super) const PART_LEN: usize = 1024 * 1024;
+/// Bytes in one kept part: each is one PUT (Swift fsyncs every object, so
+/// small parts cost more in requests than in bytes), one filling and one
+/// in flight per upload.
+pub(super) const PART_LEN: usize = 4 * 1024 * 1024;
 /// The store's kept uploads are swept at most this often.
 const SWEEP_EVERY: Duration = Duration::from_secs(60);
 const MANIFEST: &str = "manifest";

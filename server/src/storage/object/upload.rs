@@ -58,6 +58,21 @@ struct Parts {
     /// Offset of the next part.
     next: u64,
     buffer: Vec<u8>,
+    /// The PUT of the last full part, under way while the next bytes come
+    /// in (one at a time: a part in flight and one filling).
+    in_flight: Option<tokio::task::JoinHandle<Result<(), ServerError>>>,
+}
+
+impl Parts {
+    /// Waits for the part in flight; its failure is this upload's.
+    async fn settle(&mut self) -> Result<(), ServerError> {
+        match self.in_flight.take() {
+            None => Ok(()),
+            Some(put) => put
+                .await
+                .map_err(|join| ServerError::Storage(std::io::Error::other(join)))?,
+        }
+    }
 }
 
 impl ObjectUpload {
@@ -74,6 +89,7 @@ impl ObjectUpload {
                     dir: upload_dir(&key),
                     next: offset,
                     buffer: Vec::new(),
+                    in_flight: None,
                 });
                 Ok(ObjectUpload {
                     inner: Some(Inner {
@@ -126,7 +142,8 @@ impl ObjectUpload {
                 Err(error)
             }
         };
-        if let Some(parts) = &inner.parts {
+        if let Some(parts) = &mut inner.parts {
+            let _ = parts.settle().await;
             store.kept.remove_dir(&store, &parts.dir).await;
         }
         store.kept.end(&inner.key);
@@ -198,7 +215,13 @@ impl Inner {
             while parts.buffer.len() >= PART_LEN {
                 let rest = parts.buffer.split_off(PART_LEN);
                 let full = std::mem::replace(&mut parts.buffer, rest);
-                put_part(&self.store, parts, full).await?;
+                parts.settle().await?;
+                let store = Arc::clone(&self.store);
+                let key = part_key(&parts.dir, parts.next, full.len());
+                parts.next += full.len() as u64;
+                parts.in_flight = Some(tokio::spawn(
+                    async move { put_part(&store, key, full).await },
+                ));
             }
         }
         Ok(())
@@ -214,10 +237,17 @@ impl Inner {
             return;
         };
         let mut keep = intact && !self.discarded.load(Ordering::Relaxed);
+        if let Err(error) = parts.settle().await {
+            tracing::warn!(%error, "cannot keep a part of a partial upload");
+            keep = false;
+        }
         if keep && !parts.buffer.is_empty() {
             let tail = std::mem::take(&mut parts.buffer);
-            if let Err(error) = put_part(&store, &mut parts, tail).await {
-                tracing::warn!(%error, "cannot keep the tail of a partial upload");
+            let len = tail.len() as u64;
+            let key = part_key(&parts.dir, parts.next, tail.len());
+            match put_part(&store, key, tail).await {
+                Ok(()) => parts.next += len,
+                Err(error) => tracing::warn!(%error, "cannot keep the tail of a partial upload"),
             }
         }
         keep = keep && parts.next > 0 && !self.discarded.load(Ordering::Relaxed);
@@ -243,19 +273,12 @@ impl Inner {
     }
 }
 
-/// Writes `bytes` as the next kept part.
-async fn put_part(
-    store: &ObjectStore,
-    parts: &mut Parts,
-    bytes: Vec<u8>,
-) -> Result<(), ServerError> {
-    let len = bytes.len();
-    let key = part_key(&parts.dir, parts.next, len);
+/// Writes `bytes` as the kept part `key`.
+async fn put_part(store: &ObjectStore, key: String, bytes: Vec<u8>) -> Result<(), ServerError> {
     let op = store.op().await?;
     if let Err(error) = op.write(&key, bytes).await {
         return Err(store.fail(error).await);
     }
-    parts.next += len as u64;
     Ok(())
 }
 
