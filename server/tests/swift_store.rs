@@ -1,0 +1,181 @@
+//! `ferry-server --store swift://…` against a real OpenStack Swift
+//! (`ferry_testkit::Swift`: scripts/swift.sh's all-in-one on loopback,
+//! tempauth, one replica): files byte-exact through the store, large ones
+//! as static large objects whose segments go with them, LIST, RENAME, and
+//! an upload cut off on one server resumed on another on the same
+//! container. Each test serves a prefix of its own in the shared Swift.
+
+mod raw_client;
+
+use ferry_testkit::{LoggedProcess, Swift};
+use raw_client::Client;
+use sha2::{Digest, Sha256};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_ferry-server");
+
+/// `host:port` of the Swift proxy.
+fn proxy(swift: &Swift) -> String {
+    let rest = swift.auth_url.trim_start_matches("http://");
+    rest.split('/').next().unwrap().to_owned()
+}
+
+/// A ferry-server on `prefix` of the test container, logging in with
+/// `credentials` (flags); the key itself is checked never to be logged.
+fn start(swift: &Swift, prefix: &str, credentials: &[&str]) -> (LoggedProcess, SocketAddr) {
+    let store = format!("swift://{}/{}/{prefix}", proxy(swift), swift.container);
+    let mut args = vec!["--store", store.as_str(), "--listen", "127.0.0.1:0"];
+    args.extend_from_slice(credentials);
+    let server = LoggedProcess::spawn(Path::new(BIN), &args);
+    let addr = server.wait_for_word_after("addr=").parse().unwrap();
+    (server, addr)
+}
+
+fn start_with_flags(swift: &Swift, prefix: &str) -> (LoggedProcess, SocketAddr) {
+    start(
+        swift,
+        prefix,
+        &["--store-user", &swift.user, "--store-key", &swift.key],
+    )
+}
+
+/// The names of the container's objects under `prefix` (the store as it
+/// is, not as the server shows it).
+fn objects(swift: &Swift, prefix: &str) -> Vec<String> {
+    let url = format!(
+        "{}?format=plain&prefix={prefix}",
+        swift.container_url(&swift.container)
+    );
+    let output = Command::new("curl")
+        .args(["-sS", "-m", "30", "-H"])
+        .arg(format!("X-Auth-Token: {}", swift.token))
+        .arg(url)
+        .output()
+        .expect("curl runs");
+    assert!(output.status.success(), "{output:?}");
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+fn content(len: usize) -> Vec<u8> {
+    (0..len).map(|i| ((i * 7 + i / 251) % 256) as u8).collect()
+}
+
+fn sha256(data: &[u8]) -> String {
+    hex::encode(Sha256::digest(data))
+}
+
+#[tokio::test]
+async fn files_directories_and_renames_on_swift() {
+    let swift = Swift::shared();
+    let prefix = "files-test";
+    let (server, addr) = start_with_flags(swift, prefix);
+    let mut client = Client::connect(addr).await;
+    // Over the 8 MiB writer chunk: a static large object of segments.
+    let big = content(20 * 1024 * 1024 + 3);
+    assert_eq!(client.store("big", &big).await.code, 226);
+    assert_eq!(client.command("MKDIR docs").await.code, 257);
+    assert_eq!(client.store("docs/a.txt", b"hello").await.code, 226);
+    let entries = client.list().await;
+    let names: Vec<String> = entries
+        .iter()
+        .map(|entry| format!("{} {:?}", entry.name, entry.size()))
+        .collect();
+    assert_eq!(names, ["big Some(20971523)", "docs None"]);
+    assert_eq!(client.retrieve("big").await.unwrap(), big, "byte-exact");
+    assert_eq!(
+        client.read(8 * 1024 * 1024 - 10, 20, "big").await.unwrap(),
+        &big[8 * 1024 * 1024 - 10..8 * 1024 * 1024 + 10],
+        "a READ across two segments"
+    );
+    let hash = client.command("HASH big").await;
+    assert_eq!(hash.text, format!("SHA-256 {}", sha256(&big)));
+    let stat = client.command("STAT big").await;
+    assert!(stat.text.starts_with("file 20971523 "), "{stat}");
+    assert_eq!(client.command("RENAME big\tdocs/big").await.code, 250);
+    assert_eq!(client.retrieve("big").await.unwrap_err().code, 550);
+    assert_eq!(client.retrieve("docs/big").await.unwrap(), big);
+    assert_eq!(client.command("RENAME docs\tdocs2").await.code, 550);
+    assert_eq!(client.command("RMDIR docs").await.code, 550, "not empty");
+    assert_eq!(client.command("DELETE docs/big").await.code, 250);
+    assert_eq!(client.command("DELETE docs/a.txt").await.code, 250);
+    assert_eq!(client.command("RMDIR docs").await.code, 250);
+    assert!(client.list().await.is_empty());
+    // Nothing left in the store: no object, no segment of the large one.
+    assert_eq!(objects(swift, &format!("{prefix}/")), Vec::<String>::new());
+    assert_eq!(
+        objects(swift, &format!(".segments/{prefix}/")),
+        Vec::<String>::new()
+    );
+    assert_eq!(client.command("QUIT").await.code, 221);
+    server.terminate();
+    let log = server.rest_of_log();
+    assert!(!log.contains(&swift.key), "the store key was logged");
+}
+
+#[tokio::test]
+async fn an_upload_cut_on_one_server_is_resumed_on_another() {
+    let swift = Swift::shared();
+    let prefix = "resume-test";
+    let key_file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(key_file.path(), format!("{}\n", swift.key)).unwrap();
+    let key_path = key_file.path().to_str().unwrap();
+    let credentials = [
+        "--store-user",
+        swift.user.as_str(),
+        "--store-key-file",
+        key_path,
+    ];
+    let (_a, on_a) = start(swift, prefix, &credentials);
+    let (_b, on_b) = start(swift, prefix, &credentials);
+    let data = content(12 * 1024 * 1024 + 5);
+    let cut_at = 5 * 1024 * 1024 + 100;
+    let mut client = Client::connect(on_a).await;
+    let start = client.command(&format!("STORE {} f", data.len())).await;
+    assert_eq!(start.code, 150);
+    client.send_raw(&data[..cut_at]).await;
+    let mut other = Client::connect(on_b).await;
+    assert_eq!(
+        other.command("STAT f").await.code,
+        550,
+        "invisible meanwhile"
+    );
+    drop(client);
+    // A writes the manifest once it has kept the last part.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let kept = format!("{prefix}/.ferry-tmp/kept/");
+    while !objects(swift, &kept)
+        .iter()
+        .any(|name| name.ends_with("/manifest"))
+    {
+        assert!(Instant::now() < deadline, "A never kept the cut-off upload");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let resume = other.command(&format!("RESUME {} f", data.len())).await;
+    assert_eq!(resume.code, 150, "{resume}");
+    assert_eq!(
+        resume.data_len(),
+        Some((data.len() - cut_at) as u64),
+        "B continues every byte A kept"
+    );
+    other.send_raw(&data[cut_at..]).await;
+    assert_eq!(other.reply().await.code, 226);
+    let mut back = Client::connect(on_a).await;
+    assert_eq!(
+        back.retrieve("f").await.unwrap(),
+        data,
+        "byte-exact through A"
+    );
+    assert!(
+        !objects(swift, &kept)
+            .iter()
+            .any(|name| name.contains("/part-")),
+        "the kept parts are gone"
+    );
+    assert_eq!(back.command("DELETE f").await.code, 250);
+}
