@@ -208,6 +208,15 @@ fn TransferRow(transfer: Transfer) -> impl IntoView {
     let action = move || {
         let id = transfer.id;
         let (text, label, cancel) = match transfer.status() {
+            // Once an upload's last byte is out, closing cannot stop it.
+            TransferStatus::Running
+                if transfer.direction == Direction::Upload
+                    && transfer
+                        .total()
+                        .is_some_and(|total| transfer.moved() >= total) =>
+            {
+                return None
+            }
             TransferStatus::Queued | TransferStatus::Running | TransferStatus::Retrying(_) => {
                 ("Cancel", format!("Cancel {}", transfer.name()), true)
             }

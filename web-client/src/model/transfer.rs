@@ -89,6 +89,17 @@ impl Transfer {
         self.moved.get()
     }
 
+    /// Whether every byte of an upload has left the browser (untracked):
+    /// closing its socket now may no longer stop it.
+    pub fn all_sent_untracked(&self) -> bool {
+        self.direction == Direction::Upload
+            && self
+                .total
+                .get_untracked()
+                .is_some_and(|total| self.moved.get_untracked() >= total)
+            && self.status.get_untracked() == TransferStatus::Running
+    }
+
     /// Queued, running, done or failed (tracked).
     pub fn status(&self) -> TransferStatus {
         self.status.get()

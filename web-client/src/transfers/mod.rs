@@ -164,6 +164,12 @@ impl Transfers {
     /// socket is closed, so the server keeps nothing visible of an upload
     /// and a download saves nothing.
     pub fn cancel(&self, id: u64) {
+        if let Some(transfer) = self.find(id).filter(Transfer::all_sent_untracked) {
+            return self.model.notify(format!(
+                "“{}” has been sent in full and is being stored: too late to cancel.",
+                transfer.name()
+            ));
+        }
         self.queue.update_value(|queue| {
             if let Some(at) = queue.waiting.iter().position(|job| job.transfer.id == id) {
                 if let Some(job) = queue.waiting.remove(at) {
