@@ -179,3 +179,39 @@ async fn an_upload_cut_on_one_server_is_resumed_on_another() {
     );
     assert_eq!(back.command("DELETE f").await.code, 250);
 }
+
+#[tokio::test]
+async fn the_same_store_through_s3() {
+    let swift = Swift::shared();
+    let prefix = "s3-test";
+    let endpoint = swift.s3_endpoint.trim_start_matches("http://");
+    let store = format!("s3://{endpoint}/{}/{prefix}", swift.s3_bucket);
+    let args = [
+        "--store",
+        store.as_str(),
+        "--store-user",
+        swift.s3_access_key.as_str(),
+        "--store-key",
+        swift.s3_secret.as_str(),
+        "--store-region",
+        swift.s3_region.as_str(),
+        "--listen",
+        "127.0.0.1:0",
+    ];
+    let server = LoggedProcess::spawn(Path::new(BIN), &args);
+    let addr: SocketAddr = server.wait_for_word_after("addr=").parse().unwrap();
+    let mut client = Client::connect(addr).await;
+    // A multipart upload (8 MiB parts); s3api refuses to copy it, so the
+    // RENAME copies through the server.
+    let big = content(17 * 1024 * 1024 + 9);
+    assert_eq!(client.store("big", &big).await.code, 226);
+    assert_eq!(client.retrieve("big").await.unwrap(), big);
+    assert_eq!(client.command("RENAME big\tbig2").await.code, 250);
+    assert_eq!(client.retrieve("big").await.unwrap_err().code, 550);
+    assert_eq!(client.retrieve("big2").await.unwrap(), big);
+    let hash = client.command("HASH big2").await;
+    assert_eq!(hash.text, format!("SHA-256 {}", sha256(&big)));
+    assert_eq!(client.command("DELETE big2").await.code, 250);
+    assert!(client.list().await.is_empty());
+    assert_eq!(objects(swift, &format!("{prefix}/")), Vec::<String>::new());
+}

@@ -410,18 +410,43 @@ impl ObjectStore {
         Ok(())
     }
 
-    /// Copies the object `from` to `to`: in the store where it can, else
-    /// through the server.
+    /// Copies the object `from` to `to`: in the store where it can (Swift
+    /// and S3 copy up to 5 GiB), else, or when the store refuses (S3 on
+    /// Swift's s3api answers 412 for a multipart object), streamed through
+    /// the server: one GET into one writer, never the whole file in memory.
     async fn copy(&self, from: &str, to: &str) -> Result<(), ServerError> {
         let op = self.op().await?;
-        let copied = if op.info().capability().copy {
-            op.copy(from, to).await.map(drop)
-        } else {
-            match op.read(from).await {
-                Ok(buffer) => op.write(to, buffer).await.map(drop),
-                Err(error) => Err(error),
+        if op.info().capability().copy {
+            match op.copy(from, to).await {
+                Ok(_) => return Ok(()),
+                Err(error) if is_not_found(&error) => return Err(self.fail(error).await),
+                Err(error) => {
+                    self.remote.note(&error).await;
+                    tracing::info!(from, to, %error, "the store refused a copy: copying through the server");
+                }
             }
-        };
+        }
+        let copied = async {
+            let reader = op.reader(from).await?;
+            let mut stream = reader.into_bytes_stream(..).await?;
+            let mut writer = op.writer_with(to).chunk(upload::WRITE_CHUNK).await?;
+            let written = async {
+                while let Some(chunk) = stream.next().await {
+                    let chunk = chunk.map_err(|error| {
+                        opendal::Error::new(opendal::ErrorKind::Unexpected, error.to_string())
+                    })?;
+                    writer.write(chunk).await?;
+                }
+                writer.close().await.map(drop)
+            }
+            .await;
+            if written.is_err() {
+                // Nothing of a failed copy stays (parts, segments).
+                let _ = writer.abort().await;
+            }
+            written
+        }
+        .await;
         match copied {
             Ok(()) => Ok(()),
             Err(error) => Err(self.fail(error).await),

@@ -22,7 +22,7 @@ use std::sync::Arc;
 
 /// The writer's chunk: what a multipart part or SLO segment holds (S3 and
 /// Swift want at least 5 MiB but for the last).
-const WRITE_CHUNK: usize = 8 * 1024 * 1024;
+pub(super) const WRITE_CHUNK: usize = 8 * 1024 * 1024;
 
 /// An upload in progress; dropped before [`ObjectUpload::commit`] or
 /// [`ObjectUpload::cut`], it is cut on a task the server waits for.
