@@ -19,7 +19,8 @@
 //!   is cut off, after its last part, and removed when an upload continues
 //!   it: parts without a manifest belong to an upload in progress (or to a
 //!   server that died, which cannot vouch for them: the sweep removes them
-//!   once the window has passed since their last part).
+//!   once the window, and at least an hour, has passed since their last
+//!   part).
 //! - The `450` of an upload in progress is known per server (in memory): a
 //!   second server continuing the same kept upload at the same time is not
 //!   refused; both write the same client's bytes at the same offsets.
@@ -51,6 +52,9 @@ pub(super) const PART_LEN: usize = 4 * 1024 * 1024;
 /// The store's kept uploads are swept at most this often.
 const SWEEP_EVERY: Duration = Duration::from_secs(60);
 const MANIFEST: &str = "manifest";
+/// Parts without a manifest this much older than now (and than the
+/// window) are a dead server's leftovers.
+const ORPHAN_AGE: Duration = Duration::from_secs(3600);
 /// A manifest is a few lines; anything longer is not one of ours.
 const MANIFEST_MAX: u64 = 16 * 1024;
 
@@ -501,6 +505,52 @@ impl KeptUploads {
             tracing::info!(dir, "kept upload expired");
             self.remove_dir(store, dir).await;
         }
-        expired.len()
+        let orphans = self.orphans(store, now, SWEEP_BATCH).await;
+        for dir in &orphans {
+            tracing::info!(dir, "parts of an upload nobody vouches for removed");
+            self.remove_dir(store, dir).await;
+        }
+        expired.len() + orphans.len()
+    }
+
+    /// Directories of parts without a manifest (a server died mid-upload)
+    /// whose newest part is older than [`ORPHAN_AGE`] and the window, and
+    /// that are not uploads in progress here (at most `most`). An upload in
+    /// progress on another server writes a part at least every idle
+    /// timeout, far below that age.
+    async fn orphans(&self, store: &ObjectStore, now: u64, most: usize) -> Vec<String> {
+        let Ok(op) = store.op().await else {
+            return Vec::new();
+        };
+        let Ok(mut lister) = op.lister_with(&base()).recursive(true).await else {
+            return Vec::new();
+        };
+        // Per upload directory: has a manifest, newest part (seconds).
+        let mut dirs: HashMap<String, (bool, u64)> = HashMap::new();
+        while let Ok(Some(entry)) = lister.try_next().await {
+            let Some((dir, name)) = entry.path().rsplit_once('/') else {
+                continue;
+            };
+            let seen = dirs.entry(format!("{dir}/")).or_insert((false, 0));
+            if name == MANIFEST {
+                seen.0 = true;
+            } else if parse_part(name).is_some() {
+                // Unknown times (the memory service) count as new.
+                let time = super::seconds(entry.metadata());
+                seen.1 = seen.1.max(if time == 0 { now } else { time });
+            }
+        }
+        let age = ORPHAN_AGE.max(self.window).as_secs();
+        let active: Vec<String> = self.lock().keys().map(upload_dir).collect();
+        dirs.into_iter()
+            .filter(|(dir, (manifest, newest))| {
+                !manifest
+                    && *newest > 0
+                    && newest.saturating_add(age) <= now
+                    && !active.contains(dir)
+            })
+            .map(|(dir, _)| dir)
+            .take(most)
+            .collect()
     }
 }

@@ -312,9 +312,14 @@ impl Remote {
 
     /// One request that must succeed for the store to be usable.
     async fn check(&self) -> Result<(), ServerError> {
+        // A listing of one name: a stat of the top asks the store nothing.
         let op = self.op().await?;
-        match op.stat("/").await {
-            Ok(_) => Ok(()),
+        let listed = match op.lister_with("/").limit(1).await {
+            Ok(mut lister) => futures::TryStreamExt::try_next(&mut lister).await.map(drop),
+            Err(error) => Err(error),
+        };
+        match listed {
+            Ok(()) => Ok(()),
             Err(error) if error.kind() == opendal::ErrorKind::NotFound => Ok(()),
             Err(error) => Err(ServerError::Store(format!(
                 "{} does not answer: {error}",
