@@ -13,6 +13,9 @@ use crate::browser;
 use crate::model::Transfer;
 use crate::transport::{Conn, ConnError};
 use ferry_proto::{close, Event, Exchange, Path, RefusalKind, Resume, Store};
+use js_sys::{ArrayBuffer, Promise};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
 use web_sys::File;
 
 /// Bytes read from a file and sent per WebSocket message.
@@ -102,7 +105,8 @@ async fn exchange<E: Exchange<Success = ()>>(
 }
 
 /// Streams bytes `from..size` of the file in slices, never letting the
-/// browser buffer more than [`UPLOAD_HIGH_WATER`] bytes.
+/// browser buffer more than [`UPLOAD_HIGH_WATER`] bytes. The next slice is
+/// read while the socket drains, so reading the file and sending overlap.
 async fn send(
     conn: &mut Conn,
     file: &File,
@@ -112,7 +116,27 @@ async fn send(
 ) -> Result<(), ConnError> {
     let mut at = from;
     transfer.progress(at);
-    while at < size {
+    let mut next = (at < size).then(|| read(file, at, size));
+    while let Some(reading) = next.take() {
+        let end = (at + UPLOAD_SLICE).min(size);
+        let slice = match reading {
+            Ok(promise) => JsFuture::from(promise)
+                .await
+                .map_err(|e| browser::js_error_text(&e))
+                .and_then(|b| {
+                    b.dyn_into::<ArrayBuffer>()
+                        .map_err(|_| "the browser returned something other than bytes".into())
+                }),
+            Err(e) => Err(e),
+        };
+        let slice = match slice {
+            Ok(buffer) if buffer.byte_length() as u64 == end - at => buffer,
+            Ok(_) => return Err(abort(conn, "the file changed size while uploading")),
+            Err(e) => return Err(abort(conn, &e)),
+        };
+        if end < size {
+            next = Some(read(file, end, size));
+        }
         while conn.buffered_amount() > UPLOAD_HIGH_WATER {
             // bufferedAmount never drains on a closed socket: stop waiting then.
             if !conn.is_open() {
@@ -120,17 +144,20 @@ async fn send(
             }
             browser::sleep(BACKPRESSURE_POLL_MS).await;
         }
-        let end = (at + UPLOAD_SLICE).min(size);
-        let slice = match browser::read_slice(file, at, end).await {
-            Ok(buffer) if buffer.byte_length() as u64 == end - at => buffer,
-            Ok(_) => return Err(abort(conn, "the file changed size while uploading")),
-            Err(e) => return Err(abort(conn, &e)),
-        };
         conn.send_data(&slice).await?;
         at = end;
         transfer.progress(at.saturating_sub(u64::from(conn.buffered_amount())));
     }
     Ok(())
+}
+
+/// Starts reading the slice at `at` (the browser reads it into a JS
+/// `ArrayBuffer`, never into WASM memory).
+fn read(file: &File, at: u64, size: u64) -> Result<Promise, String> {
+    let end = (at + UPLOAD_SLICE).min(size);
+    file.slice_with_f64_and_f64(at as f64, end as f64)
+        .map(|blob| blob.array_buffer())
+        .map_err(|e| browser::js_error_text(&e))
 }
 
 /// Closes the connection to abandon the upload: the protocol cannot cancel
