@@ -6,6 +6,14 @@ It treats the server as a black box (the built binary, real sockets on
 Standard library only.
 
 Usage: conformance.py PATH/TO/ferry-server
+
+On an object store instead of a directory: set FERRY_CONFORMANCE_STORE to a
+store URL (e.g. swift://127.0.0.1:8080/ferry/conformance) and the store's
+credentials in FERRY_STORE_USER and FERRY_STORE_KEY (the server reads them
+from the environment). Each server then serves a prefix of its own under
+that URL instead of --root, seeded through the protocol with two sample
+files as a new root is; the cases that set up fixtures on the disk itself
+(symbolic links, a home looked at on the disk) skip what needs the disk.
 """
 
 import hashlib
@@ -19,6 +27,8 @@ import time
 import unittest
 
 SERVER = None  # set from argv
+STORE = os.environ.get("FERRY_CONFORMANCE_STORE", "").rstrip("/")
+ON_DISK_ONLY = unittest.skipIf(STORE, "fixtures on the disk; the server is on an object store")
 REPLY = re.compile(rb"^([1-5][0-9][0-9]) (.*)\r\n$")
 # A file row (size) or, since version 2, a directory row ("-", name ending in "/").
 LISTING_ROW = re.compile(rb"^(\d+|-)\t(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)\t([^\t\n]+)\n")
@@ -30,25 +40,53 @@ def free_port():
         return s.getsockname()[1]
 
 
+def spawn(args):
+    """ferry-server ARGS on a free loopback port, once it accepts: (process, port)."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [SERVER, *args, "--listen", f"127.0.0.1:{port}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return proc, port
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("ferry-server did not start")
+            time.sleep(0.05)
+
+
+def new_store_prefix():
+    """--store with a prefix no other server of this run has, holding the two
+    sample files a new root gets (STOREd by a server of its own)."""
+    new_store_prefix.count += 1
+    where = ["--store", f"{STORE}/run{os.getpid()}-{new_store_prefix.count}"]
+    proc, port = spawn(where)
+    try:
+        for name in ["serverTestFile.txt", "welcome.txt"]:
+            c = Client(port)
+            c.reply()
+            assert c.store(name, b"a sample file\n")[0] == 226, "seeding the store"
+            c.close()
+    finally:
+        proc.kill()
+        proc.wait()
+    return where
+
+
+new_store_prefix.count = 0
+
+
 class Server:
-    """A ferry-server child process on a free loopback port."""
+    """A ferry-server child process on a free loopback port, serving `root`
+    (or, with FERRY_CONFORMANCE_STORE, a new prefix in the store)."""
 
     def __init__(self, root, *flags):
-        self.port = free_port()
-        self.proc = subprocess.Popen(
-            [SERVER, "--root", root, "--listen", f"127.0.0.1:{self.port}", *flags],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                break
-            except OSError:
-                if self.proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("ferry-server did not start")
-                time.sleep(0.05)
+        where = new_store_prefix() if STORE else ["--root", root]
+        self.proc, self.port = spawn([*where, *flags])
 
     def stop(self):
         self.proc.kill()
@@ -245,6 +283,7 @@ class Commands(ServerCase):
         self.assertEqual(c.cmd("QUIT"), (221, "Goodbye"))
         self.assertTrue(c.closed())
 
+    @ON_DISK_ONLY
     def test_links_are_invisible_and_directories_listed(self):
         c = self.connect()
         os.symlink(self.outside, os.path.join(self.root, "link"))
@@ -509,7 +548,8 @@ class Accounts(ServerCase):
     def test_home_read_only_and_quota(self):
         c = self.connect()
         self.assertEqual(self.login(c, "alice", "wonderland"), (230, "Logged in"))
-        self.assertTrue(os.path.isdir(os.path.join(self.root, "users", "alice")))
+        if not STORE:
+            self.assertTrue(os.path.isdir(os.path.join(self.root, "users", "alice")))
         code, _, body = c.data_command("LIST")
         self.assertEqual((code, body), (226, b""), "the new home is empty")
         self.assertEqual(c.data_command("RETRIEVE ../outside.txt")[0], 553)
@@ -518,8 +558,9 @@ class Accounts(ServerCase):
         self.assertEqual(c.store("ten", b"0123456789")[0], 226, "an exact fit")
         self.assertEqual(c.store("ten", b"9876543210")[0], 226, "replacing counts the difference")
         self.assertEqual(c.store("one", b"1")[0], 552)
-        with open(os.path.join(self.root, "users", "alice", "ten"), "rb") as f:
-            self.assertEqual(f.read(), b"9876543210")
+        if not STORE:
+            with open(os.path.join(self.root, "users", "alice", "ten"), "rb") as f:
+                self.assertEqual(f.read(), b"9876543210")
         r = self.connect()
         self.assertEqual(self.login(r, "reader", "pw")[0], 230)
         self.assertEqual(r.cmd("MKDIR d"), (550, "Read-only"))
