@@ -263,6 +263,11 @@ location = us-east-1
 [filter:cache]
 use = egg:swift#memcache
 memcache_servers = 127.0.0.1:$memcached_port
+# Swift's default pool is 2 connections to memcached, waited for 1 s: past
+# that tempauth cannot look the token up and answers 401 to a valid one
+# (hundreds of requests at once do it).
+memcache_max_connections = 256
+pool_timeout = 10
 
 [filter:catch_errors]
 use = egg:swift#catch_errors
