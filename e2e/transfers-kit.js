@@ -29,17 +29,18 @@ async function healthy(url) {
   }
 }
 
-/** A TCP proxy to `upstream` counting the bytes each connection sends upstream. */
+/** A TCP proxy to `upstream` counting the bytes each connection sends either way. */
 function countingProxy(upstream) {
   const counts = [];
   const sockets = new Set();
   const server = net.createServer((client) => {
-    const entry = { up: 0 };
+    const entry = { up: 0, down: 0 };
     counts.push(entry);
     const target = net.connect(upstream, '127.0.0.1');
     sockets.add(client);
     sockets.add(target);
     client.on('data', (d) => { entry.up += d.length; });
+    target.on('data', (d) => { entry.down += d.length; });
     client.pipe(target);
     target.pipe(client);
     const end = () => { client.destroy(); target.destroy(); sockets.delete(client); sockets.delete(target); };
@@ -50,6 +51,8 @@ function countingProxy(upstream) {
     counts,
     /** Bytes sent upstream by every connection so far. */
     total: () => counts.reduce((sum, c) => sum + c.up, 0),
+    /** Bytes the server sent back, every connection so far. */
+    totalDown: () => counts.reduce((sum, c) => sum + c.down, 0),
     listen: (port) => new Promise((resolve) => server.listen(port, '127.0.0.1', resolve)),
     close: () => new Promise((resolve) => {
       for (const s of sockets) s.destroy();

@@ -9,7 +9,7 @@ use super::link::{self, Socket, Step, Stop};
 use crate::browser;
 use crate::endpoint::Endpoint;
 use crate::model::Transfer;
-use ferry_proto::{Path, Retrieve};
+use ferry_proto::{EntryKind, Path, Read, Retrieve, Stat};
 use js_sys::Array;
 use wasm_bindgen::JsValue;
 use web_sys::{Blob, BlobPropertyBag};
@@ -21,7 +21,7 @@ const PROGRESS_STEP_MIN: u64 = 64 * 1024;
 const PROGRESS_STEP_MAX: u64 = 1024 * 1024;
 
 /// The file so far: a blob and the parts received since it was made.
-struct Received {
+pub struct Received {
     blob: Option<Blob>,
     parts: Array,
     pending: u64,
@@ -56,44 +56,103 @@ impl Received {
     }
 }
 
-/// Downloads `path` and saves it as its last name; `Ok` with the words for the row.
-pub async fn run(
+impl Received {
+    /// Nothing received yet.
+    pub fn new() -> Received {
+        Received {
+            blob: None,
+            parts: Array::new(),
+            pending: 0,
+            total: 0,
+            reported: 0,
+        }
+    }
+}
+
+/// What a download knows of its file: its size and time, from STAT before
+/// the first byte, so a continuation can tell the file has not changed.
+pub type Seen = Option<(u64, u64)>;
+
+/// One attempt: STAT, then RETRIEVE, or after a dropped connection READ
+/// from the first byte missing (§3.4: a client may keep its partial file
+/// out of sight and continue with READ), as long as the file is unchanged.
+pub async fn attempt(
     endpoint: &Endpoint,
     socket: &Socket,
     path: &Path,
     transfer: Transfer,
-) -> Result<String, Stop> {
+    received: &mut Received,
+    seen: &mut Seen,
+) -> Result<(), Stop> {
     let mut conn = link::open(endpoint, socket).await?;
-    transfer.start();
-    let mut received = Received {
-        blob: None,
-        parts: Array::new(),
-        pending: 0,
-        total: 0,
-        reported: 0,
+    let status = link::run(&mut conn, &Stat(path.clone()), |_, _| Ok(())).await?;
+    let EntryKind::File { size } = status.kind else {
+        return Err(Stop::Broken(format!("“{path}” is a folder, not a file")));
     };
-    let exchange = Retrieve(path.clone());
-    link::run(&mut conn, &exchange, |_, step| {
-        match step {
-            Step::Incoming(len) => transfer.set_total(len),
-            Step::Bytes(bytes) => {
-                received.push(bytes)?;
-                let total = transfer.total_untracked().unwrap_or(0);
-                let step = (total / 200).clamp(PROGRESS_STEP_MIN, PROGRESS_STEP_MAX);
-                if received.total - received.reported >= step || received.total == total {
-                    transfer.progress(received.total);
-                    received.reported = received.total;
-                }
+    if seen.get_or_insert((size, status.modified)) != &(size, status.modified) {
+        return Err(Stop::Broken(
+            "the file changed on the server while it was downloading; nothing saved".into(),
+        ));
+    }
+    transfer.set_total(size);
+    transfer.start();
+    let offset = received.total;
+    if offset == 0 {
+        let retrieve = Retrieve(path.clone());
+        link::run(&mut conn, &retrieve, |_, step| {
+            on_step(received, transfer, size, step)
+        })
+        .await?;
+    } else {
+        let read = Read {
+            path: path.clone(),
+            offset,
+            length: size - offset,
+        };
+        link::run(&mut conn, &read, |_, step| {
+            on_step(received, transfer, size, step)
+        })
+        .await?;
+    }
+    conn.close(ferry_proto::close::NORMAL, "download complete");
+    Ok(())
+}
+
+/// One step of the data phase of a file of `size` bytes.
+fn on_step(
+    received: &mut Received,
+    transfer: Transfer,
+    size: u64,
+    step: Step<'_>,
+) -> Result<(), Stop> {
+    match step {
+        Step::Incoming(len) if received.total + len != size => {
+            return Err(Stop::Broken(
+                "the file changed on the server while it was downloading; nothing saved".into(),
+            ))
+        }
+        Step::Incoming(_) => {}
+        Step::Bytes(bytes) => {
+            received.push(bytes)?;
+            let step = (size / 200).clamp(PROGRESS_STEP_MIN, PROGRESS_STEP_MAX);
+            if received.total - received.reported >= step || received.total == size {
+                transfer.progress(received.total);
+                received.reported = received.total;
             }
         }
-        Ok(())
-    })
-    .await?;
-    conn.close(ferry_proto::close::NORMAL, "download complete");
+    }
+    Ok(())
+}
+
+/// Hands the whole file to the browser to save under `path`'s last name;
+/// the words for the row.
+pub fn save(path: &Path, received: &mut Received, resumed: u32) -> Result<String, Stop> {
     received.compact()?;
-    transfer.progress(received.total);
     let name = path.last_name().into_string();
     let parts = Array::of1(&JsValue::from(received.blob.take()));
     browser::save_download(&parts, &name).map_err(Stop::Broken)?;
-    Ok(format!("saved as “{name}”"))
+    Ok(match resumed {
+        0 => format!("saved as “{name}”"),
+        n => format!("saved as “{name}” (continued with READ after {n} dropped connection(s))"),
+    })
 }

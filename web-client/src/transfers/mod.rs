@@ -23,7 +23,7 @@ use crate::model::{Direction, Model, Transfer};
 use ferry_proto::{close, Name, Path};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use link::Socket;
+use link::{Socket, Stop};
 use std::cell::Cell;
 use std::collections::VecDeque;
 use std::rc::Rc;
@@ -287,18 +287,8 @@ impl Transfers {
         };
         match work {
             Work::Download(path) => {
-                let result = download::run(&endpoint, &handle.socket, &path, transfer).await;
-                if handle.cancelled.get() {
-                    return transfer.cancelled();
-                }
-                match result {
-                    Ok(how) => transfer.succeed(how),
-                    Err(stop) => {
-                        let why = link::words(&stop, path.as_str());
-                        self.model.error(format!("Download failed: {why}."));
-                        transfer.fail(why);
-                    }
-                }
+                self.download_with_retries(endpoint, &handle, &path, transfer)
+                    .await
             }
             Work::Upload { file, path } => {
                 if self.store(endpoint, &handle, &file, &path, transfer).await {
@@ -315,6 +305,70 @@ impl Transfers {
 
     /// Runs attempts until the upload is stored, refused for good, cancelled
     /// or out of attempts; `true` when stored.
+    /// Runs a download's attempts until it is saved, refused for good,
+    /// cancelled or out of attempts; a dropped connection continues with
+    /// READ from the first missing byte.
+    async fn download_with_retries(
+        &self,
+        mut endpoint: Endpoint,
+        handle: &Handle,
+        path: &Path,
+        transfer: Transfer,
+    ) {
+        let mut received = download::Received::new();
+        let mut seen = None;
+        let mut pause = RETRY_FIRST_MS;
+        for attempt in 1..=MAX_ATTEMPTS {
+            let result = download::attempt(
+                &endpoint,
+                &handle.socket,
+                path,
+                transfer,
+                &mut received,
+                &mut seen,
+            )
+            .await
+            .and_then(|()| download::save(path, &mut received, attempt - 1));
+            if handle.cancelled.get() {
+                return transfer.cancelled();
+            }
+            let stop = match result {
+                Ok(how) => return transfer.succeed(how),
+                Err(stop) => stop,
+            };
+            if !stop.is_transient() || attempt == MAX_ATTEMPTS {
+                let why = link::words(&stop, path.as_str());
+                self.model.error(format!("Download failed: {why}."));
+                return transfer.fail(why);
+            }
+            if !self.pause(handle, transfer, &stop, path, pause).await {
+                return transfer.cancelled();
+            }
+            pause = (pause * 2).min(RETRY_LAST_MS);
+            if let Some(fresh) = self.endpoint.get_untracked() {
+                endpoint = fresh;
+            }
+        }
+    }
+
+    /// Shows the drop on the row and waits `ms`; `false` when cancelled meanwhile.
+    async fn pause(
+        &self,
+        handle: &Handle,
+        transfer: Transfer,
+        stop: &Stop,
+        path: &Path,
+        ms: i32,
+    ) -> bool {
+        transfer.retrying(format!(
+            "connection lost ({}); trying again in {:.1} s",
+            link::words(stop, path.as_str()),
+            f64::from(ms) / 1000.0
+        ));
+        browser::sleep(ms).await;
+        !handle.cancelled.get()
+    }
+
     /// Uploads `file`; when the server already held part of it from
     /// before this transfer (a reload, an earlier cancel), the stored file
     /// is checked against the local SHA-256, since RESUME matches kept bytes
@@ -418,13 +472,7 @@ impl Transfers {
                 transfer.fail(why);
                 return None;
             }
-            transfer.retrying(format!(
-                "connection lost ({}); trying again in {:.1} s",
-                link::words(&stop, path.as_str()),
-                f64::from(pause) / 1000.0
-            ));
-            browser::sleep(pause).await;
-            if handle.cancelled.get() {
+            if !self.pause(handle, transfer, &stop, path, pause).await {
                 transfer.cancelled();
                 return None;
             }
