@@ -16,6 +16,8 @@ pub struct ChildProcess {
     child: Child,
     program: PathBuf,
     args: Vec<String>,
+    /// Where its standard error goes (at `RUST_LOG=info`), if anywhere.
+    log: Option<PathBuf>,
     /// The loopback address it listens on.
     pub addr: SocketAddr,
 }
@@ -23,11 +25,32 @@ pub struct ChildProcess {
 impl ChildProcess {
     /// Runs `program args...` and waits until `addr` accepts TCP connections.
     pub fn spawn(program: &Path, args: &[String], addr: SocketAddr) -> Result<ChildProcess> {
-        let child = start(program, args, addr)?;
+        ChildProcess::spawn_inner(program, args, addr, None)
+    }
+
+    /// [`ChildProcess::spawn`] with `RUST_LOG=info` and its standard error
+    /// appended to the file `log`, for a test to show when it fails.
+    pub fn spawn_logged(
+        program: &Path,
+        args: &[String],
+        addr: SocketAddr,
+        log: &Path,
+    ) -> Result<ChildProcess> {
+        ChildProcess::spawn_inner(program, args, addr, Some(log.to_path_buf()))
+    }
+
+    fn spawn_inner(
+        program: &Path,
+        args: &[String],
+        addr: SocketAddr,
+        log: Option<PathBuf>,
+    ) -> Result<ChildProcess> {
+        let child = start(program, args, addr, log.as_deref())?;
         Ok(ChildProcess {
             child,
             program: program.to_path_buf(),
             args: args.to_vec(),
+            log,
             addr,
         })
     }
@@ -62,7 +85,7 @@ impl ChildProcess {
         if self.child.try_wait()?.is_none() {
             bail!("{} is still running", self.program.display());
         }
-        self.child = start(&self.program, &self.args, self.addr)?;
+        self.child = start(&self.program, &self.args, self.addr, self.log.as_deref())?;
         Ok(())
     }
 
@@ -110,12 +133,26 @@ impl ChildProcess {
 }
 
 /// Runs `program args...` and waits until `addr` accepts TCP connections.
-fn start(program: &Path, args: &[String], addr: SocketAddr) -> Result<Child> {
-    let mut child = Command::new(program)
+fn start(program: &Path, args: &[String], addr: SocketAddr, log: Option<&Path>) -> Result<Child> {
+    let mut command = Command::new(program);
+    command
         .args(args)
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stdout(Stdio::null());
+    match log {
+        Some(log) => {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(log)
+                .with_context(|| format!("cannot open {}", log.display()))?;
+            command.env("RUST_LOG", "info").stderr(file);
+        }
+        None => {
+            command.stderr(Stdio::null());
+        }
+    }
+    let mut child = command
         .spawn()
         .with_context(|| format!("cannot start {}", program.display()))?;
     let started = Instant::now();
