@@ -56,7 +56,7 @@ test('uploads run three at once on their own WebSockets, the rest wait in order'
   // Speed and time left while running.
   await expect(transfer(page, 'q1.bin').locator('.transfer-detail')).toContainText(/\/s · .* left/);
   for (let i = 1; i <= 5; i++) {
-    await expect(transfer(page, `q${i}.bin`)).toHaveAttribute('data-state', 'done', { timeout: 60_000 });
+    await expect(transfer(page, `q${i}.bin`)).toHaveAttribute('data-state', 'done', { timeout: 180_000 });
   }
   for (const [name, digest] of Object.entries(digests)) {
     expect(await sha256File(path.join(ferry.root, name))).toBe(digest);
@@ -98,20 +98,20 @@ test('Cancel mid-upload and mid-download leaves nothing on either side', async (
 });
 
 test('the bridge killed mid-upload: the upload resumes by itself and sends only what was missing', async ({ page, relay, ferry }) => {
-  test.setTimeout(120_000);
+  test.setTimeout(300_000);
   const size = 48 * MiB;
   const local = path.join(ferry.tmp, 'resumed.bin');
   const digest = writeRandomFile(local, size);
   await connect(page, relay.url);
   await throttle(page, { uploadThroughput: 8 * MiB });
   await page.locator('#file-input').setInputFiles(local);
-  await expect.poll(() => moved(page, 'resumed.bin'), { timeout: 30_000 }).toBeGreaterThan(size / 3);
+  await expect.poll(() => moved(page, 'resumed.bin'), { timeout: 90_000 }).toBeGreaterThan(size / 3);
   const cutAt = relay.proxy.total();
   await relay.kill();
   await expect(transfer(page, 'resumed.bin')).toHaveAttribute('data-state', 'retrying');
   await page.waitForTimeout(1500);
   await relay.start();
-  await expect(transfer(page, 'resumed.bin')).toHaveAttribute('data-state', 'done', { timeout: 60_000 });
+  await expect(transfer(page, 'resumed.bin')).toHaveAttribute('data-state', 'done', { timeout: 180_000 });
   await expect(transfer(page, 'resumed.bin')).toContainText('resumed');
   expect(await sha256File(path.join(ferry.root, 'resumed.bin'))).toBe(digest);
   // Everything the browser's connections sent the server, commands included, against the file:
@@ -126,14 +126,14 @@ test('the bridge killed mid-upload: the upload resumes by itself and sends only 
 });
 
 test('the bridge killed mid-download: the download continues with READ by itself, saved byte-exact', async ({ page, relay, ferry }) => {
-  test.setTimeout(120_000);
+  test.setTimeout(300_000);
   const size = 40 * MiB;
   const digest = writeRandomFile(path.join(ferry.root, 'cut-down.bin'), size);
   await connect(page, relay.url);
   await throttle(page, { downloadThroughput: 8 * MiB });
   const saved = page.waitForEvent('download', { timeout: 90_000 });
   await page.getByRole('button', { name: 'Download cut-down.bin' }).click();
-  await expect.poll(() => moved(page, 'cut-down.bin'), { timeout: 30_000 }).toBeGreaterThan(size / 3);
+  await expect.poll(() => moved(page, 'cut-down.bin'), { timeout: 90_000 }).toBeGreaterThan(size / 3);
   const gotAt = await moved(page, 'cut-down.bin');
   const cutAt = relay.proxy.totalDown();
   await relay.kill();
@@ -154,19 +154,19 @@ test('the bridge killed mid-download: the download continues with READ by itself
 });
 
 test('after a reload, the same file picked again for the same path resumes instead of starting over', async ({ page, relay, ferry }) => {
-  test.setTimeout(120_000);
+  test.setTimeout(300_000);
   const size = 40 * MiB;
   const local = path.join(ferry.tmp, 'reload.bin');
   const digest = writeRandomFile(local, size);
   await connect(page, relay.url);
   await throttle(page, { uploadThroughput: 8 * MiB });
   await page.locator('#file-input').setInputFiles(local);
-  await expect.poll(() => moved(page, 'reload.bin'), { timeout: 30_000 }).toBeGreaterThan(size / 2);
+  await expect.poll(() => moved(page, 'reload.bin'), { timeout: 90_000 }).toBeGreaterThan(size / 2);
   await page.reload();
   const cutAt = relay.proxy.total();
   await connect(page, relay.url);
   await page.locator('#file-input').setInputFiles(local);
-  await expect(transfer(page, 'reload.bin')).toHaveAttribute('data-state', 'done', { timeout: 60_000 });
+  await expect(transfer(page, 'reload.bin')).toHaveAttribute('data-state', 'done', { timeout: 180_000 });
   await expect(transfer(page, 'reload.bin')).toContainText('resumed');
   // Bytes kept from before this page are checked: RESUME matches them by path and size only.
   await expect(transfer(page, 'reload.bin').locator('.transfer-verify')).toHaveAttribute('data-verify', 'match');
@@ -193,7 +193,7 @@ test('another file of the same name and size after a cancel is stored whole, nev
   await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
   // RESUME matches kept bytes by path and size only: the page checks the result and sends it again.
   await page.locator('#file-input').setInputFiles(second);
-  await expect(transfer(page, 'same.bin')).toHaveAttribute('data-state', 'done', { timeout: 60_000 });
+  await expect(transfer(page, 'same.bin')).toHaveAttribute('data-state', 'done', { timeout: 180_000 });
   await expect(transfer(page, 'same.bin')).toContainText('sent again in full');
   expect(await sha256File(path.join(ferry.root, 'same.bin'))).toBe(digest);
 });
@@ -286,7 +286,7 @@ test('two uploads and a download at once while the file list stays usable', asyn
   await d.saveAs(file);
   expect(await sha256File(file)).toBe(downDigest);
   for (const u of up) {
-    await expect(transfer(page, u.name)).toHaveAttribute('data-state', 'done', { timeout: 60_000 });
+    await expect(transfer(page, u.name)).toHaveAttribute('data-state', 'done', { timeout: 180_000 });
     expect(await sha256File(path.join(ferry.root, u.name))).toBe(u.digest);
   }
 });
