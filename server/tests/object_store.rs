@@ -131,11 +131,16 @@ async fn every_command_on_the_store() {
     assert_eq!(client.command("RENAME a0\tb.txt").await.code, 250);
     assert!(client.retrieve("b.txt").await.unwrap().is_empty());
     assert_eq!(client.command("MKDIR d").await.code, 257);
-    let refused = client.command("RENAME d\te").await;
-    assert_eq!(refused.code, 550);
-    assert!(
-        refused.text.contains("not supported on the object store"),
-        "{refused}"
+    assert_eq!(client.command("MKDIR d/sub").await.code, 257);
+    assert_eq!(client.store("d/sub/f", b"f").await.code, 226);
+    assert_eq!(client.command("RENAME d\te").await.code, 250);
+    assert_eq!(client.command("STAT d").await.code, 550);
+    assert_eq!(client.retrieve("e/sub/f").await.unwrap(), b"f");
+    assert_eq!(client.command("RENAME e\td").await.code, 250);
+    assert_eq!(
+        client.command("RENAME d\td/x").await.code,
+        550,
+        "into itself"
     );
     assert_eq!(
         client.command("RENAME b.txt\td").await.code,

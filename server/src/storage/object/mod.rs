@@ -31,8 +31,12 @@
 //! - **RENAME** of a file: a server-side copy, then a DELETE of the source.
 //!   Meanwhile a reader sees the file at both paths (the copy complete);
 //!   a crash between the two leaves both. On Swift and S3 a copy is
-//!   limited to 5 GiB. RENAME of a directory is refused with `550`: it
-//!   would be a copy and a delete per object under it, not one step.
+//!   limited to 5 GiB (past it, or where the store refuses, the server
+//!   streams the copy). RENAME of a directory is a copy and a delete per
+//!   object under it, at most 10,000, under a journal in the staging area:
+//!   meanwhile its objects are split between the two paths; interrupted,
+//!   it answers `451` saying how far it got, and the same RENAME again
+//!   finishes it.
 //! - **MKDIR**: a HEAD and a listing request (the path must be free), a
 //!   listing request for the parent, one PUT of the marker.
 //! - **RMDIR**: a listing request (limit 2: the marker and one more means
@@ -61,10 +65,15 @@ use ferry_proto::{EntryKind, ListingEntry, Name, Path, Status};
 use futures::{Stream, StreamExt, TryStreamExt};
 use opendal::{EntryMode, Metadata, Operator};
 use remote::Remote;
+use sha2::{Digest, Sha256};
 use std::io;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio_util::task::TaskTracker;
+
+/// Most objects a directory RENAME moves on the store (each a copy and a
+/// delete); a larger directory gets `550`.
+const DIR_RENAME_MAX: usize = 10_000;
 
 /// The served tree in an object store.
 #[derive(Debug)]
@@ -383,14 +392,7 @@ impl ObjectStore {
         let source = self.file_meta(from).await?;
         if source.is_none() {
             if self.dir_exists(Some(from)).await? {
-                if to.is_within(from) {
-                    return Err(ServerError::Unavailable(
-                        "Cannot move a directory into itself",
-                    ));
-                }
-                return Err(ServerError::Unavailable(
-                    "Renaming a directory is not supported on the object store",
-                ));
+                return self.rename_dir(from, to).await;
             }
             return Err(ServerError::NoSuchFile);
         }
@@ -405,6 +407,94 @@ impl ObjectStore {
         }
         self.copy(&file_key(from), &file_key(to)).await?;
         self.remote.delete(&file_key(from)).await?;
+        self.kept.discard_within(self, from).await;
+        self.kept.discard_within(self, to).await;
+        Ok(())
+    }
+
+    /// Moves the directory `from` and everything under it to `to`: a copy
+    /// and a delete per object, at most [`DIR_RENAME_MAX`] of them, under a
+    /// journal in the staging area naming both paths. Interrupted (a store
+    /// error, a crash), the objects are split between the two; the same
+    /// RENAME again finishes it (the journal lets it onto the `to` it
+    /// began).
+    async fn rename_dir(&self, from: &Path, to: &Path) -> Result<(), ServerError> {
+        if to.is_within(from) {
+            return Err(ServerError::Unavailable(
+                "Cannot move a directory into itself",
+            ));
+        }
+        if !self.dir_exists(to.parent().as_ref()).await? {
+            return Err(ServerError::Unavailable("No such directory"));
+        }
+        if self.file_meta(to).await?.is_some() {
+            return Err(ServerError::Unavailable(
+                "Cannot replace a file with a directory",
+            ));
+        }
+        let op = self.op().await?;
+        let journal = format!(
+            "{TEMP_DIR}/renames/{}",
+            hex::encode(Sha256::digest(from.as_str()))
+        );
+        let intent = format!("{from}\t{to}");
+        let resuming = match op.read(&journal).await {
+            Ok(text) if text.to_vec() == intent.as_bytes() => true,
+            Ok(_) => return Err(ServerError::Unavailable(
+                "An interrupted rename of this directory to another path must be finished first",
+            )),
+            Err(_) => false,
+        };
+        if !resuming && self.dir_exists(Some(to)).await? {
+            return Err(ServerError::Unavailable("Target is a directory"));
+        }
+        let source = dir_key(Some(from));
+        let target = dir_key(Some(to));
+        let mut keys = Vec::new();
+        let mut lister = match op.lister_with(&source).recursive(true).await {
+            Ok(lister) => lister,
+            Err(error) => return Err(self.fail(error).await),
+        };
+        loop {
+            match lister.try_next().await {
+                Ok(Some(entry)) => keys.push(entry.path().to_owned()),
+                Ok(None) => break,
+                Err(error) => return Err(self.fail(error).await),
+            }
+            if keys.len() > DIR_RENAME_MAX {
+                return Err(ServerError::Unavailable(
+                    "Directory too large to rename on the object store",
+                ));
+            }
+        }
+        if let Err(error) = op.write(&journal, intent).await {
+            return Err(self.fail(error).await);
+        }
+        let total = keys.len();
+        for (moved, key) in keys.iter().enumerate() {
+            let Some(rest) = key.strip_prefix(source.as_str()) else {
+                continue;
+            };
+            let destination = format!("{target}{rest}");
+            let step = async {
+                if key.ends_with('/') {
+                    if let Err(error) = op.create_dir(&destination).await {
+                        return Err(self.fail(error).await);
+                    }
+                } else {
+                    self.copy(key, &destination).await?;
+                }
+                self.remote.delete(key).await
+            }
+            .await;
+            if let Err(error) = step {
+                tracing::warn!(%from, %to, moved, total, %error, "directory rename interrupted");
+                return Err(ServerError::Storage(io::Error::other(format!(
+                    "rename interrupted after {moved} of {total} objects; RENAME again to finish"
+                ))));
+            }
+        }
+        let _ = op.delete(&journal).await;
         self.kept.discard_within(self, from).await;
         self.kept.discard_within(self, to).await;
         Ok(())
@@ -457,11 +547,21 @@ impl ObjectStore {
     /// directory is at the path.
     pub(crate) async fn check_store(&self, path: &Path) -> Result<(), ServerError> {
         reject_reserved(path)?;
+        // A file there replaces it, and its parent exists: one HEAD.
+        if self.file_meta(path).await?.is_some() {
+            return Ok(());
+        }
+        self.check_parent(path).await?;
+        if self.dir_exists(Some(path)).await? {
+            return Err(ServerError::NotAFile);
+        }
+        Ok(())
+    }
+
+    /// `550 No such directory` when the parent of `path` is missing.
+    pub(crate) async fn check_parent(&self, path: &Path) -> Result<(), ServerError> {
         if !self.dir_exists(path.parent().as_ref()).await? {
             return Err(ServerError::Unavailable("No such directory"));
-        }
-        if self.file_meta(path).await?.is_none() && self.dir_exists(Some(path)).await? {
-            return Err(ServerError::NotAFile);
         }
         Ok(())
     }

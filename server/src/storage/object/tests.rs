@@ -177,11 +177,6 @@ async fn rename_moves_a_file_and_refuses_a_directory() {
         store.rename(&path("gone"), &path("x")).await,
         Err(ServerError::NoSuchFile)
     ));
-    let refused = unavailable(store.rename(&path("d"), &path("e")).await);
-    assert!(
-        refused.contains("not supported on the object store"),
-        "{refused}"
-    );
     assert_eq!(
         unavailable(store.rename(&path("d"), &path("d/e")).await),
         "Cannot move a directory into itself"
@@ -436,4 +431,71 @@ async fn homes_and_usage() {
         store.make_home(&path("users/bob/home")).await.is_err(),
         "a file in the way"
     );
+}
+
+#[tokio::test]
+async fn a_directory_rename_moves_everything_and_finishes_when_repeated() {
+    let store = open(&unique(), Duration::from_secs(60)).await;
+    store.mkdir(&path("d")).await.unwrap();
+    store.mkdir(&path("d/sub")).await.unwrap();
+    store.mkdir(&path("d/empty")).await.unwrap();
+    put(&store, "d/a", b"A").await;
+    put(&store, "d/sub/b", b"B").await;
+    put(&store, "file", b"F").await;
+    store.mkdir(&path("other")).await.unwrap();
+    assert_eq!(
+        unavailable(store.rename(&path("d"), &path("other")).await),
+        "Target is a directory"
+    );
+    assert_eq!(
+        unavailable(store.rename(&path("d"), &path("file")).await),
+        "Cannot replace a file with a directory"
+    );
+    assert_eq!(
+        unavailable(store.rename(&path("d"), &path("nope/e")).await),
+        "No such directory"
+    );
+    store.rename(&path("d"), &path("other/e")).await.unwrap();
+    assert!(matches!(
+        store.stat(&path("d")).await,
+        Err(ServerError::NoSuchFile)
+    ));
+    assert_eq!(
+        names(&store.list(Some(&path("other/e"))).await.unwrap()),
+        ["a", "empty/", "sub/"]
+    );
+    assert_eq!(get(&store, "other/e/sub/b").await, b"B");
+    assert!(store
+        .list(Some(&path("other/e/empty")))
+        .await
+        .unwrap()
+        .is_empty());
+    // Interrupted halfway (its journal written, one object moved): the
+    // same RENAME again finishes it, onto the target it began.
+    let op = store.op().await.unwrap();
+    let journal = format!(
+        "{TEMP_DIR}/renames/{}",
+        hex::encode(Sha256::digest("other/e"))
+    );
+    op.write(&journal, "other/e\tmoved").await.unwrap();
+    store.mkdir(&path("moved")).await.unwrap();
+    store
+        .rename(&path("other/e/a"), &path("moved/a"))
+        .await
+        .unwrap();
+    let refused = unavailable(store.rename(&path("other/e"), &path("elsewhere")).await);
+    assert!(refused.contains("must be finished first"), "{refused}");
+    store
+        .rename(&path("other/e"), &path("moved"))
+        .await
+        .unwrap();
+    assert_eq!(
+        names(&store.list(Some(&path("moved"))).await.unwrap()),
+        ["a", "empty/", "sub/"]
+    );
+    assert_eq!(
+        names(&store.list(Some(&path("other"))).await.unwrap()),
+        Vec::<String>::new()
+    );
+    assert!(op.read(&journal).await.is_err(), "the journal is gone");
 }

@@ -131,7 +131,8 @@ impl ObjectUpload {
     pub(crate) async fn commit(mut self, path: &Path) -> Result<(), ServerError> {
         let mut inner = self.inner.take().ok_or_else(ended)?;
         let store = Arc::clone(&inner.store);
-        let checked = store.check_store(path).await;
+        // The parent may have gone meanwhile (one listing request).
+        let checked = store.check_parent(path).await;
         let closed = match checked {
             Ok(()) => match inner.writer.close().await {
                 Ok(_) => Ok(()),
@@ -144,7 +145,11 @@ impl ObjectUpload {
         };
         if let Some(parts) = &mut inner.parts {
             let _ = parts.settle().await;
-            store.kept.remove_dir(&store, &parts.dir).await;
+            // Nothing to remove when no part was ever written (a file
+            // smaller than a part, not resumed).
+            if parts.next > 0 {
+                store.kept.remove_dir(&store, &parts.dir).await;
+            }
         }
         store.kept.end(&inner.key);
         closed?;
