@@ -94,8 +94,7 @@ impl Transfer {
     pub fn all_sent_untracked(&self) -> bool {
         self.direction == Direction::Upload
             && self
-                .total
-                .get_untracked()
+                .total_untracked()
                 .is_some_and(|total| self.moved.get_untracked() >= total)
             && self.status.get_untracked() == TransferStatus::Running
     }
