@@ -325,6 +325,13 @@ mod tests {
             code(ServerError::Storage(io::Error::other("disk"))),
             Some(451)
         );
+        let store = ServerError::Store("Unexpected at http://store.lan/secret-path".into());
+        let reply = store.reply().unwrap();
+        assert_eq!(reply.code, 451);
+        assert!(
+            !reply.text.contains("store.lan"),
+            "the store's words stay in the log"
+        );
         assert_eq!(code(ServerError::IdleTimeout), Some(421));
         assert_eq!(code(ServerError::LineTimeout), Some(421));
         assert_eq!(code(ServerError::TooManyConnections), Some(421));

@@ -172,7 +172,10 @@ impl ObjectStore {
         if is_not_found(&error) {
             return ServerError::NoSuchFile;
         }
-        ServerError::Storage(io::Error::other(error))
+        // The store's own words (its URLs, headers) go to the log, not to
+        // the client, which gets `451 Local error: the object store failed`.
+        tracing::warn!(%error, "object store request failed");
+        ServerError::Store(error.kind().to_string())
     }
 
     /// The metadata of the object of the file `path`, if there is one.
