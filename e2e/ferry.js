@@ -1,7 +1,7 @@
 // Starts the real ferry-server (temporary root) and ferry-bridge (serving the release
 // web build) on free loopback ports, as a Playwright fixture: `test('…', async ({ page, ferry }) => …)`.
 const { test: base, expect } = require('@playwright/test');
-const { spawn } = require('child_process');
+const { execFileSync, spawn } = require('child_process');
 const crypto = require('crypto');
 const fs = require('fs');
 const net = require('net');
@@ -97,10 +97,29 @@ function writeRandomFile(file, size) {
   return hash.digest('hex');
 }
 
+/**
+ * Writes an accounts file with the server's own tool (`ferry-server accounts add`),
+ * one account per `name: { password, readOnly, home }`.
+ */
+function addAccounts(file, accounts) {
+  for (const [name, a] of Object.entries(accounts)) {
+    const args = ['accounts', 'add', name, '--accounts', file, '--password-stdin'];
+    if (a.readOnly) args.push('--read-only');
+    if (a.home) args.push('--home', a.home);
+    execFileSync(path.join(binDir, 'ferry-server'), args, { input: `${a.password}\n`, stdio: ['pipe', 'ignore', 'inherit'] });
+  }
+}
+
 const test = base.extend({
   /** Extra ferry-server flags for a test (`test.use({ serverArgs: ['--read-only'] })`). */
   serverArgs: [[], { option: true }],
-  ferry: async ({ serverArgs }, use, testInfo) => {
+  /**
+   * Accounts for the server (`test.use({ accounts: { ann: { password: 'pw' } } })`; an object,
+   * since test.use reads an array as [value, options]): given, the server starts with
+   * `--accounts` (and no login delay), so sessions start logged out.
+   */
+  accounts: [{}, { option: true }],
+  ferry: async ({ serverArgs, accounts }, use, testInfo) => {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-e2e-'));
     const root = path.join(tmp, 'root'); // missing: the server creates it with the sample files
     const serverPort = await freePort();
@@ -121,9 +140,15 @@ const test = base.extend({
       },
     };
     try {
+      const accountArgs = [];
+      if (Object.keys(accounts).length > 0) {
+        const file = path.join(tmp, 'accounts.toml');
+        addAccounts(file, accounts);
+        accountArgs.push('--accounts', file, '--login-delay', '0');
+      }
       ferry.server = start(
         'ferry-server',
-        ['--root', root, '--listen', `127.0.0.1:${serverPort}`, ...serverArgs],
+        ['--root', root, '--listen', `127.0.0.1:${serverPort}`, ...accountArgs, ...serverArgs],
         serverLog,
       );
       await until('ferry-server to listen', () => tcpOpen(serverPort));

@@ -1,17 +1,21 @@
-//! The page: header with the connection state, notices, and the four panels.
-//! The model and the session are created here and given to every component
-//! through context.
+//! The page: a header with the connection (a form while disconnected, a bar
+//! once connected), the login form when the server asks, the file manager as
+//! the main element, the transfers beside it, the console under it, and the
+//! dialogs. The model and the session are created here and given to every
+//! component through context; the URL's fragment says which folder is shown.
 
 use crate::browser;
 use crate::components::{
-    connect_form::ConnectForm,
+    connect_form::{ConnectForm, ConnectionBar},
     console::Console,
-    file_table::FileTable,
+    dialogs::{DeleteDialog, MoveDialog, PreviewDialog, ShortcutsDialog},
+    file_table::FileManager,
+    login_form::LoginForm,
     status::{ConnectionBadge, NoticeBar},
     transfers::Transfers,
 };
 use crate::endpoint::{Endpoint, EndpointSignal};
-use crate::model::Model;
+use crate::model::{Access, ConnState, Model};
 use crate::session::Session;
 use crate::transfers::Transfers;
 use leptos::html::Input;
@@ -22,23 +26,49 @@ use leptos::prelude::*;
 pub fn App() -> impl IntoView {
     let model = Model::new(browser::default_bridge_url());
     let endpoint: EndpointSignal = RwSignal::new(None::<Endpoint>);
+    let session = Session::new(model, endpoint);
     provide_context(model);
     provide_context(endpoint);
-    provide_context(Session::new(model, endpoint));
+    provide_context(session);
     provide_context(Transfers::new(model, endpoint));
+    model.go_to(browser::fragment_dir());
+    // Opening a folder, Back, Forward: the fragment changed, list what it names.
+    let hash_handle = window_event_listener(leptos::ev::hashchange, move |_| {
+        model.go_to(browser::fragment_dir());
+        if model.state_untracked() == ConnState::Connected {
+            session.refresh();
+        }
+    });
+    on_cleanup(move || hash_handle.remove());
     // The upload file picker: opened by the upload button and by the console's STORE.
     let file_input: NodeRef<Input> = NodeRef::new();
+    let disconnected = move || model.state() == ConnState::Disconnected;
+    let login = move || model.is_connected() && model.access() == Access::LoginRequired;
     view! {
         <header class="top">
             <h1>"Ferry"</h1>
+            <Show when=move || !disconnected()>
+                <ConnectionBar />
+            </Show>
             <ConnectionBadge />
         </header>
         <NoticeBar />
-        <main class="layout">
-            <ConnectForm />
-            <Transfers file_input=file_input />
-            <FileTable />
+        <main class="layout" class:read-only=move || !model.can_write()>
+            <Show when=disconnected>
+                <ConnectForm />
+            </Show>
+            <Show when=login>
+                <LoginForm />
+            </Show>
+            <FileManager />
+            <aside class="side">
+                <Transfers file_input=file_input into=Signal::derive(move || model.cwd()) />
+            </aside>
             <Console file_input=file_input />
+            <PreviewDialog />
+            <DeleteDialog />
+            <MoveDialog />
+            <ShortcutsDialog />
         </main>
     }
 }

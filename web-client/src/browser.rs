@@ -112,3 +112,41 @@ pub fn connect_url(bridge: &str, target: Option<&str>) -> Result<String, String>
     }
     Ok(url.href())
 }
+
+/// The folder the URL's fragment names (`#/a/b%20c` → `a/b c`); `None` for
+/// the home (no fragment, `#/`, or one that is not a valid path).
+pub fn fragment_dir() -> Option<ferry_proto::Path> {
+    let hash = web_sys::window()?.location().hash().ok()?;
+    dir_of_fragment(&hash)
+}
+
+fn dir_of_fragment(hash: &str) -> Option<ferry_proto::Path> {
+    let trimmed = hash.trim_start_matches('#').trim_matches('/');
+    if trimmed.is_empty() {
+        return None;
+    }
+    let names: Option<Vec<String>> = trimmed
+        .split('/')
+        .map(|n| js_sys::decode_uri_component(n).ok().map(String::from))
+        .collect();
+    ferry_proto::Path::new(names?.join("/")).ok()
+}
+
+/// The fragment that names `dir`: `#/` for the home, each name percent-encoded.
+pub fn fragment_of(dir: &Option<ferry_proto::Path>) -> String {
+    let names = dir.as_ref().map_or_else(String::new, |dir| {
+        dir.names()
+            .map(|n| String::from(js_sys::encode_uri_component(n)))
+            .collect::<Vec<_>>()
+            .join("/")
+    });
+    format!("#/{names}")
+}
+
+/// Shows `dir` by changing the URL's fragment (a new history entry; the
+/// page follows in its `hashchange` listener, so Back and Forward work too).
+pub fn open_dir(dir: &Option<ferry_proto::Path>) {
+    if let Some(window) = web_sys::window() {
+        let _ = window.location().set_hash(&fragment_of(dir));
+    }
+}

@@ -36,4 +36,3 @@ impl fmt::Debug for Login {
 
 /// The page's endpoint: `None` while disconnected.
 pub type EndpointSignal = RwSignal<Option<Endpoint>>;
-

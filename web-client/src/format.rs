@@ -31,6 +31,39 @@ pub fn modified(entry: &ListingEntry) -> String {
     }
 }
 
+/// How long ago `secs` (Unix seconds) was, seen at `now`: `just now`,
+/// `5 min ago`, `3 h ago`, `yesterday`, `4 days ago`, then the date.
+pub fn relative_time(secs: u64, now: u64) -> String {
+    const MIN: u64 = 60;
+    const HOUR: u64 = 60 * MIN;
+    const DAY: u64 = 24 * HOUR;
+    let Some(ago) = now.checked_sub(secs) else {
+        return "just now".into();
+    };
+    match ago {
+        0..MIN => "just now".into(),
+        MIN..HOUR => format!("{} min ago", ago / MIN),
+        HOUR..DAY => format!("{} h ago", ago / HOUR),
+        DAY..=172_799 => "yesterday".into(),
+        _ if ago < 30 * DAY => format!("{} days ago", ago / DAY),
+        _ => ferry_proto::format_rfc3339(secs)
+            .get(..10)
+            .unwrap_or_default()
+            .to_owned(),
+    }
+}
+
+/// The exact time, for the title shown on hover: `2026-11-24 16:13:25 UTC`.
+pub fn exact_time(secs: u64) -> String {
+    let full = ferry_proto::format_rfc3339(secs);
+    format!("{} UTC", full.trim_end_matches('Z').replacen('T', " ", 1))
+}
+
+/// The page's clock, in Unix seconds.
+pub fn now() -> u64 {
+    (js_sys::Date::now() / 1000.0) as u64
+}
+
 /// A progress fraction in percent, for labels.
 pub fn percent(done: u64, total: u64) -> u64 {
     if total == 0 {
@@ -69,5 +102,18 @@ mod tests {
         assert_eq!(percent(1, 3), 33);
         assert_eq!(percent(0, 0), 100);
         assert_eq!(percent(u64::MAX, u64::MAX), 100);
+    }
+
+    #[test]
+    fn relative_times() {
+        let now = 1_795_968_805;
+        assert_eq!(relative_time(now, now), "just now");
+        assert_eq!(relative_time(now + 5, now), "just now");
+        assert_eq!(relative_time(now - 300, now), "5 min ago");
+        assert_eq!(relative_time(now - 3 * 3600, now), "3 h ago");
+        assert_eq!(relative_time(now - 30 * 3600, now), "yesterday");
+        assert_eq!(relative_time(now - 4 * 86400, now), "4 days ago");
+        assert_eq!(relative_time(now - 90 * 86400, now), "2026-08-31");
+        assert_eq!(exact_time(now), "2026-11-29 16:13:25 UTC");
     }
 }

@@ -8,7 +8,7 @@
 
 use crate::session::Failed;
 use crate::transport::ConnError;
-use ferry_proto::{close, ProtoError, Verb};
+use ferry_proto::{close, ProtoError, Refusal, RefusalKind, Verb};
 
 /// Who ended the connection, as far as the page knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,6 +32,30 @@ pub fn failed(verb: Verb, subject: Option<&str>, failure: &Failed) -> String {
         Failed::Unreadable(e) => format!(
             "{} failed: the server's answer makes no sense here ({e}).",
             verb_word(verb)
+        ),
+    }
+}
+
+/// Whether `verb` changes files (and so is refused to a read-only session).
+pub fn changes_files(verb: Verb) -> bool {
+    matches!(
+        verb,
+        Verb::Store | Verb::Resume | Verb::Delete | Verb::Mkdir | Verb::Rmdir | Verb::Rename
+    )
+}
+
+/// A change refused to a session known to be read-only (by the access
+/// check): said as what it is rather than as the list of what `550` may mean.
+pub fn read_only(verb: Verb, subject: Option<&str>, refusal: &Refusal) -> String {
+    let what = subject.map(|s| format!(" “{s}”")).unwrap_or_default();
+    match refusal.kind() {
+        RefusalKind::InvalidName | RefusalKind::BadArgument | RefusalKind::TooLarge => {
+            format!("{} failed: {}", verb_word(verb), refusal.describe(subject))
+        }
+        _ => format!(
+            "{} of{what} refused: read-only access, you can look and download but not change anything (server said: {}).",
+            verb_word(verb),
+            refusal.reply
         ),
     }
 }

@@ -1,7 +1,9 @@
-//! The connect form: server host and port, bridge URL, connect / disconnect.
+//! Where to connect: the form while disconnected, and once connected the bar
+//! that replaces it (server, account, Log in / Log out, Disconnect).
 
-use crate::model::{use_model, ConnState};
+use crate::model::{use_model, Access, ConnState};
 use crate::session::use_session;
+use crate::transfers::use_transfers;
 use ferry_proto::{HostPort, DEFAULT_PORT};
 use leptos::prelude::*;
 
@@ -21,7 +23,7 @@ pub fn target(host: &str, port: &str) -> Result<Option<String>, String> {
         .map_err(|e| format!("Invalid server address: {e}."))
 }
 
-/// Where to connect, and the buttons to do it.
+/// Where to connect, and the button to do it (shown while disconnected).
 #[component]
 pub fn ConnectForm() -> impl IntoView {
     let model = use_model();
@@ -29,7 +31,6 @@ pub fn ConnectForm() -> impl IntoView {
     let bridge_url = model.bridge_url();
     let host = RwSignal::new(String::new());
     let port = RwSignal::new(String::new());
-    let disconnected = move || model.state() == ConnState::Disconnected;
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         match target(&host.get_untracked(), &port.get_untracked()) {
@@ -37,21 +38,9 @@ pub fn ConnectForm() -> impl IntoView {
             Err(e) => model.error(e),
         }
     };
-    let peer = move || match model.state() {
-        ConnState::Disconnected => "Not connected.".to_string(),
-        ConnState::Connecting => format!("Connecting to {} …", model.peer()),
-        ConnState::Connected => format!(
-            "Connected to {}{}",
-            model.peer(),
-            model
-                .greeting()
-                .map(|g| format!(" — “{g}”"))
-                .unwrap_or_default()
-        ),
-    };
     view! {
         <section class="panel connect" aria-labelledby="connect-title">
-            <h2 id="connect-title">"Connection"</h2>
+            <h2 id="connect-title">"Connect to a Ferry server"</h2>
             <form on:submit=submit>
                 <div class="fields">
                     <label for="host">"Server host"</label>
@@ -62,7 +51,6 @@ pub fn ConnectForm() -> impl IntoView {
                         spellcheck="false"
                         placeholder="bridge's default server"
                         bind:value=host
-                        prop:disabled=move || !disconnected()
                     />
                     <label for="port">"Port"</label>
                     <input
@@ -72,7 +60,6 @@ pub fn ConnectForm() -> impl IntoView {
                         autocomplete="off"
                         placeholder=DEFAULT_PORT.to_string()
                         bind:value=port
-                        prop:disabled=move || !disconnected()
                     />
                     <label for="bridge">"Bridge URL"</label>
                     <input
@@ -81,27 +68,78 @@ pub fn ConnectForm() -> impl IntoView {
                         autocomplete="off"
                         spellcheck="false"
                         bind:value=bridge_url
-                        prop:disabled=move || !disconnected()
                     />
                 </div>
                 <p class="hint">
                     "Leave host and port empty to reach the server the bridge is set up for."
                 </p>
                 <div class="form-actions">
-                    <button type="submit" class="primary" prop:disabled=move || !disconnected()>
+                    <button type="submit" class="primary">
                         "Connect"
-                    </button>
-                    <button
-                        type="button"
-                        prop:disabled=disconnected
-                        on:click=move |_| session.disconnect()
-                    >
-                        "Disconnect"
                     </button>
                 </div>
             </form>
-            <p id="peer" class="peer">{peer}</p>
         </section>
+    }
+}
+
+/// The connection once it is open (or opening): where, as whom, and the buttons to end it.
+#[component]
+pub fn ConnectionBar() -> impl IntoView {
+    let model = use_model();
+    let session = use_session();
+    let transfers = use_transfers();
+    let peer = move || match model.state() {
+        ConnState::Connecting => format!("Connecting to {} …", model.peer()),
+        _ => model.peer(),
+    };
+    let title = move || model.greeting().unwrap_or_default();
+    let who = move || match model.access() {
+        Access::Unknown => String::new(),
+        Access::LoginRequired => "not logged in".into(),
+        Access::Anonymous { read_only } => {
+            format!("anonymous{}", if read_only { " · read-only" } else { "" })
+        }
+        Access::LoggedIn { account, read_only } => {
+            format!("{account}{}", if read_only { " · read-only" } else { "" })
+        }
+    };
+    let logged_in = move || model.access().account().is_some();
+    let anonymous = move || matches!(model.access(), Access::Anonymous { .. });
+    view! {
+        <div class="conn-bar" role="group" aria-label="Connection">
+            <span id="peer" class="peer" title=title>{peer}</span>
+            <span id="account" class="account">{who}</span>
+            <Show when=anonymous>
+                <button
+                    type="button"
+                    class="quiet"
+                    on:click=move |_| model.set_access(Access::LoginRequired)
+                >
+                    "Log in"
+                </button>
+            </Show>
+            <Show when=logged_in>
+                <button
+                    type="button"
+                    on:click=move |_| {
+                        transfers.cancel_all();
+                        session.logout();
+                    }
+                >
+                    "Log out"
+                </button>
+            </Show>
+            <button
+                type="button"
+                on:click=move |_| {
+                    transfers.cancel_all();
+                    session.disconnect();
+                }
+            >
+                "Disconnect"
+            </button>
+        </div>
     }
 }
 

@@ -3,14 +3,18 @@
 use crate::components::connect_form;
 use crate::model::{use_model, ConnState, LineKind, LogLine, Model};
 use crate::session::{use_session, Session};
+use crate::transfers::{use_transfers, Transfers};
 use ferry_proto::Command;
 use leptos::html::{Div, Input};
 use leptos::prelude::*;
 
 /// Shown for `HELP` and for lines the console cannot read.
-const USAGE: &str =
-    "Commands: CONNECT <host> <port> · LIST · RETRIEVE <name> · STORE (opens the file picker) · \
-                     DELETE <name> · HASH <name> · NOOP · HELP · QUIT · CLEAR";
+/// Paths are from the home (the root, or the account's home), never from
+/// the folder shown: the protocol has no current directory.
+const USAGE: &str = "Commands (paths from the home, e.g. docs/a.txt): CONNECT <host> <port> · LIST [<dir>] · \
+     RETRIEVE <path> · STORE (opens the file picker) · READ <offset> <length> <path> · STAT <path> · \
+     HASH <path> · MKDIR <path> · RMDIR <path> · RENAME <from> TAB <to> · DELETE <path> · \
+     USER <account> · PASS <password> · NOOP · HELP · QUIT · CLEAR";
 
 /// What a typed console line asks for.
 #[derive(Debug, PartialEq)]
@@ -96,7 +100,13 @@ fn ConsoleLog() -> impl IntoView {
 }
 
 /// Does what a console line asks.
-fn run(text: &str, model: Model, session: Session, file_input: NodeRef<Input>) {
+fn run(
+    text: &str,
+    model: Model,
+    session: Session,
+    transfers: Transfers,
+    file_input: NodeRef<Input>,
+) {
     match read_line(text) {
         Ok(Input_::Connect(target)) => {
             model.log_line(LineKind::Sent, text);
@@ -115,7 +125,17 @@ fn run(text: &str, model: Model, session: Session, file_input: NodeRef<Input>) {
             }
         }
         Ok(Input_::Clear) => model.clear_log(),
-        Ok(Input_::Protocol(Command::Quit)) => session.disconnect(),
+        Ok(Input_::Protocol(Command::Quit)) => {
+            transfers.cancel_all();
+            session.disconnect();
+        }
+        Ok(Input_::Protocol(Command::Retrieve(path))) if model.is_connected_untracked() => {
+            model.log_line(
+                LineKind::Info,
+                format!("RETRIEVE {path}: a download of its own (see Transfers)."),
+            );
+            transfers.download(path);
+        }
         Ok(Input_::Protocol(Command::Help)) => {
             model.log_line(LineKind::Info, USAGE);
             session.command(Command::Help);
@@ -131,7 +151,7 @@ fn run(text: &str, model: Model, session: Session, file_input: NodeRef<Input>) {
 /// The command line, with history on the arrow keys.
 #[component]
 fn ConsoleLine(file_input: NodeRef<Input>) -> impl IntoView {
-    let (model, session) = (use_model(), use_session());
+    let (model, session, transfers) = (use_model(), use_session(), use_transfers());
     let line = RwSignal::new(String::new());
     let history = StoredValue::new(Vec::<String>::new());
     let cursor = StoredValue::new(0usize);
@@ -147,7 +167,7 @@ fn ConsoleLine(file_input: NodeRef<Input>) -> impl IntoView {
             }
         });
         cursor.set_value(history.with_value(Vec::len));
-        run(&text, model, session, file_input);
+        run(&text, model, session, transfers, file_input);
     };
     let on_key = move |ev: leptos::ev::KeyboardEvent| {
         let step: isize = match ev.key().as_str() {
@@ -174,7 +194,7 @@ fn ConsoleLine(file_input: NodeRef<Input>) -> impl IntoView {
                 type="text"
                 autocomplete="off"
                 spellcheck="false"
-                placeholder="LIST, RETRIEVE <name>, STORE, QUIT … (HELP for all)"
+                placeholder="LIST, RETRIEVE <path>, MKDIR <path>, STAT <path> … (HELP for all)"
                 bind:value=line
                 on:keydown=on_key
             />

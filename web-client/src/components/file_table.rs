@@ -1,11 +1,26 @@
-//! The server's files: sortable table with download and delete.
+//! The file manager: breadcrumbs, filter, the sortable table of the folder
+//! shown, selection (checkboxes, Shift/Ctrl-click, Ctrl+A), rename in place,
+//! moves by drag and drop, and the page's keyboard shortcuts.
+//!
+//! The folder shown is the URL's fragment: opening a folder changes the
+//! fragment and the app's `hashchange` listener lists it, so Back, Forward
+//! and reload all go through the same path.
 
+use crate::browser;
+use crate::components::icons::{Action, ActionIcon, FileIcon, Kind};
 use crate::format;
-use crate::model::use_model;
-use crate::session::{use_session, Rows};
-use ferry_proto::{ListingEntry, Name};
+use crate::model::{child, use_model, Entry, Model};
+use crate::session::{use_session, Session};
+use crate::transfers::{use_transfers, Transfers};
+use ferry_proto::{ListingEntry, Name, Path};
+use leptos::html::Input;
 use leptos::prelude::*;
 use std::cmp::Ordering;
+use std::collections::HashSet;
+use wasm_bindgen::JsCast;
+
+/// The drag data type of entries dragged inside the page: their paths, one a line.
+const DRAG_TYPE: &str = "application/x-ferry-paths";
 
 /// The column the table is sorted by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,7 +30,7 @@ enum SortKey {
     Modified,
 }
 
-/// How the table is sorted.
+/// How the table is sorted (folders always come first).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Sort {
     key: SortKey,
@@ -30,59 +45,416 @@ impl Sort {
             SortKey::Size => a.size().cmp(&b.size()).then_with(by_name),
             SortKey::Modified => a.modified.cmp(&b.modified).then_with(by_name),
         };
-        if self.ascending {
+        let order = if self.ascending {
             order
         } else {
             order.reverse()
-        }
+        };
+        b.is_dir().cmp(&a.is_dir()).then(order)
     }
 }
 
-/// The file table panel.
-#[component]
-pub fn FileTable() -> impl IntoView {
-    let model = use_model();
-    let session = use_session();
-    let sort = RwSignal::new(Sort {
-        key: SortKey::Name,
-        ascending: true,
-    });
-    // The file whose delete button was pressed and awaits confirmation.
-    let confirming = RwSignal::new(None::<String>);
-    let rows = move || {
-        let mut files = model.files();
-        let sort = sort.get();
-        files.sort_by(|a, b| sort.compare(a, b));
-        files
-    };
-    let empty = move || {
-        if model.is_connected() {
-            "No files on the server."
+/// The file manager's own view state, shared by its parts through context.
+#[derive(Clone, Copy)]
+pub struct Ui {
+    sort: RwSignal<Sort>,
+    filter: RwSignal<String>,
+    /// Names selected in the folder shown.
+    selected: RwSignal<HashSet<String>>,
+    /// Where a Shift-click range starts.
+    anchor: RwSignal<Option<String>>,
+    /// The row with the keyboard focus.
+    cursor: RwSignal<Option<String>>,
+    /// The row being renamed.
+    renaming: RwSignal<Option<String>>,
+    /// Whether the "new folder" field is open.
+    creating: RwSignal<bool>,
+    /// What the "Move to…" dialog moves.
+    pub moving: RwSignal<Vec<Path>>,
+    /// Whether the list of shortcuts is open.
+    pub shortcuts: RwSignal<bool>,
+    filter_input: NodeRef<Input>,
+}
+
+/// The file manager's view state, from context.
+pub fn use_ui() -> Ui {
+    expect_context::<Ui>()
+}
+
+impl Ui {
+    fn new() -> Ui {
+        Ui {
+            sort: RwSignal::new(Sort {
+                key: SortKey::Name,
+                ascending: true,
+            }),
+            filter: RwSignal::new(String::new()),
+            selected: RwSignal::new(HashSet::new()),
+            anchor: RwSignal::new(None),
+            cursor: RwSignal::new(None),
+            renaming: RwSignal::new(None),
+            creating: RwSignal::new(false),
+            moving: RwSignal::new(Vec::new()),
+            shortcuts: RwSignal::new(false),
+            filter_input: NodeRef::new(),
+        }
+    }
+
+    /// The rows shown: the folder's entries that match the filter, sorted.
+    fn rows(&self, model: Model) -> Vec<ListingEntry> {
+        let filter = self.filter.get().to_ascii_lowercase();
+        let mut rows: Vec<ListingEntry> = model
+            .files()
+            .into_iter()
+            .filter(|e| filter.is_empty() || e.name.as_str().to_ascii_lowercase().contains(&filter))
+            .collect();
+        let sort = self.sort.get();
+        rows.sort_by(|a, b| sort.compare(a, b));
+        rows
+    }
+
+    /// The entries an action applies to: the selection, or else the row with the focus.
+    fn targets(&self, model: Model) -> Vec<ListingEntry> {
+        let rows = untrack(|| self.rows(model));
+        let selected = self.selected.get_untracked();
+        if !selected.is_empty() {
+            return rows
+                .into_iter()
+                .filter(|e| selected.contains(e.name.as_str()))
+                .collect();
+        }
+        let cursor = self.cursor.get_untracked();
+        rows.into_iter()
+            .filter(|e| Some(e.name.as_str()) == cursor.as_deref())
+            .collect()
+    }
+
+    /// A click on a row (or its checkbox, which always toggles).
+    fn click(&self, model: Model, name: &str, shift: bool, toggle: bool) {
+        if shift {
+            let rows: Vec<String> = untrack(|| self.rows(model))
+                .into_iter()
+                .map(|e| e.name.into_string())
+                .collect();
+            let anchor = self
+                .anchor
+                .get_untracked()
+                .unwrap_or_else(|| name.to_owned());
+            let at = |n: &str| rows.iter().position(|r| r == n);
+            if let (Some(a), Some(b)) = (at(&anchor), at(name)) {
+                let (from, to) = (a.min(b), a.max(b));
+                let range: HashSet<String> = rows[from..=to].iter().cloned().collect();
+                self.selected
+                    .update(|s| if toggle { s.extend(range) } else { *s = range });
+            }
+        } else if toggle {
+            self.selected.update(|s| {
+                if !s.remove(name) {
+                    s.insert(name.to_owned());
+                }
+            });
+            self.anchor.set(Some(name.to_owned()));
         } else {
-            "Connect to see the server's files."
+            self.selected.set(HashSet::from([name.to_owned()]));
+            self.anchor.set(Some(name.to_owned()));
+        }
+        self.cursor.set(Some(name.to_owned()));
+    }
+
+    fn select_all(&self, model: Model) {
+        let all = untrack(|| self.rows(model))
+            .into_iter()
+            .map(|e| e.name.into_string())
+            .collect();
+        self.selected.set(all);
+    }
+
+    fn clear(&self) {
+        self.selected.set(HashSet::new());
+        self.anchor.set(None);
+        self.cursor.set(None);
+        self.renaming.set(None);
+        self.creating.set(false);
+    }
+}
+
+/// The path of `entry` in the folder shown.
+fn path_of(model: Model, name: &Name) -> Option<Path> {
+    child(&model.cwd_untracked(), name).ok()
+}
+
+fn entries_of(model: Model, rows: &[ListingEntry]) -> Vec<Entry> {
+    rows.iter()
+        .filter_map(|e| {
+            path_of(model, &e.name).map(|path| Entry {
+                path,
+                is_dir: e.is_dir(),
+            })
+        })
+        .collect()
+}
+
+/// Opens a folder (in the URL) or previews a file.
+fn open(model: Model, session: Session, entry: &ListingEntry) {
+    let Some(path) = path_of(model, &entry.name) else {
+        return;
+    };
+    if entry.is_dir() {
+        browser::open_dir(&Some(path));
+    } else {
+        session.preview(path, entry.size().unwrap_or(0));
+    }
+}
+
+/// Downloads the files among `rows`, each on its own connection (folders
+/// are skipped, with a word).
+fn download_files(model: Model, transfers: Transfers, rows: &[ListingEntry]) {
+    let mut folders = 0;
+    for entry in rows {
+        if entry.is_dir() {
+            folders += 1;
+        } else if let Some(path) = path_of(model, &entry.name) {
+            transfers.download(path);
+        }
+    }
+    if folders > 0 {
+        model.notify("Folders are not downloaded: open them and download their files.");
+    }
+}
+
+/// Starts the "Move to…" dialog for `rows`.
+fn start_move(model: Model, session: Session, ui: Ui, rows: &[ListingEntry]) {
+    let paths: Vec<Path> = rows
+        .iter()
+        .filter_map(|e| path_of(model, &e.name))
+        .collect();
+    if paths.is_empty() {
+        return;
+    }
+    ui.moving.set(paths);
+    session.browse(model.cwd_untracked());
+}
+
+/// Focuses the `index`-th row of the table (0-based).
+fn focus_row(index: usize) {
+    let selector = format!("#file-table tbody tr:nth-child({})", index + 1);
+    let row = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.query_selector(&selector).ok().flatten())
+        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
+    if let Some(row) = row {
+        let _ = row.focus();
+    }
+}
+
+/// Whether a key event comes from a field that takes typing.
+fn typing(ev: &web_sys::KeyboardEvent) -> bool {
+    ev.target()
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        .is_some_and(|e| matches!(e.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"))
+}
+
+/// Whether a key event comes from a row of the table.
+fn on_row(ev: &web_sys::KeyboardEvent) -> bool {
+    ev.target()
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        .is_some_and(|e| e.tag_name() == "TR")
+}
+
+/// The page's keyboard shortcuts (see the `?` dialog).
+fn on_key(model: Model, session: Session, ui: Ui, ev: web_sys::KeyboardEvent) {
+    let dialog_open = model.preview().is_some()
+        || model.delete_plan().is_some()
+        || model.move_browse().is_some()
+        || ui.shortcuts.get_untracked();
+    if dialog_open || typing(&ev) || !model.is_connected() || ev.alt_key() {
+        return;
+    }
+    let ctrl = ev.ctrl_key() || ev.meta_key();
+    let rows = untrack(|| ui.rows(model));
+    let cursor_at = ui
+        .cursor
+        .get_untracked()
+        .and_then(|c| rows.iter().position(|e| e.name.as_str() == c));
+    let can_write = untrack(|| model.can_write());
+    match ev.key().as_str() {
+        "/" if !ctrl => {
+            if let Some(input) = ui.filter_input.get_untracked() {
+                let _ = input.focus();
+            }
+        }
+        "?" => ui.shortcuts.set(true),
+        "a" | "A" if ctrl => ui.select_all(model),
+        "Backspace" if !ctrl => match model.cwd_untracked() {
+            Some(dir) => browser::open_dir(&dir.parent()),
+            None => return,
+        },
+        "Delete" if can_write => {
+            let targets = ui.targets(model);
+            session.plan_delete(entries_of(model, &targets));
+        }
+        "F2" if can_write => match ui.targets(model).as_slice() {
+            [one] => ui.renaming.set(Some(one.name.as_str().to_owned())),
+            _ => return,
+        },
+        // Only on a row: Enter on a button is that button's.
+        "Enter" if on_row(&ev) => match cursor_at {
+            Some(at) => open(model, session, &rows[at]),
+            None => return,
+        },
+        "ArrowDown" | "ArrowUp" if !rows.is_empty() => {
+            let last = rows.len() - 1;
+            let at = match (ev.key().as_str(), cursor_at) {
+                ("ArrowDown", Some(at)) => (at + 1).min(last),
+                ("ArrowUp", Some(at)) => at.saturating_sub(1),
+                ("ArrowDown", None) => 0,
+                _ => last,
+            };
+            focus_row(at);
+            if ev.shift_key() {
+                ui.click(model, rows[at].name.as_str(), true, true);
+            }
+        }
+        "Escape" => ui.selected.set(HashSet::new()),
+        _ => return,
+    }
+    ev.prevent_default();
+}
+
+/// Reads the paths of a drag from inside the page.
+fn dragged_paths(ev: &leptos::ev::DragEvent) -> Vec<Path> {
+    ev.data_transfer()
+        .and_then(|d| d.get_data(DRAG_TYPE).ok())
+        .map(|text| text.lines().filter_map(|l| Path::new(l).ok()).collect())
+        .unwrap_or_default()
+}
+
+/// Whether a drag carries entries of this page (not files from the desktop).
+fn drags_entries(ev: &leptos::ev::DragEvent) -> bool {
+    ev.data_transfer()
+        .is_some_and(|d| d.types().includes(&DRAG_TYPE.into(), 0))
+}
+
+/// Makes an element a drop target for entries, moving them into `dir`.
+fn drop_into(
+    session: Session,
+    dir: Option<Path>,
+    hover: RwSignal<bool>,
+) -> (
+    impl Fn(leptos::ev::DragEvent) + Clone,
+    impl Fn(leptos::ev::DragEvent) + Clone,
+    impl Fn(leptos::ev::DragEvent) + Clone,
+) {
+    let over = move |ev: leptos::ev::DragEvent| {
+        if drags_entries(&ev) {
+            ev.prevent_default();
+            hover.set(true);
         }
     };
+    let leave = move |_: leptos::ev::DragEvent| hover.set(false);
+    let drop = move |ev: leptos::ev::DragEvent| {
+        hover.set(false);
+        if drags_entries(&ev) {
+            ev.prevent_default();
+            ev.stop_propagation();
+            session.move_into(dragged_paths(&ev), dir.clone());
+        }
+    };
+    (over, leave, drop)
+}
+
+/// The file manager panel.
+#[component]
+pub fn FileManager() -> impl IntoView {
+    let model = use_model();
+    let session = use_session();
+    let ui = Ui::new();
+    provide_context(ui);
+    // A new folder starts with nothing selected.
+    Effect::new(move |_| {
+        model.cwd();
+        ui.clear();
+    });
+    // Uploads and their folders changed the server's files: list again.
+    let transfers = use_transfers();
+    Effect::new(move |first: Option<()>| {
+        transfers.files_changed();
+        if first.is_some() && model.is_connected_untracked() {
+            session.refresh();
+        }
+    });
+    let key_handle = window_event_listener(leptos::ev::keydown, move |ev| {
+        on_key(model, session, ui, ev)
+    });
+    on_cleanup(move || key_handle.remove());
+    let connected = move || model.is_connected();
     view! {
         <section class="panel files" aria-labelledby="files-title">
-            <div class="panel-head">
-                <h2 id="files-title">"Files"</h2>
-                <button
-                    type="button"
-                    id="refresh"
-                    prop:disabled=move || !model.is_connected()
-                    on:click=move |_| session.list(Rows::TableOnly)
-                >
-                    "Refresh"
-                </button>
+            <h2 id="files-title" class="visually-hidden">"Files"</h2>
+            <div class="toolbar">
+                <Breadcrumbs />
+                <div class="tools">
+                    <input
+                        id="filter"
+                        type="search"
+                        aria-label="Filter this folder"
+                        placeholder="Filter  ( / )"
+                        autocomplete="off"
+                        spellcheck="false"
+                        node_ref=ui.filter_input
+                        bind:value=ui.filter
+                        on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                            if ev.key() == "Escape" {
+                                ui.filter.set(String::new());
+                            }
+                        }
+                        prop:disabled=move || !connected()
+                    />
+                    <Show when=move || model.can_write()>
+                        <button
+                            type="button"
+                            id="new-folder"
+                            prop:disabled=move || !connected()
+                            on:click=move |_| ui.creating.set(true)
+                        >
+                            <ActionIcon action=Action::NewFolder />
+                            "New folder"
+                        </button>
+                    </Show>
+                    <button
+                        type="button"
+                        id="refresh"
+                        prop:disabled=move || !connected()
+                        on:click=move |_| session.refresh()
+                    >
+                        "Refresh"
+                    </button>
+                    <button
+                        type="button"
+                        class="quiet"
+                        aria-label="Keyboard shortcuts"
+                        title="Keyboard shortcuts (?)"
+                        on:click=move |_| ui.shortcuts.set(true)
+                    >
+                        "?"
+                    </button>
+                </div>
             </div>
+            <Show when=move || ui.creating.get()>
+                <NewFolder />
+            </Show>
+            <SelectionBar />
             <div class="table-wrap">
                 <table id="file-table">
                     <thead>
                         <tr>
-                            <SortHeader sort=sort by=SortKey::Name label="Name" column="name" />
-                            <SortHeader sort=sort by=SortKey::Size label="Size" column="size" />
+                            <th scope="col" class="check">
+                                <SelectAll />
+                            </th>
+                            <SortHeader sort=ui.sort by=SortKey::Name label="Name" column="name" />
+                            <SortHeader sort=ui.sort by=SortKey::Size label="Size" column="size" />
                             <SortHeader
-                                sort=sort
+                                sort=ui.sort
                                 by=SortKey::Modified
                                 label="Modified"
                                 column="modified"
@@ -94,17 +466,229 @@ pub fn FileTable() -> impl IntoView {
                     </thead>
                     <tbody>
                         <For
-                            each=rows
-                            key=|e: &ListingEntry| (e.name.as_str().to_string(), e.size(), e.modified)
-                            children=move |entry| view! { <FileRow entry=entry confirming=confirming /> }
+                            each=move || ui.rows(model)
+                            key=|e: &ListingEntry| {
+                                (e.name.as_str().to_string(), e.size(), e.modified, e.is_dir())
+                            }
+                            children=move |entry| view! { <FileRow entry=entry /> }
                         />
                     </tbody>
                 </table>
-                <Show when=move || model.has_no_files()>
-                    <p class="empty">{empty}</p>
-                </Show>
+                <EmptyState />
             </div>
         </section>
+    }
+}
+
+/// Home › a › b: each a link and a drop target.
+#[component]
+fn Breadcrumbs() -> impl IntoView {
+    let model = use_model();
+    let crumbs = move || {
+        let cwd = model.cwd();
+        let mut crumbs = vec![(None, "Home".to_string())];
+        if let Some(cwd) = &cwd {
+            let mut at: Option<Path> = None;
+            for name in cwd.names() {
+                let Ok(name) = Name::new(name) else { break };
+                at = child(&at, &name).ok();
+                crumbs.push((at.clone(), name.into_string()));
+            }
+        }
+        let last = crumbs.len() - 1;
+        crumbs
+            .into_iter()
+            .enumerate()
+            .map(|(i, (dir, label))| view! { <Crumb dir=dir label=label current=i == last /> })
+            .collect_view()
+    };
+    view! {
+        <nav class="crumbs" aria-label="Folder path">
+            <ol>{crumbs}</ol>
+        </nav>
+    }
+}
+
+#[component]
+fn Crumb(dir: Option<Path>, label: String, current: bool) -> impl IntoView {
+    let session = use_session();
+    let hover = RwSignal::new(false);
+    let (over, leave, drop) = drop_into(session, dir.clone(), hover);
+    let href = browser::fragment_of(&dir);
+    view! {
+        <li
+            class="crumb"
+            class:drop-target=move || hover.get()
+            on:dragover=over
+            on:dragleave=leave
+            on:drop=drop
+        >
+            <a href=href aria-current=current.then_some("page")>
+                {label}
+            </a>
+        </li>
+    }
+}
+
+/// The "new folder" field.
+#[component]
+fn NewFolder() -> impl IntoView {
+    let model = use_model();
+    let session = use_session();
+    let ui = use_ui();
+    let name = RwSignal::new(String::new());
+    let input: NodeRef<Input> = NodeRef::new();
+    Effect::new(move |_| {
+        if let Some(input) = input.get() {
+            let _ = input.focus();
+        }
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let text = name.get_untracked().trim().to_string();
+        match Name::new(text.clone()).and_then(|n| child(&model.cwd_untracked(), &n)) {
+            Ok(path) => {
+                session.mkdir(path);
+                ui.creating.set(false);
+            }
+            Err(e) => model.error(format!("“{text}” cannot be a folder name: {e}.")),
+        }
+    };
+    view! {
+        <form class="new-folder" on:submit=submit>
+            <label for="new-folder-name">"New folder"</label>
+            <input
+                id="new-folder-name"
+                type="text"
+                autocomplete="off"
+                spellcheck="false"
+                placeholder="Folder name"
+                node_ref=input
+                bind:value=name
+                on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                    if ev.key() == "Escape" {
+                        ui.creating.set(false);
+                    }
+                }
+            />
+            <button type="submit" class="primary">"Create"</button>
+            <button type="button" on:click=move |_| ui.creating.set(false)>"Cancel"</button>
+        </form>
+    }
+}
+
+/// What can be done with the selection.
+#[component]
+fn SelectionBar() -> impl IntoView {
+    let model = use_model();
+    let session = use_session();
+    let transfers = use_transfers();
+    let ui = use_ui();
+    let count = move || {
+        let selected = ui.selected.get();
+        ui.rows(model)
+            .iter()
+            .filter(|e| selected.contains(e.name.as_str()))
+            .count()
+    };
+    view! {
+        <Show when=move || { count() != 0 }>
+            <div class="selection-bar" role="toolbar" aria-label="Selection">
+                <span id="selection-count">{move || format!("{} selected", count())}</span>
+                <button type="button" on:click=move |_| download_files(model, transfers, &ui.targets(model))>
+                    <ActionIcon action=Action::Download />
+                    "Download"
+                </button>
+                <Show when=move || model.can_write()>
+                    <button type="button" on:click=move |_| start_move(model, session, ui, &ui.targets(model))>
+                        <ActionIcon action=Action::Move />
+                        "Move to…"
+                    </button>
+                    <button
+                        type="button"
+                        class="danger"
+                        on:click=move |_| session.plan_delete(entries_of(model, &ui.targets(model)))
+                    >
+                        <ActionIcon action=Action::Delete />
+                        "Delete"
+                    </button>
+                </Show>
+                <button type="button" class="quiet" on:click=move |_| ui.selected.set(HashSet::new())>
+                    "Clear selection"
+                </button>
+            </div>
+        </Show>
+    }
+}
+
+/// The header checkbox: all rows shown, or none.
+#[component]
+fn SelectAll() -> impl IntoView {
+    let model = use_model();
+    let ui = use_ui();
+    let all = move || {
+        let rows = ui.rows(model);
+        let selected = ui.selected.get();
+        !rows.is_empty() && rows.iter().all(|e| selected.contains(e.name.as_str()))
+    };
+    view! {
+        <input
+            type="checkbox"
+            aria-label="Select all"
+            prop:checked=all
+            on:change=move |_| {
+                if all() {
+                    ui.selected.set(HashSet::new());
+                } else {
+                    ui.select_all(model);
+                }
+            }
+        />
+    }
+}
+
+/// What the table says when it has no rows.
+#[component]
+fn EmptyState() -> impl IntoView {
+    let model = use_model();
+    let ui = use_ui();
+    let text = move || {
+        if !model.is_connected() {
+            return Some("Connect to a server to see its files.".to_string());
+        }
+        if model.access() == crate::model::Access::LoginRequired {
+            return Some("Log in to see the files.".into());
+        }
+        if let Some(why) = model.listing_error() {
+            return Some(format!("This folder cannot be shown. {why}"));
+        }
+        if !model.listed() {
+            return Some("Loading…".into());
+        }
+        if !model.has_no_files() && ui.rows(model).is_empty() {
+            return Some(format!("Nothing here matches “{}”.", ui.filter.get()));
+        }
+        if model.has_no_files() {
+            return Some(if model.can_write() {
+                "This folder is empty. Upload files or make a new folder.".into()
+            } else {
+                "This folder is empty.".into()
+            });
+        }
+        None
+    };
+    move || {
+        text().map(|text| {
+            let home = model.listing_error().is_some() && model.cwd().is_some();
+            view! {
+                <div class="empty" id="empty-state">
+                    <p>{text}</p>
+                    <Show when=move || home>
+                        <a href="#/">"Go to the home folder"</a>
+                    </Show>
+                </div>
+            }
+        })
     }
 }
 
@@ -116,7 +700,6 @@ fn SortHeader(
     label: &'static str,
     column: &'static str,
 ) -> impl IntoView {
-    // Whether the table is sorted by this column, and which way.
     let order = move || sort.with(|s| (s.key == by).then_some(s.ascending));
     let aria_sort = move || match order() {
         None => "none",
@@ -150,87 +733,273 @@ fn SortHeader(
     }
 }
 
-/// One file: name, size, time, and its actions.
+/// One entry: checkbox, icon and name, size, time, and its actions.
 #[component]
-fn FileRow(entry: ListingEntry, confirming: RwSignal<Option<String>>) -> impl IntoView {
-    let shown = entry.name.as_str().to_string();
-    let is_confirming = {
-        let shown = shown.clone();
-        move || confirming.get().as_deref() == Some(shown.as_str())
-    };
-    // The table holds files only (see Model::set_files).
-    let size = entry.size().unwrap_or(0);
-    let name = entry.name.clone();
-    let actions = {
+fn FileRow(entry: ListingEntry) -> impl IntoView {
+    let model = use_model();
+    let session = use_session();
+    let ui = use_ui();
+    let name = entry.name.as_str().to_string();
+    let is_dir = entry.is_dir();
+    let path = path_of(model, &entry.name);
+    let hover = RwSignal::new(false);
+    let selected = {
         let name = name.clone();
-        move || view! { <RowActions name=name.clone() confirming=confirming /> }
+        Memo::new(move |_| ui.selected.with(|s| s.contains(&name)))
+    };
+    let renaming = {
+        let name = name.clone();
+        move || ui.renaming.get().as_deref() == Some(name.as_str())
+    };
+    let on_click = {
+        let name = name.clone();
+        move |ev: leptos::ev::MouseEvent| {
+            let inside_control = ev
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                .and_then(|e| e.closest("button, a, input").ok().flatten())
+                .is_some();
+            if !inside_control {
+                ui.click(model, &name, ev.shift_key(), ev.ctrl_key() || ev.meta_key());
+            }
+        }
+    };
+    let on_dblclick = {
+        let entry = entry.clone();
+        move |_| open(model, session, &entry)
+    };
+    let on_focus = {
+        let name = name.clone();
+        move |_| ui.cursor.set(Some(name.clone()))
+    };
+    let on_dragstart = {
+        let name = name.clone();
+        let path = path.clone();
+        move |ev: leptos::ev::DragEvent| {
+            let in_selection = ui.selected.with_untracked(|s| s.contains(&name));
+            let paths: Vec<String> = if in_selection {
+                entries_of(model, &ui.targets(model))
+                    .into_iter()
+                    .map(|e| e.path.into_string())
+                    .collect()
+            } else {
+                path.iter().map(|p| p.as_str().to_owned()).collect()
+            };
+            if let Some(dt) = ev.data_transfer() {
+                let _ = dt.set_data(DRAG_TYPE, &paths.join("\n"));
+                let _ = dt.set_data("text/plain", &paths.join("\n"));
+                dt.set_effect_allowed("move");
+            }
+        }
+    };
+    let (over, leave, drop) = drop_into(session, path.clone(), hover);
+    let size = entry.size();
+    let now = format::now();
+    let checkbox = {
+        let name = name.clone();
+        move |ev: leptos::ev::MouseEvent| {
+            ev.stop_propagation();
+            ui.click(model, &name, ev.shift_key(), true);
+        }
+    };
+    let name_cell = {
+        let name = name.clone();
+        let entry = entry.clone();
+        let path = path.clone();
+        move || {
+            if renaming() {
+                return view! { <RenameField name=name.clone() /> }.into_any();
+            }
+            if is_dir {
+                let href = browser::fragment_of(&path);
+                view! { <a class="entry-name" href=href>{name.clone()}</a> }.into_any()
+            } else {
+                let entry = entry.clone();
+                view! {
+                    <button
+                        type="button"
+                        class="entry-name link"
+                        title="Preview"
+                        on:click=move |_| open(model, session, &entry)
+                    >
+                        {name.clone()}
+                    </button>
+                }
+                .into_any()
+            }
+        }
     };
     view! {
-        <tr data-name=shown.clone()>
-            <td class="name">{shown.clone()}</td>
-            <td class="size" title=format!("{} bytes", size) data-bytes=size>
-                {format::human_size(size)}
+        <tr
+            data-name=name.clone()
+            data-kind=if is_dir { "dir" } else { "file" }
+            tabindex="0"
+            aria-selected=move || if selected.get() { "true" } else { "false" }
+            class:selected=selected
+            class:drop-target=move || hover.get()
+            draggable=move || if model.can_write() { "true" } else { "false" }
+            on:click=on_click
+            on:dblclick=on_dblclick
+            on:focus=on_focus
+            on:dragstart=on_dragstart
+            on:dragover=move |ev| {
+                if is_dir {
+                    over(ev)
+                }
+            }
+            on:dragleave=leave
+            on:drop=move |ev| {
+                if is_dir {
+                    drop(ev)
+                }
+            }
+        >
+            <td class="check">
+                <input
+                    type="checkbox"
+                    aria-label=format!("Select {name}")
+                    prop:checked=selected
+                    on:click=checkbox
+                />
             </td>
-            <td class="modified" title=entry.modified_rfc3339()>
-                {format::modified(&entry)}
+            <td class="name">
+                <span class="name-cell">
+                    <FileIcon kind=Kind::of(&name, is_dir) />
+                    {name_cell}
+                </span>
+            </td>
+            <td
+                class="size"
+                title=size.map(|s| format!("{s} bytes"))
+                data-bytes=size
+            >
+                {size.map_or_else(|| "—".to_string(), format::human_size)}
+            </td>
+            <td class="modified" title=format::exact_time(entry.modified)>
+                {format::relative_time(entry.modified, now)}
             </td>
             <td class="actions">
-                <div class="row-actions">
-                    <Show when=is_confirming fallback=actions>
-                        <ConfirmDelete name=name.clone() confirming=confirming />
-                    </Show>
-                </div>
+                <RowActions entry=entry.clone() />
             </td>
         </tr>
     }
 }
 
-/// Download and delete buttons of a row.
+/// Download, rename and delete buttons of a row.
 #[component]
-fn RowActions(name: Name, confirming: RwSignal<Option<String>>) -> impl IntoView {
+fn RowActions(entry: ListingEntry) -> impl IntoView {
     let model = use_model();
     let session = use_session();
-    let shown = name.as_str().to_string();
-    let asked = shown.clone();
+    let transfers = use_transfers();
+    let ui = use_ui();
+    let name = entry.name.as_str().to_string();
+    let download = (!entry.is_dir()).then(|| {
+        let entry = entry.clone();
+        view! {
+            <button
+                type="button"
+                class="icon-button"
+                aria-label=format!("Download {name}")
+                title="Download"
+                on:click=move |_| download_files(model, transfers, std::slice::from_ref(&entry))
+            >
+                <ActionIcon action=Action::Download />
+            </button>
+        }
+    });
+    let rename_name = name.clone();
+    let delete = {
+        let entry = entry.clone();
+        move |_| session.plan_delete(entries_of(model, std::slice::from_ref(&entry)))
+    };
     view! {
-        <button
-            type="button"
-            aria-label=format!("Download {shown}")
-            prop:disabled=move || !model.is_connected()
-            on:click=move |_| session.retrieve(name.clone())
-        >
-            "Download"
-        </button>
-        <button
-            type="button"
-            class="danger"
-            aria-label=format!("Delete {shown}")
-            prop:disabled=move || !model.is_connected()
-            on:click=move |_| confirming.set(Some(asked.clone()))
-        >
-            "Delete"
-        </button>
+        <div class="row-actions">
+            {download}
+            <Show when=move || model.can_write()>
+                <button
+                    type="button"
+                    class="icon-button"
+                    aria-label=format!("Rename {name}")
+                    title="Rename (F2)"
+                    on:click={
+                        let rename_name = rename_name.clone();
+                        move |_| ui.renaming.set(Some(rename_name.clone()))
+                    }
+                >
+                    <ActionIcon action=Action::Rename />
+                </button>
+                <button
+                    type="button"
+                    class="icon-button danger"
+                    aria-label=format!("Delete {name}")
+                    title="Delete (Del)"
+                    on:click=delete.clone()
+                >
+                    <ActionIcon action=Action::Delete />
+                </button>
+            </Show>
+        </div>
     }
 }
 
-/// "Delete this file?" with yes and cancel.
+/// The name field of a row being renamed: Enter renames, Escape or leaving cancels.
 #[component]
-fn ConfirmDelete(name: Name, confirming: RwSignal<Option<String>>) -> impl IntoView {
+fn RenameField(name: String) -> impl IntoView {
+    let model = use_model();
     let session = use_session();
-    let question = format!("Delete “{}”?", name);
-    let yes = move |_| {
-        confirming.set(None);
-        session.delete(name.clone());
+    let ui = use_ui();
+    let text = RwSignal::new(name.clone());
+    let input: NodeRef<Input> = NodeRef::new();
+    Effect::new(move |_| {
+        if let Some(input) = input.get() {
+            let _ = input.focus();
+            // Select the name without its extension, as file managers do.
+            let stem = text
+                .get_untracked()
+                .rfind('.')
+                .filter(|&i| i > 0)
+                .unwrap_or_else(|| text.get_untracked().len());
+            let _ = input.set_selection_range(0, stem as u32);
+        }
+    });
+    let old = name.clone();
+    let commit = move || {
+        ui.renaming.set(None);
+        let new = text.get_untracked().trim().to_string();
+        if new == old || new.is_empty() {
+            return;
+        }
+        let cwd = model.cwd_untracked();
+        let paths = Name::new(old.clone())
+            .and_then(|o| child(&cwd, &o))
+            .and_then(|from| Ok((from, child(&cwd, &Name::new(new.clone())?)?)));
+        match paths {
+            Ok((from, to)) => session.rename(from, to),
+            Err(e) => model.error(format!("“{new}” cannot be a name: {e}.")),
+        }
+    };
+    let on_key = move |ev: leptos::ev::KeyboardEvent| match ev.key().as_str() {
+        "Enter" => {
+            ev.prevent_default();
+            commit();
+        }
+        "Escape" => {
+            ev.prevent_default();
+            ui.renaming.set(None);
+        }
+        _ => {}
     };
     view! {
-        <span class="confirm" role="group" aria-label="Confirm delete">
-            {question}
-            <button type="button" class="danger" on:click=yes>
-                "Yes, delete"
-            </button>
-            <button type="button" on:click=move |_| confirming.set(None)>
-                "Cancel"
-            </button>
-        </span>
+        <input
+            class="rename"
+            type="text"
+            aria-label=format!("New name for {name}")
+            autocomplete="off"
+            spellcheck="false"
+            node_ref=input
+            bind:value=text
+            on:keydown=on_key
+            on:blur=move |_| ui.renaming.set(None)
+        />
     }
 }

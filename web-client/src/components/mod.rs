@@ -3,6 +3,9 @@
 
 pub mod connect_form;
 pub mod console;
+pub mod dialogs;
 pub mod file_table;
+pub mod icons;
+pub mod login_form;
 pub mod status;
 pub mod transfers;

@@ -28,10 +28,26 @@ pub fn ConnectionBadge() -> impl IntoView {
     }
 }
 
-/// The latest error or notice, dismissible.
+/// How long an info notice stays before it goes by itself (errors stay).
+const INFO_NOTICE_MS: u64 = 6000;
+
+/// The latest error or notice, dismissible, over the page's corner (it
+/// never pushes the file list around).
 #[component]
 pub fn NoticeBar() -> impl IntoView {
     let model = use_model();
+    Effect::new(move |_| {
+        if let Some(Notice::Info(text)) = model.notice() {
+            set_timeout(
+                move || {
+                    if model.notice_untracked() == Some(Notice::Info(text)) {
+                        model.dismiss_notice();
+                    }
+                },
+                std::time::Duration::from_millis(INFO_NOTICE_MS),
+            );
+        }
+    });
     move || {
         model.notice().map(|notice| {
             let (class, role, text) = match notice {

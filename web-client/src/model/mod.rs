@@ -1,18 +1,23 @@
-//! What the page shows: the connection, the server's files, the transfers,
-//! the console and the latest notice, as one [`Model`] of signals.
+//! What the page shows: the connection, who we are on the server, the folder
+//! shown and its entries, the dialogs, the transfers, the console and the
+//! latest notice, as one [`Model`] of signals.
 //!
 //! Like Leptos' todomvc, the model is a domain type with methods over its
 //! signals, handed to components through context ([`use_model`]): components
 //! read it through getters (which track) and change it only through the
 //! methods here, so every change of view state has a name.
 
+mod files;
 mod log;
 mod transfer;
 
+pub use files::{
+    child, dir_text, plural, Access, DeletePlan, Entry, MoveBrowse, Preview, PreviewBody,
+};
 pub use log::{LineKind, LogLine};
 pub use transfer::{Direction, Transfer, TransferStatus};
 
-use ferry_proto::{ListingEntry, Reply};
+use ferry_proto::{ListingEntry, Path, Reply};
 use leptos::prelude::*;
 
 /// Where the connection stands.
@@ -45,14 +50,30 @@ pub struct Model {
     /// The command in flight, for the status line.
     busy: RwSignal<Option<String>>,
     notice: RwSignal<Option<Notice>>,
-    /// The server's files, as of the last LIST.
+    /// The folder shown (`None`: the home), as the URL's fragment says.
+    cwd: RwSignal<Option<Path>>,
+    /// The entries of the folder shown, as of its last LIST.
     files: RwSignal<Vec<ListingEntry>>,
+    /// Why the folder shown could not be listed, in words.
+    listing_error: RwSignal<Option<String>>,
+    /// Whether the folder shown has been listed since we went there.
+    listed: RwSignal<bool>,
+    /// Who we are on the server, and what we may do.
+    access: RwSignal<Access>,
+    /// A delete that waits for the user's confirmation.
+    delete_plan: RwSignal<Option<DeletePlan>>,
+    /// The file being previewed.
+    preview: RwSignal<Option<Preview>>,
+    /// The "Move to…" dialog's folder and its subfolders (`None`: closed).
+    move_browse: RwSignal<Option<MoveBrowse>>,
     /// Downloads and uploads of this page, newest last.
     transfers: RwSignal<Vec<Transfer>>,
     log: RwSignal<Vec<LogLine>>,
     /// Shared by the connect form and the console's CONNECT.
     bridge_url: RwSignal<String>,
     next_id: StoredValue<u64>,
+    /// The page's reactive owner, for what outlives the component that made it.
+    owner: StoredValue<Option<Owner>>,
 }
 
 /// The page's model, from context (provided by the app).
@@ -69,11 +90,19 @@ impl Model {
             greeting: RwSignal::new(None),
             busy: RwSignal::new(None),
             notice: RwSignal::new(None),
+            cwd: RwSignal::new(None),
             files: RwSignal::new(Vec::new()),
+            listing_error: RwSignal::new(None),
+            listed: RwSignal::new(false),
+            access: RwSignal::new(Access::Unknown),
+            delete_plan: RwSignal::new(None),
+            preview: RwSignal::new(None),
+            move_browse: RwSignal::new(None),
             transfers: RwSignal::new(Vec::new()),
             log: RwSignal::new(Vec::new()),
             bridge_url: RwSignal::new(bridge_url),
             next_id: StoredValue::new(0),
+            owner: StoredValue::new(Owner::current()),
         }
     }
 
@@ -114,14 +143,69 @@ impl Model {
         self.notice.get()
     }
 
-    /// The server's files, as of the last LIST.
+    /// The latest notice, untracked.
+    pub fn notice_untracked(&self) -> Option<Notice> {
+        self.notice.get_untracked()
+    }
+
+    /// The entries of the folder shown, as of its last LIST.
     pub fn files(&self) -> Vec<ListingEntry> {
         self.files.get()
     }
 
-    /// Whether the server has no files (or none are known).
+    /// Whether the folder shown has no entries (or none are known).
     pub fn has_no_files(&self) -> bool {
         self.files.with(Vec::is_empty)
+    }
+
+    /// The folder shown (`None`: the home).
+    pub fn cwd(&self) -> Option<Path> {
+        self.cwd.get()
+    }
+
+    /// The folder shown, untracked.
+    pub fn cwd_untracked(&self) -> Option<Path> {
+        self.cwd.get_untracked()
+    }
+
+    /// Why the folder shown could not be listed.
+    pub fn listing_error(&self) -> Option<String> {
+        self.listing_error.get()
+    }
+
+    /// Whether the folder shown has been listed since we went there.
+    pub fn listed(&self) -> bool {
+        self.listed.get()
+    }
+
+    /// Who we are on the server.
+    pub fn access(&self) -> Access {
+        self.access.get()
+    }
+
+    /// Who we are on the server, untracked.
+    pub fn access_untracked(&self) -> Access {
+        self.access.get_untracked()
+    }
+
+    /// Whether this session may change files (hides the controls that would).
+    pub fn can_write(&self) -> bool {
+        self.access.with(Access::can_write)
+    }
+
+    /// The delete waiting for confirmation.
+    pub fn delete_plan(&self) -> Option<DeletePlan> {
+        self.delete_plan.get()
+    }
+
+    /// The file being previewed.
+    pub fn preview(&self) -> Option<Preview> {
+        self.preview.get()
+    }
+
+    /// The "Move to…" dialog's state.
+    pub fn move_browse(&self) -> Option<MoveBrowse> {
+        self.move_browse.get()
     }
 
     /// Downloads and uploads of this page, newest last.
@@ -140,6 +224,11 @@ impl Model {
     }
 
     // Reading outside the reactive graph (for the session).
+
+    /// Whether commands may be sent, untracked.
+    pub fn is_connected_untracked(&self) -> bool {
+        self.state.get_untracked() == ConnState::Connected
+    }
 
     /// Where the connection stands, untracked.
     pub fn state_untracked(&self) -> ConnState {
@@ -205,6 +294,9 @@ impl Model {
         self.peer.set(peer);
         self.greeting.set(None);
         self.files.set(Vec::new());
+        self.listed.set(false);
+        self.listing_error.set(None);
+        self.access.set(Access::Unknown);
         self.state.set(ConnState::Connecting);
     }
 
@@ -223,29 +315,89 @@ impl Model {
     /// The connection is over.
     pub fn disconnected(&self) {
         self.busy.set(None);
+        self.access.set(Access::Unknown);
+        self.delete_plan.set(None);
+        self.move_browse.set(None);
+        self.show_preview(None);
         self.state.set(ConnState::Disconnected);
     }
 
     // The server's files.
 
-    /// A fresh listing arrived.
-    /// Only its files are kept: the web client does not show folders yet.
-    pub fn set_files(&self, files: Vec<ListingEntry>) {
-        self.files
-            .set(files.into_iter().filter(|f| !f.is_dir()).collect());
+    /// The URL now shows `dir`: the table empties until its listing arrives.
+    pub fn go_to(&self, dir: Option<Path>) {
+        if self.cwd.get_untracked() != dir {
+            self.cwd.set(dir);
+            self.files.set(Vec::new());
+            self.listed.set(false);
+        }
+        self.listing_error.set(None);
     }
 
-    /// `name` was deleted on the server.
-    pub fn forget_file(&self, name: &str) {
-        self.files
-            .update(|files| files.retain(|f| f.name.as_str() != name));
+    /// A fresh listing of `dir` arrived (ignored if we went elsewhere meanwhile).
+    pub fn set_files(&self, dir: &Option<Path>, files: Vec<ListingEntry>) {
+        if self.cwd.get_untracked() == *dir {
+            self.listing_error.set(None);
+            self.files.set(files);
+            self.listed.set(true);
+        }
+    }
+
+    /// `dir` could not be listed, for the reason given.
+    pub fn listing_failed(&self, dir: &Option<Path>, why: String) {
+        if self.cwd.get_untracked() == *dir {
+            self.files.set(Vec::new());
+            self.listed.set(true);
+            self.listing_error.set(Some(why));
+        }
+    }
+
+    /// Who we are on the server now.
+    pub fn set_access(&self, access: Access) {
+        self.access.set(access);
+    }
+
+    /// Asks the user to confirm `plan`.
+    pub fn ask_delete(&self, plan: Option<DeletePlan>) {
+        self.delete_plan.set(plan);
+    }
+
+    /// Shows (or, with `None`, closes) a preview.
+    pub fn show_preview(&self, preview: Option<Preview>) {
+        if let Some(old) = self.preview.get_untracked() {
+            old.release();
+        }
+        self.preview.set(preview);
+    }
+
+    /// Whether the preview open (if any) is of `path`, untracked.
+    pub fn preview_of(&self, path: &Path) -> bool {
+        self.preview
+            .with_untracked(|p| p.as_ref().is_some_and(|p| p.path == *path))
+    }
+
+    /// Whether the "Move to…" dialog is open, untracked.
+    pub fn move_browse_open(&self) -> bool {
+        self.move_browse.with_untracked(Option::is_some)
+    }
+
+    /// Opens (or moves, or with `None` closes) the "Move to…" dialog.
+    pub fn set_move_browse(&self, state: Option<MoveBrowse>) {
+        self.move_browse.set(state);
     }
 
     // Transfers.
 
     /// Adds a queued transfer to the list.
     pub fn new_transfer(&self, name: &str, direction: Direction, total: Option<u64>) -> Transfer {
-        let transfer = Transfer::new(self.fresh_id(), name, direction, total);
+        // Owned by the page, not by whatever asked (a row's button): a row
+        // goes when its file is deleted or its folder left, the transfer stays.
+        let id = self.fresh_id();
+        let make = || Transfer::new(id, name, direction, total);
+        let transfer = match self.owner.get_value() {
+            Some(owner) => owner.with(make),
+            None => make(),
+        };
         self.transfers.update(|t| t.push(transfer));
         transfer
     }

@@ -1,44 +1,45 @@
 //! What each request does around its exchange: which typed exchange it runs,
-//! and what its success or failure changes on the page.
+//! and what its success or failure changes on the page. The requests that
+//! walk folders (delete, move, the access check) are in `tree`, previews in
+//! `preview`.
 
-use super::download::Download;
 use super::exchange::{self, DataPhase, Failed, NoData};
 use super::task::Task;
-use super::upload::Upload;
 use super::{Request, Rows};
+use crate::endpoint::Login as EndpointLogin;
 use crate::format;
 use crate::messages;
-use crate::model::{LineKind, Transfer};
+use crate::model::{Access, LineKind, MoveBrowse};
 use crate::transport::ConnError;
-use ferry_proto::{Delete, Exchange, Hash, Help, List, Name, Noop, Quit, Retrieve, Store};
-use web_sys::File;
+use ferry_proto::{
+    Command, Delete, Exchange, Hash, Help, List, ListingEntry, Login, Mkdir, Noop, Pass, Password,
+    Path, Quit, Read, Refusal, RefusalKind, Rename, Rmdir, Stat, User,
+};
+use leptos::prelude::Update;
+
+/// Bytes of a `READ` typed in the console shown as text; the rest is counted.
+const CONSOLE_READ_SHOWN: usize = 16 * 1024;
 
 impl Task<'_> {
     /// Runs one request; `Ok(true)` when it changed the server's files.
     pub(super) async fn execute(&mut self, request: Request) -> Result<bool, ConnError> {
-        let transfer = request.transfer();
-        let result = match request {
-            Request::List(rows) => self.list(rows).await,
-            Request::Retrieve { name, transfer } => self.retrieve(name, transfer).await,
-            Request::Store {
-                file,
-                name,
-                transfer,
-            } => self.store(file, name, transfer).await,
-            Request::Delete(name) => self.delete(name).await,
-            Request::Hash(name) => self.reply_only(&Hash(name.into())).await,
-            Request::Noop => self.reply_only(&Noop).await,
-            Request::Help => self.reply_only(&Help).await,
+        match request {
+            Request::List { dir, rows } => self.list(dir, rows).await,
+            Request::Browse(dir) => self.browse(dir).await,
+            Request::PlanDelete(entries) => self.plan_delete(entries).await,
+            Request::Remove(entries) => self.remove(entries).await,
+            Request::Mkdir(path) => self.changes(&Mkdir(path)).await,
+            Request::Rename { from, to } => self.changes(&Rename { from, to }).await,
+            Request::Move { paths, into } => self.move_into(paths, into).await,
+            Request::Preview { path, size } => self.preview(path, size).await,
+            Request::Login { account, password } => self.login(account, password).await,
+            Request::CheckAccess => self.check_access().await,
+            Request::Typed(command) => self.typed(command).await,
             Request::Quit => self.quit().await,
-        };
-        // The connection ended under the transfer.
-        if let (Err(end), Some(transfer)) = (&result, transfer) {
-            transfer.fail(messages::transfer_cut(end));
         }
-        result
     }
 
-    async fn exchange<E: Exchange>(
+    pub(super) async fn exchange<E: Exchange>(
         &mut self,
         exchange: &E,
         data: &mut impl DataPhase,
@@ -47,14 +48,24 @@ impl Task<'_> {
     }
 
     /// Shows why `exchange` failed; returns the words for a transfer row.
-    fn show_failure<E: Exchange>(&self, exchange: &E, failure: &Failed) -> String {
+    pub(super) fn show_failure<E: Exchange>(&self, exchange: &E, failure: &Failed) -> String {
         let verb = exchange.command().verb();
-        let why = messages::failed(verb, exchange.subject(), failure);
+        let read_only = self.model.access_untracked().is_read_only();
+        let why = match failure {
+            Failed::Refused(refusal) if read_only && messages::changes_files(verb) => {
+                messages::read_only(verb, exchange.subject(), refusal)
+            }
+            Failed::Refused(refusal) if refusal.kind() == RefusalKind::NotLoggedIn => {
+                self.model.set_access(Access::LoginRequired);
+                messages::failed(verb, exchange.subject(), failure)
+            }
+            _ => messages::failed(verb, exchange.subject(), failure),
+        };
         self.model.error(why.clone());
         why
     }
 
-    /// A command whose success is just its reply line (HASH, NOOP, HELP).
+    /// A command whose success is just its reply line (HASH, NOOP, HELP, STAT).
     async fn reply_only<E: Exchange>(&mut self, exchange: &E) -> Result<bool, ConnError> {
         if let Err(failure) = self.exchange(exchange, &mut NoData).await? {
             self.show_failure(exchange, &failure);
@@ -62,8 +73,30 @@ impl Task<'_> {
         Ok(false)
     }
 
-    async fn list(&mut self, rows: Rows) -> Result<bool, ConnError> {
-        match self.exchange(&List(None), &mut NoData).await? {
+    /// A command that changes the files when it succeeds (MKDIR, RENAME, …).
+    async fn changes<E: Exchange<Success = ()>>(
+        &mut self,
+        exchange: &E,
+    ) -> Result<bool, ConnError> {
+        match self.exchange(exchange, &mut NoData).await? {
+            Ok(()) => Ok(true),
+            Err(failure) => {
+                self.show_failure(exchange, &failure);
+                Ok(false)
+            }
+        }
+    }
+
+    /// Lists `dir`; `None` when the listing failed (and was reported).
+    pub(super) async fn entries(
+        &mut self,
+        dir: &Option<Path>,
+    ) -> Result<Result<Vec<ListingEntry>, Failed>, ConnError> {
+        self.exchange(&List(dir.clone()), &mut NoData).await
+    }
+
+    async fn list(&mut self, dir: Option<Path>, rows: Rows) -> Result<bool, ConnError> {
+        match self.entries(&dir).await? {
             Ok(entries) => {
                 if rows == Rows::InConsole {
                     for entry in &entries {
@@ -71,82 +104,164 @@ impl Task<'_> {
                             .log_line(LineKind::Data, format::listing_line(entry));
                     }
                 }
-                self.model.set_files(entries);
+                self.model.set_files(&dir, entries);
+            }
+            Err(Failed::Refused(refusal))
+                if refusal.kind() == RefusalKind::NotLoggedIn && rows == Rows::TableOnly =>
+            {
+                // A server with accounts: the session starts logged out.
+                self.model.set_access(Access::LoginRequired);
             }
             Err(failure) => {
-                self.show_failure(&List(None), &failure);
+                let why = self.show_failure(&List(dir.clone()), &failure);
+                self.model.listing_failed(&dir, why);
             }
         }
         Ok(false)
     }
 
-    async fn retrieve(&mut self, name: Name, transfer: Transfer) -> Result<bool, ConnError> {
-        let exchange = Retrieve(name.into());
-        let mut download = Download::new(transfer);
-        transfer.start();
-        if let Err(failure) = self.exchange(&exchange, &mut download).await? {
-            transfer.fail(self.show_failure(&exchange, &failure));
-            return Ok(false);
-        }
-        let name = exchange.0.as_str();
-        match download.save(name) {
-            Ok(()) => {
-                transfer.succeed(format!("saved as “{name}”"));
-                let size = format::human_size(download.bytes_received());
-                self.model
-                    .log_line(LineKind::Info, format!("Saved “{name}” ({size})."));
+    async fn browse(&mut self, dir: Option<Path>) -> Result<bool, ConnError> {
+        match self.entries(&dir).await? {
+            Ok(entries) => {
+                let folders = entries
+                    .iter()
+                    .filter(|e| e.is_dir())
+                    .map(|e| e.name.as_str().to_owned())
+                    .collect();
+                if self.model.move_browse_open() {
+                    self.model.set_move_browse(Some(MoveBrowse {
+                        dir,
+                        folders: Some(folders),
+                    }));
+                }
             }
-            Err(e) => {
-                let why = format!("the browser could not save the file: {e}");
-                transfer.fail(why.clone());
-                self.model
-                    .error(format!("Download of “{name}” failed: {why}."));
+            Err(failure) => {
+                self.show_failure(&List(dir), &failure);
             }
         }
         Ok(false)
     }
 
-    async fn store(
-        &mut self,
-        file: File,
-        name: Name,
-        transfer: Transfer,
-    ) -> Result<bool, ConnError> {
-        let size = file.size() as u64;
-        let exchange = Store {
-            path: name.into(),
-            size,
-        };
-        match self
-            .exchange(&exchange, &mut Upload::new(file, transfer))
-            .await?
-        {
-            Ok(()) => {
-                transfer.progress(size);
-                transfer.succeed("stored");
-                Ok(true)
+    async fn login(&mut self, account: String, password: String) -> Result<bool, ConnError> {
+        let user = User(account.clone());
+        match self.exchange(&user, &mut NoData).await? {
+            Ok(Login::LoggedIn) => {
+                // A server without accounts: nothing to log in to.
+                self.model.notify("This server needs no login.");
+                return self.check_access().await;
             }
+            Ok(Login::PasswordRequired) => {}
             Err(failure) => {
-                transfer.fail(self.show_failure(&exchange, &failure));
-                Ok(false)
+                self.show_failure(&user, &failure);
+                return Ok(false);
             }
         }
+        self.pass(account, Password::new(password)).await
     }
 
-    async fn delete(&mut self, name: Name) -> Result<bool, ConnError> {
-        let exchange = Delete(name.into());
+    /// `PASS` for `account`; on success the session and every transfer are
+    /// that account from now on.
+    async fn pass(&mut self, account: String, password: Password) -> Result<bool, ConnError> {
+        let exchange = Pass(password.clone());
         match self.exchange(&exchange, &mut NoData).await? {
             Ok(()) => {
-                let name = exchange.0.as_str();
-                self.model.forget_file(name);
-                self.model.notify(format!("Deleted “{name}”."));
+                self.endpoint.update(|endpoint| {
+                    if let Some(endpoint) = endpoint {
+                        endpoint.login = Some(EndpointLogin {
+                            account: account.clone(),
+                            password: password.expose().to_owned(),
+                        });
+                    }
+                });
+                self.model.set_access(Access::LoggedIn {
+                    account: account.clone(),
+                    read_only: false,
+                });
+                self.model.notify(format!("Logged in as “{account}”."));
+                self.check_access().await?;
                 Ok(true)
+            }
+            Err(Failed::Refused(refusal)) => {
+                self.model.error(login_failed(&refusal));
+                Ok(false)
             }
             Err(failure) => {
                 self.show_failure(&exchange, &failure);
                 Ok(false)
             }
         }
+    }
+
+    /// A protocol command typed in the console (LIST, RETRIEVE, STORE and
+    /// QUIT are requests of their own).
+    async fn typed(&mut self, command: Command) -> Result<bool, ConnError> {
+        match command {
+            Command::Stat(path) => self.reply_only(&Stat(path)).await,
+            Command::Hash(path) => self.reply_only(&Hash(path)).await,
+            Command::Noop => self.reply_only(&Noop).await,
+            Command::Help => self.reply_only(&Help).await,
+            Command::Delete(path) => self.changes(&Delete(path)).await,
+            Command::Mkdir(path) => self.changes(&Mkdir(path)).await,
+            Command::Rmdir(path) => self.changes(&Rmdir(path)).await,
+            Command::Rename { from, to } => self.changes(&Rename { from, to }).await,
+            Command::Read {
+                offset,
+                length,
+                path,
+            } => {
+                self.read_to_console(Read {
+                    offset,
+                    length,
+                    path,
+                })
+                .await
+            }
+            Command::User(account) => {
+                let user = User(account.clone());
+                match self.exchange(&user, &mut NoData).await? {
+                    Ok(Login::PasswordRequired) => self.user = Some(account),
+                    Ok(Login::LoggedIn) => self.user = None,
+                    Err(failure) => {
+                        self.show_failure(&user, &failure);
+                    }
+                }
+                Ok(false)
+            }
+            Command::Pass(password) => match self.user.take() {
+                Some(account) => self.pass(account, password).await,
+                None => {
+                    // Let the server answer (503, or 230 without accounts).
+                    self.reply_only(&Pass(password)).await
+                }
+            },
+            Command::List(_)
+            | Command::Retrieve(_)
+            | Command::Store { .. }
+            | Command::Resume { .. }
+            | Command::Quit => Ok(false),
+        }
+    }
+
+    async fn read_to_console(&mut self, exchange: Read) -> Result<bool, ConnError> {
+        let mut shown = ConsoleRead::default();
+        match self.exchange(&exchange, &mut shown).await? {
+            Ok(()) => {
+                let text = String::from_utf8_lossy(&shown.bytes);
+                for line in text.lines() {
+                    self.model.log_line(LineKind::Data, line);
+                }
+                if shown.more > 0 {
+                    self.model.log_line(
+                        LineKind::Info,
+                        format!("… and {} more not shown.", format::human_size(shown.more)),
+                    );
+                }
+            }
+            Err(failure) => {
+                self.show_failure(&exchange, &failure);
+            }
+        }
+        Ok(false)
     }
 
     async fn quit(&mut self) -> Result<bool, ConnError> {
@@ -157,5 +272,31 @@ impl Task<'_> {
             }
         }
         Ok(false)
+    }
+}
+
+/// The first bytes of a READ typed in the console.
+#[derive(Default)]
+struct ConsoleRead {
+    bytes: Vec<u8>,
+    more: u64,
+}
+
+impl DataPhase for ConsoleRead {
+    fn received(&mut self, bytes: &[u8]) {
+        let room = CONSOLE_READ_SHOWN - self.bytes.len();
+        let kept = bytes.len().min(room);
+        self.bytes.extend_from_slice(&bytes[..kept]);
+        self.more += (bytes.len() - kept) as u64;
+    }
+}
+
+/// Why a login failed, in words.
+fn login_failed(refusal: &Refusal) -> String {
+    match refusal.kind() {
+        RefusalKind::LoginIncorrect => {
+            "Login incorrect: check the account name and the password.".into()
+        }
+        _ => format!("Login failed: {}.", refusal.describe(None)),
     }
 }

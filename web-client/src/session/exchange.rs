@@ -9,6 +9,8 @@
 use crate::model::{LineKind, Model};
 use crate::transport::{Conn, ConnError};
 use ferry_proto::{Command, Done, Event, Exchange, ProtoError, Refusal};
+use std::future::Future;
+use std::pin::Pin;
 
 /// Why an exchange did not succeed, with the connection still usable.
 #[derive(Debug, Clone)]
@@ -48,12 +50,14 @@ pub async fn run<E: Exchange>(
     exchange: &E,
     data: &mut impl DataPhase,
 ) -> Result<Result<E::Success, Failed>, ConnError> {
-    Ok(
-        match finish(conn, model, &exchange.command(), data).await? {
-            Ok(done) => exchange.success(done).map_err(Failed::Unreadable),
-            Err(refusal) => Err(Failed::Refused(refusal)),
-        },
-    )
+    // Boxed so that its loop is compiled once per data phase, not inlined
+    // into every request that runs an exchange (it was most of the page's size).
+    let finished: Pin<Box<dyn Future<Output = _> + '_>> =
+        Box::pin(finish(conn, model, exchange.command(), data));
+    Ok(match finished.await? {
+        Ok(done) => exchange.success(done).map_err(Failed::Unreadable),
+        Err(refusal) => Err(Failed::Refused(refusal)),
+    })
 }
 
 /// Sends `command` and drives its exchange to the driver's one outcome.
@@ -61,13 +65,13 @@ pub async fn run<E: Exchange>(
 async fn finish(
     conn: &mut Conn,
     model: Model,
-    command: &Command,
+    command: Command,
     data: &mut impl DataPhase,
 ) -> Result<Result<Done, Refusal>, ConnError> {
     let line = command.to_string();
     model.busy_with(Some(line.clone()));
     model.log_line(LineKind::Sent, line);
-    conn.start(command).await?;
+    conn.start(&command).await?;
     let outcome = loop {
         match conn.next_event().await? {
             Event::Incoming { reply, len } => {

@@ -1,27 +1,30 @@
-//! The session API the components call: connect, list, download, upload,
-//! delete, a typed console command, disconnect.
+//! The session API the components call: connect, log in and out, list a
+//! folder, make, rename, move and delete entries, preview a file, a typed
+//! console command, disconnect. Downloads and uploads are not here: each
+//! runs on its own connection (`crate::transfers`).
 //!
 //! Each call only queues a [`Request`] for the connection's task
-//! ([`task`]), which runs one exchange at a time; what happens shows up in
-//! the [`Model`]. Components get the [`Session`] from context ([`use_session`]).
+//! ([`task`]), which runs one exchange at a time (a delete of a folder is a
+//! walk of many); what happens shows up in the [`Model`]. Components get the
+//! [`Session`] from context ([`use_session`]).
 
 mod commands;
-mod download;
 mod exchange;
+mod preview;
 mod task;
-mod upload;
+mod tree;
 
 pub use exchange::Failed;
+pub use preview::TEXT_PREVIEW_BYTES;
 
 use crate::browser;
 use crate::endpoint::EndpointSignal;
-use crate::model::{ConnState, Direction, LineKind, Model, Transfer};
+use crate::model::{ConnState, Entry, LineKind, Model, MoveBrowse};
 use crate::transport::Conn;
-use ferry_proto::{close, Command, Name, Path};
+use ferry_proto::{close, Command, Path};
 use futures::channel::mpsc::{unbounded, UnboundedSender};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use web_sys::File;
 
 /// Where a listing's rows go besides the file table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,33 +35,41 @@ pub enum Rows {
     TableOnly,
 }
 
-/// What the connection's task is asked to do: one exchange each.
+/// What the connection's task is asked to do.
 enum Request {
-    List(Rows),
-    Retrieve {
-        name: Name,
-        transfer: Transfer,
+    List {
+        dir: Option<Path>,
+        rows: Rows,
     },
-    Store {
-        file: File,
-        name: Name,
-        transfer: Transfer,
+    /// The subfolders of a folder, for the "Move to…" dialog.
+    Browse(Option<Path>),
+    /// Counts what deleting these would remove, then asks the user.
+    PlanDelete(Vec<Entry>),
+    /// Deletes these, folders with everything in them.
+    Remove(Vec<Entry>),
+    Mkdir(Path),
+    Rename {
+        from: Path,
+        to: Path,
     },
-    Delete(Name),
-    Hash(Name),
-    Noop,
-    Help,
+    /// Moves these into a folder (`None`: the home).
+    Move {
+        paths: Vec<Path>,
+        into: Option<Path>,
+    },
+    Preview {
+        path: Path,
+        size: u64,
+    },
+    Login {
+        account: String,
+        password: String,
+    },
+    /// Finds out whether the session may change files.
+    CheckAccess,
+    /// A protocol command typed in the console.
+    Typed(Command),
     Quit,
-}
-
-impl Request {
-    /// The transfer row this request drives, if any.
-    fn transfer(&self) -> Option<Transfer> {
-        match self {
-            Request::Retrieve { transfer, .. } | Request::Store { transfer, .. } => Some(*transfer),
-            _ => None,
-        }
-    }
 }
 
 /// The session as the components use it. `Copy`: every field is an arena handle.
@@ -72,6 +83,10 @@ pub struct Session {
     socket: StoredValue<Option<web_sys::WebSocket>, LocalStorage>,
     /// Set when the user closed the socket (disconnect during a command), so the close reads as intended.
     closed_by_user: StoredValue<bool>,
+    /// The bridge target of the last connection, for reconnecting after Log out.
+    target: StoredValue<Option<String>>,
+    /// Set by Log out: once the session has ended, a new one starts (logged out).
+    reconnect: StoredValue<bool>,
 }
 
 /// The page's session, from context (provided by the app).
@@ -88,6 +103,8 @@ impl Session {
             requests: StoredValue::new_local(None),
             socket: StoredValue::new_local(None),
             closed_by_user: StoredValue::new(false),
+            target: StoredValue::new(None),
+            reconnect: StoredValue::new(false),
         }
     }
 
@@ -118,96 +135,106 @@ impl Session {
         self.requests.set_value(Some(sender));
         self.socket.set_value(Some(conn.raw()));
         self.closed_by_user.set_value(false);
+        self.reconnect.set_value(false);
+        self.target.set_value(target);
         let session = *self;
         spawn_local(task::run(conn, receiver, session, bridge));
     }
 
     /// Queues `request`; says so and returns `false` when not connected.
     fn request(&self, request: Request) -> bool {
-        let transfer = request.transfer();
         let sent = self
             .requests
             .with_value(|sender| sender.as_ref().map(|s| s.unbounded_send(request).is_ok()))
             .unwrap_or(false);
         if !sent {
-            if let Some(transfer) = transfer {
-                transfer.fail("not connected");
-            }
             self.model
                 .error("Not connected: connect to a server first.");
         }
         sent
     }
 
-    /// Refreshes the file table.
-    pub fn list(&self, rows: Rows) {
-        self.request(Request::List(rows));
+    /// Lists the folder shown in the file table.
+    pub fn refresh(&self) {
+        self.list(self.model.cwd_untracked(), Rows::TableOnly);
     }
 
-    /// Downloads `name`.
-    pub fn retrieve(&self, name: Name) {
-        let transfer = self
-            .model
-            .new_transfer(name.as_str(), Direction::Download, None);
-        self.request(Request::Retrieve { name, transfer });
+    /// Lists `dir` (the table shows it if it is the folder shown).
+    pub fn list(&self, dir: Option<Path>, rows: Rows) {
+        self.request(Request::List { dir, rows });
     }
 
-    /// Uploads each file under its own name, one after the other.
-    pub fn store_files(&self, files: Vec<File>) {
-        for file in files {
-            let size = file.size() as u64;
-            let transfer = self
-                .model
-                .new_transfer(&file.name(), Direction::Upload, Some(size));
-            match Name::new(file.name()) {
-                Ok(name) => {
-                    self.request(Request::Store {
-                        file,
-                        name,
-                        transfer,
-                    });
-                }
-                Err(e) => {
-                    let why = format!("cannot upload “{}”: {e}", file.name());
-                    transfer.fail(why.clone());
-                    self.model.error(format!("Upload failed: {why}."));
-                }
-            }
+    /// Lists `dir`'s subfolders for the "Move to…" dialog.
+    pub fn browse(&self, dir: Option<Path>) {
+        self.model.set_move_browse(Some(MoveBrowse {
+            dir: dir.clone(),
+            folders: None,
+        }));
+        self.request(Request::Browse(dir));
+    }
+
+    /// Counts what deleting `entries` removes and asks for confirmation.
+    pub fn plan_delete(&self, entries: Vec<Entry>) {
+        if !entries.is_empty() {
+            self.request(Request::PlanDelete(entries));
         }
     }
 
-    /// Deletes `name` on the server.
-    pub fn delete(&self, name: Name) {
-        self.request(Request::Delete(name));
+    /// Deletes `entries` (confirmed), folders with all they hold.
+    pub fn remove(&self, entries: Vec<Entry>) {
+        self.request(Request::Remove(entries));
+    }
+
+    /// Makes the folder `path`.
+    pub fn mkdir(&self, path: Path) {
+        self.request(Request::Mkdir(path));
+    }
+
+    /// Renames (or moves) `from` to `to`.
+    pub fn rename(&self, from: Path, to: Path) {
+        self.request(Request::Rename { from, to });
+    }
+
+    /// Moves `paths` into the folder `into` (`None`: the home).
+    pub fn move_into(&self, paths: Vec<Path>, into: Option<Path>) {
+        if !paths.is_empty() {
+            self.request(Request::Move { paths, into });
+        }
+    }
+
+    /// Shows the start of `path` (text) or all of it (an image).
+    pub fn preview(&self, path: Path, size: u64) {
+        self.request(Request::Preview { path, size });
+    }
+
+    /// Logs in as `account`.
+    pub fn login(&self, account: String, password: String) {
+        self.request(Request::Login { account, password });
+    }
+
+    /// Ends the session and starts a new one, logged out.
+    pub fn logout(&self) {
+        if self.model.state_untracked() == ConnState::Disconnected {
+            return;
+        }
+        self.reconnect.set_value(true);
+        self.disconnect();
     }
 
     /// Runs a protocol command typed in the console.
     pub fn command(&self, command: Command) {
         let request = match command {
-            Command::List(None) => Request::List(Rows::InConsole),
-            Command::Retrieve(path) => match top_level(&path) {
-                Some(name) => return self.retrieve(name),
-                None => return self.model.error(NO_FOLDERS_YET),
+            Command::List(dir) => Request::List {
+                dir,
+                rows: Rows::InConsole,
             },
-            Command::Store { .. } => {
-                return self
-                    .model
-                    .error("STORE needs a file: use the upload button.")
+            Command::Retrieve(_) | Command::Store { .. } | Command::Resume { .. } => {
+                return self.model.error(
+                    "Transfers run on their own connections: type RETRIEVE <path> or STORE alone.",
+                )
             }
-            Command::Delete(path) | Command::Hash(path) if top_level(&path).is_none() => {
-                return self.model.error(NO_FOLDERS_YET)
-            }
-            Command::Delete(path) => Request::Delete(path.last_name()),
-            Command::Hash(path) => Request::Hash(path.last_name()),
-            Command::Noop => Request::Noop,
-            Command::Help => Request::Help,
             Command::Quit => Request::Quit,
-            other => {
-                return self.model.error(format!(
-                    "{} is not available in the web console yet.",
-                    other.verb()
-                ))
-            }
+            other => Request::Typed(other),
         };
         self.request(request);
     }
@@ -234,13 +261,4 @@ impl Session {
             }),
         }
     }
-}
-
-/// What the console says to a path in a folder: the web client shows the
-/// top of the server's tree only, for now.
-const NO_FOLDERS_YET: &str = "The web client does not open folders yet: use a name at the top.";
-
-/// The name of an entry at the top of the tree, or `None` for a path in a folder.
-fn top_level(path: &Path) -> Option<Name> {
-    path.parent().is_none().then(|| path.last_name())
 }

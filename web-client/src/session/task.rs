@@ -16,9 +16,6 @@ use futures::{FutureExt, StreamExt};
 use leptos::prelude::{GetValue, Set, SetValue};
 use std::collections::VecDeque;
 
-/// The failure of a request the connection never got to.
-const UNSENT: &str = "not sent: the connection closed";
-
 /// Runs the connection to its end and reports how it ended.
 pub(super) async fn run(
     mut conn: Conn,
@@ -32,6 +29,7 @@ pub(super) async fn run(
         model,
         endpoint: session.endpoint,
         quitting: false,
+        user: None,
     };
     let end = task.run(&mut requests).await;
     let closer = if task.quitting || session.closed_by_user.get_value() {
@@ -43,11 +41,6 @@ pub(super) async fn run(
     session.requests.set_value(None);
     session.socket.set_value(None);
     requests.close();
-    while let Ok(request) = requests.try_recv() {
-        if let Some(transfer) = request.transfer() {
-            transfer.fail(UNSENT);
-        }
-    }
     model.disconnected();
     if let ConnError::ServerClosing(reply) = &end {
         model.log_line(LineKind::Received, reply.to_string());
@@ -60,7 +53,12 @@ pub(super) async fn run(
             ..
         }
     );
-    if closer == Closer::User && normal {
+    if session.reconnect.get_value() {
+        // Log out: a new session, which starts logged out.
+        model.log_line(LineKind::Info, "Logged out.");
+        session.connect(session.target.get_value());
+        model.notify("Logged out.");
+    } else if closer == Closer::User && normal {
         model.info(text);
     } else {
         model.error(text);
@@ -74,6 +72,8 @@ pub(super) struct Task<'c> {
     pub(super) endpoint: EndpointSignal,
     /// The server answered our QUIT.
     pub(super) quitting: bool,
+    /// The account of a `USER` typed in the console, for its `PASS`.
+    pub(super) user: Option<String>,
 }
 
 impl Task<'_> {
@@ -89,7 +89,13 @@ impl Task<'_> {
             }
             Err(end) => return end,
         }
-        let mut queue = VecDeque::from([Request::List(Rows::TableOnly)]);
+        let mut queue = VecDeque::from([
+            Request::List {
+                dir: self.model.cwd_untracked(),
+                rows: Rows::TableOnly,
+            },
+            Request::CheckAccess,
+        ]);
         let mut refresh = false;
         loop {
             while let Ok(request) = requests.try_recv() {
@@ -99,7 +105,10 @@ impl Task<'_> {
                 Some(request) => request,
                 None if refresh => {
                     refresh = false;
-                    Request::List(Rows::TableOnly)
+                    Request::List {
+                        dir: self.model.cwd_untracked(),
+                        rows: Rows::TableOnly,
+                    }
                 }
                 None => match self.idle(requests).await {
                     Ok(request) => request,

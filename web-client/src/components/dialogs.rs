@@ -1,0 +1,270 @@
+//! The file manager's dialogs: confirm a delete, "Move to…", the list of
+//! keyboard shortcuts, and the preview. Each is modal, takes the focus when
+//! it opens, and closes with Escape.
+
+use crate::components::file_table::use_ui;
+use crate::components::icons::{Action, ActionIcon};
+use crate::format;
+use crate::model::{child, dir_text, use_model, MoveBrowse, PreviewBody};
+use crate::session::{use_session, TEXT_PREVIEW_BYTES};
+use crate::transfers::use_transfers;
+use ferry_proto::{Name, Path};
+use leptos::html::Button;
+use leptos::prelude::*;
+
+/// A modal box: `title` labels it, Escape and the backdrop close it.
+#[component]
+fn Modal(
+    id: &'static str,
+    title: Signal<String>,
+    on_close: Callback<()>,
+    focus: NodeRef<Button>,
+    #[prop(optional)] wide: bool,
+    children: Children,
+) -> impl IntoView {
+    Effect::new(move |_| {
+        if let Some(button) = focus.get() {
+            let _ = button.focus();
+        }
+    });
+    let title_id = format!("{id}-title");
+    let labelled_by = title_id.clone();
+    view! {
+        <div class="backdrop" on:click=move |_| on_close.run(())>
+            <div
+                id=id
+                class="dialog"
+                class:wide=wide
+                role="dialog"
+                aria-modal="true"
+                aria-labelledby=labelled_by
+                on:click=|ev| ev.stop_propagation()
+                on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                    if ev.key() == "Escape" {
+                        ev.prevent_default();
+                        on_close.run(());
+                    }
+                }
+            >
+                <h2 id=title_id>{title}</h2>
+                {children()}
+            </div>
+        </div>
+    }
+}
+
+/// "Delete …? (with what is inside)" with Yes and Cancel.
+#[component]
+pub fn DeleteDialog() -> impl IntoView {
+    let model = use_model();
+    let session = use_session();
+    let focus: NodeRef<Button> = NodeRef::new();
+    move || {
+        model.delete_plan().map(|plan| {
+            let question = plan.question();
+            let entries = plan.entries.clone();
+            let close = Callback::new(move |()| model.ask_delete(None));
+            view! {
+                <Modal id="delete-dialog" title=Signal::derive(|| "Delete".to_string()) on_close=close focus=focus>
+                    <div class="confirm" role="group" aria-label="Confirm delete">
+                        <p>{question}</p>
+                        <p class="hint">"This cannot be undone."</p>
+                        <div class="form-actions">
+                            <button
+                                type="button"
+                                class="danger"
+                                on:click=move |_| {
+                                    model.ask_delete(None);
+                                    session.remove(entries.clone());
+                                }
+                            >
+                                "Yes, delete"
+                            </button>
+                            <button type="button" node_ref=focus on:click=move |_| close.run(())>
+                                "Cancel"
+                            </button>
+                        </div>
+                    </div>
+                </Modal>
+            }
+        })
+    }
+}
+
+/// "Move to…": browse the folders, then Move here.
+#[component]
+pub fn MoveDialog() -> impl IntoView {
+    let model = use_model();
+    let session = use_session();
+    let ui = use_ui();
+    let focus: NodeRef<Button> = NodeRef::new();
+    move || {
+        model.move_browse().map(|MoveBrowse { dir, folders }| {
+            let moving = ui.moving.get();
+            let title = Signal::derive(move || {
+                let n = ui.moving.with(Vec::len);
+                if n == 1 {
+                    format!("Move “{}” to…", ui.moving.with(|m| m[0].last_name().into_string()))
+                } else {
+                    format!("Move {n} items to…")
+                }
+            });
+            let close = Callback::new(move |()| model.set_move_browse(None));
+            let up = dir.clone().map(|d| d.parent());
+            let here = dir.clone();
+            let target = dir_text(&dir);
+            let list = match folders {
+                None => view! { <p class="hint">"Loading…"</p> }.into_any(),
+                Some(folders) => {
+                    let choices: Vec<_> = folders
+                        .into_iter()
+                        .filter_map(|f| Name::new(f).ok())
+                        .filter_map(|f| child(&dir, &f).ok())
+                        .filter(|p| !moving.iter().any(|m| p.is_within(m)))
+                        .collect();
+                    if choices.is_empty() {
+                        view! { <p class="hint">"No folders in here."</p> }.into_any()
+                    } else {
+                        choices
+                            .into_iter()
+                            .map(|p| {
+                                let label = p.last_name().into_string();
+                                let open = p.clone();
+                                view! {
+                                    <li>
+                                        <button type="button" class="folder-choice" on:click=move |_| session.browse(Some(open.clone()))>
+                                            {label}
+                                        </button>
+                                    </li>
+                                }
+                            })
+                            .collect_view()
+                            .into_any()
+                    }
+                }
+            };
+            view! {
+                <Modal id="move-dialog" title=title on_close=close focus=focus>
+                    <p>"Into: " <strong id="move-target">{target}</strong></p>
+                    {up.map(|up| view! {
+                        <button type="button" class="quiet" on:click=move |_| session.browse(up.clone())>
+                            <ActionIcon action=Action::Up />
+                            "Up one folder"
+                        </button>
+                    })}
+                    <ul class="folder-list">{list}</ul>
+                    <div class="form-actions">
+                        <button
+                            type="button"
+                            class="primary"
+                            node_ref=focus
+                            on:click=move |_| {
+                                model.set_move_browse(None);
+                                session.move_into(ui.moving.get_untracked(), here.clone());
+                            }
+                        >
+                            "Move here"
+                        </button>
+                        <button type="button" on:click=move |_| close.run(())>"Cancel"</button>
+                    </div>
+                </Modal>
+            }
+        })
+    }
+}
+
+/// The shortcuts, as `?` shows them.
+const SHORTCUTS: &[(&str, &str)] = &[
+    ("Enter", "open the folder, or preview the file"),
+    ("Backspace", "go up one folder"),
+    ("F2", "rename"),
+    ("Delete", "delete the selection"),
+    ("Ctrl+A", "select everything shown"),
+    (
+        "Shift+Click, Ctrl+Click",
+        "select a range, add to the selection",
+    ),
+    ("↑ ↓", "move between rows (with Shift: select)"),
+    ("/", "filter this folder"),
+    ("Escape", "clear the selection, close a dialog"),
+    ("?", "this list"),
+];
+
+/// The list of keyboard shortcuts.
+#[component]
+pub fn ShortcutsDialog() -> impl IntoView {
+    let ui = use_ui();
+    let focus: NodeRef<Button> = NodeRef::new();
+    move || {
+        ui.shortcuts.get().then(|| {
+            let close = Callback::new(move |()| ui.shortcuts.set(false));
+            view! {
+                <Modal id="shortcuts-dialog" title=Signal::derive(|| "Keyboard shortcuts".to_string()) on_close=close focus=focus>
+                    <dl class="shortcuts">
+                        {SHORTCUTS
+                            .iter()
+                            .map(|(key, what)| view! { <dt><kbd>{*key}</kbd></dt><dd>{*what}</dd> })
+                            .collect_view()}
+                    </dl>
+                    <div class="form-actions">
+                        <button type="button" node_ref=focus on:click=move |_| close.run(())>"Close"</button>
+                    </div>
+                </Modal>
+            }
+        })
+    }
+}
+
+/// A file's preview, with Download.
+#[component]
+pub fn PreviewDialog() -> impl IntoView {
+    let model = use_model();
+    let transfers = use_transfers();
+    let focus: NodeRef<Button> = NodeRef::new();
+    move || {
+        model.preview().map(|preview| {
+            let name = preview.path.last_name().into_string();
+            let title = Signal::derive({
+                let name = name.clone();
+                move || name.clone()
+            });
+            let close = Callback::new(move |()| model.show_preview(None));
+            let size = preview.size;
+            let body = match preview.body {
+                PreviewBody::Loading => view! { <p class="hint">"Loading…"</p> }.into_any(),
+                PreviewBody::Text { text, truncated } => view! {
+                    {truncated.then(|| view! {
+                        <p class="truncated" id="preview-truncated">
+                            {format!("Showing the first {} only — download the file for all {}.", format::human_size(TEXT_PREVIEW_BYTES), format::human_size(size))}
+                        </p>
+                    })}
+                    <pre id="preview-text" class="preview-text" tabindex="0">{text}</pre>
+                }
+                .into_any(),
+                PreviewBody::Image(url) => view! {
+                    <img id="preview-image" class="preview-image" src=url alt=format!("Preview of {name}") />
+                }
+                .into_any(),
+                PreviewBody::Unavailable(why) => view! { <p class="hint">{why}</p> }.into_any(),
+            };
+            let path: Path = preview.path.clone();
+            let dir = path.parent();
+            view! {
+                <Modal id="preview-dialog" title=title on_close=close focus=focus wide=true>
+                    <p class="hint">{format!("{} · in {}", format::human_size(size), dir_text(&dir))}</p>
+                    <div class="preview-body">{body}</div>
+                    <div class="form-actions">
+                        <button
+                            type="button"
+                            class="primary"
+                            on:click=move |_| transfers.download(path.clone())
+                        >
+                            "Download"
+                        </button>
+                        <button type="button" node_ref=focus on:click=move |_| close.run(())>"Close"</button>
+                    </div>
+                </Modal>
+            }
+        })
+    }
+}
