@@ -93,9 +93,6 @@ impl Transfers {
         }
     }
 
-    // The file table and the console call `download`, `cancel_all` (on
-    // Disconnect) and `files_changed` once they move onto this module.
-    #[allow(dead_code)]
     /// Downloads `path` on its own connection and saves it under its last name.
     pub fn download(&self, path: Path) {
         let transfer =
@@ -190,7 +187,6 @@ impl Transfers {
         }
     }
 
-    #[allow(dead_code)]
     /// Cancels every queued and running transfer (e.g. on Disconnect).
     pub fn cancel_all(&self) {
         for transfer in untrack(|| self.model.transfers()) {
@@ -224,7 +220,6 @@ impl Transfers {
         self.verify_uploads
     }
 
-    #[allow(dead_code)]
     /// Changes each time transfers changed the server's files (tracked),
     /// so the file table can list its folder again.
     pub fn files_changed(&self) -> u64 {
