@@ -37,6 +37,20 @@ step "black-box conformance test of ferry-server (written from docs/PROTOCOL.md 
 cargo build -p ferry-server
 python3 tests/conformance/conformance.py target/debug/ferry-server
 
+step "the same conformance test on an object store (a Swift all-in-one on loopback, started here)"
+swift_dir=$(mktemp -d)
+./scripts/swift.sh start "$swift_dir" --owner $$ >/dev/null
+(
+    . "$swift_dir/env"
+    swift_host=${SWIFT_AUTH_URL#http://}
+    swift_host=${swift_host%%/*}
+    FERRY_CONFORMANCE_STORE="swift://$swift_host/$SWIFT_CONTAINER/conformance" \
+        FERRY_STORE_USER="$SWIFT_USER" FERRY_STORE_KEY="$SWIFT_KEY" \
+        python3 tests/conformance/conformance.py target/debug/ferry-server
+) || { ./scripts/swift.sh stop "$swift_dir"; exit 1; }
+./scripts/swift.sh stop "$swift_dir"
+rm -rf "$swift_dir"
+
 step "web: clippy for wasm32"
 cargo clippy -p ferry-web --target wasm32-unknown-unknown -- -D warnings
 
