@@ -390,12 +390,17 @@ impl Kept {
                 .duration_since(UNIX_EPOCH)
                 .map_or(0, |since| since.as_secs()),
         };
+        // The registry is held while the record is written, so the record
+        // and the registry change at once for everyone else: a client that
+        // sees the record and RESUMEs at once finds the upload at rest (not
+        // still in progress, 450), and a STORE then discards it.
+        let mut registry = self.lock();
         if let Err(error) = self.write_record(id, &record) {
-            self.end(key);
+            registry.active.remove(key);
+            drop(registry);
             self.remove_files(id);
             return Err(error);
         }
-        let mut registry = self.lock();
         let discarded = registry.active.remove(key).is_some_and(|a| a.discarded);
         if discarded {
             drop(registry);
