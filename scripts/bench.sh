@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the release binaries and runs the benchmark harness; pass a scenario
-# (direct | list | big-listing | bridge | logins | resume | sessions | soak | ftp | all, default all) and its flags.
+# (direct | list | big-listing | bridge | logins | resume | sessions | soak | ftp | store | all, default all) and its flags.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # The ftp scenario's clients and its reference server (apt), when missing.

@@ -115,6 +115,26 @@ pub enum Scenario {
         #[arg(long, default_value_t = 3)]
         rounds: usize,
     },
+    /// ferry-server on a Swift all-in-one (scripts/swift.sh) vs on the
+    /// local file system: a large STORE and RETRIEVE, LIST of many files,
+    /// and many clients' RETRIEVE throughput on one store server vs two.
+    Store {
+        /// Size of the large file in MiB.
+        #[arg(long, default_value_t = 1024)]
+        size_mib: u64,
+        /// Files in the listed directory.
+        #[arg(long, default_value_t = 10_000)]
+        files: usize,
+        /// LIST rounds on each side.
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
+        /// Clients of the throughput figure.
+        #[arg(long, default_value_t = 50)]
+        clients: usize,
+        /// Seconds each throughput figure runs.
+        #[arg(long, default_value_t = 15)]
+        seconds: u64,
+    },
     /// Every scenario with its defaults.
     All,
     /// The bare splice(2) relay the bridge scenario starts as a reference

@@ -20,4 +20,5 @@ pub mod resume;
 pub mod sessions;
 pub mod soak;
 pub mod splice_relay;
+pub mod store;
 pub mod wire;

@@ -8,7 +8,7 @@ use clap::Parser;
 use ferry_bench::cli::{Cli, Scenario};
 use ferry_bench::{
     big_listing, bridge, direct, ftp, list_latency, logins, process::sibling_binary, resume,
-    sessions, soak, splice_relay,
+    sessions, soak, splice_relay, store,
 };
 
 #[tokio::main]
@@ -126,6 +126,24 @@ async fn main() -> Result<()> {
             rounds,
         } => {
             ftp::run(&ftp(size_mib, files, rounds)?).await?;
+        }
+        Scenario::Store {
+            size_mib,
+            files,
+            rounds,
+            clients,
+            seconds,
+        } => {
+            let config = store::StoreConfig {
+                server_bin: server_bin.clone(),
+                work_dir: work_dir.clone(),
+                size: size_mib * 1024 * 1024,
+                files,
+                rounds,
+                clients,
+                seconds,
+            };
+            store::run(&config).await?;
         }
         Scenario::All => {
             direct::run(&direct(1024, 2)).await?;
