@@ -172,4 +172,4 @@ const test = base.extend({
   },
 });
 
-module.exports = { test, expect, REPO, binDir, distDir, sha256File, writeRandomFile, until };
+module.exports = { test, expect, REPO, binDir, distDir, freePort, sha256File, writeRandomFile, until };

@@ -7,19 +7,7 @@ const { spawn } = require('child_process');
 const fs = require('fs');
 const net = require('net');
 const path = require('path');
-const { test: base, expect, binDir, distDir, until } = require('./ferry');
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
+const { test: base, expect, binDir, distDir, freePort, until } = require('./ferry');
 
 async function healthy(url) {
   try {

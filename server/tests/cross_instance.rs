@@ -22,7 +22,6 @@ use rustix::process::{kill_process, Pid, Signal};
 use sha2::{Digest, Sha256};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tempfile::TempDir;
@@ -171,25 +170,6 @@ fn wait_listening(addr: SocketAddr) {
     }
 }
 
-/// The names of the container's objects under `prefix`, from Swift itself.
-fn objects(swift: &Swift, prefix: &str) -> Vec<String> {
-    let url = format!(
-        "{}?format=plain&prefix={prefix}",
-        swift.container_url(&swift.container)
-    );
-    let output = Command::new("curl")
-        .args(["-sS", "-m", "30", "-H"])
-        .arg(format!("X-Auth-Token: {}", swift.token))
-        .arg(url)
-        .output()
-        .expect("curl runs");
-    assert!(output.status.success(), "{output:?}");
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .map(str::to_owned)
-        .collect()
-}
-
 /// Deterministic content, different for each `seed`.
 fn content(seed: usize, len: usize) -> Vec<u8> {
     (0..len)
@@ -259,7 +239,7 @@ async fn a_write_through_one_server_is_seen_through_the_other_at_once() {
     assert!(a.list().await.is_empty());
     let swift = Swift::shared();
     assert_eq!(
-        objects(swift, &format!("{}/", cluster.prefix)),
+        swift.objects(&format!("{}/", cluster.prefix)),
         Vec::<String>::new()
     );
 }
@@ -278,7 +258,8 @@ async fn an_upload_cut_on_one_server_resumes_on_the_other_through_haproxy() {
     // A keeps the bytes in the store; its manifest says they are all in.
     let kept = format!("{}/.ferry-tmp/kept/", cluster.prefix);
     let deadline = Instant::now() + Duration::from_secs(60);
-    while !objects(swift, &kept)
+    while !swift
+        .objects(&kept)
         .iter()
         .any(|name| name.ends_with("/manifest"))
     {

@@ -12,7 +12,6 @@ use raw_client::Client;
 use sha2::{Digest, Sha256};
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_ferry-server");
@@ -40,26 +39,6 @@ fn start_with_flags(swift: &Swift, prefix: &str) -> (LoggedProcess, SocketAddr) 
         prefix,
         &["--store-user", &swift.user, "--store-key", &swift.key],
     )
-}
-
-/// The names of the container's objects under `prefix` (the store as it
-/// is, not as the server shows it).
-fn objects(swift: &Swift, prefix: &str) -> Vec<String> {
-    let url = format!(
-        "{}?format=plain&prefix={prefix}",
-        swift.container_url(&swift.container)
-    );
-    let output = Command::new("curl")
-        .args(["-sS", "-m", "30", "-H"])
-        .arg(format!("X-Auth-Token: {}", swift.token))
-        .arg(url)
-        .output()
-        .expect("curl runs");
-    assert!(output.status.success(), "{output:?}");
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .map(str::to_owned)
-        .collect()
 }
 
 fn content(len: usize) -> Vec<u8> {
@@ -111,9 +90,9 @@ async fn files_directories_and_renames_on_swift() {
     assert_eq!(client.command("RMDIR docs").await.code, 250);
     assert!(client.list().await.is_empty());
     // Nothing left in the store: no object, no segment of the large one.
-    assert_eq!(objects(swift, &format!("{prefix}/")), Vec::<String>::new());
+    assert_eq!(swift.objects(&format!("{prefix}/")), Vec::<String>::new());
     assert_eq!(
-        objects(swift, &format!(".segments/{prefix}/")),
+        swift.objects(&format!(".segments/{prefix}/")),
         Vec::<String>::new()
     );
     assert_eq!(client.command("QUIT").await.code, 221);
@@ -153,7 +132,8 @@ async fn an_upload_cut_on_one_server_is_resumed_on_another() {
     // A writes the manifest once it has kept the last part.
     let deadline = Instant::now() + Duration::from_secs(60);
     let kept = format!("{prefix}/.ferry-tmp/kept/");
-    while !objects(swift, &kept)
+    while !swift
+        .objects(&kept)
         .iter()
         .any(|name| name.ends_with("/manifest"))
     {
@@ -176,7 +156,8 @@ async fn an_upload_cut_on_one_server_is_resumed_on_another() {
         "byte-exact through A"
     );
     assert!(
-        !objects(swift, &kept)
+        !swift
+            .objects(&kept)
             .iter()
             .any(|name| name.contains("/part-")),
         "the kept parts are gone"
@@ -217,5 +198,5 @@ async fn the_same_store_through_s3() {
     assert_eq!(hash.text, format!("SHA-256 {}", sha256(&big)));
     assert_eq!(client.command("DELETE big2").await.code, 250);
     assert!(client.list().await.is_empty());
-    assert_eq!(objects(swift, &format!("{prefix}/")), Vec::<String>::new());
+    assert_eq!(swift.objects(&format!("{prefix}/")), Vec::<String>::new());
 }

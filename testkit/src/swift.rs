@@ -127,6 +127,28 @@ impl Swift {
         format!("{}/{container}", self.storage_url)
     }
 
+    /// The names of the objects of the test container under `prefix`, from
+    /// Swift itself (the store as it is, not as a server shows it).
+    pub fn objects(&self, prefix: &str) -> Vec<String> {
+        let url = format!(
+            "{}?format=plain&prefix={prefix}",
+            self.container_url(&self.container)
+        );
+        let output = Command::new("curl")
+            .args(["-sS", "-m", "30", "-H"])
+            .arg(format!("X-Auth-Token: {}", self.token))
+            .arg(url)
+            .output()
+            .expect("curl runs (./scripts/setup.sh --tests installs it)");
+        if !output.status.success() {
+            panic!("{}", failure(&format!("listing {prefix}"), &output));
+        }
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+
     /// Creates container (bucket) `name` in the test account (no error if it
     /// exists), for a test that wants a store of its own on a shared Swift.
     pub fn create_container(&self, name: &str) {
