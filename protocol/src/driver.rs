@@ -103,6 +103,23 @@ enum State {
     Closed,
 }
 
+impl State {
+    /// Where a command stands once `received` of its `len` data bytes are in:
+    /// still receiving, or waiting for its final reply.
+    fn after_data(verb: Verb, data: Data, len: u64, received: u64) -> State {
+        if received == len {
+            State::Final { verb }
+        } else {
+            State::Receiving {
+                verb,
+                data,
+                len,
+                received,
+            }
+        }
+    }
+}
+
 /// The client's protocol state: one command in flight at a time.
 #[derive(Debug, Clone)]
 pub struct ClientDriver {
@@ -215,17 +232,7 @@ impl ClientDriver {
             received,
         } = self.state
         {
-            let received = received + n;
-            self.state = if received == len {
-                State::Final { verb }
-            } else {
-                State::Receiving {
-                    verb,
-                    data,
-                    len,
-                    received,
-                }
-            };
+            self.state = State::after_data(verb, data, len, received + n);
         }
         Ok(())
     }
@@ -272,17 +279,7 @@ impl ClientDriver {
                 let take = usize::try_from(left)
                     .map_or(self.input.len(), |left| left.min(self.input.len()));
                 let chunk = self.input.split_to(take);
-                let received = received + take as u64;
-                self.state = if received == len {
-                    State::Final { verb }
-                } else {
-                    State::Receiving {
-                        verb,
-                        data,
-                        len,
-                        received,
-                    }
-                };
+                self.state = State::after_data(verb, data, len, received + take as u64);
                 match data {
                     Data::Stream => return Ok(Some(Event::Data(chunk))),
                     Data::Collect => {
