@@ -17,8 +17,10 @@ use tokio::net::TcpStream;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::task::TaskTracker;
 
-/// The places an admitted connection holds until it ends.
-struct Slot {
+/// The places an admitted connection holds until its session ends (the
+/// Ferry protocol gives them back before the closing linger, so a client
+/// that has seen its connection close may count its slot free).
+pub(crate) struct Slot {
     _connection: OwnedSemaphorePermit,
     _address: AddressSlot,
 }
@@ -39,8 +41,7 @@ impl Admission {
         match self.slot_for(&client) {
             Ok(slot) => {
                 tasks.spawn(async move {
-                    serve(stream, client, &self.shared, &self.stop).await;
-                    drop(slot);
+                    serve(stream, client, &self.shared, &self.stop, slot).await;
                 });
             }
             Err(why) => {
@@ -112,10 +113,7 @@ impl Admission {
             }
         };
         match self.slot_for(&client) {
-            Ok(slot) => {
-                serve(stream, client, &self.shared, &self.stop).await;
-                drop(slot);
-            }
+            Ok(slot) => serve(stream, client, &self.shared, &self.stop, slot).await,
             Err(why) => refuse(stream, client, why).await,
         }
     }

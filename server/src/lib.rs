@@ -49,7 +49,7 @@ pub use storage::{
 };
 
 use accounts::{Accounts, AnonymousAccess, LoginPolicy};
-use admission::Admission;
+use admission::{Admission, Slot};
 use connection::Connection;
 use ferry_program::PerAddress;
 use ferry_proto::{codes, Reply};
@@ -401,8 +401,9 @@ async fn refuse(stream: TcpStream, client: Client, why: ServerError) {
     conn.close().await;
 }
 
-/// Runs one connection from greeting to close, and logs it.
-async fn serve(stream: TcpStream, client: Client, shared: &Shared, stop: &Shutdown) {
+/// Runs one connection from greeting to close, and logs it; `slot` is
+/// given back as the session ends, before the closing linger.
+async fn serve(stream: TcpStream, client: Client, shared: &Shared, stop: &Shutdown, slot: Slot) {
     let started = Instant::now();
     let mut conn = Connection::new(stream, client.addr, shared.config.idle_timeout)
         .with_line_timeout(shared.config.line_timeout)
@@ -412,6 +413,7 @@ async fn serve(stream: TcpStream, client: Client, shared: &Shared, stop: &Shutdo
         () = stop.forced() => "dropped at the end of the shutdown grace period".to_owned(),
     };
     let (bytes_in, bytes_out, proxy) = (conn.bytes_in(), conn.bytes_out(), conn.proxy());
+    drop(slot);
     conn.close().await;
     tracing::info!(
         peer = %client.addr,

@@ -51,7 +51,12 @@ def spawn(args):
     deadline = time.monotonic() + 20
     while True:
         try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            with socket.create_connection(("127.0.0.1", port), timeout=5) as probe:
+                # QUIT and wait for the close, so the probe's session has
+                # ended and no longer counts against --max-connections.
+                probe.sendall(b"QUIT\r\n")
+                while probe.recv(65536):
+                    pass
             return proc, port
         except OSError:
             if proc.poll() is not None or time.monotonic() > deadline:
