@@ -33,8 +33,11 @@ cargo test --release -p ferry-bench --test hostile -- --ignored --test-threads 1
 step "soak (release, 60 s): 1,000 clients over TCP and the bridge, kills, restarts; integrity, leftovers, RSS and descriptors"
 ./scripts/bench.sh soak
 
+# target/debug/ferry-server is the binary cargo test built for the server's
+# integration tests (a `cargo build -p ferry-server` here would build it again
+# with other features unified, for nothing).
 step "black-box conformance test of ferry-server (written from docs/PROTOCOL.md alone)"
-cargo build -p ferry-server
+[ -x target/debug/ferry-server ] || cargo build -p ferry-server
 python3 tests/conformance/conformance.py target/debug/ferry-server
 
 step "the same conformance test on an object store (a Swift all-in-one on loopback, started here)"
@@ -68,7 +71,7 @@ echo "$wasm: $raw bytes raw, $gz bytes gzipped (gzip -9)"
 [ "$gz" -le 280000 ] || { echo "gzipped .wasm is over 280 KB" >&2; exit 1; }
 
 step "e2e: Playwright in headless Chromium against the real server and bridge"
-cargo build --release -p ferry-server -p ferry-bridge
+cargo build --release -p ferry-server -p ferry-bridge # built by the hostile step: a no-op
 (cd e2e && npx playwright test)
 
 echo
