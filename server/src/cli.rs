@@ -102,8 +102,9 @@ pub struct CommandLine {
     #[arg(long, value_name = "ADDR|CIDR", requires = "proxy_listen", value_parser = parse_trusted_proxy)]
     trust_proxy: Vec<IpNet>,
     /// Also serve FTP (RFC 959, passive mode only) on this address, HOST:PORT:
-    /// the same files, accounts, permissions, quotas and limits.
-    #[arg(long, value_name = "ADDR", value_parser = parse_addr, conflicts_with = "store")]
+    /// the same files (on --root or --store), accounts, permissions, quotas
+    /// and limits.
+    #[arg(long, value_name = "ADDR", value_parser = parse_addr)]
     ftp_listen: Option<SocketAddr>,
     /// The ports FTP passive data connections are offered on, LOW-HIGH.
     #[arg(long, value_name = "LOW-HIGH", requires = "ftp_listen", value_parser = parse_passive_ports,
@@ -512,16 +513,19 @@ mod tests {
             !format!("{store:?}").contains("testing"),
             "the key is hidden"
         );
-        let error = CommandLine::try_parse_from([
+        let both = CommandLine::try_parse_from([
             "ferry-server",
             "--store",
             "s3://127.0.0.1:9000/bucket",
             "--ftp-listen",
             "127.0.0.1:2121",
         ])
-        .unwrap_err();
-        assert_eq!(error.exit_code(), 2);
-        assert!(error.to_string().contains("--store"), "{error}");
+        .unwrap()
+        .into_config();
+        assert!(
+            both.store.is_some() && both.ftp.is_some(),
+            "the door serves the store"
+        );
         let error =
             CommandLine::try_parse_from(["ferry-server", "--store", "swift://h:1/c"]).unwrap_err();
         assert_eq!(error.exit_code(), 2);

@@ -199,11 +199,6 @@ impl Server {
         };
         let window = config.resume_window;
         let storage = match &config.store {
-            Some(_) if config.ftp.is_some() => {
-                return Err(ServerError::Store(
-                    "the FTP door (--ftp-listen) does not serve an object store (--store)".into(),
-                ))
-            }
             Some(spec) => Store::Object(Arc::new(ObjectStore::open(spec.clone(), window).await?)),
             None => {
                 let root = config.root.clone();

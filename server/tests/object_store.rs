@@ -299,17 +299,46 @@ async fn the_same_upload_twice_at_once_gets_450() {
     assert_eq!(second.retrieve("f").await.unwrap(), b"1234567890");
 }
 
+/// The FTP door serves the store too (tests/ftp_store.rs has the clients
+/// and the rules on a real Swift): a file put over FTP is read over the
+/// Ferry protocol, and the other way round.
 #[tokio::test]
-async fn ftp_with_a_store_is_refused_at_start() {
-    let mut config = Config::new("/nonexistent");
+async fn the_ftp_door_serves_the_store() {
+    let mut config = Config::new("/nonexistent/unused-with-a-store");
     config.store = Some(StoreSpec::parse(&unique()).unwrap());
-    config.ftp = Some(ferry_server::FtpListener {
-        addr: "127.0.0.1:0".parse().unwrap(),
-        passive_ports: ferry_server::DEFAULT_PASSIVE_PORTS,
-        tls: None,
-    });
-    let error = Server::bind(config, "127.0.0.1:0".parse().unwrap())
+    config.ftp = Some(ferry_server::FtpListener::new(
+        "127.0.0.1:0".parse().unwrap(),
+    ));
+    let server = Server::bind(config, "127.0.0.1:0".parse().unwrap())
         .await
-        .unwrap_err();
-    assert!(error.to_string().contains("FTP door"), "{error}");
+        .unwrap();
+    let (ferry, ftp_addr) = (server.local_addr(), server.ftp_addr().unwrap());
+    let (_stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(server.run(async move {
+        let _ = stopped.await;
+    }));
+    let mut ftp = suppaftp::tokio::AsyncFtpStream::connect(ftp_addr)
+        .await
+        .unwrap();
+    ftp.login("anonymous", "x").await.unwrap();
+    ftp.transfer_type(suppaftp::types::FileType::Binary)
+        .await
+        .unwrap();
+    let data = content(300_000);
+    ftp.put_file("up", &mut &data[..]).await.unwrap();
+    let mut client = Client::connect(ferry).await;
+    assert_eq!(client.retrieve("up").await.unwrap(), data);
+    assert_eq!(
+        client.store("down", b"from the Ferry protocol").await.code,
+        226
+    );
+    let mut stream = ftp.retr_as_stream("down").await.unwrap();
+    let mut bytes = Vec::new();
+    tokio::io::AsyncReadExt::read_to_end(&mut stream, &mut bytes)
+        .await
+        .unwrap();
+    stream.finish().await.unwrap();
+    assert_eq!(bytes, b"from the Ferry protocol");
+    assert_eq!(ftp.nlst(None).await.unwrap(), ["down", "up"]);
+    ftp.quit().await.unwrap();
 }

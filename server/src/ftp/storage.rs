@@ -1,17 +1,24 @@
 //! libunftp's storage back-end over ferry-server's own storage: every path
 //! goes through [`super::paths`] (working directory, `..`, the home, §3.1
-//! names) and then [`crate::storage::Storage`], which resolves it beneath
-//! the root without following any link and keeps the staging area out of
-//! reach; uploads go through [`super::upload`]. Read-only identities get
+//! names) and then [`Store`], the calls the Ferry protocol's commands make,
+//! on the local file system (resolved beneath the root without following
+//! any link) or on the object store alike, the staging area out of reach
+//! on both; uploads go through [`super::upload`]. Read-only identities get
 //! `550` from every change, after a bad path's `553` (§3's order).
+//!
+//! The one difference is RETR's: a local file goes to a plain data
+//! connection with `sendfile(2)` (vendor patch 9), or through buffers read
+//! ahead on a blocking thread; an object is one ranged GET (from REST's
+//! offset) streamed to the data connection.
 
 use super::paths::{resolve, resolve_entry};
 use super::upload;
 use super::{Door, FtpUser};
-use crate::storage::blocking;
+use crate::storage::{ObjectFile, Opened, Store};
 use crate::ServerError;
 use async_trait::async_trait;
-use ferry_proto::{EntryKind, Path};
+use ferry_proto::{EntryKind, Path, Status};
+use futures::StreamExt;
 use std::fmt::Debug;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::PathBuf;
@@ -36,9 +43,8 @@ impl FtpStorage {
         FtpStorage { door }
     }
 
-    /// The local storage (the door runs on no other, see `Server::bind`).
-    fn storage(&self) -> unftp::Result<Arc<crate::storage::Storage>> {
-        self.door.shared.storage.local().map_err(ftp_error)
+    fn store(&self) -> &Store {
+        &self.door.shared.storage
     }
 }
 
@@ -50,6 +56,10 @@ pub(crate) struct Meta {
 }
 
 impl Meta {
+    fn of(status: Status) -> Meta {
+        Meta::new(status.kind, status.modified)
+    }
+
     fn new(kind: EntryKind, modified: u64) -> Meta {
         let size = match kind {
             EntryKind::File { size } => Some(size),
@@ -91,15 +101,6 @@ fn ftp_error(error: ServerError) -> unftp::Error {
     unftp::Error::new(error.ftp_kind(), error)
 }
 
-/// Runs `work` on a blocking thread, its error as libunftp's.
-async fn run<T, F>(work: F) -> unftp::Result<T>
-where
-    T: Send + 'static,
-    F: FnOnce() -> Result<T, ServerError> + Send + 'static,
-{
-    blocking(work).await.map_err(ftp_error)
-}
-
 #[async_trait]
 impl StorageBackend<FtpUser> for FtpStorage {
     type Metadata = Meta;
@@ -118,15 +119,11 @@ impl StorageBackend<FtpUser> for FtpStorage {
         path: P,
     ) -> unftp::Result<Meta> {
         let target = resolve(&user.identity, path.as_ref()).map_err(ftp_error)?;
-        let storage = self.storage()?;
-        let root = self.door.shared.config.root.clone();
-        run(move || match target {
-            Some(path) => storage
-                .stat(&path)
-                .map(|status| Meta::new(status.kind, status.modified)),
-            None => root_status(&root),
-        })
-        .await
+        let status = match target {
+            Some(path) => self.store().stat(path).await,
+            None => self.store().top_status().await,
+        };
+        status.map(Meta::of).map_err(ftp_error)
     }
 
     async fn list<P: AsRef<std::path::Path> + Send + Debug>(
@@ -135,8 +132,7 @@ impl StorageBackend<FtpUser> for FtpStorage {
         path: P,
     ) -> unftp::Result<Vec<Fileinfo<PathBuf, Meta>>> {
         let dir = resolve(&user.identity, path.as_ref()).map_err(ftp_error)?;
-        let storage = self.storage()?;
-        let mut entries = run(move || storage.list(dir.as_ref())).await?;
+        let mut entries = self.store().list(dir).await.map_err(ftp_error)?;
         entries.sort_by(|a, b| a.name.as_str().cmp(b.name.as_str()));
         Ok(entries
             .into_iter()
@@ -158,9 +154,18 @@ impl StorageBackend<FtpUser> for FtpStorage {
         W: AsyncWrite + Unpin + Sync + Send + ?Sized,
         P: AsRef<std::path::Path> + Send + Debug,
     {
-        let (file, offset, len) = self.open(user, path.as_ref(), start_pos).await?;
+        let (opened, offset) = self.open(user, path.as_ref(), start_pos).await?;
+        let len = opened.len() - offset;
         let _transfer = self.door.transfer();
         let idle = self.door.shared.config.idle_timeout;
+        let file = match opened {
+            Opened::Local(opened) => opened.file,
+            Opened::Object(file) => {
+                return send_object(&file, offset, len, output, idle)
+                    .await
+                    .map_err(ftp_error)
+            }
+        };
         #[cfg(any(target_os = "linux", target_os = "android"))]
         if let Some(socket) = libunftp::data_socket::take_plain_retr_socket() {
             if let Some(sent) = send_plain(socket, &file, offset, len, idle)
@@ -170,7 +175,7 @@ impl StorageBackend<FtpUser> for FtpStorage {
                 return Ok(sent);
             }
         }
-        send(file, output, idle).await.map_err(ftp_error)
+        send(file, offset, output, idle).await.map_err(ftp_error)
     }
 
     async fn get<P: AsRef<std::path::Path> + Send + Debug>(
@@ -179,8 +184,17 @@ impl StorageBackend<FtpUser> for FtpStorage {
         path: P,
         start_pos: u64,
     ) -> unftp::Result<Box<dyn AsyncRead + Send + Sync + Unpin>> {
-        let (file, ..) = self.open(user, path.as_ref(), start_pos).await?;
-        Ok(Box::new(tokio::fs::File::from_std(file)))
+        // libunftp reads through `get_into` only (its exec_retr); this
+        // stays for the trait, on the local file system.
+        match self.open(user, path.as_ref(), start_pos).await? {
+            (Opened::Local(opened), offset) => {
+                let mut file = opened.file;
+                file.seek(SeekFrom::Start(offset))
+                    .map_err(|error| ftp_error(ServerError::Storage(error)))?;
+                Ok(Box::new(tokio::fs::File::from_std(file)))
+            }
+            (Opened::Object(_), _) => Err(unftp::ErrorKind::CommandNotImplemented.into()),
+        }
     }
 
     async fn put<P, R>(
@@ -214,8 +228,7 @@ impl StorageBackend<FtpUser> for FtpStorage {
         path: P,
     ) -> unftp::Result<()> {
         let target = self.writable_entry(user, path.as_ref())?;
-        let storage = self.storage()?;
-        run(move || storage.delete(&target)).await
+        self.store().delete(target).await.map_err(ftp_error)
     }
 
     async fn mkd<P: AsRef<std::path::Path> + Send + Debug>(
@@ -224,8 +237,7 @@ impl StorageBackend<FtpUser> for FtpStorage {
         path: P,
     ) -> unftp::Result<()> {
         let target = self.writable_entry(user, path.as_ref())?;
-        let storage = self.storage()?;
-        run(move || storage.mkdir(&target)).await
+        self.store().mkdir(target).await.map_err(ftp_error)
     }
 
     async fn rename<P: AsRef<std::path::Path> + Send + Debug>(
@@ -236,8 +248,7 @@ impl StorageBackend<FtpUser> for FtpStorage {
     ) -> unftp::Result<()> {
         let from = resolve_entry(&user.identity, from.as_ref()).map_err(ftp_error)?;
         let to = self.writable_entry(user, to.as_ref())?;
-        let storage = self.storage()?;
-        run(move || storage.rename(&from, &to)).await
+        self.store().rename(from, to).await.map_err(ftp_error)
     }
 
     async fn rmd<P: AsRef<std::path::Path> + Send + Debug>(
@@ -246,8 +257,7 @@ impl StorageBackend<FtpUser> for FtpStorage {
         path: P,
     ) -> unftp::Result<()> {
         let target = self.writable_entry(user, path.as_ref())?;
-        let storage = self.storage()?;
-        run(move || storage.rmdir(&target)).await
+        self.store().rmdir(target).await.map_err(ftp_error)
     }
 
     async fn cwd<P: AsRef<std::path::Path> + Send + Debug>(
@@ -273,36 +283,19 @@ impl FtpStorage {
         Ok(target)
     }
 
-    /// The regular file `path` names, opened and positioned at `start_pos`
-    /// (at most its end), with that position and the bytes from there on.
+    /// The regular file `path` names, opened (or, on the store, looked
+    /// at), and where to start: `start_pos`, at most its end.
     async fn open(
         &self,
         user: &FtpUser,
         path: &std::path::Path,
         start_pos: u64,
-    ) -> unftp::Result<(std::fs::File, u64, u64)> {
+    ) -> unftp::Result<(Opened, u64)> {
         let target = resolve_entry(&user.identity, path).map_err(ftp_error)?;
-        let storage = self.storage()?;
-        run(move || {
-            let opened = storage.open_file(&target)?;
-            let mut file = opened.file;
-            let offset = start_pos.min(opened.len);
-            file.seek(SeekFrom::Start(offset))
-                .map_err(ServerError::Storage)?;
-            Ok((file, offset, opened.len - offset))
-        })
-        .await
+        let opened = self.store().open_file(target).await.map_err(ftp_error)?;
+        let offset = start_pos.min(opened.len());
+        Ok((opened, offset))
     }
-}
-
-/// The root's own status, for a session whose home is the root.
-fn root_status(root: &std::path::Path) -> Result<Meta, ServerError> {
-    let modified = std::fs::metadata(root)
-        .and_then(|meta| meta.modified())
-        .map_err(ServerError::Storage)?
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |since| since.as_secs());
-    Ok(Meta::new(EntryKind::Directory, modified))
 }
 
 /// Sends `len` bytes of `file` from `offset` with `sendfile(2)` to `socket`,
@@ -330,12 +323,13 @@ async fn send_plain(
     }
 }
 
-/// Copies `file` from its position to `output`: a blocking thread reads
+/// Copies `file` from `offset` to `output`: a blocking thread reads
 /// chunks ahead while the last one is written, through buffers that go
 /// back and forth (never more than [`CHUNKS_AHEAD`] of them). A client
 /// that takes nothing for the idle timeout ends the transfer.
 async fn send<W>(
     mut file: std::fs::File,
+    offset: u64,
     output: &mut W,
     idle: Duration,
 ) -> Result<u64, ServerError>
@@ -349,6 +343,10 @@ where
         let _ = empty_tx.try_send(vec![0; CHUNK_LEN]);
     }
     let reader = tokio::task::spawn_blocking(move || {
+        if let Err(error) = file.seek(SeekFrom::Start(offset)) {
+            let _ = full_tx.blocking_send(Err(error));
+            return;
+        }
         while let Some(mut buffer) = empty_rx.blocking_recv() {
             let read = file.read(&mut buffer);
             let end = matches!(read, Ok(0) | Err(_));
@@ -377,6 +375,46 @@ where
     drop(empty_tx);
     let _ = reader.await;
     outcome?;
+    output.flush().await.map_err(ServerError::Peer)?;
+    Ok(sent)
+}
+
+/// Streams `len` bytes of the object from `offset` (one ranged GET) to
+/// `output`. A store that sends fewer or more ends the transfer with an
+/// error; a client that takes nothing for the idle timeout ends it too.
+async fn send_object<W>(
+    file: &ObjectFile,
+    offset: u64,
+    len: u64,
+    output: &mut W,
+    idle: Duration,
+) -> Result<u64, ServerError>
+where
+    W: AsyncWrite + Unpin + ?Sized,
+{
+    let changed = |what: &str| {
+        ServerError::TransferAborted(std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            format!("the object {what} while being sent"),
+        ))
+    };
+    let mut sent = 0u64;
+    if len > 0 {
+        let mut stream = file.stream(offset, len).await?;
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(ServerError::TransferAborted)?;
+            if sent + chunk.len() as u64 > len {
+                return Err(changed("grew"));
+            }
+            upload::within_idle(idle, output.write_all(&chunk))
+                .await?
+                .map_err(ServerError::Peer)?;
+            sent += chunk.len() as u64;
+        }
+    }
+    if sent < len {
+        return Err(changed("shrank"));
+    }
     output.flush().await.map_err(ServerError::Peer)?;
     Ok(sent)
 }

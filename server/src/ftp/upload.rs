@@ -1,26 +1,27 @@
-//! STOR (docs/PROTOCOL.md §6): the bytes go to a staged file out of sight
-//! (`storage::staged`), and it is renamed over the path only
-//! when the data connection ended cleanly (an end of stream, not a reset
-//! or an error) **and** the control connection is still open after that.
+//! STOR (docs/PROTOCOL.md §6): the bytes go out of sight (a staged file
+//! in the staging area, or the object store's writer of the final object:
+//! `Store::begin_unsized`), and are made visible at the path only when
+//! the data connection ended cleanly (an end of stream, not a reset or an
+//! error) **and** the control connection is still open after that.
 //!
 //! Every other ending leaves nothing and the old file intact: an error or
 //! a reset of the data connection fails the read; a client that died
 //! ended its data connection with an ordinary FIN, but its control
 //! connection too, which [`Control::is_open`] sees; `ABOR` (and the end of
 //! the session, and a forced shutdown) drops this future, and with it the
-//! staged file's guard. STOR names no size, so the size limit and the
-//! quota are checked as the bytes arrive: past either, `552` and nothing
-//! kept. Nothing of a cut-off FTP upload is kept for a resume.
+//! upload, whose guard removes the staged file or aborts the writer. STOR
+//! names no size, so the size limit and the quota are checked as the bytes
+//! arrive: past either, `552` and nothing kept. Nothing of a cut-off FTP
+//! upload is kept for a resume.
 
 use super::control::Control;
 use crate::quota;
 use crate::session::Identity;
-use crate::storage::blocking;
 use crate::{ServerError, Shared};
 use ferry_proto::Path;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt};
 
-/// Bytes read from the data connection and handed to the file at a time.
+/// Bytes read from the data connection and handed on at a time.
 const CHUNK_LEN: usize = 256 * 1024;
 
 /// Receives `input` into `path` (from the root) for `identity`, which may
@@ -35,52 +36,57 @@ pub(crate) async fn store<R>(
 where
     R: AsyncRead + Unpin,
 {
-    let storage = shared.storage.local()?;
-    let target = path.clone();
-    let (staged, file) = blocking(move || storage.begin_staged(&target)).await?;
-    let room = quota::room(shared, identity, &path).await?;
-    let limit = shared.config.max_file_size;
-    let mut file = tokio::fs::File::from_std(file);
-    file.set_max_buf_size(CHUNK_LEN);
-    let mut buffer = vec![0; CHUNK_LEN];
-    let mut received = 0u64;
-    let idle = shared.config.idle_timeout;
-    loop {
-        let n = within_idle(idle, input.read(&mut buffer))
-            .await?
-            .map_err(ServerError::Peer)?;
-        if n == 0 {
-            break;
+    let owner = identity.owner().key().to_owned();
+    let mut upload = shared.storage.begin_unsized(owner, path.clone()).await?;
+    let received = async {
+        let room = quota::room(shared, identity, &path).await?;
+        let limit = shared.config.max_file_size;
+        let mut buffer = vec![0; CHUNK_LEN];
+        let mut received = 0u64;
+        let idle = shared.config.idle_timeout;
+        loop {
+            let n = within_idle(idle, input.read(&mut buffer))
+                .await?
+                .map_err(ServerError::Peer)?;
+            if n == 0 {
+                break;
+            }
+            received = received.saturating_add(n as u64);
+            if received > limit {
+                return Err(ServerError::TooLarge {
+                    size: received,
+                    limit,
+                });
+            }
+            if let Some(room) = room.filter(|room| received > *room) {
+                let quota = identity.quota().unwrap_or_default();
+                return Err(ServerError::OverQuota {
+                    size: received,
+                    usage: quota.saturating_sub(room),
+                    quota,
+                });
+            }
+            upload.write(&buffer[..n]).await?;
         }
-        received = received.saturating_add(n as u64);
-        if received > limit {
-            return Err(ServerError::TooLarge {
-                size: received,
-                limit,
-            });
+        if !control.is_open().await {
+            return Err(ServerError::Peer(std::io::Error::new(
+                std::io::ErrorKind::ConnectionAborted,
+                "the control connection ended with the upload",
+            )));
         }
-        if let Some(room) = room.filter(|room| received > *room) {
-            let quota = identity.quota().unwrap_or_default();
-            return Err(ServerError::OverQuota {
-                size: received,
-                usage: quota.saturating_sub(room),
-                quota,
-            });
-        }
-        file.write_all(&buffer[..n])
-            .await
-            .map_err(ServerError::from_storage)?;
+        Ok(received)
     }
-    file.flush().await.map_err(ServerError::from_storage)?;
-    let file = file.into_std().await;
-    if !control.is_open().await {
-        return Err(ServerError::Peer(std::io::Error::new(
-            std::io::ErrorKind::ConnectionAborted,
-            "the control connection ended with the upload",
-        )));
+    .await;
+    match received {
+        Ok(received) => {
+            upload.commit(path).await?;
+            Ok(received)
+        }
+        Err(error) => {
+            upload.abort().await;
+            Err(error)
+        }
     }
-    blocking(move || staged.commit(file, &path)).await?;
-    Ok(received)
 }
 
 /// `io`, unless the data connection stays silent for the idle timeout

@@ -7,13 +7,31 @@
 //! streamed from a GET), and the commands match on that difference in the
 //! one place each has it (`cmd::retrieve`, `cmd::hash`, `cmd::store`),
 //! while everything else is one call here.
+//!
+//! The FTP door goes through the same calls, and through two of its own:
+//! [`Store::top_status`] (a session whose home is the top) and
+//! [`Store::begin_unsized`] (STOR, whose size is known only at its end).
 
 use super::object::{ObjectFile, ObjectStore, ObjectUpload};
+use super::staged::Staged;
 use super::{blocking, Begin, OpenedFile, Storage, Upload, UploadKey};
 use crate::ServerError;
-use ferry_proto::{ListingEntry, Path, Status};
+use ferry_proto::{EntryKind, ListingEntry, Path, Status};
+use rustix::fs::OFlags;
 use std::sync::Arc;
 use std::time::SystemTime;
+use tokio::io::AsyncWriteExt;
+
+/// The buffer of a local unsized upload's file: one chunk is written on a
+/// blocking thread while the next one is read from the data connection.
+const UNSIZED_BUFFER: usize = 256 * 1024;
+
+/// The size in the key of an unsized upload on the object store. The key
+/// makes the upload known to the store's registry of uploads in progress
+/// (a second FTP upload of the same path by the same owner meanwhile gets
+/// `450`); no Ferry-protocol upload has this size (the size limit is far
+/// below), so none is ever taken for it. Nothing of it is kept.
+const UNSIZED: u64 = u64::MAX;
 
 /// Where the served files are.
 #[derive(Debug, Clone)]
@@ -52,15 +70,142 @@ pub(crate) enum Started {
     Object(ObjectUpload),
 }
 
-impl Store {
-    /// The local storage, for the FTP door (which runs only on it:
-    /// `--ftp-listen` with `--store` is refused at start).
-    pub(crate) fn local(&self) -> Result<Arc<Storage>, ServerError> {
+/// An upload whose size is known only when its bytes end (the FTP door's
+/// STOR): out of sight until [`Unsized::commit`], and leaving nothing when
+/// dropped or aborted instead (nothing of it is kept for a resume: see
+/// `staged`).
+#[derive(Debug)]
+pub(crate) enum Unsized {
+    /// A temporary file in the staging area, renamed over the path.
+    Local(Staged, tokio::fs::File),
+    /// The store's writer of the final object, closed to commit.
+    Object(Unkept),
+}
+
+/// An object upload that keeps nothing when dropped: the writer is aborted
+/// (its parts and segments deleted) on a task of its own. An
+/// [`ObjectUpload`] dropped by itself would keep what arrived for a
+/// `RESUME`, which an unsized upload cannot have.
+#[derive(Debug)]
+pub(crate) struct Unkept(Option<ObjectUpload>);
+
+impl Drop for Unkept {
+    fn drop(&mut self) {
+        if let Some(upload) = self.0.take() {
+            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                runtime.spawn(upload.cut(false));
+            }
+        }
+    }
+}
+
+impl Unsized {
+    /// Takes the next bytes.
+    pub(crate) async fn write(&mut self, bytes: &[u8]) -> Result<(), ServerError> {
         match self {
-            Store::Local(storage) => Ok(Arc::clone(storage)),
-            Store::Object(_) => Err(ServerError::Unavailable(
-                "The FTP door does not serve an object store",
-            )),
+            Unsized::Local(_, file) => file
+                .write_all(bytes)
+                .await
+                .map_err(ServerError::from_storage),
+            Unsized::Object(Unkept(Some(upload))) => upload.write(bytes).await,
+            Unsized::Object(Unkept(None)) => Err(ServerError::Storage(std::io::Error::other(
+                "the upload has ended",
+            ))),
+        }
+    }
+
+    /// Makes every byte written visible at `path` in one step: the file
+    /// flushed to disk and renamed over it, or the object's writer closed.
+    /// What was kept of the path (a cut-off Ferry upload) is discarded.
+    pub(crate) async fn commit(self, path: Path) -> Result<(), ServerError> {
+        match self {
+            Unsized::Local(staged, mut file) => {
+                file.flush().await.map_err(ServerError::from_storage)?;
+                let file = file.into_std().await;
+                blocking(move || staged.commit(file, &path)).await
+            }
+            Unsized::Object(mut unkept) => match unkept.0.take() {
+                Some(upload) => upload.commit(&path).await,
+                None => Err(ServerError::Storage(std::io::Error::other(
+                    "the upload has ended",
+                ))),
+            },
+        }
+    }
+
+    /// Ends the upload without a trace, before its error is answered.
+    pub(crate) async fn abort(self) {
+        match self {
+            Unsized::Local(staged, file) => drop((staged, file)),
+            Unsized::Object(mut unkept) => {
+                if let Some(upload) = unkept.0.take() {
+                    upload.cut(false).await;
+                }
+            }
+        }
+    }
+}
+
+impl Storage {
+    /// The root's own status.
+    fn top_status(&self) -> Result<Status, ServerError> {
+        let root = self
+            .beneath
+            .open(None, OFlags::PATH)
+            .map_err(super::storage_error)?;
+        let stat = rustix::fs::fstat(&root).map_err(super::storage_error)?;
+        Ok(Status {
+            kind: EntryKind::Directory,
+            modified: super::modified(&stat),
+        })
+    }
+}
+
+impl Store {
+    /// What the FTP door says of the top, for a session whose home is the
+    /// top: a directory, with the root's time on disk; on the store the
+    /// top has no marker, so no time (0, 1970), as a directory without one.
+    pub(crate) async fn top_status(&self) -> Result<Status, ServerError> {
+        match self {
+            Store::Local(storage) => {
+                let storage = Arc::clone(storage);
+                blocking(move || storage.top_status()).await
+            }
+            Store::Object(_) => Ok(Status {
+                kind: EntryKind::Directory,
+                modified: 0,
+            }),
+        }
+    }
+
+    /// Starts an upload of unknown size to `path` by `owner` (the FTP
+    /// door's STOR), after the checks of [`Store::check_store`]. On the
+    /// store it is the Ferry protocol's upload (`object::upload`, begun as
+    /// a `STORE` begins: what was kept of the path is discarded), under a
+    /// key of its own and never kept.
+    pub(crate) async fn begin_unsized(
+        &self,
+        owner: String,
+        path: Path,
+    ) -> Result<Unsized, ServerError> {
+        match self {
+            Store::Local(storage) => {
+                let storage = Arc::clone(storage);
+                let (staged, file) = blocking(move || storage.begin_staged(&path)).await?;
+                let mut file = tokio::fs::File::from_std(file);
+                file.set_max_buf_size(UNSIZED_BUFFER);
+                Ok(Unsized::Local(staged, file))
+            }
+            Store::Object(store) => {
+                store.check_store(&path).await?;
+                let key = UploadKey {
+                    owner,
+                    path,
+                    size: UNSIZED,
+                };
+                let upload = store.begin_upload(key, Begin::Afresh).await?;
+                Ok(Unsized::Object(Unkept(Some(upload))))
+            }
         }
     }
 

@@ -32,6 +32,9 @@ pub struct DoorOptions {
     pub max_file_size: Option<&'static str>,
     /// FTPS with a certificate signed by a CA made for this door.
     pub tls: bool,
+    /// `--store URL` and its credentials' flags, served instead of the
+    /// door's own root directory (which then stays empty).
+    pub store: Vec<String>,
 }
 
 /// A running `ferry-server --ftp-listen`; killed when dropped.
@@ -57,22 +60,26 @@ impl Door {
         let ftp = closed_port();
         let ferry = closed_port();
         let low = passive_range();
-        let mut args: Vec<String> = [
-            "--root",
-            root.to_str().unwrap(),
-            "--listen",
-            &ferry.to_string(),
-            "--ftp-listen",
-            &ftp.to_string(),
-            "--ftp-passive-ports",
-            &format!("{low}-{}", low + PASSIVE_PORTS - 1),
-            "--login-delay",
-            "0",
-            "--login-limit",
-            "1000",
-        ]
-        .map(String::from)
-        .to_vec();
+        let mut args: Vec<String> = if options.store.is_empty() {
+            vec!["--root".into(), root.to_str().unwrap().into()]
+        } else {
+            options.store.clone()
+        };
+        args.extend(
+            [
+                "--listen",
+                &ferry.to_string(),
+                "--ftp-listen",
+                &ftp.to_string(),
+                "--ftp-passive-ports",
+                &format!("{low}-{}", low + PASSIVE_PORTS - 1),
+                "--login-delay",
+                "0",
+                "--login-limit",
+                "1000",
+            ]
+            .map(String::from),
+        );
         if !options.accounts.is_empty() {
             let file = dir.path().join("accounts.toml");
             write_accounts_file(&file, &options.accounts);
