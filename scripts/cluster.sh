@@ -6,7 +6,7 @@
 #                                                   HAProxy :INTERNAL+9 --> ferry-server x2 --> Swift
 #   ferry   --> HAProxy :FERRY ----------------------------------------/        (one container)
 #
-#   scripts/cluster.sh start [DIR]    (default DIR: /tmp/ferry-cluster)
+#   scripts/cluster.sh start [DIR [--owner PID]]   (default DIR: /tmp/ferry-cluster)
 #   scripts/cluster.sh stop [DIR]
 #
 # start: builds the release binaries (cargo, a no-op when built), starts a
@@ -19,19 +19,35 @@
 # the bridges use (to the servers' proxy listeners: each bridge sends a
 # PROXY v2 header that HAProxy passes through, so the servers log and
 # limit by the browser's address). It keeps every PID in DIR/pid/, logs in
-# DIR/log/, and prints the URL. stop: stops exactly those PIDs (each
-# checked to still be the program started) and the Swift, keeps DIR.
+# DIR/log/, the demo password in DIR/demo.password (mode 0600), and prints
+# the URL. stop: stops exactly those PIDs (each checked to still be the
+# program started) and the Swift, keeps DIR. With --owner PID, a watcher
+# runs the stop once process PID is gone (a test runner killed before its
+# clean-up leaves nothing running).
 #
 # Ports: FERRY_WEB_PORT (default 8080), FERRY_PORT (8888), and the internal
 # ones from FERRY_INTERNAL_BASE (18800): servers +1 +2 (proxy listeners +11
 # +12), bridges +21 +22, HAProxy's front end for the bridges +9.
+# FERRY_DIST: the web client the bridges serve (default dist/, when built).
+# FERRY_BIN_DIR: take ferry-server and ferry-bridge from there as they are
+# (the e2e tests do), instead of building target/release.
+# FERRY_DEMO_PASSWORD: the demo account's password (default: random).
+# HAProxy's admin socket is DIR/haproxy.sock (`show stat`, `set server`).
 set -euo pipefail
+caller=$PWD
+absolute() { case "$1" in /*) echo "$1" ;; *) echo "$caller/$1" ;; esac; }
 cd "$(dirname "$0")/.."
 
 die() { echo "cluster.sh: $*" >&2; exit 1; }
 action=${1:-}
 dir=${2:-/tmp/ferry-cluster}
-[ "$action" = start ] || [ "$action" = stop ] || die "usage: cluster.sh start|stop [DIR]"
+owner=
+usage="usage: cluster.sh start [DIR [--owner PID]] | cluster.sh stop [DIR]"
+[ "$action" = start ] || [ "$action" = stop ] || die "$usage"
+if [ $# -gt 2 ]; then
+    [ "$action" = start ] && [ $# = 4 ] && [ "$3" = --owner ] || die "$usage"
+    owner=$4
+fi
 
 web_port=${FERRY_WEB_PORT:-8080}
 ferry_port=${FERRY_PORT:-8888}
@@ -39,22 +55,52 @@ base=${FERRY_INTERNAL_BASE:-18800}
 relay_port=$((base + 9))
 
 # A PID file holds "PID PROGRAM"; a PID is stopped only while
-# /proc/PID/exe is still that program.
-stop_pid() {
-    local file=$1 pid program
-    read -r pid program < "$file" || return 0
-    if [ -e "/proc/$pid" ] && [ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = "$program" ]; then
-        kill "$pid" 2>/dev/null || true
-        for _ in $(seq 50); do [ -e "/proc/$pid" ] || break; sleep 0.1; done
-        [ -e "/proc/$pid" ] && kill -9 "$pid" 2>/dev/null || true
-    fi
-    rm -f "$file"
+# /proc/PID/exe is still that program (or that program's file since
+# replaced, as a rebuild does: "PROGRAM (deleted)").
+ours() {
+    local pid=$1 program=$2 exe
+    exe=$(readlink "/proc/$pid/exe" 2>/dev/null) || return 1
+    [ "$exe" = "$program" ] || [ "$exe" = "$program (deleted)" ]
+}
+
+# alive PID: the process runs (its zombie, left for whoever inherited it
+# to reap, does not count).
+alive() {
+    local stat
+    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+    stat=${stat##*) }
+    case "${stat%% *}" in Z | X) return 1 ;; esac
+}
+
+# stop_pids FILE...: SIGTERM to each process still ours, then up to 5 s for
+# all of them together, then SIGKILL to what is left. Removes the FILEs.
+stop_pids() {
+    local file pid program pids=()
+    for file in "$@"; do
+        [ -e "$file" ] || continue
+        if read -r pid program < "$file" && ours "$pid" "$program"; then
+            kill "$pid" 2>/dev/null && pids+=("$pid")
+        fi
+        rm -f "$file"
+    done
+    for _ in $(seq 50); do
+        local left=()
+        for pid in "${pids[@]}"; do alive "$pid" && left+=("$pid"); done
+        pids=("${left[@]}")
+        [ ${#pids[@]} = 0 ] && return 0
+        sleep 0.1
+    done
+    kill -9 "${pids[@]}" 2>/dev/null || true
 }
 
 if [ "$action" = stop ]; then
-    for file in "$dir"/pid/*.pid; do
-        [ -e "$file" ] && stop_pid "$file"
-    done
+    # The watcher first, unless it is the one stopping the rest.
+    if [ -n "${FERRY_CLUSTER_WATCHER:-}" ]; then
+        rm -f "$dir/pid/watcher.pid"
+    else
+        stop_pids "$dir/pid/watcher.pid"
+    fi
+    stop_pids "$dir"/pid/*.pid
     [ -d "$dir/swift" ] && scripts/swift.sh stop "$dir/swift" >/dev/null
     echo "stopped (state kept in $dir)"
     exit 0
@@ -63,15 +109,35 @@ fi
 [ -e "$dir/pid" ] && [ -n "$(ls -A "$dir/pid" 2>/dev/null)" ] \
     && die "$dir holds a running cluster: scripts/cluster.sh stop $dir first"
 mkdir -p "$dir/pid" "$dir/log"
+if [ -n "$owner" ]; then
+    kill -0 "$owner" 2>/dev/null || die "no process $owner (--owner)"
+    nohup bash -c 'while kill -0 "$1" 2>/dev/null; do sleep 1; done; FERRY_CLUSTER_WATCHER=1 "$2" stop "$3"' \
+        watcher "$owner" "$PWD/scripts/cluster.sh" "$dir" >"$dir/log/watcher.log" 2>&1 &
+    echo "$! $(readlink -f "$BASH")" > "$dir/pid/watcher.pid"
+fi
 haproxy=$(command -v haproxy || true)
 for candidate in /usr/sbin/haproxy /usr/local/sbin/haproxy; do
     [ -z "$haproxy" ] && [ -x "$candidate" ] && haproxy=$candidate
 done
 [ -n "$haproxy" ] || die "no haproxy: run ./scripts/setup.sh --tests (apt haproxy)"
 
-cargo build --release -q -p ferry-server -p ferry-bridge
-server_bin=$PWD/target/release/ferry-server
-bridge_bin=$PWD/target/release/ferry-bridge
+if [ -n "${FERRY_BIN_DIR:-}" ]; then
+    bin_dir=$(absolute "$FERRY_BIN_DIR")
+else
+    cargo build --release -q -p ferry-server -p ferry-bridge
+    bin_dir=$PWD/target/release
+fi
+server_bin=$bin_dir/ferry-server
+bridge_bin=$bin_dir/ferry-bridge
+[ -x "$server_bin" ] && [ -x "$bridge_bin" ] || die "no ferry-server or ferry-bridge in $bin_dir"
+static=()
+if [ -n "${FERRY_DIST:-}" ]; then
+    dist=$(absolute "$FERRY_DIST")
+    [ -f "$dist/index.html" ] || die "FERRY_DIST=$FERRY_DIST has no index.html"
+    static=(--static "$dist")
+elif [ -f dist/index.html ]; then
+    static=(--static "$PWD/dist")
+fi
 
 # start NAME PROGRAM ARGS...: in the background, logging to DIR/log/NAME.log.
 start() {
@@ -117,8 +183,6 @@ for i in 1 2; do
 done
 for i in 1 2; do wait_port $((base + i)) "server$i"; done
 
-static=()
-[ -f dist/index.html ] && static=(--static "$PWD/dist")
 for i in 1 2; do
     echo "[cluster] ferry-bridge $i"
     start "bridge$i" "$bridge_bin" --listen "127.0.0.1:$((base + 20 + i))" \
