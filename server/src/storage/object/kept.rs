@@ -110,6 +110,15 @@ struct Manifest {
     deadline: u64,
 }
 
+/// Which kept uploads a discard reaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reach {
+    /// Those of the paths themselves.
+    Exactly,
+    /// Those of the paths and of every path beneath them.
+    Within,
+}
+
 /// What this server knows of the kept uploads: the window, and its own
 /// uploads in progress.
 #[derive(Debug)]
@@ -167,14 +176,24 @@ impl KeptUploads {
         Ok(parts)
     }
 
+    /// One GET, read no further than a manifest may go.
     async fn read_manifest(&self, store: &ObjectStore, dir: &str) -> Option<Manifest> {
         let op = store.op().await.ok()?;
         let key = format!("{dir}{MANIFEST}");
-        let meta = op.stat(&key).await.ok()?;
-        if meta.content_length() > MANIFEST_MAX {
-            return None;
+        let mut stream = op
+            .reader(&key)
+            .await
+            .ok()?
+            .into_bytes_stream(..)
+            .await
+            .ok()?;
+        let mut bytes = Vec::new();
+        while let Some(chunk) = stream.try_next().await.ok()? {
+            bytes.extend_from_slice(&chunk);
+            if bytes.len() as u64 > MANIFEST_MAX {
+                return None;
+            }
         }
-        let bytes = op.read(&key).await.ok()?.to_vec();
         toml::from_str(std::str::from_utf8(&bytes).ok()?).ok()
     }
 
@@ -369,29 +388,6 @@ impl KeptUploads {
         }
     }
 
-    /// The owners that keep something, as their directories.
-    async fn owner_dirs(&self, store: &ObjectStore) -> Result<Vec<String>, ServerError> {
-        let op = store.op().await?;
-        let mut lister = match op.lister(&base()).await {
-            Ok(lister) => lister,
-            Err(error) if is_not_found(&error) => return Ok(Vec::new()),
-            Err(error) => return Err(store.fail(error).await),
-        };
-        let mut dirs = Vec::new();
-        loop {
-            match lister.try_next().await {
-                Ok(Some(entry)) if entry.path().ends_with('/') && entry.path() != base() => {
-                    dirs.push(entry.path().to_owned())
-                }
-                Ok(Some(_)) => {}
-                Ok(None) => break,
-                Err(error) if is_not_found(&error) => break,
-                Err(error) => return Err(store.fail(error).await),
-            }
-        }
-        Ok(dirs)
-    }
-
     /// Discards what every owner keeps of `path` (but `spared`'s own
     /// upload), and marks the uploads in progress here of it.
     pub(super) async fn discard_path(
@@ -400,58 +396,118 @@ impl KeptUploads {
         path: &Path,
         spared: Option<&UploadKey>,
     ) -> Result<(), ServerError> {
+        self.discard(store, &[path], Reach::Exactly, spared).await
+    }
+
+    /// Discards what is kept of each of `paths` (a DELETE, a RENAME of a
+    /// file: from and onto); a failure is logged.
+    pub(super) async fn discard_paths(&self, store: &ObjectStore, paths: &[&Path]) {
+        if let Err(error) = self.discard(store, paths, Reach::Exactly, None).await {
+            tracing::warn!(%error, "cannot discard kept uploads");
+        }
+    }
+
+    /// Discards what is kept of `paths` and of every path beneath them (an
+    /// RMDIR, a RENAME of a directory); a failure is logged.
+    pub(super) async fn discard_within(&self, store: &ObjectStore, paths: &[&Path]) {
+        if let Err(error) = self.discard(store, paths, Reach::Within, None).await {
+            tracing::warn!(%error, "cannot discard kept uploads");
+        }
+    }
+
+    /// The discards above: one recursive listing of the kept area (one
+    /// request while it is empty, a request per 1,000 objects and the empty
+    /// page that ends the listing otherwise), a DELETE per object
+    /// discarded, and (`Reach::Within`) one GET per manifest of another
+    /// path, to read which path it keeps.
+    async fn discard(
+        &self,
+        store: &ObjectStore,
+        paths: &[&Path],
+        reach: Reach,
+        spared: Option<&UploadKey>,
+    ) -> Result<(), ServerError> {
+        let hit = |kept: &Path| {
+            paths.iter().any(|path| match reach {
+                Reach::Exactly => kept == *path,
+                Reach::Within => kept.is_within(path),
+            })
+        };
         for (key, flag) in self.lock().iter() {
-            if key.path == *path && Some(key) != spared {
+            if hit(&key.path) && Some(key) != spared {
                 flag.store(true, Ordering::Relaxed);
             }
         }
         if !self.keeps() {
             return Ok(());
         }
-        let hashed = hex::encode(Sha256::digest(path.as_str()));
-        for owner in self.owner_dirs(store).await? {
-            let dir = format!("{owner}{hashed}/");
-            match spared {
-                Some(spared) if owner == owner_dir(&spared.owner) => {
-                    let keep = upload_dir(spared);
-                    let op = store.op().await?;
-                    let Ok(mut lister) = op.lister(&dir).await else {
-                        continue;
-                    };
-                    while let Ok(Some(entry)) = lister.try_next().await {
-                        if entry.path() != keep && entry.path() != dir {
-                            self.remove_dir(store, entry.path()).await;
-                        }
-                    }
+        let hashes: Vec<String> = paths
+            .iter()
+            .map(|path| hex::encode(Sha256::digest(path.as_str())))
+            .collect();
+        let spared_dir = spared.map(upload_dir);
+        let base = base();
+        let op = store.op().await?;
+        let mut lister = match op.lister_with(&base).recursive(true).await {
+            Ok(lister) => lister,
+            Err(error) if is_not_found(&error) => return Ok(()),
+            Err(error) => return Err(store.fail(error).await),
+        };
+        let mut doomed = Vec::new();
+        // Within: every other key, by upload directory, and the manifests.
+        let mut others: Vec<String> = Vec::new();
+        let mut manifests = Vec::new();
+        loop {
+            let entry = match lister.try_next().await {
+                Ok(Some(entry)) => entry,
+                Ok(None) => break,
+                Err(error) if is_not_found(&error) => break,
+                Err(error) => return Err(store.fail(error).await),
+            };
+            let key = entry.path();
+            if key.ends_with('/')
+                || spared_dir
+                    .as_deref()
+                    .is_some_and(|dir| key.starts_with(dir))
+            {
+                continue;
+            }
+            // <owner>/<path hash>/<size>/<name>
+            let Some(rest) = key.strip_prefix(base.as_str()) else {
+                continue;
+            };
+            let hash = rest.split('/').nth(1).unwrap_or_default();
+            if hashes.iter().any(|wanted| wanted == hash) {
+                doomed.push(key.to_owned());
+            } else if reach == Reach::Within {
+                if let Some(dir) = key.strip_suffix(MANIFEST) {
+                    manifests.push(dir.to_owned());
                 }
-                _ => self.remove_dir(store, &dir).await,
+                others.push(key.to_owned());
+            }
+        }
+        for dir in manifests {
+            let beneath = self
+                .read_manifest(store, &dir)
+                .await
+                .is_some_and(|manifest| {
+                    Path::new(manifest.path.as_str()).is_ok_and(|kept| hit(&kept))
+                });
+            if beneath {
+                doomed.extend(others.iter().filter(|key| key.starts_with(&dir)).cloned());
+            }
+        }
+        for key in doomed {
+            match op.delete(&key).await {
+                Ok(()) => {}
+                Err(error) if is_not_found(&error) => {}
+                Err(error) => {
+                    store.remote.note(&error).await;
+                    tracing::warn!(key, %error, "cannot remove a kept part");
+                }
             }
         }
         Ok(())
-    }
-
-    /// Discards what is kept of `path` and of every path beneath it (an
-    /// RMDIR, a DELETE): every manifest is read.
-    pub(super) async fn discard_within(&self, store: &ObjectStore, path: &Path) {
-        for (key, flag) in self.lock().iter() {
-            if key.path.is_within(path) {
-                flag.store(true, Ordering::Relaxed);
-            }
-        }
-        if !self.keeps() {
-            return;
-        }
-        if let Err(error) = self.discard_path(store, path, None).await {
-            tracing::warn!(%error, "cannot discard kept uploads");
-        }
-        let doomed = self
-            .manifests(store, usize::MAX, |manifest| {
-                Path::new(manifest.path.as_str()).is_ok_and(|kept| kept.is_within(path))
-            })
-            .await;
-        for dir in doomed {
-            self.remove_dir(store, &dir).await;
-        }
     }
 
     /// The directories (at most `most`) of the kept uploads whose manifest

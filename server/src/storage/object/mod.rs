@@ -9,10 +9,12 @@
 //!   reserved as on disk: it holds the kept uploads, and every command on
 //!   it or under it gets `550`; LIST of the top never shows it.
 //! - **STAT**: one HEAD of the object; if absent, one listing request
-//!   (limit 1) under `path/`. A directory's time is its marker's when the
-//!   store gives one, else 0 (1970): a prefix has none.
+//!   (limit 1) under `path/`. A directory's time is its marker's (from that
+//!   listing) when it has one, else 0 (1970): a prefix has none.
 //! - **LIST**: the store's own listing with `/` as delimiter, page by page
-//!   (1,000 names a request on Swift and S3), each entry kept once as a
+//!   (1,000 names a request on Swift and S3; Swift's ends with one more,
+//!   empty), which also says whether the directory exists (its marker or
+//!   anything under it is listed), each entry kept once as a
 //!   [`ListingEntry`]; the rows are encoded from them in bounded batches,
 //!   so the body is never held as a whole beside them (`cmd::list`). S3
 //!   returns a page's prefixes apart from its objects, so the rows are
@@ -26,9 +28,18 @@
 //!   OpenDAL writer, a single PUT or a multipart/SLO upload committed only
 //!   when the last byte is in, so nothing is visible before; an abort
 //!   deletes the parts. Kept partial uploads are objects in the store.
-//! - **DELETE**: a HEAD, then one DELETE (on Swift with
-//!   `multipart-manifest=delete`, so a large object's segments go too).
-//! - **RENAME** of a file: a server-side copy, then a DELETE of the source.
+//!   Before the `150`: a HEAD (a file there is replaced: its parent
+//!   exists), else a listing request under `path/` (no directory there)
+//!   and one for the parent; the path's kept uploads are discarded at the
+//!   start and again after the commit, which checks the parent once more
+//!   (a listing request) before the writer's PUT.
+//! - **DELETE**: a HEAD (a file there? a large object?), then one DELETE
+//!   (on Swift with `multipart-manifest=delete`, so a large object's
+//!   segments go too), then the kept uploads of the path (`kept`).
+//! - **RENAME** of a file: a HEAD of the source, a listing request for the
+//!   target's parent (none when the source is in it) and one under the
+//!   target (no directory there), a server-side copy, then a HEAD and a
+//!   DELETE of the source, then the kept uploads of both paths.
 //!   Meanwhile a reader sees the file at both paths (the copy complete);
 //!   a crash between the two leaves both. On Swift and S3 a copy is
 //!   limited to 5 GiB (past it, or where the store refuses, the server
@@ -39,8 +50,11 @@
 //!   finishes it.
 //! - **MKDIR**: a HEAD and a listing request (the path must be free), a
 //!   listing request for the parent, one PUT of the marker.
-//! - **RMDIR**: a listing request (limit 2: the marker and one more means
-//!   non-empty), one DELETE of the marker.
+//! - **RMDIR**: a listing (limit 2: the marker and one more means
+//!   non-empty; two requests when only the marker is there), one DELETE of
+//!   the marker, then the kept uploads beneath.
+//! - **Kept uploads** of the paths a command discards: one recursive
+//!   listing of the kept area (one request while nothing is kept).
 //! - **Quotas**: the usage is a recursive listing of the home, summing the
 //!   sizes (1 request per 1,000 objects; measured afresh for each upload of
 //!   an account with a quota, as on disk, and as costly as the home is
@@ -195,29 +209,31 @@ impl ObjectStore {
         if dir.is_none() {
             return Ok(true);
         }
-        Ok(self.count_under(&dir_key(dir), 1).await? > 0)
+        Ok(!self.under(&dir_key(dir), 1).await?.is_empty())
     }
 
-    /// How many objects are under `prefix` (the marker included), up to
-    /// `most`.
-    async fn count_under(&self, prefix: &str, most: usize) -> Result<usize, ServerError> {
+    /// The first objects under `prefix` (the marker included), up to
+    /// `most`, in the store's order: one listing request when there are
+    /// `most` (the store's page asked for that many), two when fewer (the
+    /// empty page that ends a Swift listing).
+    async fn under(&self, prefix: &str, most: usize) -> Result<Vec<opendal::Entry>, ServerError> {
         let op = self.op().await?;
         let lister = op.lister_with(prefix).recursive(true).limit(most).await;
         let mut lister = match lister {
             Ok(lister) => lister,
-            Err(error) if is_not_found(&error) => return Ok(0),
+            Err(error) if is_not_found(&error) => return Ok(Vec::new()),
             Err(error) => return Err(self.fail(error).await),
         };
-        let mut count = 0;
-        while count < most {
+        let mut found = Vec::new();
+        while found.len() < most {
             match lister.try_next().await {
-                Ok(Some(_)) => count += 1,
+                Ok(Some(entry)) => found.push(entry),
                 Ok(None) => break,
                 Err(error) if is_not_found(&error) => break,
                 Err(error) => return Err(self.fail(error).await),
             }
         }
-        Ok(count)
+        Ok(found)
     }
 
     /// What `STAT` says of `path`.
@@ -231,18 +247,26 @@ impl ObjectStore {
                 modified: seconds(&meta),
             });
         }
-        if self.dir_exists(Some(path)).await? {
+        // One listing request: the first object under `path/` is its
+        // marker when there is one, with the marker's time.
+        let marker = dir_key(Some(path));
+        let Some(first) = self.under(&marker, 1).await?.pop() else {
+            return Err(ServerError::NoSuchFile);
+        };
+        let modified = if first.path() != marker {
+            0
+        } else if first.metadata().last_modified().is_some() {
+            seconds(first.metadata())
+        } else {
+            // The store listed the marker without its time (the memory
+            // service does): one HEAD.
             let op = self.op().await?;
-            let modified = match op.stat(&dir_key(Some(path))).await {
-                Ok(meta) => seconds(&meta),
-                Err(_) => 0,
-            };
-            return Ok(Status {
-                kind: EntryKind::Directory,
-                modified,
-            });
-        }
-        Err(ServerError::NoSuchFile)
+            op.stat(&marker).await.map_or(0, |meta| seconds(&meta))
+        };
+        Ok(Status {
+            kind: EntryKind::Directory,
+            modified,
+        })
     }
 
     /// The regular file at `path`, for reading.
@@ -271,9 +295,8 @@ impl ObjectStore {
         if let Some(dir) = dir {
             reject_reserved(dir)?;
         }
-        if !self.dir_exists(dir).await? {
-            return Err(missing);
-        }
+        // The listing itself says whether the directory exists: its
+        // marker, or any object under it, is in it.
         let prefix = dir_key(dir);
         let op = self.op().await?;
         let mut lister = match op.lister(&prefix).await {
@@ -283,12 +306,14 @@ impl ObjectStore {
         };
         let at_top = dir.is_none();
         let mut entries = Vec::new();
+        let mut seen = false;
         loop {
             let entry = match lister.next().await {
                 None => break,
                 Some(Ok(entry)) => entry,
                 Some(Err(error)) => return Err(self.fail(error).await),
             };
+            seen = true;
             let key = entry.path();
             let rest = if at_top {
                 key.trim_start_matches('/')
@@ -329,6 +354,11 @@ impl ObjectStore {
                 }
             }
         }
+        // Nothing listed: no such directory, unless the store leaves the
+        // marker out of its own listing (one more request, only then).
+        if !seen && !self.dir_exists(dir).await? {
+            return Err(missing);
+        }
         entries.sort_unstable_by(ListingEntry::listing_order);
         entries.dedup_by(|a, b| a.name == b.name && a.is_dir() == b.is_dir());
         Ok(entries)
@@ -337,14 +367,14 @@ impl ObjectStore {
     /// Removes the file at `path`.
     pub(crate) async fn delete(&self, path: &Path) -> Result<(), ServerError> {
         reject_reserved(path)?;
-        if self.file_meta(path).await?.is_none() {
+        // The delete's own HEAD tells whether there is a file.
+        if !self.remote.delete(&file_key(path)).await? {
             if self.dir_exists(Some(path)).await? {
                 return Err(ServerError::Unavailable("Is a directory"));
             }
             return Err(ServerError::NoSuchFile);
         }
-        self.remote.delete(&file_key(path)).await?;
-        self.kept.discard_within(self, path).await;
+        self.kept.discard_paths(self, &[path]).await;
         Ok(())
     }
 
@@ -368,22 +398,21 @@ impl ObjectStore {
     pub(crate) async fn rmdir(&self, path: &Path) -> Result<(), ServerError> {
         reject_reserved(path)?;
         let marker = dir_key(Some(path));
-        match self.count_under(&marker, 2).await? {
-            0 => return Err(ServerError::Unavailable("No such directory")),
-            1 => {}
+        let found = self.under(&marker, 2).await?;
+        match found.as_slice() {
+            [] => return Err(ServerError::Unavailable("No such directory")),
+            // The one object is the marker, or a file at `path/x` without one.
+            [only] if only.path() == marker => {}
             _ => return Err(ServerError::Unavailable("Directory not empty")),
         }
-        // The one object is the marker, or a file at `path/x` without one.
+        // A marker is an empty object, never a large one: a plain DELETE.
         let op = self.op().await?;
-        match op.stat(&marker).await {
-            Ok(_) => {}
-            Err(error) if is_not_found(&error) => {
-                return Err(ServerError::Unavailable("Directory not empty"))
-            }
+        match op.delete(&marker).await {
+            Ok(()) => {}
+            Err(error) if is_not_found(&error) => {}
             Err(error) => return Err(self.fail(error).await),
         }
-        self.remote.delete(&marker).await?;
-        self.kept.discard_within(self, path).await;
+        self.kept.discard_within(self, &[path]).await;
         Ok(())
     }
 
@@ -392,14 +421,17 @@ impl ObjectStore {
     pub(crate) async fn rename(&self, from: &Path, to: &Path) -> Result<(), ServerError> {
         reject_reserved(from)?;
         reject_reserved(to)?;
-        let source = self.file_meta(from).await?;
-        if source.is_none() {
+        let Some(source) = self.file_meta(from).await? else {
             if self.dir_exists(Some(from)).await? {
                 return self.rename_dir(from, to).await;
             }
             return Err(ServerError::NoSuchFile);
-        }
-        if !self.dir_exists(to.parent().as_ref()).await? {
+        };
+        // The target's parent exists when the source is beneath it (a
+        // rename within one directory): no request for it.
+        let parent = to.parent();
+        let parent_holds_source = parent.as_ref().is_none_or(|parent| from.is_within(parent));
+        if !parent_holds_source && !self.dir_exists(parent.as_ref()).await? {
             return Err(ServerError::Unavailable("No such directory"));
         }
         if self.dir_exists(Some(to)).await? {
@@ -408,10 +440,14 @@ impl ObjectStore {
         if from == to {
             return Ok(());
         }
-        self.copy(&file_key(from), &file_key(to)).await?;
+        self.copy_sized(
+            &file_key(from),
+            &file_key(to),
+            Some(source.content_length()),
+        )
+        .await?;
         self.remote.delete(&file_key(from)).await?;
-        self.kept.discard_within(self, from).await;
-        self.kept.discard_within(self, to).await;
+        self.kept.discard_paths(self, &[from, to]).await;
         Ok(())
     }
 
@@ -485,9 +521,9 @@ impl ObjectStore {
                         return Err(self.fail(error).await);
                     }
                 } else {
-                    self.copy(key, &destination).await?;
+                    self.copy_sized(key, &destination, None).await?;
                 }
-                self.remote.delete(key).await
+                self.remote.delete(key).await.map(drop)
             }
             .await;
             if let Err(error) = step {
@@ -498,8 +534,7 @@ impl ObjectStore {
             }
         }
         let _ = op.delete(&journal).await;
-        self.kept.discard_within(self, from).await;
-        self.kept.discard_within(self, to).await;
+        self.kept.discard_within(self, &[from, to]).await;
         Ok(())
     }
 
@@ -507,10 +542,15 @@ impl ObjectStore {
     /// and S3 copy up to 5 GiB), else, or when the store refuses (S3 on
     /// Swift's s3api answers 412 for a multipart object), streamed through
     /// the server: one GET into one writer, never the whole file in memory.
-    async fn copy(&self, from: &str, to: &str) -> Result<(), ServerError> {
+    /// `size`, when known, spares the store's copy a HEAD of the source.
+    async fn copy_sized(&self, from: &str, to: &str, size: Option<u64>) -> Result<(), ServerError> {
         let op = self.op().await?;
         if op.info().capability().copy {
-            match op.copy(from, to).await {
+            let options = opendal::options::CopyOptions {
+                source_content_length_hint: size,
+                ..Default::default()
+            };
+            match op.copy_options(from, to, options).await {
                 Ok(_) => return Ok(()),
                 Err(error) if is_not_found(&error) => return Err(self.fail(error).await),
                 Err(error) => {

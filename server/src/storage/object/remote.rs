@@ -410,17 +410,27 @@ impl Remote {
         })
     }
 
-    /// Deletes the object `key` (from the served tree's top). On Swift a
-    /// large object is a manifest over segments: a HEAD tells
+    /// Deletes the object `key` (from the served tree's top) if it is a
+    /// file; returns whether there was one. First a HEAD: on Swift a large
+    /// object is a manifest over segments, which the HEAD tells
     /// (`X-Static-Large-Object`), and its DELETE then says
     /// `multipart-manifest=delete`, so the segments go with it (Swift
     /// refuses that query for an ordinary object, which gets a plain
     /// DELETE).
-    pub(crate) async fn delete(&self, key: &str) -> Result<(), ServerError> {
+    pub(crate) async fn delete(&self, key: &str) -> Result<bool, ServerError> {
         if self.fixed.is_some() {
             let op = self.op().await?;
-            return match op.delete(key).await {
-                Ok(()) => Ok(()),
+            let outcome = match op.stat(key).await {
+                // A file's key that names a directory (a marker's ends in `/`).
+                Ok(meta) if meta.mode() == opendal::EntryMode::DIR && !key.ends_with('/') => {
+                    return Ok(false)
+                }
+                Ok(_) => op.delete(key).await.map(|()| true),
+                Err(error) if error.kind() == opendal::ErrorKind::NotFound => return Ok(false),
+                Err(error) => Err(error),
+            };
+            return match outcome {
+                Ok(found) => Ok(found),
                 Err(error) => {
                     self.note(&error).await;
                     Err(store_error(error))
@@ -447,7 +457,7 @@ impl Remote {
             .map_err(store_error)?;
         self.check_status(key, head.status().as_u16()).await?;
         if head.status().as_u16() == 404 {
-            return Ok(());
+            return Ok(false);
         }
         let large = head
             .headers()
@@ -477,7 +487,7 @@ impl Remote {
                 ))));
             }
         }
-        Ok(())
+        Ok(true)
     }
 
     /// An HTTP status of a request on `key` as the server reports it.

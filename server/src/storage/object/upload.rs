@@ -145,13 +145,15 @@ impl ObjectUpload {
         };
         if let Some(parts) = &mut inner.parts {
             let _ = parts.settle().await;
-            // Nothing to remove when no part was ever written (a file
-            // smaller than a part, not resumed).
-            if parts.next > 0 {
+        }
+        store.kept.end(&inner.key);
+        if closed.is_err() {
+            // The parts written go (the discard below, after a commit,
+            // takes them with what else was kept of the path).
+            if let Some(parts) = inner.parts.as_ref().filter(|parts| parts.next > 0) {
                 store.kept.remove_dir(&store, &parts.dir).await;
             }
         }
-        store.kept.end(&inner.key);
         closed?;
         if let Err(error) = store.kept.discard_path(&store, path, None).await {
             tracing::warn!(%error, "cannot discard what was kept of a stored path");
