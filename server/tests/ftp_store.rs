@@ -6,16 +6,20 @@
 //! of a second server on the same container, and the other way round.
 //! Each test serves a prefix of its own in the shared Swift.
 
+#[allow(dead_code)] // some of the bare client's ways out are for ftp.rs only
+mod ftp_raw;
 mod ftp_tools;
 mod raw_client;
 
 use ferry_testkit::data::noise;
 use ferry_testkit::{Swift, TestAccount};
+use ftp_raw::{reset, Raw};
 use ftp_tools::*;
 use raw_client::Client;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+use tokio::io::AsyncWriteExt;
 
 fn alice() -> TestAccount {
     TestAccount::new("alice", "alice-pw").home("alice")
@@ -431,4 +435,54 @@ fn a_curl_killed_mid_upload_leaves_no_object_and_the_old_one_intact() {
     let down = work.path().join("down.bin");
     assert_ok("curl RETR", &curl(&["-o", down.to_str().unwrap(), &url]));
     assert_eq!(std::fs::read(&down).unwrap(), b"the old bytes");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn abor_and_a_reset_data_connection_leave_nothing_on_the_store() {
+    let prefix = "ftp-abor";
+    let door = door_on(prefix, vec![alice()], None);
+    let mut raw = Raw::login(door.ftp, "alice", "alice-pw").await;
+    let mut data = raw.start_stor("victim.bin").await;
+    data.write_all(b"the old bytes").await.unwrap();
+    drop(data);
+    assert_eq!(raw.reply().await.0, 226);
+    for abor in [true, false] {
+        let mut data = raw.start_stor("victim.bin").await;
+        // Past a kept part and a segment of the writer.
+        data.write_all(&noise(9 * 1024 * 1024, 91)).await.unwrap();
+        data.flush().await.unwrap();
+        let traced = tokio::task::spawn_blocking(move || {
+            wait_until("the upload's traces in the store", || {
+                !traces(prefix).is_empty()
+            })
+        });
+        traced.await.unwrap();
+        if abor {
+            let (code, text) = raw.command("ABOR").await;
+            assert_eq!(code, 226, "ABOR: {text}");
+            drop(data);
+        } else {
+            reset(data);
+            let (code, text) = raw.reply().await;
+            assert!(
+                (400..500).contains(&code),
+                "a failed transfer: {code} {text}"
+            );
+        }
+        let gone = tokio::task::spawn_blocking(move || {
+            wait_until("the upload's traces to go", || traces(prefix).is_empty());
+            objects(prefix)
+        });
+        assert_eq!(
+            gone.await.unwrap(),
+            ["alice/", "alice/victim.bin"],
+            "ABOR: {abor}"
+        );
+    }
+    assert_eq!(raw.command("SIZE victim.bin").await, (213, "213 13".into()));
+    let mut on_ferry = ferry_login(&door).await;
+    assert_eq!(
+        on_ferry.retrieve("victim.bin").await.unwrap(),
+        b"the old bytes"
+    );
 }

@@ -18,9 +18,10 @@ use super::{blocking, Begin, OpenedFile, Storage, Upload, UploadKey};
 use crate::ServerError;
 use ferry_proto::{EntryKind, ListingEntry, Path, Status};
 use rustix::fs::OFlags;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
 use tokio::io::AsyncWriteExt;
+use tokio_util::task::TaskTracker;
 
 /// The buffer of a local unsized upload's file: one chunk is written on a
 /// blocking thread while the next one is read from the data connection.
@@ -82,18 +83,25 @@ pub(crate) enum Unsized {
     Object(Unkept),
 }
 
-/// An object upload that keeps nothing when dropped: the writer is aborted
-/// (its parts and segments deleted) on a task of its own. An
+/// An object upload that keeps nothing when dropped (`ABOR`, a forced
+/// shutdown): the writer is aborted (its parts and segments deleted) on a
+/// task of its own, which [`Store::settle`] waits for. An
 /// [`ObjectUpload`] dropped by itself would keep what arrived for a
 /// `RESUME`, which an unsized upload cannot have.
 #[derive(Debug)]
 pub(crate) struct Unkept(Option<ObjectUpload>);
 
+/// The aborts of dropped unsized uploads still under way, in this process.
+fn aborting() -> &'static TaskTracker {
+    static ABORTING: OnceLock<TaskTracker> = OnceLock::new();
+    ABORTING.get_or_init(TaskTracker::new)
+}
+
 impl Drop for Unkept {
     fn drop(&mut self) {
         if let Some(upload) = self.0.take() {
             if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-                runtime.spawn(upload.cut(false));
+                aborting().spawn_on(upload.cut(false), &runtime);
             }
         }
     }
@@ -400,11 +408,16 @@ impl Store {
         }
     }
 
-    /// Waits until the uploads cut off by a forced shutdown are kept.
+    /// Waits until the uploads cut off by a forced shutdown are kept (and
+    /// the unsized ones on the store aborted).
     pub(crate) async fn settle(&self) {
         match self {
             Store::Local(storage) => storage.settle().await,
-            Store::Object(store) => store.settle().await,
+            Store::Object(store) => {
+                store.settle().await;
+                aborting().close();
+                aborting().wait().await;
+            }
         }
     }
 
