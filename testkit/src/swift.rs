@@ -149,6 +149,33 @@ impl Swift {
             .collect()
     }
 
+    /// The requests clients made of the proxy so far whose path (decoded:
+    /// Swift logs it percent-encoded, a listing's query twice) holds
+    /// `needle`, each as `METHOD path status`, from the proxy's access log;
+    /// the requests Swift makes of itself (a large object's segments, a
+    /// copy's GET) are left out.
+    pub fn requests(&self, needle: &str) -> Vec<String> {
+        let log = std::fs::read_to_string(self.dir().join("log/proxy.log")).unwrap_or_default();
+        log.lines()
+            // proxy-logging's line: "proxy: CLIENT REMOTE DATE METHOD PATH
+            // PROTOCOL STATUS ..."; Swift's own subrequests have "-" as the
+            // client.
+            .filter_map(|line| line.strip_prefix("proxy: "))
+            .filter(|line| !line.starts_with("- "))
+            .filter_map(|line| {
+                let fields: Vec<&str> = line.split(' ').collect();
+                match fields.as_slice() {
+                    [_, _, _, method, path, _, status, ..] => {
+                        let path = decode(&decode(path));
+                        path.contains(needle)
+                            .then(|| format!("{method} {path} {status}"))
+                    }
+                    _ => None,
+                }
+            })
+            .collect()
+    }
+
     /// Creates container (bucket) `name` in the test account (no error if it
     /// exists), for a test that wants a store of its own on a shared Swift.
     pub fn create_container(&self, name: &str) {
@@ -168,6 +195,12 @@ impl Swift {
             );
         }
     }
+}
+
+fn decode(text: &str) -> String {
+    percent_encoding::percent_decode_str(text)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 impl Drop for Swift {
