@@ -3,22 +3,43 @@
 use ferry_proto::ListingEntry;
 
 /// `1536` → `"1.5 KiB"`; below 1 KiB the exact number of bytes.
+///
+/// Integer arithmetic only (the digits `{:.1}` of the f64 quotient would give,
+/// ties to even): float formatting would add tens of KB to the page's WebAssembly.
 pub fn human_size(bytes: u64) -> String {
     const UNITS: [&str; 6] = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
     if bytes < 1024 {
         return format!("{bytes} B");
     }
-    let mut value = bytes as f64 / 1024.0;
     let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
+    while unit < UNITS.len() - 1 && bytes >> (10 * (unit + 2)) != 0 {
         unit += 1;
     }
-    if value >= 100.0 {
-        format!("{value:.0} {}", UNITS[unit])
+    let shift = 10 * (unit as u32 + 1);
+    if bytes >> shift >= 100 {
+        format!("{} {}", rounded(u128::from(bytes), shift), UNITS[unit])
     } else {
-        format!("{value:.1} {}", UNITS[unit])
+        let tenths = rounded(u128::from(bytes) * 10, shift);
+        format!("{}.{} {}", tenths / 10, tenths % 10, UNITS[unit])
     }
+}
+
+/// `value / 2^shift` rounded to the nearest integer, ties to even.
+fn rounded(value: u128, shift: u32) -> u128 {
+    let quotient = value >> shift;
+    let rest = value - (quotient << shift);
+    let half = 1u128 << (shift - 1);
+    if rest > half || (rest == half && quotient % 2 == 1) {
+        quotient + 1
+    } else {
+        quotient
+    }
+}
+
+/// `1500` → `"1.5"`: milliseconds as seconds with one decimal (rounded half up).
+pub fn seconds_tenths(ms: u32) -> String {
+    let tenths = (u64::from(ms) + 50) / 100;
+    format!("{}.{}", tenths / 10, tenths % 10)
 }
 
 /// The modification time as `2026-11-24 16:13 UTC`.
@@ -93,6 +114,41 @@ mod tests {
         assert_eq!(human_size(5 * 1024 * 1024), "5.0 MiB");
         assert_eq!(human_size(100 * 1024 * 1024), "100 MiB");
         assert_eq!(human_size(u64::MAX), "16.0 EiB");
+        // Ties go to even, as `{:.1}` of the f64 did: 1.25 KiB, 1.75 KiB, 100.5 KiB.
+        assert_eq!(human_size(1280), "1.2 KiB");
+        assert_eq!(human_size(1792), "1.8 KiB");
+        assert_eq!(human_size(102_912), "100 KiB");
+        assert_eq!(human_size(1023 * 1024 + 1000), "1024 KiB");
+        assert_eq!(human_size(1024 * 1024 * 1024), "1.0 GiB");
+        for bytes in [
+            1024,
+            1025,
+            10_239,
+            10_240,
+            99_999,
+            102_400,
+            123_456_789,
+            1 << 50,
+            3 << 61,
+        ] {
+            let mut value = bytes as f64 / 1024.0;
+            let mut unit = 0;
+            while value >= 1024.0 && unit < 5 {
+                value /= 1024.0;
+                unit += 1;
+            }
+            let number = if value >= 100.0 {
+                format!("{value:.0}")
+            } else {
+                format!("{value:.1}")
+            };
+            assert!(
+                human_size(bytes).starts_with(&format!("{number} ")),
+                "{bytes}"
+            );
+        }
+        assert_eq!(seconds_tenths(500), "0.5");
+        assert_eq!(seconds_tenths(8000), "8.0");
     }
 
     #[test]

@@ -199,10 +199,10 @@ fn TransferRow(transfer: Transfer) -> impl IntoView {
             },
         }
     };
-    let max = move || transfer.total().unwrap_or(0).max(1) as f64;
+    let max = move || transfer.total().unwrap_or(0).max(1);
     let value = move || match transfer.total() {
-        Some(0) => 1.0,
-        _ => transfer.moved() as f64,
+        Some(0) => 1,
+        _ => transfer.moved(),
     };
     // Cancel while it may still move bytes; Verify once an upload is stored.
     let action = move || {

@@ -356,9 +356,9 @@ impl Transfers {
         ms: i32,
     ) -> bool {
         transfer.retrying(format!(
-            "connection lost ({}); trying again in {:.1} s",
+            "connection lost ({}); trying again in {} s",
             link::words(stop, path.as_str()),
-            f64::from(ms) / 1000.0
+            format::seconds_tenths(ms.unsigned_abs())
         ));
         browser::sleep(ms).await;
         !handle.cancelled.get()
