@@ -110,6 +110,18 @@ function addAccounts(file, accounts) {
   }
 }
 
+/**
+ * Slows a page's network, WebSockets included, through the DevTools protocol (bytes per
+ * second; -1 leaves a direction as it is), so a transfer is surely still running when a
+ * test acts on it. Returns the CDP session, to change the conditions later.
+ */
+async function throttle(page, { downloadThroughput = -1, uploadThroughput = -1 }) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput, uploadThroughput });
+  return cdp;
+}
+
 const test = base.extend({
   /** Extra ferry-server flags for a test (`test.use({ serverArgs: ['--read-only'] })`). */
   serverArgs: [[], { option: true }],
@@ -172,4 +184,4 @@ const test = base.extend({
   },
 });
 
-module.exports = { test, expect, REPO, binDir, distDir, freePort, sha256File, writeRandomFile, until };
+module.exports = { test, expect, REPO, binDir, distDir, freePort, sha256File, writeRandomFile, until, throttle };
