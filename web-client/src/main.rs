@@ -13,6 +13,7 @@ mod endpoint;
 mod format;
 mod messages;
 mod model;
+mod order;
 mod session;
 mod transfers;
 mod transport;

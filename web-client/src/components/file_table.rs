@@ -109,7 +109,7 @@ impl Ui {
             .filter(|e| filter.is_empty() || e.name.as_str().to_ascii_lowercase().contains(&filter))
             .collect();
         let sort = self.sort.get();
-        rows.sort_by(|a, b| sort.compare(a, b));
+        crate::order::sort_by(&mut rows, |a, b| sort.compare(a, b));
         rows
     }
 

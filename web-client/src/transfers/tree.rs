@@ -6,6 +6,7 @@
 use super::link::{self, Socket, Stop};
 use crate::browser::js_error_text;
 use crate::endpoint::Endpoint;
+use crate::order;
 use ferry_proto::{EntryKind, Mkdir, Path, RefusalKind, Stat};
 use js_sys::{Array, Function, Promise, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
@@ -70,7 +71,7 @@ pub async fn dropped(data: &DataTransfer) -> Result<Option<Tree>, String> {
             files.push((relative, file));
         }
     }
-    files.sort_by(|a, b| a.0.cmp(&b.0));
+    order::sort_by(&mut files, |a, b| a.0.cmp(&b.0));
     Ok(Some((ordered(dirs), files)))
 }
 
@@ -125,9 +126,11 @@ fn add_parents(dirs: &mut Vec<String>, relative: &str) {
 
 /// Directories once each, every parent before its children.
 fn ordered(mut dirs: Vec<String>) -> Vec<String> {
-    dirs.sort_unstable();
+    order::sort_by(&mut dirs, String::cmp);
     dirs.dedup();
-    dirs.sort_by_key(|d| d.matches('/').count());
+    order::sort_by(&mut dirs, |a, b| {
+        a.matches('/').count().cmp(&b.matches('/').count())
+    });
     dirs
 }
 
