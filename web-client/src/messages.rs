@@ -81,12 +81,14 @@ fn verb_word(verb: Verb) -> &'static str {
     }
 }
 
-/// A sentence from one of [`close::meaning`]'s fragments.
+/// A sentence from one of [`close::meaning`]'s fragments (all ASCII:
+/// `char::to_uppercase` would bring Unicode's case tables, 12 KB, into the page).
 fn sentence(fragment: &str) -> String {
-    let mut chars = fragment.chars();
-    chars.next().map_or_else(String::new, |first| {
-        first.to_uppercase().chain(chars).collect()
-    })
+    let mut text = fragment.to_owned();
+    if let Some(first) = text.get_mut(..1) {
+        first.make_ascii_uppercase();
+    }
+    text
 }
 
 /// What it means that the connection ended with `error`.
