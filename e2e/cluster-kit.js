@@ -86,11 +86,24 @@ async function startCluster() {
     };
     const started = await run(['start', dir, '--owner', String(process.pid)], env, 150_000);
     const cluster = handle(dir, base);
-    if (started.ok) return cluster;
-    lastOutput = `${started.output}\n${tails(dir)}`;
+    // Ready once HAProxy's first health checks have passed ("UP 1/2" before: one more
+    // failed check and it is down).
+    if (started.ok && await allUp(cluster)) return cluster;
+    const health = started.ok ? `HAProxy's back ends not all UP: ${JSON.stringify(await cluster.stats())}\n` : '';
+    lastOutput = `${started.output}\n${health}${tails(dir)}`;
     await cluster.stop();
   }
   throw new Error(`scripts/cluster.sh start failed twice; the second time:\n${lastOutput}`);
+}
+
+async function allUp(cluster) {
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    const stats = await cluster.stats();
+    if (Object.values(stats).every((s) => s.status === 'UP')) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
 }
 
 /** The last lines of every log in DIR/log/, for an error message. */
