@@ -486,3 +486,53 @@ async fn abor_and_a_reset_data_connection_leave_nothing_on_the_store() {
         b"the old bytes"
     );
 }
+
+#[test]
+fn curl_ftps_up_and_down_on_the_store() {
+    let prefix = "ftp-tls";
+    let door = Door::start(DoorOptions {
+        accounts: vec![alice()],
+        tls: true,
+        store: store_flags(Swift::shared(), prefix),
+        ..DoorOptions::default()
+    });
+    let ca = door.ca.clone().unwrap();
+    let ca = ca.to_str().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let upload = work.path().join("secret.bin");
+    let bytes = noise(2 * 1024 * 1024 + 3, 101);
+    std::fs::write(&upload, &bytes).unwrap();
+    let url = |path: &str| door.url("alice", "alice-pw", path);
+    assert_ok(
+        "curl --ssl-reqd -T",
+        &curl(&[
+            "--ssl-reqd",
+            "--cacert",
+            ca,
+            "-T",
+            upload.to_str().unwrap(),
+            &url("secret.bin"),
+        ]),
+    );
+    // Through TLS, from REST's offset: the writer, not sendfile.
+    let partial = work.path().join("partial.bin");
+    std::fs::write(&partial, &bytes[..1_000_001]).unwrap();
+    assert_ok(
+        "curl --ssl-reqd -C - (REST + RETR)",
+        &curl(&[
+            "--ssl-reqd",
+            "--cacert",
+            ca,
+            "-C",
+            "-",
+            "-o",
+            partial.to_str().unwrap(),
+            &url("secret.bin"),
+        ]),
+    );
+    assert!(
+        std::fs::read(&partial).unwrap() == bytes,
+        "FTPS download differs"
+    );
+    assert_eq!(objects(prefix), ["alice/", "alice/secret.bin"]);
+}
