@@ -9,6 +9,7 @@ use crate::model::{child, dir_text, use_model, MoveBrowse, PreviewBody};
 use crate::session::{use_session, TEXT_PREVIEW_BYTES};
 use crate::transfers::use_transfers;
 use ferry_proto::{Name, Path};
+use leptos::either::{EitherOf3, EitherOf4};
 use leptos::html::Button;
 use leptos::prelude::*;
 
@@ -114,7 +115,7 @@ pub fn MoveDialog() -> impl IntoView {
             let here = dir.clone();
             let target = dir_text(&dir);
             let list = match folders {
-                None => view! { <p class="hint">"Loading…"</p> }.into_any(),
+                None => EitherOf3::A(view! { <p class="hint">"Loading…"</p> }),
                 Some(folders) => {
                     let choices: Vec<_> = folders
                         .into_iter()
@@ -123,9 +124,9 @@ pub fn MoveDialog() -> impl IntoView {
                         .filter(|p| !moving.iter().any(|m| p.is_within(m)))
                         .collect();
                     if choices.is_empty() {
-                        view! { <p class="hint">"No folders in here."</p> }.into_any()
+                        EitherOf3::B(view! { <p class="hint">"No folders in here."</p> })
                     } else {
-                        choices
+                        EitherOf3::C(choices
                             .into_iter()
                             .map(|p| {
                                 let label = p.last_name().into_string();
@@ -138,8 +139,7 @@ pub fn MoveDialog() -> impl IntoView {
                                     </li>
                                 }
                             })
-                            .collect_view()
-                            .into_any()
+                            .collect_view())
                     }
                 }
             };
@@ -231,21 +231,19 @@ pub fn PreviewDialog() -> impl IntoView {
             let close = Callback::new(move |()| model.show_preview(None));
             let size = preview.size;
             let body = match preview.body {
-                PreviewBody::Loading => view! { <p class="hint">"Loading…"</p> }.into_any(),
-                PreviewBody::Text { text, truncated } => view! {
+                PreviewBody::Loading => EitherOf4::A(view! { <p class="hint">"Loading…"</p> }),
+                PreviewBody::Text { text, truncated } => EitherOf4::B(view! {
                     {truncated.then(|| view! {
                         <p class="truncated" id="preview-truncated">
                             {format!("Showing the first {} only — download the file for all {}.", format::human_size(TEXT_PREVIEW_BYTES), format::human_size(size))}
                         </p>
                     })}
                     <pre id="preview-text" class="preview-text" tabindex="0">{text}</pre>
-                }
-                .into_any(),
-                PreviewBody::Image(url) => view! {
+                }),
+                PreviewBody::Image(url) => EitherOf4::C(view! {
                     <img id="preview-image" class="preview-image" src=url alt=format!("Preview of {name}") />
-                }
-                .into_any(),
-                PreviewBody::Unavailable(why) => view! { <p class="hint">{why}</p> }.into_any(),
+                }),
+                PreviewBody::Unavailable(why) => EitherOf4::D(view! { <p class="hint">{why}</p> }),
             };
             let path: Path = preview.path.clone();
             let dir = path.parent();

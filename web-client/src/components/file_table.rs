@@ -13,6 +13,7 @@ use crate::model::{child, use_model, Entry, Model};
 use crate::session::{use_session, Session};
 use crate::transfers::{use_transfers, Transfers};
 use ferry_proto::{ListingEntry, Name, Path};
+use leptos::either::EitherOf3;
 use leptos::html::Input;
 use leptos::prelude::*;
 use std::cmp::Ordering;
@@ -808,14 +809,14 @@ fn FileRow(entry: ListingEntry) -> impl IntoView {
         let path = path.clone();
         move || {
             if renaming() {
-                return view! { <RenameField name=name.clone() /> }.into_any();
+                return EitherOf3::A(view! { <RenameField name=name.clone() /> });
             }
             if is_dir {
                 let href = browser::fragment_of(&path);
-                view! { <a class="entry-name" href=href>{name.clone()}</a> }.into_any()
+                EitherOf3::B(view! { <a class="entry-name" href=href>{name.clone()}</a> })
             } else {
                 let entry = entry.clone();
-                view! {
+                EitherOf3::C(view! {
                     <button
                         type="button"
                         class="entry-name link"
@@ -824,8 +825,7 @@ fn FileRow(entry: ListingEntry) -> impl IntoView {
                     >
                         {name.clone()}
                     </button>
-                }
-                .into_any()
+                })
             }
         }
     };
