@@ -458,6 +458,12 @@ async fn abor_and_a_reset_data_connection_leave_nothing_on_the_store() {
         });
         traced.await.unwrap();
         if abor {
+            // The same path by the same account meanwhile: 450.
+            let mut second = Raw::login(door.ftp, "alice", "alice-pw").await;
+            let _data = second.data().await;
+            assert_eq!(second.command("STOR victim.bin").await.0, 150);
+            let (code, text) = second.reply().await;
+            assert_eq!(code, 450, "a second STOR of the path: {text}");
             let (code, text) = raw.command("ABOR").await;
             assert_eq!(code, 226, "ABOR: {text}");
             drop(data);
