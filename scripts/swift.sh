@@ -3,7 +3,7 @@
 # the server's object-store back-end and the cross-instance tests run on.
 # Debian's packages (scripts/setup.sh --tests installs them), nothing else.
 #
-#   scripts/swift.sh start DIR [--owner PID]
+#   scripts/swift.sh start DIR [--owner PID] [--token-life SECONDS]
 #   scripts/swift.sh stop DIR
 #
 # start builds everything under DIR (created if missing, empty or a stopped
@@ -18,15 +18,18 @@
 # the lot and removes DIR once process PID is gone (a test binary that dies
 # without running its destructors leaves nothing behind). stop stops exactly
 # the processes start wrote down (each checked against its start time, so a
-# reused PID is left alone) and keeps DIR.
+# reused PID is left alone) and keeps DIR. --token-life sets how long a
+# tempauth token lives (default 86400 s; the tests of token expiry use a few
+# seconds).
 #
 # DIR/env, one KEY=value a line (no quoting needed; `. DIR/env` works):
 #   SWIFT_AUTH_URL     http://127.0.0.1:P/auth/v1.0   tempauth v1
 #   SWIFT_USER         test:tester                    (account test, .admin)
 #   SWIFT_KEY          testing
 #   SWIFT_STORAGE_URL  http://127.0.0.1:P/v1/AUTH_test
-#   SWIFT_TOKEN        a token valid for SWIFT_TOKEN_LIFE seconds (86400)
+#   SWIFT_TOKEN        a token valid for SWIFT_TOKEN_LIFE seconds (86400, or --token-life)
 #   SWIFT_CONTAINER    ferry                           (created, empty)
+#   MEMCACHED_ADDR     127.0.0.1:P                     where tempauth keeps its tokens
 #   S3_ENDPOINT        http://127.0.0.1:P              same proxy, s3api, path style
 #   S3_REGION          us-east-1                       for SigV4
 #   S3_BUCKET          ferry                           the same container
@@ -69,18 +72,27 @@
 set -euo pipefail
 
 die() { echo "swift.sh: $*" >&2; exit 1; }
-usage() { die "usage: swift.sh start DIR [--owner PID] | swift.sh stop DIR"; }
+usage() { die "usage: swift.sh start DIR [--owner PID] [--token-life SECONDS] | swift.sh stop DIR"; }
 
 [ $# -ge 2 ] || usage
 action=$1
 dir=$2
 shift 2
 owner=
+token_life=86400
 case "$action" in
     start)
-        if [ $# = 2 ] && [ "$1" = --owner ]; then owner=$2
-        elif [ $# != 0 ]; then usage
-        fi ;;
+        while [ $# -gt 0 ]; do
+            [ $# -ge 2 ] || usage
+            case "$1" in
+                --owner) owner=$2 ;;
+                --token-life)
+                    case "$2" in '' | *[!0-9]*) die "--token-life takes whole seconds" ;; esac
+                    token_life=$2 ;;
+                *) usage ;;
+            esac
+            shift 2
+        done ;;
     stop) [ $# = 0 ] || usage ;;
     *) usage ;;
 esac
@@ -254,7 +266,7 @@ node_timeout = 60
 [filter:tempauth]
 use = egg:swift#tempauth
 user_test_tester = testing .admin
-token_life = 86400
+token_life = $token_life
 
 [filter:s3api]
 use = egg:swift#s3api
@@ -388,8 +400,9 @@ SWIFT_USER=test:tester
 SWIFT_KEY=testing
 SWIFT_STORAGE_URL=$storage_url
 SWIFT_TOKEN=$token
-SWIFT_TOKEN_LIFE=86400
+SWIFT_TOKEN_LIFE=$token_life
 SWIFT_CONTAINER=ferry
+MEMCACHED_ADDR=127.0.0.1:$memcached_port
 S3_ENDPOINT=http://127.0.0.1:$proxy_port
 S3_REGION=us-east-1
 S3_BUCKET=ferry

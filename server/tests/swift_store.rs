@@ -7,7 +7,7 @@
 
 mod raw_client;
 
-use ferry_testkit::{LoggedProcess, Swift};
+use ferry_testkit::{LoggedProcess, Swift, SwiftOptions};
 use raw_client::Client;
 use sha2::{Digest, Sha256};
 use std::net::SocketAddr;
@@ -25,7 +25,17 @@ fn proxy(swift: &Swift) -> String {
 /// A ferry-server on `prefix` of the test container, logging in with
 /// `credentials` (flags); the key itself is checked never to be logged.
 fn start(swift: &Swift, prefix: &str, credentials: &[&str]) -> (LoggedProcess, SocketAddr) {
-    let store = format!("swift://{}/{}/{prefix}", proxy(swift), swift.container);
+    start_via(swift, &proxy(swift), prefix, credentials)
+}
+
+/// [`start`], reaching the proxy at `via` (`host:port`).
+fn start_via(
+    swift: &Swift,
+    via: &str,
+    prefix: &str,
+    credentials: &[&str],
+) -> (LoggedProcess, SocketAddr) {
+    let store = format!("swift://{via}/{}/{prefix}", swift.container);
     let mut args = vec!["--store", store.as_str(), "--listen", "127.0.0.1:0"];
     args.extend_from_slice(credentials);
     let server = LoggedProcess::spawn(Path::new(BIN), &args);
@@ -266,4 +276,152 @@ async fn requests_per_command_on_swift() {
         .filter(|(_, made, expected, _)| made != expected)
         .collect();
     assert!(wrong.is_empty(), "requests per command: {wrong:#?}");
+}
+
+/// A token that expires (a few seconds' life here) or that the store
+/// revokes is replaced at once: the request the store answered 401 is sent
+/// again after a new login, and the client never sees it.
+#[tokio::test]
+async fn an_expired_or_revoked_token_is_replaced_unseen() {
+    let swift = Swift::start_with(SwiftOptions {
+        token_life: Some(3),
+    });
+    let prefix = "token-test";
+    let (_server, addr) = start_with_flags(&swift, prefix);
+    let logins = || swift.requests("/auth/v1.0").len();
+    let refused = || {
+        swift
+            .requests(&format!("{prefix}/"))
+            .iter()
+            .filter(|request| request.ends_with(" 401"))
+            .count()
+    };
+    let mut client = Client::connect(addr).await;
+    let data = content(3 * 1024 * 1024);
+    assert_eq!(client.store("a", &data).await.code, 226);
+    let (logins_before, refused_before) = (logins(), refused());
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    // The token has expired: an upload and a listing.
+    assert_eq!(
+        client.store("b", &data).await.code,
+        226,
+        "STORE after expiry"
+    );
+    let names: Vec<String> = client
+        .list()
+        .await
+        .into_iter()
+        .map(|entry| entry.name.to_string())
+        .collect();
+    assert_eq!(names, ["a", "b"], "LIST after expiry");
+    assert!(
+        refused() > refused_before,
+        "the expired token was refused (401) at least once"
+    );
+    assert!(logins() > logins_before, "and the server logged in again");
+    // Revoked (the tokens' cache emptied): the next request gets 401.
+    let (logins_before, refused_before) = (logins(), refused());
+    swift.revoke_tokens();
+    assert_eq!(
+        client.retrieve("a").await.unwrap(),
+        data,
+        "RETRIEVE after revocation"
+    );
+    assert!(refused() > refused_before, "the revoked token was refused");
+    assert!(logins() > logins_before, "and replaced");
+    assert_eq!(client.command("DELETE b").await.code, 250);
+}
+
+/// A TCP relay to the Swift proxy that a test can cut (connections reset,
+/// connects refused) and restore on the same port.
+struct Relay {
+    addr: SocketAddr,
+    target: String,
+    running: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Relay {
+    async fn start(target: String) -> Relay {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut relay = Relay {
+            addr,
+            target,
+            running: None,
+        };
+        relay.serve(listener);
+        relay
+    }
+
+    fn serve(&mut self, listener: tokio::net::TcpListener) {
+        let target = self.target.clone();
+        self.running = Some(tokio::spawn(async move {
+            let mut connections = tokio::task::JoinSet::new();
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                let target = target.clone();
+                connections.spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(&target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+            }
+        }));
+    }
+
+    /// Stops listening and drops every connection it relays.
+    async fn cut(&mut self) {
+        if let Some(running) = self.running.take() {
+            running.abort();
+            let _ = running.await;
+        }
+    }
+
+    /// Listens again on the same address.
+    async fn restore(&mut self) {
+        let listener = tokio::net::TcpListener::bind(self.addr).await.unwrap();
+        self.serve(listener);
+    }
+}
+
+/// The proxy out of reach for a moment: a command under way is tried
+/// again until it answers; out of reach for good, the command gets `451`
+/// after the bounded retries (seconds, not minutes). Two threads: the
+/// relay serves while the test waits on the server's start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_out_of_reach_is_tried_again_then_451() {
+    let swift = Swift::shared();
+    let prefix = "outage-test";
+    let mut relay = Relay::start(proxy(swift)).await;
+    let via = relay.addr.to_string();
+    let credentials = [
+        "--store-user",
+        swift.user.as_str(),
+        "--store-key",
+        swift.key.as_str(),
+    ];
+    let (_server, addr) = start_via(swift, &via, prefix, &credentials);
+    let mut client = Client::connect(addr).await;
+    assert_eq!(client.store("a", b"hello").await.code, 226);
+    relay.cut().await;
+    let restore = async {
+        tokio::time::sleep(Duration::from_millis(1200)).await;
+        relay.restore().await;
+    };
+    let (stat, ()) = tokio::join!(client.command("STAT a"), restore);
+    assert!(
+        stat.text.starts_with("file 5 "),
+        "STAT across the outage: {stat}"
+    );
+    assert_eq!(client.retrieve("a").await.unwrap(), b"hello");
+    relay.cut().await;
+    let began = Instant::now();
+    let refused = client.command("STAT a").await;
+    assert_eq!(refused.code, 451, "{refused}");
+    assert!(
+        began.elapsed() < Duration::from_secs(30),
+        "the retries are bounded: {:?}",
+        began.elapsed()
+    );
+    relay.restore().await;
+    assert_eq!(client.command("DELETE a").await.code, 250, "the store back");
 }

@@ -47,7 +47,7 @@ pub use server::{
     kept_entries, kept_records, FtpOptions, ProxyOptions, ServerOptions, Stopping, TestServer,
 };
 pub use service::Stopped;
-pub use swift::Swift;
+pub use swift::{Swift, SwiftOptions};
 
 use std::future::Future;
 use std::net::{SocketAddr, TcpListener};

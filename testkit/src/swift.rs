@@ -39,7 +39,16 @@ pub struct Swift {
     /// Tempauth's `account:user` and key, as S3 credentials.
     pub s3_access_key: String,
     pub s3_secret: String,
+    /// Where tempauth keeps its tokens (see [`Swift::revoke_tokens`]).
+    pub memcached: String,
     dir: Option<TempDir>,
+}
+
+/// How a Swift of its own is started ([`Swift::start_with`]).
+#[derive(Debug, Clone, Default)]
+pub struct SwiftOptions {
+    /// How long a tempauth token lives, in seconds (default 86400).
+    pub token_life: Option<u64>,
 }
 
 /// `scripts/swift.sh` of this workspace.
@@ -61,17 +70,27 @@ impl Swift {
     /// until it serves; panics, saying why (and what to install, when that
     /// is why), if it cannot.
     pub fn start() -> Swift {
+        Swift::start_with(SwiftOptions::default())
+    }
+
+    /// [`Swift::start`], with `options`.
+    pub fn start_with(options: SwiftOptions) -> Swift {
         let dir = tempfile::Builder::new()
             .prefix("ferry-swift-")
             .tempdir()
             .expect("a temporary directory");
         // The watcher stops it too should this process end without
         // dropping it (an abort, a kill, or a static: Swift::shared).
-        let output = Command::new(script())
+        let mut command = Command::new(script());
+        command
             .arg("start")
             .arg(dir.path())
             .arg("--owner")
-            .arg(std::process::id().to_string())
+            .arg(std::process::id().to_string());
+        if let Some(life) = options.token_life {
+            command.arg("--token-life").arg(life.to_string());
+        }
+        let output = command
             .output()
             .unwrap_or_else(|error| panic!("cannot run {}: {error}", script().display()));
         if !output.status.success() {
@@ -104,6 +123,7 @@ impl Swift {
             s3_bucket: value("S3_BUCKET"),
             s3_access_key: value("S3_ACCESS_KEY"),
             s3_secret: value("S3_SECRET"),
+            memcached: value("MEMCACHED_ADDR"),
             dir: Some(dir),
         }
     }
@@ -174,6 +194,23 @@ impl Swift {
                 }
             })
             .collect()
+    }
+
+    /// Revokes every tempauth token at once (memcached's `flush_all`), as a
+    /// restarted cache or an operator would: a request with one gets 401
+    /// from then on. [`Swift::token`] goes too, so [`Swift::objects`] and
+    /// [`Swift::create_container`] fail after this: for a Swift of the
+    /// test's own.
+    pub fn revoke_tokens(&self) {
+        use std::io::{BufRead, BufReader, Write};
+        let mut cache = std::net::TcpStream::connect(&self.memcached)
+            .unwrap_or_else(|error| panic!("memcached at {}: {error}", self.memcached));
+        cache.write_all(b"flush_all\r\n").expect("flush_all sent");
+        let mut reply = String::new();
+        BufReader::new(cache)
+            .read_line(&mut reply)
+            .expect("memcached answers");
+        assert_eq!(reply.trim_end(), "OK", "memcached flush_all");
     }
 
     /// Creates container (bucket) `name` in the test account (no error if it

@@ -382,7 +382,6 @@ impl KeptUploads {
             Ok(()) => {}
             Err(error) if is_not_found(&error) => {}
             Err(error) => {
-                store.remote.note(&error).await;
                 tracing::warn!(dir, %error, "cannot remove a kept upload");
             }
         }
@@ -502,7 +501,6 @@ impl KeptUploads {
                 Ok(()) => {}
                 Err(error) if is_not_found(&error) => {}
                 Err(error) => {
-                    store.remote.note(&error).await;
                     tracing::warn!(key, %error, "cannot remove a kept part");
                 }
             }

@@ -182,7 +182,6 @@ impl ObjectStore {
     /// A store error as the server reports it: a missing object is "no
     /// such file", the rest a transient failure (451).
     async fn fail(&self, error: opendal::Error) -> ServerError {
-        self.remote.note(&error).await;
         if is_not_found(&error) {
             return ServerError::NoSuchFile;
         }
@@ -554,7 +553,6 @@ impl ObjectStore {
                 Ok(_) => return Ok(()),
                 Err(error) if is_not_found(&error) => return Err(self.fail(error).await),
                 Err(error) => {
-                    self.remote.note(&error).await;
                     tracing::info!(from, to, %error, "the store refused a copy: copying through the server");
                 }
             }

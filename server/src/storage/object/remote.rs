@@ -18,23 +18,30 @@
 //! `swift+https://` and `s3+https://` use TLS (rustls with ring); the plain
 //! forms speak HTTP, for a store on loopback or a private network.
 //!
-//! Swift's token is fetched at start, fetched again before it expires
-//! (`X-Auth-Token-Expires`), and dropped at once when the store answers
-//! 401/403, so the next command logs in afresh. The key is never logged:
-//! [`Secret`]'s `Debug` hides it.
+//! Swift's token is fetched at start and held by the operator's HTTP
+//! transport ([`SwiftTransport`]), which puts it on every request, fetches
+//! a new one a minute before a long-lived one expires
+//! (`X-Auth-Token-Expires`), and when the store answers 401 (an expired or
+//! revoked token) logs in again and sends the request once more. Transient
+//! failures (a connection refused or reset, a 5xx) are tried again by
+//! OpenDAL's retry layer, up to 5 more times over about 5 s (then `451`).
+//! The key is never logged: [`Secret`]'s `Debug` hides it.
 
 use crate::ServerError;
+use backon::Retryable;
 use opendal::Operator;
 use std::collections::HashMap;
 use std::fmt;
 use std::io;
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 /// A token is fetched again this long before the store says it expires.
 const TOKEN_MARGIN: Duration = Duration::from_secs(60);
 /// How long an auth request may take.
 const AUTH_TIMEOUT: Duration = Duration::from_secs(20);
+/// How long a connection to the store may take to open.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A credential that never reaches a log line.
 #[derive(Clone, PartialEq, Eq)]
@@ -217,23 +224,192 @@ impl StoreSpec {
     }
 }
 
-/// A Swift login in force.
+/// Swift's tempauth token as the transport uses it.
 #[derive(Debug, Clone)]
-struct SwiftLogin {
-    op: Operator,
-    storage_url: String,
-    token: Secret,
+struct Token {
+    value: Secret,
+    /// When to fetch a new one unasked (before the store says it expires).
     renew_at: Option<Instant>,
 }
 
-/// How the store is reached: an operator fixed at start, or Swift's,
-/// remade with each new token.
+/// Swift's tempauth login (v1.0), shared by every request to the store.
+#[derive(Debug)]
+struct SwiftAuth {
+    auth_url: String,
+    user: String,
+    key: Secret,
+    client: reqwest::Client,
+    /// The token in force; held while a login is under way, so that
+    /// concurrent requests that find it stale log in once.
+    token: tokio::sync::Mutex<Option<Token>>,
+}
+
+/// What a tempauth login gives.
+struct Login {
+    storage_url: String,
+    token: Token,
+}
+
+impl SwiftAuth {
+    async fn login(&self) -> Result<Login, ServerError> {
+        let url = &self.auth_url;
+        let user = &self.user;
+        let sent = || async {
+            self.client
+                .get(url)
+                .header("X-Auth-User", user)
+                .header("X-Auth-Key", self.key.expose())
+                .send()
+                .await
+        };
+        // Like every other request, a login that cannot reach the proxy is
+        // tried again (a refusal is not).
+        let response = sent
+            .retry(backoff())
+            .when(|error: &reqwest::Error| error.is_request() || error.is_connect())
+            .await
+            .map_err(|error| ServerError::Store(format!("Swift auth at {url}: {error}")))?;
+        let status = response.status();
+        if !status.is_success() {
+            return Err(ServerError::Store(format!(
+                "Swift auth at {url} refused user {user}: HTTP {status}"
+            )));
+        }
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|value| value.to_str().ok())
+                .map(str::to_owned)
+        };
+        let (Some(storage_url), Some(token)) = (header("X-Storage-Url"), header("X-Auth-Token"))
+        else {
+            return Err(ServerError::Store(format!(
+                "Swift auth at {url} gave no X-Storage-Url or X-Auth-Token"
+            )));
+        };
+        // A token that lives long is renewed a minute before it ends; a
+        // short one when the store refuses it (401).
+        let renew_at = header("X-Auth-Token-Expires")
+            .and_then(|secs| secs.trim().parse::<u64>().ok())
+            .map(Duration::from_secs)
+            .filter(|life| *life > TOKEN_MARGIN * 2)
+            .map(|life| Instant::now() + life - TOKEN_MARGIN);
+        tracing::info!(auth = %url, "logged in to Swift");
+        Ok(Login {
+            storage_url,
+            token: Token {
+                value: Secret::new(token),
+                renew_at,
+            },
+        })
+    }
+
+    /// The token to send now: the one in force, or a new one when there is
+    /// none, it is due for renewal, or it is `refused` (a 401 answered it;
+    /// a request that saw an older token refused takes the current one).
+    async fn current(&self, refused: Option<&Secret>) -> Result<Secret, ServerError> {
+        let mut held = self.token.lock().await;
+        if let Some(token) = held.as_ref() {
+            let due = token.renew_at.is_some_and(|at| Instant::now() >= at);
+            if !due && refused != Some(&token.value) {
+                return Ok(token.value.clone());
+            }
+        }
+        if refused.is_some() {
+            tracing::info!("the store refused the token: logging in again");
+        }
+        let fresh = self.login().await?.token;
+        let value = fresh.value.clone();
+        *held = Some(fresh);
+        Ok(value)
+    }
+}
+
+/// The store's bounded retries: up to [`RETRIES`] more tries, waiting from
+/// 200 ms doubling to at most 2 s (with jitter), about 5 s in all.
+fn backoff() -> backon::ExponentialBuilder {
+    backon::ExponentialBuilder::default()
+        .with_min_delay(Duration::from_millis(200))
+        .with_max_delay(Duration::from_secs(2))
+        .with_max_times(RETRIES)
+        .with_jitter()
+}
+
+/// Tries again after a transient failure (a connection refused or reset, a
+/// 5xx), what OpenDAL's services mark temporary.
+const RETRIES: usize = 5;
+
+/// OpenDAL's HTTP transport for Swift: every request carries the token in
+/// force, and a request the store answers 401 (the token expired or was
+/// revoked) is sent once more with a new one. Writers that outlive a token
+/// (a long upload's segments) go on with the next.
+struct SwiftTransport {
+    inner: opendal_http_transport_reqwest::ReqwestTransport,
+    auth: Arc<SwiftAuth>,
+}
+
+impl SwiftTransport {
+    fn request(
+        parts: &http::request::Parts,
+        body: opendal::Buffer,
+        token: &Secret,
+    ) -> Result<http::Request<opendal::Buffer>, opendal::Error> {
+        let mut request = http::Request::new(body);
+        *request.method_mut() = parts.method.clone();
+        *request.uri_mut() = parts.uri.clone();
+        *request.version_mut() = parts.version;
+        *request.headers_mut() = parts.headers.clone();
+        *request.extensions_mut() = parts.extensions.clone();
+        let mut value = http::HeaderValue::from_str(token.expose()).map_err(|_| {
+            opendal::Error::new(opendal::ErrorKind::Unexpected, "a token that is no header")
+        })?;
+        value.set_sensitive(true);
+        request.headers_mut().insert("X-Auth-Token", value);
+        Ok(request)
+    }
+}
+
+fn auth_failed(error: ServerError) -> opendal::Error {
+    // A login that could not reach the proxy after its own retries is
+    // final; the retry layer need not try it again.
+    opendal::Error::new(opendal::ErrorKind::PermissionDenied, error.to_string())
+}
+
+impl opendal::HttpTransport for SwiftTransport {
+    async fn fetch(
+        &self,
+        request: http::Request<opendal::Buffer>,
+    ) -> opendal::Result<http::Response<opendal::HttpBody>> {
+        let (parts, body) = request.into_parts();
+        let token = self.auth.current(None).await.map_err(auth_failed)?;
+        let first = Self::request(&parts, body.clone(), &token)?;
+        let response = self.inner.fetch(first).await?;
+        if response.status() != http::StatusCode::UNAUTHORIZED {
+            return Ok(response);
+        }
+        drop(response);
+        let fresh = self.auth.current(Some(&token)).await.map_err(auth_failed)?;
+        self.inner.fetch(Self::request(&parts, body, &fresh)?).await
+    }
+}
+
+/// How the store is reached: one operator for the server's life (Swift's
+/// token is its transport's), and for Swift the transport itself, for the
+/// requests OpenDAL does not make (a large object's DELETE).
 #[derive(Debug)]
 pub(crate) struct Remote {
     spec: StoreSpec,
-    fixed: Option<Operator>,
-    client: reqwest::Client,
-    login: tokio::sync::Mutex<Option<SwiftLogin>>,
+    op: Operator,
+    swift: Option<SwiftRequests>,
+}
+
+/// Swift requests of the server's own, through the same transport.
+#[derive(Debug)]
+struct SwiftRequests {
+    transport: opendal::HttpTransporter,
+    /// `<storage URL>/<container>/<prefix>`, no `/` at the end.
+    base: reqwest::Url,
 }
 
 /// Memory stores by name, so that servers of one process share one.
@@ -258,6 +434,18 @@ fn store_error(error: impl fmt::Display) -> ServerError {
     ServerError::Store(error.to_string())
 }
 
+/// Transient failures (temporary errors: a connection that failed, a 5xx)
+/// are tried again, [`backoff`]'s way.
+fn retried(op: Operator) -> Operator {
+    op.layer(
+        opendal::layers::RetryLayer::new()
+            .with_min_delay(Duration::from_millis(200))
+            .with_max_delay(Duration::from_secs(2))
+            .with_max_times(RETRIES)
+            .with_jitter(),
+    )
+}
+
 impl Remote {
     /// Connects (logs in, for Swift) and checks that the store answers.
     pub(crate) async fn open(mut spec: StoreSpec) -> Result<Remote, ServerError> {
@@ -265,11 +453,7 @@ impl Remote {
         // HTTPS through reqwest needs a process-wide rustls provider.
         let _ = rustls::crypto::ring::default_provider().install_default();
         install_transport();
-        let client = reqwest::Client::builder()
-            .timeout(AUTH_TIMEOUT)
-            .build()
-            .map_err(store_error)?;
-        let fixed = match spec.kind {
+        let (op, swift) = match spec.kind {
             StoreKind::Memory => {
                 let mut stores = memory_stores().lock().unwrap_or_else(|p| p.into_inner());
                 let key = format!("{}/{}", spec.host, spec.prefix);
@@ -283,7 +467,7 @@ impl Remote {
                         op
                     }
                 };
-                Some(op)
+                (op, None)
             }
             StoreKind::S3 => {
                 let (user, key) = spec.credentials()?;
@@ -296,18 +480,60 @@ impl Remote {
                     .secret_access_key(key)
                     .disable_config_load()
                     .disable_ec2_metadata();
-                Some(Operator::new(builder).map_err(store_error)?)
+                (retried(Operator::new(builder).map_err(store_error)?), None)
             }
-            StoreKind::Swift => None,
+            StoreKind::Swift => {
+                let (op, requests) = Remote::swift(&spec).await?;
+                (op, Some(requests))
+            }
         };
-        let remote = Remote {
-            spec,
-            fixed,
-            client,
-            login: tokio::sync::Mutex::new(None),
-        };
+        let remote = Remote { spec, op, swift };
         remote.check().await?;
         Ok(remote)
+    }
+
+    /// Logs in to Swift and builds the operator on its transport.
+    async fn swift(spec: &StoreSpec) -> Result<(Operator, SwiftRequests), ServerError> {
+        let (user, key) = spec.credentials()?;
+        let client = reqwest::Client::builder()
+            .timeout(AUTH_TIMEOUT)
+            .build()
+            .map_err(store_error)?;
+        let auth = Arc::new(SwiftAuth {
+            auth_url: format!("{}/auth/v1.0", spec.base_url()),
+            user: user.to_owned(),
+            key: Secret::new(key),
+            client,
+            token: tokio::sync::Mutex::new(None),
+        });
+        let login = auth.login().await?;
+        let token = login.token.value.clone();
+        *auth.token.lock().await = Some(login.token);
+        let transport = opendal::HttpTransporter::new(SwiftTransport {
+            inner: opendal_http_transport_reqwest::ReqwestTransport::new(
+                reqwest::Client::builder()
+                    .connect_timeout(CONNECT_TIMEOUT)
+                    .build()
+                    .map_err(store_error)?,
+            ),
+            auth,
+        });
+        let builder = opendal::services::Swift::default()
+            .endpoint(&login.storage_url)
+            .container(&spec.container)
+            .root(&spec.root())
+            // The transport sets the token in force on each request.
+            .token(token.expose());
+        let op = Operator::new(builder).map_err(store_error)?;
+        let context = op.context().with_http_transport(transport.clone());
+        let op = retried(op.with_context(context));
+        let mut base = reqwest::Url::parse(&login.storage_url).map_err(store_error)?;
+        base.path_segments_mut()
+            .map_err(|()| ServerError::Store("the storage URL cannot hold a path".into()))?
+            .pop_if_empty()
+            .push(&spec.container)
+            .extend(spec.prefix.split('/').filter(|name| !name.is_empty()));
+        Ok((op, SwiftRequests { transport, base }))
     }
 
     /// One request that must succeed for the store to be usable.
@@ -332,82 +558,9 @@ impl Remote {
         &self.spec
     }
 
-    /// The operator to use now (for Swift: logged in, the token fresh).
+    /// The operator (for Swift: its transport keeps the token fresh).
     pub(crate) async fn op(&self) -> Result<Operator, ServerError> {
-        if let Some(op) = &self.fixed {
-            return Ok(op.clone());
-        }
-        Ok(self.swift_login().await?.op)
-    }
-
-    /// After a store error: a refused token is dropped, so the next
-    /// command logs in again.
-    pub(crate) async fn note(&self, error: &opendal::Error) {
-        if self.fixed.is_none() && error.kind() == opendal::ErrorKind::PermissionDenied {
-            tracing::info!("the store refused the token: logging in again at the next command");
-            *self.login.lock().await = None;
-        }
-    }
-
-    async fn swift_login(&self) -> Result<SwiftLogin, ServerError> {
-        let mut login = self.login.lock().await;
-        if let Some(current) = login.as_ref() {
-            if current.renew_at.is_none_or(|at| Instant::now() < at) {
-                return Ok(current.clone());
-            }
-        }
-        let fresh = self.tempauth().await?;
-        *login = Some(fresh.clone());
-        Ok(fresh)
-    }
-
-    /// Swift's tempauth (v1.0).
-    async fn tempauth(&self) -> Result<SwiftLogin, ServerError> {
-        let (user, key) = self.spec.credentials()?;
-        let url = format!("{}/auth/v1.0", self.spec.base_url());
-        let response = self
-            .client
-            .get(&url)
-            .header("X-Auth-User", user)
-            .header("X-Auth-Key", key)
-            .send()
-            .await
-            .map_err(|error| ServerError::Store(format!("Swift auth at {url}: {error}")))?;
-        let status = response.status();
-        if !status.is_success() {
-            return Err(ServerError::Store(format!(
-                "Swift auth at {url} refused user {user}: HTTP {status}"
-            )));
-        }
-        let header = |name: &str| {
-            response
-                .headers()
-                .get(name)
-                .and_then(|value| value.to_str().ok())
-                .map(str::to_owned)
-        };
-        let (Some(storage_url), Some(token)) = (header("X-Storage-Url"), header("X-Auth-Token"))
-        else {
-            return Err(ServerError::Store(format!(
-                "Swift auth at {url} gave no X-Storage-Url or X-Auth-Token"
-            )));
-        };
-        let renew_at = header("X-Auth-Token-Expires")
-            .and_then(|secs| secs.trim().parse::<u64>().ok())
-            .map(|secs| Instant::now() + Duration::from_secs(secs).saturating_sub(TOKEN_MARGIN));
-        let builder = opendal::services::Swift::default()
-            .endpoint(&storage_url)
-            .container(&self.spec.container)
-            .root(&self.spec.root())
-            .token(&token);
-        let op = Operator::new(builder).map_err(store_error)?;
-        tracing::info!(store = %self.spec.describe(), "logged in to Swift");
-        Ok(SwiftLogin {
-            op,
-            storage_url,
-            token: Secret::new(token),
-            renew_at,
-        })
+        Ok(self.op.clone())
     }
 
     /// Deletes the object `key` (from the served tree's top) if it is a
@@ -418,7 +571,7 @@ impl Remote {
     /// refuses that query for an ordinary object, which gets a plain
     /// DELETE).
     pub(crate) async fn delete(&self, key: &str) -> Result<bool, ServerError> {
-        if self.fixed.is_some() {
+        let Some(swift) = &self.swift else {
             let op = self.op().await?;
             let outcome = match op.stat(key).await {
                 // A file's key that names a directory (a marker's ends in `/`).
@@ -429,34 +582,15 @@ impl Remote {
                 Err(error) if error.kind() == opendal::ErrorKind::NotFound => return Ok(false),
                 Err(error) => Err(error),
             };
-            return match outcome {
-                Ok(found) => Ok(found),
-                Err(error) => {
-                    self.note(&error).await;
-                    Err(store_error(error))
-                }
-            };
-        }
-        let login = self.swift_login().await?;
-        let mut url = reqwest::Url::parse(&login.storage_url).map_err(store_error)?;
-        {
-            let mut segments = url
-                .path_segments_mut()
-                .map_err(|()| ServerError::Store("the storage URL cannot hold a path".into()))?;
-            segments.pop_if_empty().push(&self.spec.container);
-            segments.extend(self.spec.prefix.split('/').filter(|name| !name.is_empty()));
-            segments.extend(key.split('/'));
-        }
-        let token = login.token.expose();
-        let head = self
-            .client
-            .head(url.clone())
-            .header("X-Auth-Token", token)
-            .send()
-            .await
-            .map_err(store_error)?;
-        self.check_status(key, head.status().as_u16()).await?;
-        if head.status().as_u16() == 404 {
+            return outcome.map_err(store_error);
+        };
+        let mut url = swift.base.clone();
+        url.path_segments_mut()
+            .map_err(|()| ServerError::Store("the storage URL cannot hold a path".into()))?
+            .extend(key.split('/'));
+        let head = swift.send(http::Method::HEAD, &url).await?;
+        check_status(key, head.status())?;
+        if head.status() == http::StatusCode::NOT_FOUND {
             return Ok(false);
         }
         let large = head
@@ -467,18 +601,11 @@ impl Remote {
         if large {
             url.set_query(Some("multipart-manifest=delete"));
         }
-        let response = self
-            .client
-            .delete(url)
-            .header("X-Auth-Token", token)
-            .header("Accept", "application/json")
-            .send()
-            .await
-            .map_err(store_error)?;
-        self.check_status(key, response.status().as_u16()).await?;
+        let response = swift.send(http::Method::DELETE, &url).await?;
+        check_status(key, response.status())?;
         if large {
             // The bulk-style answer carries its own status.
-            let body = response.text().await.map_err(store_error)?;
+            let body = String::from_utf8_lossy(&response.into_body().to_vec()).into_owned();
             if !(body.contains("\"Response Status\": \"200")
                 || body.contains("\"Response Status\": \"404"))
             {
@@ -489,19 +616,51 @@ impl Remote {
         }
         Ok(true)
     }
+}
 
-    /// An HTTP status of a request on `key` as the server reports it.
-    async fn check_status(&self, key: &str, status: u16) -> Result<(), ServerError> {
-        match status {
-            200..=299 | 404 => Ok(()),
-            401 | 403 => {
-                *self.login.lock().await = None;
-                Err(ServerError::Store("the store refused the token".into()))
+impl SwiftRequests {
+    /// One request through the transport (the token, a 401's new login),
+    /// tried again as the retry layer would on a connection error or 5xx.
+    async fn send(
+        &self,
+        method: http::Method,
+        url: &reqwest::Url,
+    ) -> Result<http::Response<opendal::Buffer>, ServerError> {
+        let attempt = || async {
+            let request = http::Request::builder()
+                .method(method.clone())
+                .uri(url.as_str())
+                .header("Accept", "application/json")
+                .body(opendal::Buffer::new())
+                .map_err(|error| {
+                    opendal::Error::new(opendal::ErrorKind::Unexpected, error.to_string())
+                })?;
+            let response = self.transport.send(request).await?;
+            if response.status().is_server_error() {
+                return Err(opendal::Error::new(
+                    opendal::ErrorKind::Unexpected,
+                    format!("HTTP {}", response.status()),
+                )
+                .set_temporary());
             }
-            status => Err(ServerError::Storage(io::Error::other(format!(
-                "{key}: HTTP {status}"
-            )))),
-        }
+            Ok(response)
+        };
+        attempt
+            .retry(backoff())
+            .when(opendal::Error::is_temporary)
+            .await
+            .map_err(store_error)
+    }
+}
+
+/// An HTTP status of a request on `key` as the server reports it.
+fn check_status(key: &str, status: http::StatusCode) -> Result<(), ServerError> {
+    match status.as_u16() {
+        200..=299 | 404 => Ok(()),
+        401 | 403 => Err(ServerError::Store("the store refused the token".into())),
+        status => Err(ServerError::Storage(io::Error::other(format!(
+            "{key}: HTTP {status}"
+        )))),
     }
 }
 
