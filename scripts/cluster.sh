@@ -109,9 +109,11 @@ fi
 [ -e "$dir/pid" ] && [ -n "$(ls -A "$dir/pid" 2>/dev/null)" ] \
     && die "$dir holds a running cluster: scripts/cluster.sh stop $dir first"
 mkdir -p "$dir/pid" "$dir/log"
+# The watcher has a session of its own: a signal to the caller's process group
+# (Ctrl-C) does not end it before the caller.
 if [ -n "$owner" ]; then
     kill -0 "$owner" 2>/dev/null || die "no process $owner (--owner)"
-    nohup bash -c 'while kill -0 "$1" 2>/dev/null; do sleep 1; done; FERRY_CLUSTER_WATCHER=1 "$2" stop "$3"' \
+    setsid bash -c 'while kill -0 "$1" 2>/dev/null; do sleep 1; done; FERRY_CLUSTER_WATCHER=1 "$2" stop "$3"' \
         watcher "$owner" "$PWD/scripts/cluster.sh" "$dir" >"$dir/log/watcher.log" 2>&1 &
     echo "$! $(readlink -f "$BASH")" > "$dir/pid/watcher.pid"
 fi
