@@ -214,12 +214,16 @@ async fn the_same_store_through_s3() {
 /// The requests each command makes of Swift, pinned (docs/DEPLOYMENT.md
 /// and the object store's module comment give the same figures): a change
 /// that adds one fails here. Counted in the proxy's access log, for a
-/// server of its own on a prefix of its own, with nothing kept.
+/// server of its own on a prefix of its own, with nothing kept. The
+/// server's sweep of kept uploads (two listings of the kept area, at start
+/// and then once a minute) may land in a step that runs a minute after the
+/// start, on a slow machine: there, those two more are allowed.
 #[tokio::test]
 async fn requests_per_command_on_swift() {
     let swift = Swift::shared();
     let prefix = "request-counts";
     let (_server, addr) = start_with_flags(swift, prefix);
+    let started = Instant::now();
     let needle = format!("{prefix}/");
     // Everything up to now (the start's check and first sweep) is done
     // once the log stops growing.
@@ -254,6 +258,7 @@ async fn requests_per_command_on_swift() {
     ];
     for (step, expected) in steps {
         let before = settled().await;
+        let swept_maybe = started.elapsed() > Duration::from_secs(55);
         let code = match step.split_once(' ') {
             Some(("STORE", path)) => client.store(path, &data).await.code,
             Some(("LIST", dir)) => {
@@ -269,6 +274,14 @@ async fn requests_per_command_on_swift() {
         assert!(code < 400 || step == "DELETE nothing", "{step}: {code}");
         let after = settled().await;
         let made = swift.requests(&needle)[before..after].to_vec();
+        let sweeps = made
+            .iter()
+            .filter(|request| request.contains(".ferry-tmp/kept/&delimiter=&"))
+            .count();
+        if swept_maybe && made.len() == expected + 2 && sweeps >= 2 {
+            eprintln!("{step}: the minute's sweep came in too: {made:#?}");
+            continue;
+        }
         counts.push((step, made.len(), expected, made));
     }
     let wrong: Vec<_> = counts
