@@ -14,10 +14,9 @@ use super::after_preliminary;
 use crate::connection::Connection;
 #[cfg(any(target_os = "linux", target_os = "android"))]
 use crate::sendfile;
-use crate::storage::{ObjectFile, Opened};
+use crate::storage::{ObjectFile, ObjectRange, Opened};
 use crate::{ServerError, Shared};
 use ferry_proto::{codes, Path, ProtoError, Reply};
-use futures::StreamExt;
 use std::io;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
@@ -97,36 +96,16 @@ async fn send_file(
     copy(conn, file, offset, len).await
 }
 
-/// Streams exactly `len` bytes of the object from `offset`; a store that
-/// sends fewer or more aborts the transfer.
+/// Streams exactly `len` bytes of the object from `offset`.
 async fn send_object(
     conn: &mut Connection,
     file: &ObjectFile,
     offset: u64,
     len: u64,
 ) -> Result<(), ServerError> {
-    let mismatch = |what: &str| {
-        ServerError::TransferAborted(io::Error::new(
-            io::ErrorKind::UnexpectedEof,
-            format!("the object {what} while being sent"),
-        ))
-    };
-    if len == 0 {
-        return Ok(());
-    }
-    let mut stream = file.stream(offset, len).await?;
-    let mut left = len;
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(ServerError::TransferAborted)?;
-        let n = chunk.len() as u64;
-        if n > left {
-            return Err(mismatch("grew"));
-        }
+    let mut range = ObjectRange::open(file, offset, len).await?;
+    while let Some(chunk) = range.next().await? {
         conn.write_all(&chunk).await?;
-        left -= n;
-    }
-    if left > 0 {
-        return Err(mismatch("shrank"));
     }
     Ok(())
 }

@@ -14,11 +14,10 @@
 use super::paths::{resolve, resolve_entry};
 use super::upload;
 use super::{Door, FtpUser};
-use crate::storage::{ObjectFile, Opened, Store};
+use crate::storage::{ObjectFile, ObjectRange, Opened, Store};
 use crate::ServerError;
 use async_trait::async_trait;
 use ferry_proto::{EntryKind, Path, Status};
-use futures::StreamExt;
 use std::fmt::Debug;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::PathBuf;
@@ -161,7 +160,7 @@ impl StorageBackend<FtpUser> for FtpStorage {
         let file = match opened {
             Opened::Local(opened) => opened.file,
             Opened::Object(file) => {
-                return send_object(&file, offset, len, output, idle)
+                return send_object_to(&file, offset, len, output, idle)
                     .await
                     .map_err(ftp_error)
             }
@@ -379,10 +378,9 @@ where
     Ok(sent)
 }
 
-/// Streams `len` bytes of the object from `offset` (one ranged GET) to
-/// `output`. A store that sends fewer or more ends the transfer with an
-/// error; a client that takes nothing for the idle timeout ends it too.
-async fn send_object<W>(
+/// Streams `len` bytes of the object from `offset` to `output`; a client
+/// that takes nothing for the idle timeout ends it.
+async fn send_object_to<W>(
     file: &ObjectFile,
     offset: u64,
     len: u64,
@@ -392,29 +390,12 @@ async fn send_object<W>(
 where
     W: AsyncWrite + Unpin + ?Sized,
 {
-    let changed = |what: &str| {
-        ServerError::TransferAborted(std::io::Error::new(
-            std::io::ErrorKind::UnexpectedEof,
-            format!("the object {what} while being sent"),
-        ))
-    };
-    let mut sent = 0u64;
-    if len > 0 {
-        let mut stream = file.stream(offset, len).await?;
-        while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(ServerError::TransferAborted)?;
-            if sent + chunk.len() as u64 > len {
-                return Err(changed("grew"));
-            }
-            upload::within_idle(idle, output.write_all(&chunk))
-                .await?
-                .map_err(ServerError::Peer)?;
-            sent += chunk.len() as u64;
-        }
-    }
-    if sent < len {
-        return Err(changed("shrank"));
+    let mut range = ObjectRange::open(file, offset, len).await?;
+    while let Some(chunk) = range.next().await? {
+        upload::within_idle(idle, output.write_all(&chunk))
+            .await?
+            .map_err(ServerError::Peer)?;
     }
     output.flush().await.map_err(ServerError::Peer)?;
-    Ok(sent)
+    Ok(len)
 }

@@ -37,7 +37,7 @@ pub use kept::{ANONYMOUS_OWNER, KEPT_DIR};
 pub(crate) use object::{ObjectFile, ObjectStore, ObjectUpload};
 pub use object::{Secret, StoreKind, StoreSpec};
 pub use root::{SAMPLE_FILES, TEMP_DIR};
-pub(crate) use store::{Opened, Started, Store};
+pub(crate) use store::{ObjectRange, Opened, Started, Store};
 pub(crate) use upload::Upload;
 
 use crate::ServerError;

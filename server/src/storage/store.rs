@@ -16,7 +16,9 @@ use super::object::{ObjectFile, ObjectStore, ObjectUpload};
 use super::staged::Staged;
 use super::{blocking, Begin, OpenedFile, Storage, Upload, UploadKey};
 use crate::ServerError;
+use bytes::Bytes;
 use ferry_proto::{EntryKind, ListingEntry, Path, Status};
+use futures::{Stream, StreamExt};
 use rustix::fs::OFlags;
 use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
@@ -58,6 +60,52 @@ impl Opened {
         match self {
             Opened::Local(file) => file.len,
             Opened::Object(file) => file.len,
+        }
+    }
+}
+
+/// The bytes `offset..offset + len` of an object (one ranged GET), chunk
+/// by chunk, checked to come to exactly `len`: RETRIEVE's and the FTP
+/// door's RETR's one reading of an object. A store that sends fewer or more
+/// bytes (the object was replaced meanwhile) ends it with an error.
+pub(crate) struct ObjectRange<S> {
+    chunks: S,
+    left: u64,
+}
+
+impl ObjectRange<()> {
+    pub(crate) async fn open(
+        file: &ObjectFile,
+        offset: u64,
+        len: u64,
+    ) -> Result<ObjectRange<impl Stream<Item = std::io::Result<Bytes>> + Unpin>, ServerError> {
+        let chunks = file.stream(offset, len).await?;
+        Ok(ObjectRange { chunks, left: len })
+    }
+}
+
+impl<S: Stream<Item = std::io::Result<Bytes>> + Unpin> ObjectRange<S> {
+    /// The next chunk, or `None` once all `len` bytes came.
+    pub(crate) async fn next(&mut self) -> Result<Option<Bytes>, ServerError> {
+        let changed = |what: &str| {
+            ServerError::TransferAborted(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                format!("the object {what} while being sent"),
+            ))
+        };
+        if self.left == 0 {
+            return Ok(None);
+        }
+        match self.chunks.next().await {
+            Some(chunk) => {
+                let chunk = chunk.map_err(ServerError::TransferAborted)?;
+                self.left = self
+                    .left
+                    .checked_sub(chunk.len() as u64)
+                    .ok_or_else(|| changed("grew"))?;
+                Ok(Some(chunk))
+            }
+            None => Err(changed("shrank")),
         }
     }
 }
