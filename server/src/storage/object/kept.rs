@@ -27,9 +27,12 @@
 //! - Costs: `RESUME` reads the manifest and lists the parts (1 request per
 //!   1,000), then reads the kept bytes back into the final object (the
 //!   store has no server-side append). A quota's kept bytes are a listing
-//!   of the owner's parts. A STORE of a path lists the owners with kept
-//!   uploads and removes that path's under each; an RMDIR reads every
-//!   manifest (kept uploads are few; a store with many would want an index).
+//!   of the owner's parts. A discard (a STORE of a path, at its start and
+//!   after its commit; a DELETE; a RENAME) is one recursive listing of the
+//!   kept area (one request while it is empty) and a DELETE per object of
+//!   the path's; an RMDIR or a directory RENAME also reads each manifest of
+//!   another path (kept uploads are few; a store with many would want an
+//!   index).
 //!   The sweep of expired uploads lists every kept part, at most once a
 //!   minute.
 
