@@ -11,6 +11,7 @@ use crate::components::{
     dialogs::{DeleteDialog, MoveDialog, PreviewDialog, ShortcutsDialog},
     file_table::FileManager,
     login_form::LoginForm,
+    shown,
     status::{ConnectionBadge, NoticeBar},
     transfers::Transfers,
 };
@@ -47,19 +48,19 @@ pub fn App() -> impl IntoView {
     view! {
         <header class="top">
             <h1>"Ferry"</h1>
-            <Show when=move || !disconnected()>
+            {shown(move || !disconnected(), move || view! {
                 <ConnectionBar />
-            </Show>
+            })}
             <ConnectionBadge />
         </header>
         <NoticeBar />
         <main class="layout" class:read-only=move || !model.can_write()>
-            <Show when=disconnected>
+            {shown(disconnected, move || view! {
                 <ConnectForm />
-            </Show>
-            <Show when=login>
+            })}
+            {shown(login, move || view! {
                 <LoginForm />
-            </Show>
+            })}
             <FileManager />
             <aside class="side">
                 <Transfers file_input=file_input into=Signal::derive(move || model.cwd()) />

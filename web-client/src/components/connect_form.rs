@@ -1,6 +1,7 @@
 //! Where to connect: the form while disconnected, and once connected the bar
 //! that replaces it (server, account, Log in / Log out, Disconnect).
 
+use crate::components::shown;
 use crate::model::{use_model, Access, ConnState};
 use crate::session::use_session;
 use crate::transfers::use_transfers;
@@ -110,7 +111,7 @@ pub fn ConnectionBar() -> impl IntoView {
         <div class="conn-bar" role="group" aria-label="Connection">
             <span id="peer" class="peer" title=title>{peer}</span>
             <span id="account" class="account">{who}</span>
-            <Show when=anonymous>
+            {shown(anonymous, move || view! {
                 <button
                     type="button"
                     class="quiet"
@@ -118,8 +119,8 @@ pub fn ConnectionBar() -> impl IntoView {
                 >
                     "Log in"
                 </button>
-            </Show>
-            <Show when=logged_in>
+            })}
+            {shown(logged_in, move || view! {
                 <button
                     type="button"
                     on:click=move |_| {
@@ -129,7 +130,7 @@ pub fn ConnectionBar() -> impl IntoView {
                 >
                     "Log out"
                 </button>
-            </Show>
+            })}
             <button
                 type="button"
                 on:click=move |_| {

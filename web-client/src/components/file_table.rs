@@ -8,6 +8,7 @@
 
 use crate::browser;
 use crate::components::icons::{Action, ActionIcon, FileIcon, Kind};
+use crate::components::shown;
 use crate::format;
 use crate::model::{child, use_model, Entry, Model};
 use crate::session::{use_session, Session};
@@ -411,7 +412,7 @@ pub fn FileManager() -> impl IntoView {
                         }
                         prop:disabled=move || !connected()
                     />
-                    <Show when=move || model.can_write()>
+                    {shown(move || model.can_write(), move || view! {
                         <button
                             type="button"
                             id="new-folder"
@@ -421,7 +422,7 @@ pub fn FileManager() -> impl IntoView {
                             <ActionIcon action=Action::NewFolder />
                             "New folder"
                         </button>
-                    </Show>
+                    })}
                     <button
                         type="button"
                         id="refresh"
@@ -441,9 +442,9 @@ pub fn FileManager() -> impl IntoView {
                     </button>
                 </div>
             </div>
-            <Show when=move || ui.creating.get()>
+            {shown(move || ui.creating.get(), move || view! {
                 <NewFolder />
-            </Show>
+            })}
             <SelectionBar />
             <div class="table-wrap">
                 <table id="file-table">
@@ -593,14 +594,14 @@ fn SelectionBar() -> impl IntoView {
             .count()
     };
     view! {
-        <Show when=move || { count() != 0 }>
+        {shown(move || { count() != 0 }, move || view! {
             <div class="selection-bar" role="toolbar" aria-label="Selection">
                 <span id="selection-count">{move || format!("{} selected", count())}</span>
                 <button type="button" on:click=move |_| download_files(model, transfers, &ui.targets(model))>
                     <ActionIcon action=Action::Download />
                     "Download"
                 </button>
-                <Show when=move || model.can_write()>
+                {shown(move || model.can_write(), move || view! {
                     <button type="button" on:click=move |_| start_move(model, session, ui, &ui.targets(model))>
                         <ActionIcon action=Action::Move />
                         "Move to…"
@@ -613,12 +614,12 @@ fn SelectionBar() -> impl IntoView {
                         <ActionIcon action=Action::Delete />
                         "Delete"
                     </button>
-                </Show>
+                })}
                 <button type="button" class="quiet" on:click=move |_| ui.selected.set(HashSet::new())>
                     "Clear selection"
                 </button>
             </div>
-        </Show>
+        })}
     }
 }
 
@@ -684,9 +685,9 @@ fn EmptyState() -> impl IntoView {
             view! {
                 <div class="empty" id="empty-state">
                     <p>{text}</p>
-                    <Show when=move || home>
+                    {shown(move || home, move || view! {
                         <a href="#/">"Go to the home folder"</a>
-                    </Show>
+                    })}
                 </div>
             }
         })
@@ -915,7 +916,7 @@ fn RowActions(entry: ListingEntry) -> impl IntoView {
     view! {
         <div class="row-actions">
             {download}
-            <Show when=move || model.can_write()>
+            {shown(move || model.can_write(), move || view! {
                 <button
                     type="button"
                     class="icon-button"
@@ -937,7 +938,7 @@ fn RowActions(entry: ListingEntry) -> impl IntoView {
                 >
                     <ActionIcon action=Action::Delete />
                 </button>
-            </Show>
+            })}
         </div>
     }
 }
