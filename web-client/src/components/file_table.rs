@@ -390,6 +390,8 @@ pub fn FileManager() -> impl IntoView {
     });
     on_cleanup(move || key_handle.remove());
     let connected = move || model.is_connected();
+    // One closure for the three controls: one copy of its property effect in the .wasm.
+    let disabled = move || !connected();
     view! {
         <section class="panel files" aria-labelledby="files-title">
             <h2 id="files-title" class="visually-hidden">"Files"</h2>
@@ -410,13 +412,13 @@ pub fn FileManager() -> impl IntoView {
                                 ui.filter.set(String::new());
                             }
                         }
-                        prop:disabled=move || !connected()
+                        prop:disabled=disabled
                     />
                     {shown(move || model.can_write(), move || view! {
                         <button
                             type="button"
                             id="new-folder"
-                            prop:disabled=move || !connected()
+                            prop:disabled=disabled
                             on:click=move |_| ui.creating.set(true)
                         >
                             <ActionIcon action=Action::NewFolder />
@@ -426,7 +428,7 @@ pub fn FileManager() -> impl IntoView {
                     <button
                         type="button"
                         id="refresh"
-                        prop:disabled=move || !connected()
+                        prop:disabled=disabled
                         on:click=move |_| session.refresh()
                     >
                         "Refresh"

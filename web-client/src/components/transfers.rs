@@ -93,6 +93,8 @@ fn DropZone(file_input: NodeRef<Input>, into: Signal<Option<ferry_proto::Path>>)
         }
     };
     let verify = transfers.verify_uploads();
+    // One closure for both buttons: one copy of its property effect in the .wasm.
+    let disabled = move || !model.is_connected();
     view! {
         <div
             id="drop-zone"
@@ -130,7 +132,7 @@ fn DropZone(file_input: NodeRef<Input>, into: Signal<Option<ferry_proto::Path>>)
                 type="button"
                 class="primary"
                 id="upload-button"
-                prop:disabled=move || !model.is_connected()
+                prop:disabled=disabled
                 on:click=move |_| open(file_input)
             >
                 "Upload files…"
@@ -138,7 +140,7 @@ fn DropZone(file_input: NodeRef<Input>, into: Signal<Option<ferry_proto::Path>>)
             <button
                 type="button"
                 id="upload-folder-button"
-                prop:disabled=move || !model.is_connected()
+                prop:disabled=disabled
                 on:click=move |_| open(folder_input)
             >
                 "Upload folder…"
