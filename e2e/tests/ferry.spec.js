@@ -2,7 +2,7 @@
 const { execFileSync } = require('child_process');
 const fs = require('fs');
 const path = require('path');
-const { test, expect, sha256File, writeRandomFile, until } = require('../ferry');
+const { test, expect, sha256File, writeRandomFile, until, throttle } = require('../ferry');
 
 const MiB = 1024 * 1024;
 
@@ -11,22 +11,6 @@ async function connect(page, ferry) {
   await page.goto(ferry.url);
   await page.getByRole('button', { name: 'Connect', exact: true }).click();
   await expect(page.locator('#connection-state')).toContainText('Connected');
-}
-
-/**
- * Slows the page's network, WebSocket included, through the DevTools
- * protocol (bytes per second; -1 leaves a direction as it is), so a
- * transfer is surely still running when the test acts on it.
- */
-async function throttle(page, { downloadThroughput = -1, uploadThroughput = -1 }) {
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send('Network.enable');
-  await cdp.send('Network.emulateNetworkConditions', {
-    offline: false,
-    latency: 0,
-    downloadThroughput,
-    uploadThroughput,
-  });
 }
 
 const row = (page, name) => page.locator(`#file-table tbody tr[data-name="${name}"]`);

@@ -4,7 +4,7 @@
 // measured. The real server and bridge, the release web build, headless Chromium.
 const fs = require('fs');
 const path = require('path');
-const { sha256File, writeRandomFile } = require('../ferry');
+const { sha256File, writeRandomFile, throttle } = require('../ferry');
 const { test, expect } = require('../transfers-kit');
 
 const MiB = 1024 * 1024;
@@ -13,14 +13,6 @@ async function connect(page, url) {
   await page.goto(url);
   await page.getByRole('button', { name: 'Connect', exact: true }).click();
   await expect(page.locator('#connection-state')).toContainText('Connected');
-}
-
-/** Slows the page's network, WebSockets included (bytes per second; -1: as it is). */
-async function throttle(page, { downloadThroughput = -1, uploadThroughput = -1 }) {
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send('Network.enable');
-  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput, uploadThroughput });
-  return cdp;
 }
 
 const transfer = (page, name) => page.locator(`#transfer-list li[data-name="${name}"]`).last();
