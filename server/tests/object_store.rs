@@ -286,6 +286,60 @@ async fn an_upload_cut_on_one_server_is_resumed_on_another() {
     );
 }
 
+/// The `450` of an upload in progress is known per server: two uploads
+/// of the same path and size by the same account through two servers on
+/// one store run at once, each under its own kept parts. Both cut off
+/// (after different bytes), a RESUME continues the one cut off last, all
+/// it kept and nothing of the other, and completing it gives that upload
+/// byte for byte.
+#[tokio::test]
+async fn two_uploads_of_one_path_at_once_through_two_servers_are_kept_apart() {
+    let store = unique();
+    let (a, b) = (
+        StoreServer::start(&store).await,
+        StoreServer::start(&store).await,
+    );
+    let size = 9 * 1024 * 1024 + 13;
+    let first = content(size);
+    let second: Vec<u8> = first.iter().map(|byte| byte ^ 0x5a).collect();
+    let (cut_first, cut_second) = (5 * 1024 * 1024 + 3, 6 * 1024 * 1024 + 11);
+    let mut on_a = a.client().await;
+    let mut on_b = b.client().await;
+    assert_eq!(on_a.command(&format!("STORE {size} f")).await.code, 150);
+    assert_eq!(on_b.command(&format!("STORE {size} f")).await.code, 150);
+    on_a.send_raw(&first[..cut_first]).await;
+    // A's first 4 MiB part is in the store before B writes its own.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    on_b.send_raw(&second[..cut_second]).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    drop(on_a);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    drop(on_b);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let mut client = a.client().await;
+    let resume = client.command(&format!("RESUME {size} f")).await;
+    assert_eq!(resume.code, 150, "{resume}");
+    let kept = size - resume.data_len().unwrap() as usize;
+    assert_eq!(
+        kept, cut_second,
+        "the upload cut off last is continued, every byte it kept"
+    );
+    client.send_raw(&second[kept..]).await;
+    let done = client.reply().await;
+    assert_eq!(done.code, 226, "{done}");
+    assert_eq!(
+        client.retrieve("f").await.unwrap(),
+        second,
+        "byte for byte that upload, nothing of the other"
+    );
+    let again = client.command(&format!("RESUME {size} f")).await;
+    assert_eq!(
+        again.data_len(),
+        Some(size as u64),
+        "nothing of either kept after it completed"
+    );
+}
+
 #[tokio::test]
 async fn the_same_upload_twice_at_once_gets_450() {
     let server = StoreServer::start(&unique()).await;

@@ -2,31 +2,41 @@
 //! in the store itself so that a `RESUME` reaching another server on the
 //! same store continues what this one kept.
 //!
-//! Layout, under the reserved [`TEMP_DIR`] (no path reaches it):
+//! Layout, under the reserved [`TEMP_DIR`] (no path reaches it), one
+//! directory per upload (its id: start time and 128 random bits), so that
+//! two uploads never write the same object:
 //!
 //! ```text
-//! .ferry-tmp/kept/<owner, hex>/<SHA-256 of the path, hex>/<size>/part-<offset>-<length>
-//! .ferry-tmp/kept/<owner, hex>/<SHA-256 of the path, hex>/<size>/manifest
+//! .ferry-tmp/kept/<owner, hex>/<SHA-256 of the path, hex>/<size>/<upload id>/part-<offset>-<length>
+//! .ferry-tmp/kept/<owner, hex>/<SHA-256 of the path, hex>/<size>/<upload id>/manifest
 //! ```
 //!
 //! - A part is one PUT of the client's bytes in order (at most
 //!   [`PART_LEN`]; the last one, written when the upload is cut off, holds
 //!   whatever arrived after the last full one, so a cut keeps every byte),
-//!   so a part that exists is whole; offsets and lengths are in its name. What is kept is the run of parts from offset
-//!   0 without a gap, up to the size: never more than the client sent,
+//!   so a part that exists is whole; offsets and lengths are in its name.
+//! - The manifest (owner, path, size, deadline, when it was cut, runs) is
+//!   written when the upload is cut off, after its last part. Its runs
+//!   name whose parts hold its bytes: its own, after those of the kept
+//!   upload it continued (a RESUME writes its new parts under its own new
+//!   id, so two servers continuing the same kept upload at once each write
+//!   their own). What is kept is the run of those parts from offset 0
+//!   without a gap, up to the size: never more than the client sent,
 //!   never different.
-//! - The manifest (owner, path, size, deadline) is written when the upload
-//!   is cut off, after its last part, and removed when an upload continues
-//!   it: parts without a manifest belong to an upload in progress (or to a
-//!   server that died, which cannot vouch for them: the sweep removes them
-//!   once the window, and at least an hour, has passed since their last
-//!   part).
-//! - The `450` of an upload in progress is known per server (in memory): a
-//!   second server continuing the same kept upload at the same time is not
-//!   refused; both write the same client's bytes at the same offsets.
-//! - Costs: `RESUME` reads the manifest and lists the parts (1 request per
-//!   1,000), then reads the kept bytes back into the final object (the
-//!   store has no server-side append). A quota's kept bytes are a listing
+//! - A RESUME continues the upload of its path and size whose manifest
+//!   was cut last; everything else kept of the path goes at its start
+//!   (the manifest it continues too): from then on those parts are its
+//!   own. Parts of a path and size without any manifest belong to uploads
+//!   in progress (or to a server that died, which cannot vouch for them:
+//!   the sweep removes them once the window, and at least an hour, has
+//!   passed since their last part).
+//! - The `450` of an upload in progress is known per server (in memory):
+//!   two servers may take the same upload at once; each writes its own
+//!   parts, and a RESUME later takes the one cut off last, whole.
+//! - Costs: `RESUME` lists the path and size's objects (1 request per
+//!   1,000) and reads each manifest there (normally one), then reads the
+//!   kept bytes back into the final object (the store has no server-side
+//!   append). A quota's kept bytes are a listing
 //!   of the owner's parts. A discard (a STORE of a path, at its start and
 //!   after its commit; a DELETE; a RENAME) is one recursive listing of the
 //!   kept area (one request while it is empty) and a DELETE per object of
@@ -34,7 +44,8 @@
 //!   another path (kept uploads are few; a store with many would want an
 //!   index).
 //!   The sweep of expired uploads lists every kept part, at most once a
-//!   minute.
+//!   minute; an expired upload's directory goes, and the parts it had
+//!   continued (then under no manifest) go as a dead server's do.
 
 use super::{is_not_found, ObjectStore};
 use crate::storage::{Begin, UploadKey, KEPT_DIR, SWEEP_BATCH, TEMP_DIR};
@@ -44,7 +55,7 @@ use futures::TryStreamExt;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -78,9 +89,44 @@ fn path_dir(owner: &str, path: &Path) -> String {
     )
 }
 
-/// The directory of the kept upload `key`.
-pub(super) fn upload_dir(key: &UploadKey) -> String {
+/// The directory of the kept uploads of `key` (its path and size), one
+/// directory per upload beneath.
+pub(super) fn size_dir(key: &UploadKey) -> String {
     format!("{}{}/", path_dir(&key.owner, &key.path), key.size)
+}
+
+/// A new upload's id and directory under [`size_dir`]: its start time (ns)
+/// and 128 bits from std's randomly keyed hasher, so that no two uploads,
+/// on this server or another, write the same objects.
+pub(super) fn new_upload(key: &UploadKey) -> (String, String) {
+    use std::hash::{BuildHasher, Hasher};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let nanos = now_nanos();
+    let count = NEXT.fetch_add(1, Ordering::Relaxed);
+    let random = |salt: u64| {
+        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+        hasher.write_u64(nanos);
+        hasher.write_u64(count);
+        hasher.write_u64(salt);
+        hasher.write_u32(std::process::id());
+        hasher.finish()
+    };
+    let id = format!("{nanos:020}-{:016x}{:016x}", random(0), random(1));
+    let dir = format!("{}{id}/", size_dir(key));
+    (id, dir)
+}
+
+fn now_nanos() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| {
+            u64::try_from(since.as_nanos()).unwrap_or(u64::MAX)
+        })
+}
+
+/// An id we made (it names a directory: nothing else gets in).
+fn is_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-')
 }
 
 /// The object of the part at `offset` of `len` bytes.
@@ -111,6 +157,28 @@ struct Manifest {
     size: u64,
     /// Seconds since the Unix epoch.
     deadline: u64,
+    /// When it was cut off (ns since the Unix epoch): a RESUME takes the
+    /// newest.
+    cut: u64,
+    /// Whose parts hold its bytes, in order.
+    runs: Vec<Run>,
+}
+
+/// Bytes of a kept upload held by the parts of upload `id`, from where
+/// the run before ends up to `end`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Run {
+    pub(super) id: String,
+    pub(super) end: u64,
+}
+
+/// What a RESUME continues: the parts (a run from 0 without a gap) and
+/// the runs they make up.
+#[derive(Debug, Default)]
+pub(super) struct Continued {
+    pub(super) parts: Vec<Part>,
+    pub(super) runs: Vec<Run>,
 }
 
 /// Which kept uploads a discard reaches.
@@ -152,31 +220,27 @@ impl KeptUploads {
         !self.window.is_zero()
     }
 
-    /// The parts under `dir`, by offset.
-    async fn parts(&self, store: &ObjectStore, dir: &str) -> Result<Vec<Part>, ServerError> {
+    /// The objects under `dir` (at any depth).
+    async fn objects(&self, store: &ObjectStore, dir: &str) -> Result<Vec<String>, ServerError> {
         let op = store.op().await?;
-        let mut lister = match op.lister(dir).await {
+        let mut lister = match op.lister_with(dir).recursive(true).await {
             Ok(lister) => lister,
             Err(error) if is_not_found(&error) => return Ok(Vec::new()),
             Err(error) => return Err(store.fail(error).await),
         };
-        let mut parts = Vec::new();
+        let mut objects = Vec::new();
         loop {
             match lister.try_next().await {
-                Ok(Some(entry)) => {
-                    let key = entry.path().to_owned();
-                    let name = key.rsplit('/').next().unwrap_or_default();
-                    if let Some((offset, len)) = parse_part(name) {
-                        parts.push(Part { key, offset, len });
-                    }
+                Ok(Some(entry)) if !entry.path().ends_with('/') => {
+                    objects.push(entry.path().to_owned());
                 }
+                Ok(Some(_)) => {}
                 Ok(None) => break,
                 Err(error) if is_not_found(&error) => break,
                 Err(error) => return Err(store.fail(error).await),
             }
         }
-        parts.sort_by_key(|part| (part.offset, part.len));
-        Ok(parts)
+        Ok(objects)
     }
 
     /// One GET, read no further than a manifest may go.
@@ -200,40 +264,80 @@ impl KeptUploads {
         toml::from_str(std::str::from_utf8(&bytes).ok()?).ok()
     }
 
-    /// The parts a RESUME of `key` continues (a run from 0 without a gap,
-    /// vouched for by an unexpired manifest of the same owner, path and
-    /// size), and their total.
-    async fn chain(
-        &self,
-        store: &ObjectStore,
-        key: &UploadKey,
-    ) -> Result<(u64, Vec<Part>), ServerError> {
+    /// What a RESUME of `key` continues: of the kept uploads of its path
+    /// and size vouched for by an unexpired manifest of the same owner,
+    /// path and size, the one cut off last; its runs' parts from 0 without
+    /// a gap (a run that falls short ends it there).
+    async fn chain(&self, store: &ObjectStore, key: &UploadKey) -> Result<Continued, ServerError> {
         if !self.keeps() {
-            return Ok((0, Vec::new()));
+            return Ok(Continued::default());
         }
-        let dir = upload_dir(key);
-        let Some(manifest) = self.read_manifest(store, &dir).await else {
-            return Ok((0, Vec::new()));
-        };
+        let dir = size_dir(key);
+        let objects = self.objects(store, &dir).await?;
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |since| since.as_secs());
-        if manifest.owner != key.owner
-            || manifest.path != key.path.as_str()
-            || manifest.size != key.size
-            || manifest.deadline <= now
-        {
-            return Ok((0, Vec::new()));
-        }
-        let mut kept = 0u64;
-        let mut chain = Vec::new();
-        for part in self.parts(store, &dir).await? {
-            if part.offset == kept && part.len > 0 && kept + part.len <= key.size {
-                kept += part.len;
-                chain.push(part);
+        let mut newest: Option<Manifest> = None;
+        for object in &objects {
+            let Some(upload) = object.strip_suffix(MANIFEST) else {
+                continue;
+            };
+            let Some(manifest) = self.read_manifest(store, upload).await else {
+                continue;
+            };
+            if manifest.owner == key.owner
+                && manifest.path == key.path.as_str()
+                && manifest.size == key.size
+                && manifest.deadline > now
+                && newest
+                    .as_ref()
+                    .is_none_or(|newest| manifest.cut > newest.cut)
+            {
+                newest = Some(manifest);
             }
         }
-        Ok((kept, chain))
+        let Some(manifest) = newest else {
+            return Ok(Continued::default());
+        };
+        let mut parts: Vec<Part> = objects
+            .iter()
+            .filter_map(|object| {
+                let name = object.rsplit('/').next().unwrap_or_default();
+                let (offset, len) = parse_part(name)?;
+                Some(Part {
+                    key: object.clone(),
+                    offset,
+                    len,
+                })
+            })
+            .collect();
+        parts.sort_by_key(|part| (part.offset, part.len));
+        let mut continued = Continued::default();
+        let mut kept = 0u64;
+        for run in manifest.runs {
+            if !is_id(&run.id) {
+                break;
+            }
+            let end = run.end.min(key.size);
+            let prefix = format!("{dir}{}/", run.id);
+            let start = kept;
+            for part in parts.iter().filter(|part| part.key.starts_with(&prefix)) {
+                if part.offset == kept && part.len > 0 && kept + part.len <= end {
+                    kept += part.len;
+                    continued.parts.push(part.clone());
+                }
+            }
+            if kept > start {
+                continued.runs.push(Run {
+                    id: run.id,
+                    end: kept,
+                });
+            }
+            if kept != end {
+                break;
+            }
+        }
+        Ok(continued)
     }
 
     /// Bytes kept for `key` (what a RESUME would continue from).
@@ -243,7 +347,8 @@ impl KeptUploads {
         store: &ObjectStore,
         key: &UploadKey,
     ) -> Result<u64, ServerError> {
-        Ok(self.chain(store, key).await?.0)
+        let continued = self.chain(store, key).await?;
+        Ok(continued.runs.last().map_or(0, |run| run.end))
     }
 
     /// Bytes in `owner`'s kept parts (of `path` only, when given), those
@@ -285,15 +390,16 @@ impl KeptUploads {
     }
 
     /// Marks `key` in progress here (`450` if it is already) and discards
-    /// what `begin` discards; returns the parts it continues. The manifest
-    /// of what it continues is removed: from now on the parts are this
-    /// upload's, until it is cut off (a new manifest) or completed.
+    /// what `begin` discards; returns what it continues. Everything else
+    /// kept of the path goes, the manifest of what it continues too: from
+    /// now on those parts are this upload's, until it is cut off (a
+    /// manifest of its own naming them) or completed.
     pub(super) async fn begin(
         &self,
         store: &ObjectStore,
         key: &UploadKey,
         begin: Begin,
-    ) -> Result<(Arc<AtomicBool>, Vec<Part>), ServerError> {
+    ) -> Result<(Arc<AtomicBool>, Continued), ServerError> {
         let flag = {
             let mut active = self.lock();
             if active.contains_key(key) {
@@ -306,22 +412,19 @@ impl KeptUploads {
         let prepared = async {
             let continued = match begin {
                 Begin::Afresh => {
-                    self.discard_path(store, &key.path, None).await?;
-                    Vec::new()
+                    self.discard_path(store, &key.path).await?;
+                    Continued::default()
                 }
                 Begin::Continuing => {
-                    let (_, chain) = self.chain(store, key).await?;
-                    self.discard_path(store, &key.path, Some(key)).await?;
-                    let dir = upload_dir(key);
-                    let op = store.op().await?;
-                    let _ = op.delete(&format!("{dir}{MANIFEST}")).await;
-                    // Parts off the run (after a gap) are not this upload's.
-                    for part in self.parts(store, &dir).await? {
-                        if !chain.iter().any(|kept| kept.key == part.key) {
-                            let _ = op.delete(&part.key).await;
-                        }
-                    }
-                    chain
+                    let continued = self.chain(store, key).await?;
+                    let spared: Vec<&str> = continued
+                        .parts
+                        .iter()
+                        .map(|part| part.key.as_str())
+                        .collect();
+                    self.discard(store, &[&key.path], Reach::Exactly, &spared)
+                        .await?;
+                    continued
                 }
             };
             Ok::<_, ServerError>(continued)
@@ -343,12 +446,15 @@ impl KeptUploads {
         self.lock().remove(key);
     }
 
-    /// Writes the manifest of the cut-off upload `key`, whose parts are in
-    /// the store, for the window from now.
+    /// Writes the manifest of the cut-off upload `key` in its directory
+    /// `dir`, naming the `runs` of parts (in the store) that hold its
+    /// bytes, for the window from now.
     pub(super) async fn keep(
         &self,
         store: &ObjectStore,
         key: &UploadKey,
+        dir: &str,
+        runs: Vec<Run>,
     ) -> Result<(), ServerError> {
         let deadline = SystemTime::now()
             .checked_add(self.window)
@@ -359,14 +465,13 @@ impl KeptUploads {
             path: key.path.as_str().to_owned(),
             size: key.size,
             deadline,
+            cut: now_nanos(),
+            runs,
         };
         let text = toml::to_string(&manifest)
             .map_err(|error| ServerError::Storage(std::io::Error::other(error)))?;
         let op = store.op().await?;
-        if let Err(error) = op
-            .write(&format!("{}{MANIFEST}", upload_dir(key)), text)
-            .await
-        {
+        if let Err(error) = op.write(&format!("{dir}{MANIFEST}"), text).await {
             return Err(store.fail(error).await);
         }
         Ok(())
@@ -390,21 +495,36 @@ impl KeptUploads {
         }
     }
 
-    /// Discards what every owner keeps of `path` (but `spared`'s own
-    /// upload), and marks the uploads in progress here of it.
+    /// Removes the parts an upload that keeps nothing wrote: those under
+    /// its directory `dir`, and those it `continued`.
+    pub(super) async fn forget(&self, store: &ObjectStore, dir: &str, continued: &[String]) {
+        self.remove_dir(store, dir).await;
+        let Ok(op) = store.op().await else {
+            return;
+        };
+        for key in continued {
+            match op.delete(key).await {
+                Ok(()) => {}
+                Err(error) if is_not_found(&error) => {}
+                Err(error) => tracing::warn!(key, %error, "cannot remove a kept part"),
+            }
+        }
+    }
+
+    /// Discards what every owner keeps of `path`, and marks the uploads in
+    /// progress here of it.
     pub(super) async fn discard_path(
         &self,
         store: &ObjectStore,
         path: &Path,
-        spared: Option<&UploadKey>,
     ) -> Result<(), ServerError> {
-        self.discard(store, &[path], Reach::Exactly, spared).await
+        self.discard(store, &[path], Reach::Exactly, &[]).await
     }
 
     /// Discards what is kept of each of `paths` (a DELETE, a RENAME of a
     /// file: from and onto); a failure is logged.
     pub(super) async fn discard_paths(&self, store: &ObjectStore, paths: &[&Path]) {
-        if let Err(error) = self.discard(store, paths, Reach::Exactly, None).await {
+        if let Err(error) = self.discard(store, paths, Reach::Exactly, &[]).await {
             tracing::warn!(%error, "cannot discard kept uploads");
         }
     }
@@ -412,7 +532,7 @@ impl KeptUploads {
     /// Discards what is kept of `paths` and of every path beneath them (an
     /// RMDIR, a RENAME of a directory); a failure is logged.
     pub(super) async fn discard_within(&self, store: &ObjectStore, paths: &[&Path]) {
-        if let Err(error) = self.discard(store, paths, Reach::Within, None).await {
+        if let Err(error) = self.discard(store, paths, Reach::Within, &[]).await {
             tracing::warn!(%error, "cannot discard kept uploads");
         }
     }
@@ -420,14 +540,14 @@ impl KeptUploads {
     /// The discards above: one recursive listing of the kept area (one
     /// request while it is empty, a request per 1,000 objects and the empty
     /// page that ends the listing otherwise), a DELETE per object
-    /// discarded, and (`Reach::Within`) one GET per manifest of another
-    /// path, to read which path it keeps.
+    /// discarded (but the `spared` objects), and (`Reach::Within`) one GET
+    /// per manifest of another path, to read which path it keeps.
     async fn discard(
         &self,
         store: &ObjectStore,
         paths: &[&Path],
         reach: Reach,
-        spared: Option<&UploadKey>,
+        spared: &[&str],
     ) -> Result<(), ServerError> {
         let hit = |kept: &Path| {
             paths.iter().any(|path| match reach {
@@ -436,7 +556,7 @@ impl KeptUploads {
             })
         };
         for (key, flag) in self.lock().iter() {
-            if hit(&key.path) && Some(key) != spared {
+            if hit(&key.path) {
                 flag.store(true, Ordering::Relaxed);
             }
         }
@@ -447,7 +567,6 @@ impl KeptUploads {
             .iter()
             .map(|path| hex::encode(Sha256::digest(path.as_str())))
             .collect();
-        let spared_dir = spared.map(upload_dir);
         let base = base();
         let op = store.op().await?;
         let mut lister = match op.lister_with(&base).recursive(true).await {
@@ -456,9 +575,10 @@ impl KeptUploads {
             Err(error) => return Err(store.fail(error).await),
         };
         let mut doomed = Vec::new();
-        // Within: every other key, by upload directory, and the manifests.
+        // Within: every other key, and per other path (its directory) the
+        // directory of one of its manifests.
         let mut others: Vec<String> = Vec::new();
-        let mut manifests = Vec::new();
+        let mut manifests: HashMap<String, String> = HashMap::new();
         loop {
             let entry = match lister.try_next().await {
                 Ok(Some(entry)) => entry,
@@ -467,28 +587,28 @@ impl KeptUploads {
                 Err(error) => return Err(store.fail(error).await),
             };
             let key = entry.path();
-            if key.ends_with('/')
-                || spared_dir
-                    .as_deref()
-                    .is_some_and(|dir| key.starts_with(dir))
-            {
+            if key.ends_with('/') || spared.contains(&key) {
                 continue;
             }
-            // <owner>/<path hash>/<size>/<name>
+            // <owner>/<path hash>/<size>/<upload id>/<name>
             let Some(rest) = key.strip_prefix(base.as_str()) else {
                 continue;
             };
-            let hash = rest.split('/').nth(1).unwrap_or_default();
+            let mut components = rest.split('/');
+            let owner = components.next().unwrap_or_default();
+            let hash = components.next().unwrap_or_default();
             if hashes.iter().any(|wanted| wanted == hash) {
                 doomed.push(key.to_owned());
             } else if reach == Reach::Within {
                 if let Some(dir) = key.strip_suffix(MANIFEST) {
-                    manifests.push(dir.to_owned());
+                    manifests
+                        .entry(format!("{base}{owner}/{hash}/"))
+                        .or_insert_with(|| dir.to_owned());
                 }
                 others.push(key.to_owned());
             }
         }
-        for dir in manifests {
+        for (path_dir, dir) in manifests {
             let beneath = self
                 .read_manifest(store, &dir)
                 .await
@@ -496,7 +616,12 @@ impl KeptUploads {
                     Path::new(manifest.path.as_str()).is_ok_and(|kept| hit(&kept))
                 });
             if beneath {
-                doomed.extend(others.iter().filter(|key| key.starts_with(&dir)).cloned());
+                doomed.extend(
+                    others
+                        .iter()
+                        .filter(|key| key.starts_with(&path_dir))
+                        .cloned(),
+                );
             }
         }
         for key in doomed {
@@ -570,11 +695,13 @@ impl KeptUploads {
         expired.len() + orphans.len()
     }
 
-    /// Directories of parts without a manifest (a server died mid-upload)
-    /// whose newest part is older than [`ORPHAN_AGE`] and the window, and
-    /// that are not uploads in progress here (at most `most`). An upload in
-    /// progress on another server writes a part at least every idle
-    /// timeout, far below that age.
+    /// Directories of a path and size (all its uploads) holding parts and
+    /// no manifest (a server died mid-upload, or an expired upload's
+    /// manifest went and left the parts it continued) whose newest part is
+    /// older than [`ORPHAN_AGE`] and the window, and that are not uploads
+    /// in progress here (at most `most`). An upload in progress on another
+    /// server writes a part at least every idle timeout, far below that
+    /// age.
     async fn orphans(&self, store: &ObjectStore, now: u64, most: usize) -> Vec<String> {
         let Ok(op) = store.op().await else {
             return Vec::new();
@@ -582,13 +709,20 @@ impl KeptUploads {
         let Ok(mut lister) = op.lister_with(&base()).recursive(true).await else {
             return Vec::new();
         };
-        // Per upload directory: has a manifest, newest part (seconds).
+        // Per path and size: has a manifest, newest part (seconds).
+        let base = base();
         let mut dirs: HashMap<String, (bool, u64)> = HashMap::new();
         while let Ok(Some(entry)) = lister.try_next().await {
-            let Some((dir, name)) = entry.path().rsplit_once('/') else {
+            let Some(rest) = entry.path().strip_prefix(base.as_str()) else {
                 continue;
             };
-            let seen = dirs.entry(format!("{dir}/")).or_insert((false, 0));
+            let name = rest.rsplit('/').next().unwrap_or_default();
+            let components: Vec<&str> = rest.split('/').collect();
+            if components.len() < 4 {
+                continue;
+            }
+            let dir = format!("{base}{}/", components[..3].join("/"));
+            let seen = dirs.entry(dir).or_insert((false, 0));
             if name == MANIFEST {
                 seen.0 = true;
             } else if parse_part(name).is_some() {
@@ -598,7 +732,7 @@ impl KeptUploads {
             }
         }
         let age = ORPHAN_AGE.max(self.window).as_secs();
-        let active: Vec<String> = self.lock().keys().map(upload_dir).collect();
+        let active: Vec<String> = self.lock().keys().map(size_dir).collect();
         dirs.into_iter()
             .filter(|(dir, (manifest, newest))| {
                 !manifest

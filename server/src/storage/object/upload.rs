@@ -11,7 +11,7 @@
 //! is the price of a resume that survives the server. A RESUME feeds the
 //! kept parts to the new writer before its `150`.
 
-use super::kept::{part_key, upload_dir, Part, PART_LEN};
+use super::kept::{new_upload, part_key, Part, Run, PART_LEN};
 use super::{file_key, ObjectStore};
 use crate::storage::{Begin, UploadKey};
 use crate::ServerError;
@@ -54,7 +54,12 @@ impl std::fmt::Debug for Inner {
 }
 
 struct Parts {
+    /// This upload's own id and directory (see `kept`).
+    id: String,
     dir: String,
+    /// The runs of the kept upload it continues, and their parts.
+    runs: Vec<Run>,
+    continued: Vec<String>,
     /// Offset of the next part.
     next: u64,
     buffer: Vec<u8>,
@@ -83,13 +88,19 @@ impl ObjectUpload {
         begin: Begin,
     ) -> Result<ObjectUpload, ServerError> {
         let (discarded, continued) = store.kept.begin(&store, &key, begin).await?;
-        match Inner::open(&store, &key, &continued).await {
+        match Inner::open(&store, &key, &continued.parts).await {
             Ok((writer, offset)) => {
-                let parts = store.kept.keeps().then(|| Parts {
-                    dir: upload_dir(&key),
-                    next: offset,
-                    buffer: Vec::new(),
-                    in_flight: None,
+                let parts = store.kept.keeps().then(|| {
+                    let (id, dir) = new_upload(&key);
+                    Parts {
+                        id,
+                        dir,
+                        runs: continued.runs,
+                        continued: continued.parts.into_iter().map(|part| part.key).collect(),
+                        next: offset,
+                        buffer: Vec::new(),
+                        in_flight: None,
+                    }
                 });
                 Ok(ObjectUpload {
                     inner: Some(Inner {
@@ -151,11 +162,14 @@ impl ObjectUpload {
             // The parts written go (the discard below, after a commit,
             // takes them with what else was kept of the path).
             if let Some(parts) = inner.parts.as_ref().filter(|parts| parts.next > 0) {
-                store.kept.remove_dir(&store, &parts.dir).await;
+                store
+                    .kept
+                    .forget(&store, &parts.dir, &parts.continued)
+                    .await;
             }
         }
         closed?;
-        if let Err(error) = store.kept.discard_path(&store, path, None).await {
+        if let Err(error) = store.kept.discard_path(&store, path).await {
             tracing::warn!(%error, "cannot discard what was kept of a stored path");
         }
         Ok(())
@@ -259,7 +273,14 @@ impl Inner {
         }
         keep = keep && parts.next > 0 && !self.discarded.load(Ordering::Relaxed);
         if keep {
-            match store.kept.keep(&store, &self.key).await {
+            let mut runs = std::mem::take(&mut parts.runs);
+            if parts.next > self.offset {
+                runs.push(Run {
+                    id: parts.id.clone(),
+                    end: parts.next,
+                });
+            }
+            match store.kept.keep(&store, &self.key, &parts.dir, runs).await {
                 Ok(()) => tracing::info!(
                     owner = %self.key.owner,
                     path = %self.key.path,
@@ -274,7 +295,10 @@ impl Inner {
             }
         }
         if !keep {
-            store.kept.remove_dir(&store, &parts.dir).await;
+            store
+                .kept
+                .forget(&store, &parts.dir, &parts.continued)
+                .await;
         }
         store.kept.end(&self.key);
     }
