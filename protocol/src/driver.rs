@@ -365,16 +365,7 @@ impl ClientDriver {
             });
         }
         self.body.clear();
-        self.state = if len == 0 {
-            State::Final { verb }
-        } else {
-            State::Receiving {
-                verb,
-                data,
-                len,
-                received: 0,
-            }
-        };
+        self.state = State::after_data(verb, data, len, 0);
         Ok(Some(Event::Incoming { reply, len }))
     }
 
