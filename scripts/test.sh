@@ -26,8 +26,13 @@ cargo build -p ferry-proto --target wasm32-unknown-unknown
 step "cargo test"
 cargo test --workspace
 
+# The release binaries are built once, here, with the same package set as
+# scripts/bench.sh (the soak) builds: another set unifies features
+# differently and relinks the server and bridge (about a minute).
+release_set="-p ferry-server -p ferry-bridge -p ferry-client -p ferry-bench"
+
 step "hostile clients (release, alone): trickle, churn, oversized input; LIST p99 <= 50 ms, RSS bounded"
-cargo build --release -p ferry-server -p ferry-bridge
+cargo build --release $release_set
 cargo test --release -p ferry-bench --test hostile -- --ignored --test-threads 1 --nocapture
 
 step "soak (release, 60 s): 1,000 clients over TCP and the bridge, kills, restarts; integrity, leftovers, RSS and descriptors"
@@ -71,7 +76,7 @@ echo "$wasm: $raw bytes raw, $gz bytes gzipped (gzip -9)"
 [ "$gz" -le 250000 ] || { echo "gzipped .wasm is over 250 KB" >&2; exit 1; }
 
 step "e2e: Playwright in headless Chromium against the real server and bridge"
-cargo build --release -p ferry-server -p ferry-bridge # built by the hostile step: a no-op
+cargo build --release $release_set # built by the hostile step: a no-op
 (cd e2e && npx playwright test)
 
 echo
