@@ -13,9 +13,11 @@ use crate::model::{Access, LineKind, MoveBrowse};
 use crate::transport::ConnError;
 use ferry_proto::{
     Command, Delete, Exchange, Hash, Help, List, ListingEntry, Login, Mkdir, Noop, Pass, Password,
-    Path, Quit, Read, Refusal, RefusalKind, Rename, Rmdir, Stat, User,
+    Path, Quit, Read, Refusal, RefusalKind, Rename, Rmdir, Stat, User, Verb,
 };
+use futures::FutureExt;
 use leptos::prelude::Update;
+use std::future::Future;
 
 /// Bytes of a `READ` typed in the console shown as text; the rest is counted.
 const CONSOLE_READ_SHOWN: usize = 16 * 1024;
@@ -39,27 +41,33 @@ impl Task<'_> {
         }
     }
 
-    pub(super) async fn exchange<E: Exchange>(
-        &mut self,
-        exchange: &E,
-        data: &mut impl DataPhase,
-    ) -> Result<Result<E::Success, Failed>, ConnError> {
-        exchange::run(self.conn, self.model, exchange, data).await
+    /// Runs `exchange`; `Err` means the connection is over. Only the
+    /// settling of the outcome is per exchange type: the loop is shared.
+    pub(super) fn exchange<'a, E: Exchange>(
+        &'a mut self,
+        exchange: &'a E,
+        data: &'a mut dyn DataPhase,
+    ) -> impl Future<Output = Result<Result<E::Success, Failed>, ConnError>> + 'a {
+        exchange::finish(self.conn, self.model, exchange.command(), data)
+            .map(move |outcome| outcome.map(|outcome| exchange::settle(exchange, outcome)))
     }
 
     /// Shows why `exchange` failed; returns the words for a transfer row.
     pub(super) fn show_failure<E: Exchange>(&self, exchange: &E, failure: &Failed) -> String {
-        let verb = exchange.command().verb();
+        self.show_failed(exchange.command().verb(), exchange.subject(), failure)
+    }
+
+    fn show_failed(&self, verb: Verb, subject: Option<&str>, failure: &Failed) -> String {
         let read_only = self.model.access_untracked().is_read_only();
         let why = match failure {
             Failed::Refused(refusal) if read_only && messages::changes_files(verb) => {
-                messages::read_only(verb, exchange.subject(), refusal)
+                messages::read_only(verb, subject, refusal)
             }
             Failed::Refused(refusal) if refusal.kind() == RefusalKind::NotLoggedIn => {
                 self.model.set_access(Access::LoginRequired);
-                messages::failed(verb, exchange.subject(), failure)
+                messages::failed(verb, subject, failure)
             }
-            _ => messages::failed(verb, exchange.subject(), failure),
+            _ => messages::failed(verb, subject, failure),
         };
         self.model.error(why.clone());
         why
