@@ -3,7 +3,7 @@
 //! walk folders (delete, move, the access check) are in `tree`, previews in
 //! `preview`.
 
-use super::exchange::{self, DataPhase, Failed, NoData};
+use super::exchange::{self, Checked, DataPhase, Failed, NoData};
 use super::task::Task;
 use super::{Request, Rows};
 use crate::endpoint::Login as EndpointLogin;
@@ -13,7 +13,7 @@ use crate::model::{Access, LineKind, MoveBrowse};
 use crate::transport::ConnError;
 use ferry_proto::{
     Command, Delete, Exchange, Hash, Help, List, ListingEntry, Login, Mkdir, Noop, Pass, Password,
-    Path, Quit, Read, Refusal, RefusalKind, Rename, Rmdir, Stat, User, Verb,
+    Path, Quit, Read, Refusal, RefusalKind, Rename, Rmdir, Stat, User,
 };
 use futures::FutureExt;
 use leptos::prelude::Update;
@@ -52,12 +52,22 @@ impl Task<'_> {
             .map(move |outcome| outcome.map(|outcome| exchange::settle(exchange, outcome)))
     }
 
-    /// Shows why `exchange` failed; returns the words for a transfer row.
-    pub(super) fn show_failure<E: Exchange>(&self, exchange: &E, failure: &Failed) -> String {
-        self.show_failed(exchange.command().verb(), exchange.subject(), failure)
+    /// Runs `exchange`, keeping only whether it succeeded.
+    pub(super) async fn checked(
+        &mut self,
+        exchange: &dyn Checked,
+        data: &mut dyn DataPhase,
+    ) -> Result<Result<(), Failed>, ConnError> {
+        let outcome = exchange::finish(self.conn, self.model, exchange.line(), data).await?;
+        Ok(match outcome {
+            Ok(done) => exchange.check(done).map_err(Failed::Unreadable),
+            Err(refusal) => Err(Failed::Refused(refusal)),
+        })
     }
 
-    fn show_failed(&self, verb: Verb, subject: Option<&str>, failure: &Failed) -> String {
+    /// Shows why `exchange` failed; returns the words for a transfer row.
+    pub(super) fn show_failure(&self, exchange: &dyn Checked, failure: &Failed) -> String {
+        let (verb, subject) = (exchange.line().verb(), exchange.about());
         let read_only = self.model.access_untracked().is_read_only();
         let why = match failure {
             Failed::Refused(refusal) if read_only && messages::changes_files(verb) => {
@@ -74,19 +84,16 @@ impl Task<'_> {
     }
 
     /// A command whose success is just its reply line (HASH, NOOP, HELP, STAT).
-    async fn reply_only<E: Exchange>(&mut self, exchange: &E) -> Result<bool, ConnError> {
-        if let Err(failure) = self.exchange(exchange, &mut NoData).await? {
+    async fn reply_only(&mut self, exchange: &dyn Checked) -> Result<bool, ConnError> {
+        if let Err(failure) = self.checked(exchange, &mut NoData).await? {
             self.show_failure(exchange, &failure);
         }
         Ok(false)
     }
 
     /// A command that changes the files when it succeeds (MKDIR, RENAME, …).
-    async fn changes<E: Exchange<Success = ()>>(
-        &mut self,
-        exchange: &E,
-    ) -> Result<bool, ConnError> {
-        match self.exchange(exchange, &mut NoData).await? {
+    async fn changes(&mut self, exchange: &dyn Checked) -> Result<bool, ConnError> {
+        match self.checked(exchange, &mut NoData).await? {
             Ok(()) => Ok(true),
             Err(failure) => {
                 self.show_failure(exchange, &failure);
@@ -171,7 +178,7 @@ impl Task<'_> {
     /// that account from now on.
     async fn pass(&mut self, account: String, password: Password) -> Result<bool, ConnError> {
         let exchange = Pass(password.clone());
-        match self.exchange(&exchange, &mut NoData).await? {
+        match self.checked(&exchange, &mut NoData).await? {
             Ok(()) => {
                 self.endpoint.update(|endpoint| {
                     if let Some(endpoint) = endpoint {
@@ -252,7 +259,7 @@ impl Task<'_> {
 
     async fn read_to_console(&mut self, exchange: Read) -> Result<bool, ConnError> {
         let mut shown = ConsoleRead::default();
-        match self.exchange(&exchange, &mut shown).await? {
+        match self.checked(&exchange, &mut shown).await? {
             Ok(()) => {
                 let text = String::from_utf8_lossy(&shown.bytes);
                 for line in text.lines() {
@@ -273,7 +280,7 @@ impl Task<'_> {
     }
 
     async fn quit(&mut self) -> Result<bool, ConnError> {
-        match self.exchange(&Quit, &mut NoData).await? {
+        match self.checked(&Quit, &mut NoData).await? {
             Ok(()) => self.quitting = true,
             Err(failure) => {
                 self.show_failure(&Quit, &failure);

@@ -67,6 +67,32 @@ pub fn settle<E: Exchange>(
     }
 }
 
+/// An exchange as `dyn`, for the requests that keep nothing of its success
+/// but whether it came (the reply is logged anyway): they are compiled
+/// once, not once per exchange type.
+pub trait Checked {
+    /// [`Exchange::command`].
+    fn line(&self) -> Command;
+    /// [`Exchange::subject`].
+    fn about(&self) -> Option<&str>;
+    /// [`Exchange::success`], without its value.
+    fn check(&self, done: Done) -> Result<(), ProtoError>;
+}
+
+impl<E: Exchange> Checked for E {
+    fn line(&self) -> Command {
+        self.command()
+    }
+
+    fn about(&self) -> Option<&str> {
+        self.subject()
+    }
+
+    fn check(&self, done: Done) -> Result<(), ProtoError> {
+        self.success(done).map(drop)
+    }
+}
+
 async fn drive(
     conn: &mut Conn,
     model: Model,
