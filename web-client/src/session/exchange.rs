@@ -23,7 +23,7 @@ pub enum Failed {
 }
 
 /// What a command does with its data phase (between `150` and the final
-/// reply). The driver announces data only for RETRIEVE and READ (whose
+/// reply). The driver announces data only for RETRIEVE and READ (a LIST's
 /// bytes it gathers itself) and asks for it only for STORE, which the
 /// session never sends (uploads run on their own connections), so a `150`
 /// asking for bytes is only logged. Used as `dyn` so the exchange loop
