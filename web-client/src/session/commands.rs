@@ -3,7 +3,7 @@
 //! walk folders (delete, move, the access check) are in `tree`, previews in
 //! `preview`.
 
-use super::exchange::{self, DataPhase, Failed, NoData};
+use super::exchange::{self, Checked, DataPhase, Failed, NoData};
 use super::task::Task;
 use super::{Request, Rows};
 use crate::endpoint::Login as EndpointLogin;
@@ -15,7 +15,9 @@ use ferry_proto::{
     Command, Delete, Exchange, Hash, Help, List, ListingEntry, Login, Mkdir, Noop, Pass, Password,
     Path, Quit, Read, Refusal, RefusalKind, Rename, Rmdir, Stat, User,
 };
+use futures::FutureExt;
 use leptos::prelude::Update;
+use std::future::Future;
 
 /// Bytes of a `READ` typed in the console shown as text; the rest is counted.
 const CONSOLE_READ_SHOWN: usize = 16 * 1024;
@@ -39,46 +41,59 @@ impl Task<'_> {
         }
     }
 
-    pub(super) async fn exchange<E: Exchange>(
+    /// Runs `exchange`; `Err` means the connection is over. Only the
+    /// settling of the outcome is per exchange type: the loop is shared.
+    pub(super) fn exchange<'a, E: Exchange>(
+        &'a mut self,
+        exchange: &'a E,
+        data: &'a mut dyn DataPhase,
+    ) -> impl Future<Output = Result<Result<E::Success, Failed>, ConnError>> + 'a {
+        exchange::finish(self.conn, self.model, exchange.command(), data)
+            .map(move |outcome| outcome.map(|outcome| exchange::settle(exchange, outcome)))
+    }
+
+    /// Runs `exchange`, keeping only whether it succeeded.
+    pub(super) async fn checked(
         &mut self,
-        exchange: &E,
-        data: &mut impl DataPhase,
-    ) -> Result<Result<E::Success, Failed>, ConnError> {
-        exchange::run(self.conn, self.model, exchange, data).await
+        exchange: &dyn Checked,
+        data: &mut dyn DataPhase,
+    ) -> Result<Result<(), Failed>, ConnError> {
+        let outcome = exchange::finish(self.conn, self.model, exchange.line(), data).await?;
+        Ok(match outcome {
+            Ok(done) => exchange.check(done).map_err(Failed::Unreadable),
+            Err(refusal) => Err(Failed::Refused(refusal)),
+        })
     }
 
     /// Shows why `exchange` failed; returns the words for a transfer row.
-    pub(super) fn show_failure<E: Exchange>(&self, exchange: &E, failure: &Failed) -> String {
-        let verb = exchange.command().verb();
+    pub(super) fn show_failure(&self, exchange: &dyn Checked, failure: &Failed) -> String {
+        let (verb, subject) = (exchange.line().verb(), exchange.about());
         let read_only = self.model.access_untracked().is_read_only();
         let why = match failure {
             Failed::Refused(refusal) if read_only && messages::changes_files(verb) => {
-                messages::read_only(verb, exchange.subject(), refusal)
+                messages::read_only(verb, subject, refusal)
             }
             Failed::Refused(refusal) if refusal.kind() == RefusalKind::NotLoggedIn => {
                 self.model.set_access(Access::LoginRequired);
-                messages::failed(verb, exchange.subject(), failure)
+                messages::failed(verb, subject, failure)
             }
-            _ => messages::failed(verb, exchange.subject(), failure),
+            _ => messages::failed(verb, subject, failure),
         };
         self.model.error(why.clone());
         why
     }
 
     /// A command whose success is just its reply line (HASH, NOOP, HELP, STAT).
-    async fn reply_only<E: Exchange>(&mut self, exchange: &E) -> Result<bool, ConnError> {
-        if let Err(failure) = self.exchange(exchange, &mut NoData).await? {
+    async fn reply_only(&mut self, exchange: &dyn Checked) -> Result<bool, ConnError> {
+        if let Err(failure) = self.checked(exchange, &mut NoData).await? {
             self.show_failure(exchange, &failure);
         }
         Ok(false)
     }
 
     /// A command that changes the files when it succeeds (MKDIR, RENAME, …).
-    async fn changes<E: Exchange<Success = ()>>(
-        &mut self,
-        exchange: &E,
-    ) -> Result<bool, ConnError> {
-        match self.exchange(exchange, &mut NoData).await? {
+    async fn changes(&mut self, exchange: &dyn Checked) -> Result<bool, ConnError> {
+        match self.checked(exchange, &mut NoData).await? {
             Ok(()) => Ok(true),
             Err(failure) => {
                 self.show_failure(exchange, &failure);
@@ -163,7 +178,7 @@ impl Task<'_> {
     /// that account from now on.
     async fn pass(&mut self, account: String, password: Password) -> Result<bool, ConnError> {
         let exchange = Pass(password.clone());
-        match self.exchange(&exchange, &mut NoData).await? {
+        match self.checked(&exchange, &mut NoData).await? {
             Ok(()) => {
                 self.endpoint.update(|endpoint| {
                     if let Some(endpoint) = endpoint {
@@ -244,7 +259,7 @@ impl Task<'_> {
 
     async fn read_to_console(&mut self, exchange: Read) -> Result<bool, ConnError> {
         let mut shown = ConsoleRead::default();
-        match self.exchange(&exchange, &mut shown).await? {
+        match self.checked(&exchange, &mut shown).await? {
             Ok(()) => {
                 let text = String::from_utf8_lossy(&shown.bytes);
                 for line in text.lines() {
@@ -265,7 +280,7 @@ impl Task<'_> {
     }
 
     async fn quit(&mut self) -> Result<bool, ConnError> {
-        match self.exchange(&Quit, &mut NoData).await? {
+        match self.checked(&Quit, &mut NoData).await? {
             Ok(()) => self.quitting = true,
             Err(failure) => {
                 self.show_failure(&Quit, &failure);

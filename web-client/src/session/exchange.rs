@@ -23,19 +23,17 @@ pub enum Failed {
 }
 
 /// What a command does with its data phase (between `150` and the final
-/// reply). The driver announces data only for RETRIEVE and LIST (whose
-/// bytes it gathers itself) and asks for it only for STORE, so a command implements just the half it has.
+/// reply). The driver announces data only for RETRIEVE and READ (a LIST's
+/// bytes it gathers itself) and asks for it only for STORE, which the
+/// session never sends (uploads run on their own connections), so a `150`
+/// asking for bytes is only logged. Used as `dyn` so the exchange loop
+/// exists once, not once per data phase.
 pub trait DataPhase {
     /// RETRIEVE's `150`: `len` bytes follow.
     fn incoming(&mut self, _len: u64) {}
 
     /// A slice of the announced bytes (borrowed: copy only what is kept).
     fn received(&mut self, _bytes: &[u8]) {}
-
-    /// STORE's `150`: send exactly `len` bytes now.
-    async fn send(&mut self, _conn: &mut Conn, _len: u64) -> Result<(), ConnError> {
-        Ok(())
-    }
 }
 
 /// The data phase of a command that has none.
@@ -43,31 +41,64 @@ pub struct NoData;
 
 impl DataPhase for NoData {}
 
-/// Runs `exchange` on `conn` to its end. `Err` means the connection is over.
-pub async fn run<E: Exchange>(
-    conn: &mut Conn,
-    model: Model,
-    exchange: &E,
-    data: &mut impl DataPhase,
-) -> Result<Result<E::Success, Failed>, ConnError> {
-    // Boxed so that its loop is compiled once per data phase, not inlined
-    // into every request that runs an exchange (it was most of the page's size).
-    let finished: Pin<Box<dyn Future<Output = _> + '_>> =
-        Box::pin(finish(conn, model, exchange.command(), data));
-    Ok(match finished.await? {
-        Ok(done) => exchange.success(done).map_err(Failed::Unreadable),
-        Err(refusal) => Err(Failed::Refused(refusal)),
-    })
-}
+/// What the driver's outcome of an exchange is, or `Err` when the connection is over.
+pub type Outcome = Result<Result<Done, Refusal>, ConnError>;
 
 /// Sends `command` and drives its exchange to the driver's one outcome.
-/// Not generic over the exchange, so the loop exists once per data phase.
-async fn finish(
+/// Boxed and not generic, so its loop is compiled once and not inlined into
+/// every request that runs an exchange (it was most of the page's size).
+pub fn finish<'a>(
+    conn: &'a mut Conn,
+    model: Model,
+    command: Command,
+    data: &'a mut dyn DataPhase,
+) -> Pin<Box<dyn Future<Output = Outcome> + 'a>> {
+    Box::pin(drive(conn, model, command, data))
+}
+
+/// The exchange's own result, from the driver's outcome.
+pub fn settle<E: Exchange>(
+    exchange: &E,
+    outcome: Result<Done, Refusal>,
+) -> Result<E::Success, Failed> {
+    match outcome {
+        Ok(done) => exchange.success(done).map_err(Failed::Unreadable),
+        Err(refusal) => Err(Failed::Refused(refusal)),
+    }
+}
+
+/// An exchange as `dyn`, for the requests that keep nothing of its success
+/// but whether it came (the reply is logged anyway): they are compiled
+/// once, not once per exchange type.
+pub trait Checked {
+    /// [`Exchange::command`].
+    fn line(&self) -> Command;
+    /// [`Exchange::subject`].
+    fn about(&self) -> Option<&str>;
+    /// [`Exchange::success`], without its value.
+    fn check(&self, done: Done) -> Result<(), ProtoError>;
+}
+
+impl<E: Exchange> Checked for E {
+    fn line(&self) -> Command {
+        self.command()
+    }
+
+    fn about(&self) -> Option<&str> {
+        self.subject()
+    }
+
+    fn check(&self, done: Done) -> Result<(), ProtoError> {
+        self.success(done).map(drop)
+    }
+}
+
+async fn drive(
     conn: &mut Conn,
     model: Model,
     command: Command,
-    data: &mut impl DataPhase,
-) -> Result<Result<Done, Refusal>, ConnError> {
+    data: &mut dyn DataPhase,
+) -> Outcome {
     let line = command.to_string();
     model.busy_with(Some(line.clone()));
     model.log_line(LineKind::Sent, line);
@@ -79,10 +110,7 @@ async fn finish(
                 data.incoming(len);
             }
             Event::Data(bytes) => data.received(&bytes),
-            Event::Send { reply, len } => {
-                model.log_line(LineKind::Received, reply.to_string());
-                data.send(conn, len).await?;
-            }
+            Event::Send { reply, .. } => model.log_line(LineKind::Received, reply.to_string()),
             Event::Done(outcome) => break outcome,
             // The driver yields these only between exchanges.
             Event::Greeting(reply) | Event::Closing(reply) => {

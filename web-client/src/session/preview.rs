@@ -1,13 +1,13 @@
 //! Previews: the first 256 KiB of a text file with `READ`, or a whole image
 //! read into JS memory (never WASM memory) and shown from a `blob:` URL.
 
-use super::exchange::{DataPhase, Failed};
+use super::exchange::{Checked, DataPhase, Failed};
 use super::task::Task;
 use crate::format;
 use crate::messages;
 use crate::model::{Preview, PreviewBody};
 use crate::transport::ConnError;
-use ferry_proto::{Exchange, Path, Read};
+use ferry_proto::{Path, Read};
 use wasm_bindgen::JsValue;
 use web_sys::{Blob, BlobPropertyBag, Url};
 
@@ -77,7 +77,7 @@ impl Task<'_> {
                     path: path.clone(),
                 };
                 let mut parts = ImageParts(js_sys::Array::new());
-                match self.exchange(&exchange, &mut parts).await? {
+                match self.checked(&exchange, &mut parts).await? {
                     Ok(()) => match object_url(&parts.0, mime) {
                         Ok(url) => PreviewBody::Image(url),
                         Err(e) => {
@@ -94,7 +94,7 @@ impl Task<'_> {
                     path: path.clone(),
                 };
                 let mut text = TextBytes::default();
-                match self.exchange(&exchange, &mut text).await? {
+                match self.checked(&exchange, &mut text).await? {
                     Ok(()) if looks_like_text(&text.0) => PreviewBody::Text {
                         truncated: size > text.0.len() as u64,
                         text: String::from_utf8_lossy(&text.0).into_owned(),
@@ -116,9 +116,9 @@ impl Task<'_> {
         Ok(false)
     }
 
-    fn unavailable<E: Exchange>(&self, exchange: &E, failure: &Failed) -> PreviewBody {
-        let verb = exchange.command().verb();
-        PreviewBody::Unavailable(messages::failed(verb, exchange.subject(), failure))
+    fn unavailable(&self, exchange: &dyn Checked, failure: &Failed) -> PreviewBody {
+        let verb = exchange.line().verb();
+        PreviewBody::Unavailable(messages::failed(verb, exchange.about(), failure))
     }
 }
 

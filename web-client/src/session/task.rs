@@ -12,9 +12,12 @@ use crate::model::{LineKind, Model};
 use crate::transport::{Conn, ConnError};
 use ferry_proto::{close, Event};
 use futures::channel::mpsc::UnboundedReceiver;
-use futures::{FutureExt, StreamExt};
+use futures::StreamExt;
 use leptos::prelude::{GetValue, Set, SetValue};
 use std::collections::VecDeque;
+use std::future::{poll_fn, Future};
+use std::pin::pin;
+use std::task::Poll;
 
 /// Runs the connection to its end and reports how it ended.
 pub(super) async fn run(
@@ -138,14 +141,16 @@ impl Task<'_> {
     ) -> Result<Request, ConnError> {
         self.model.busy_with(None);
         loop {
+            // Polled by hand rather than with `select!` (whose fairness
+            // needs a random source); a request ready first wins, and
+            // dropping `event` loses nothing (it takes a message only to return it).
             let next = {
-                let event = self.conn.next_event().fuse();
-                let request = requests.next().fuse();
-                futures::pin_mut!(event, request);
-                futures::select! {
-                    request = request => Ok(request),
-                    event = event => Err(event),
-                }
+                let mut event = pin!(self.conn.next_event());
+                poll_fn(|cx| match requests.poll_next_unpin(cx) {
+                    Poll::Ready(request) => Poll::Ready(Ok(request)),
+                    Poll::Pending => event.as_mut().poll(cx).map(Err),
+                })
+                .await
             };
             match next {
                 Ok(Some(request)) => return Ok(request),

@@ -120,7 +120,7 @@ impl Task<'_> {
             let mut stack = vec![(entry.path.clone(), false)];
             while let Some((dir, listed)) = stack.pop() {
                 if listed {
-                    match self.exchange(&Rmdir(dir.clone()), &mut NoData).await? {
+                    match self.checked(&Rmdir(dir.clone()), &mut NoData).await? {
                         Ok(()) => *removed += 1,
                         Err(failure) => {
                             self.show_failure(&Rmdir(dir), &failure);
@@ -148,7 +148,7 @@ impl Task<'_> {
 
     async fn delete_file(&mut self, path: &Path) -> Result<(), Stop> {
         let exchange = Delete(path.clone());
-        match self.exchange(&exchange, &mut NoData).await? {
+        match self.checked(&exchange, &mut NoData).await? {
             Ok(()) => Ok(()),
             Err(failure) => {
                 self.show_failure(&exchange, &failure);
@@ -185,7 +185,7 @@ impl Task<'_> {
                 }
             };
             let exchange = Rename { from, to };
-            match self.exchange(&exchange, &mut NoData).await? {
+            match self.checked(&exchange, &mut NoData).await? {
                 Ok(()) => moved += 1,
                 Err(failure) => {
                     self.show_failure(&exchange, &failure);
@@ -217,9 +217,9 @@ impl Task<'_> {
             return Ok(false);
         };
         let path = Path::from(name);
-        let read_only = match self.exchange(&Mkdir(path.clone()), &mut NoData).await? {
+        let read_only = match self.checked(&Mkdir(path.clone()), &mut NoData).await? {
             Ok(()) => {
-                if let Err(failure) = self.exchange(&Rmdir(path.clone()), &mut NoData).await? {
+                if let Err(failure) = self.checked(&Rmdir(path.clone()), &mut NoData).await? {
                     self.show_failure(&Rmdir(path), &failure);
                 }
                 false

@@ -85,7 +85,7 @@ pub async fn attempt(
     seen: &mut Seen,
 ) -> Result<(), Stop> {
     let mut conn = link::open(endpoint, socket).await?;
-    let status = link::run(&mut conn, &Stat(path.clone()), |_, _| Ok(())).await?;
+    let status = link::run(&mut conn, &Stat(path.clone()), |_| Ok(())).await?;
     let EntryKind::File { size } = status.kind else {
         return Err(Stop::Broken(format!("“{path}” is a folder, not a file")));
     };
@@ -99,7 +99,7 @@ pub async fn attempt(
     let offset = received.total;
     if offset == 0 {
         let retrieve = Retrieve(path.clone());
-        link::run(&mut conn, &retrieve, |_, step| {
+        link::run(&mut conn, &retrieve, |step| {
             on_step(received, transfer, size, step)
         })
         .await?;
@@ -109,7 +109,7 @@ pub async fn attempt(
             offset,
             length: size - offset,
         };
-        link::run(&mut conn, &read, |_, step| {
+        link::run(&mut conn, &read, |step| {
             on_step(received, transfer, size, step)
         })
         .await?;

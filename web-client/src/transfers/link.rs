@@ -5,9 +5,12 @@
 use crate::endpoint::Endpoint;
 use crate::transport::{Conn, ConnError, Data, Piece};
 use ferry_proto::{
-    close, Done, Event, Exchange, Login, Pass, Password, Refusal, RefusalKind, User,
+    close, Command, Done, Event, Exchange, Login, Pass, Password, Refusal, RefusalKind, User,
 };
+use futures::FutureExt;
 use std::cell::RefCell;
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
 
 /// Why a transfer's connection stopped short of success.
@@ -55,9 +58,9 @@ pub async fn open(endpoint: &Endpoint, socket: &Socket) -> Result<Conn, Stop> {
     conn.greeting().await?;
     if let Some(login) = &endpoint.login {
         let user = User(login.account.clone());
-        if run(&mut conn, &user, |_, _| Ok(())).await? == Login::PasswordRequired {
+        if run(&mut conn, &user, |_| Ok(())).await? == Login::PasswordRequired {
             let pass = Pass(Password::new(login.password.clone()));
-            run(&mut conn, &pass, |_, _| Ok(())).await?;
+            run(&mut conn, &pass, |_| Ok(())).await?;
         }
     }
     Ok(conn)
@@ -73,30 +76,47 @@ pub enum Step<'a> {
 
 /// Runs `exchange` to its end, handing a download's data to `data`
 /// (uploads send from their own loop, in `upload`).
-pub async fn run<E: Exchange>(
-    conn: &mut Conn,
-    exchange: &E,
-    mut data: impl FnMut(&mut Conn, Step<'_>) -> Result<(), Stop>,
-) -> Result<E::Success, Stop> {
-    conn.start(&exchange.command()).await?;
-    let done = loop {
-        match conn.next_piece(Data::InBrowser).await? {
-            Piece::Bytes(bytes) => data(conn, Step::Bytes(&bytes))?,
-            Piece::Event(Event::Data(bytes)) => {
-                data(conn, Step::Bytes(&js_sys::Uint8Array::from(&bytes[..])))?
-            }
-            Piece::Event(Event::Incoming { len, .. }) => data(conn, Step::Incoming(len))?,
-            Piece::Event(Event::Done(done)) => break done,
-            Piece::Event(
-                Event::Send { reply, .. } | Event::Greeting(reply) | Event::Closing(reply),
-            ) => {
-                return Err(Stop::Lost(conn.broken(
-                    ferry_proto::ProtoError::UnexpectedReply(reply.to_string()),
-                )))
+pub fn run<'a, E: Exchange>(
+    conn: &'a mut Conn,
+    exchange: &'a E,
+    data: impl FnMut(Step<'_>) -> Result<(), Stop> + 'a,
+) -> impl Future<Output = Result<E::Success, Stop>> + 'a {
+    drive(conn, exchange.command(), Box::new(data)).map(move |done| finish(exchange, done?))
+}
+
+/// What a download's data phase does with each step.
+type OnStep<'a> = Box<dyn FnMut(Step<'_>) -> Result<(), Stop> + 'a>;
+
+/// The driver's outcome of an exchange, or why the connection stopped.
+type Outcome = Result<Result<Done, Refusal>, Stop>;
+
+/// The exchange loop of [`run`]: boxed and not generic, so it is compiled
+/// once rather than into each of the exchanges a transfer runs.
+fn drive<'a>(
+    conn: &'a mut Conn,
+    command: Command,
+    mut data: OnStep<'a>,
+) -> Pin<Box<dyn Future<Output = Outcome> + 'a>> {
+    Box::pin(async move {
+        conn.start(&command).await?;
+        loop {
+            match conn.next_piece(Data::InBrowser).await? {
+                Piece::Bytes(bytes) => data(Step::Bytes(&bytes))?,
+                Piece::Event(Event::Data(bytes)) => {
+                    data(Step::Bytes(&js_sys::Uint8Array::from(&bytes[..])))?
+                }
+                Piece::Event(Event::Incoming { len, .. }) => data(Step::Incoming(len))?,
+                Piece::Event(Event::Done(done)) => return Ok(done),
+                Piece::Event(
+                    Event::Send { reply, .. } | Event::Greeting(reply) | Event::Closing(reply),
+                ) => {
+                    return Err(Stop::Lost(conn.broken(
+                        ferry_proto::ProtoError::UnexpectedReply(reply.to_string()),
+                    )))
+                }
             }
         }
-    };
-    finish(exchange, done)
+    })
 }
 
 /// The exchange's own success, from the driver's outcome.

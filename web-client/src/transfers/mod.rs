@@ -26,6 +26,8 @@ use leptos::task::spawn_local;
 use link::{Socket, Stop};
 use std::cell::Cell;
 use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
 use web_sys::File;
 
@@ -298,52 +300,74 @@ impl Transfers {
         }
     }
 
-    /// Runs attempts until the upload is stored, refused for good, cancelled
-    /// or out of attempts; `true` when stored.
     /// Runs a download's attempts until it is saved, refused for good,
     /// cancelled or out of attempts; a dropped connection continues with
     /// READ from the first missing byte.
     async fn download_with_retries(
         &self,
-        mut endpoint: Endpoint,
+        endpoint: Endpoint,
         handle: &Handle,
         path: &Path,
         transfer: Transfer,
     ) {
-        let mut received = download::Received::new();
-        let mut seen = None;
+        let mut download = DownloadAttempts {
+            path,
+            transfer,
+            received: download::Received::new(),
+            seen: None,
+        };
+        let saved = self
+            .retries(endpoint, handle, path, transfer, "Download", &mut download)
+            .await;
+        if let Some((_, how)) = saved {
+            transfer.succeed(how);
+        }
+    }
+
+    /// Runs `attempts` until one succeeds (`Some` with the endpoint last
+    /// used and its words for the row), is refused for good, is cancelled or
+    /// none are left, pausing longer after each dropped connection. One loop
+    /// for downloads and uploads (`what` names them in the error).
+    async fn retries(
+        &self,
+        mut endpoint: Endpoint,
+        handle: &Handle,
+        path: &Path,
+        transfer: Transfer,
+        what: &str,
+        attempts: &mut dyn Attempts,
+    ) -> Option<(Endpoint, String)> {
         let mut pause = RETRY_FIRST_MS;
         for attempt in 1..=MAX_ATTEMPTS {
-            let result = download::attempt(
-                &endpoint,
-                &handle.socket,
-                path,
-                transfer,
-                &mut received,
-                &mut seen,
-            )
-            .await
-            .and_then(|()| download::save(path, &mut received, attempt - 1));
+            let result = attempts.attempt(&endpoint, &handle.socket, attempt).await;
             if handle.cancelled.get() {
-                return transfer.cancelled();
+                transfer.cancelled();
+                return None;
             }
             let stop = match result {
-                Ok(how) => return transfer.succeed(how),
+                Ok(how) => {
+                    attempts.succeeded();
+                    return Some((endpoint, how));
+                }
                 Err(stop) => stop,
             };
             if !stop.is_transient() || attempt == MAX_ATTEMPTS {
                 let why = link::words(&stop, path.as_str());
-                self.model.error(format!("Download failed: {why}."));
-                return transfer.fail(why);
+                self.model.error(format!("{what} failed: {why}."));
+                transfer.fail(why);
+                return None;
             }
             if !self.pause(handle, transfer, &stop, path, pause).await {
-                return transfer.cancelled();
+                transfer.cancelled();
+                return None;
             }
             pause = (pause * 2).min(RETRY_LAST_MS);
+            // The session may have connected again meanwhile (a new login included).
             if let Some(fresh) = self.endpoint.get_untracked() {
                 endpoint = fresh;
             }
         }
+        None
     }
 
     /// Shows the drop on the row and waits `ms`; `false` when cancelled meanwhile.
@@ -420,7 +444,7 @@ impl Transfers {
     #[allow(clippy::too_many_arguments)]
     async fn upload_with_retries(
         &self,
-        mut endpoint: Endpoint,
+        endpoint: Endpoint,
         handle: &Handle,
         file: &File,
         path: &Path,
@@ -428,56 +452,108 @@ impl Transfers {
         start: upload::Start,
         first: &mut Option<u64>,
     ) -> Option<(Endpoint, String)> {
-        let size = file.size() as u64;
-        let mut pause = RETRY_FIRST_MS;
-        for attempt in 1..=MAX_ATTEMPTS {
-            let result = upload::attempt(
-                &endpoint,
-                &handle.socket,
-                file,
+        let mut upload = UploadAttempts {
+            file,
+            path,
+            transfer,
+            start,
+            first,
+        };
+        self.retries(endpoint, handle, path, transfer, "Upload", &mut upload)
+            .await
+    }
+}
+
+/// One kind of transfer's attempts, for [`Transfers::retries`]: `dyn`, so
+/// the retry loop is compiled once for downloads and uploads.
+trait Attempts {
+    /// Attempt number `attempt` (from 1) on a new connection to
+    /// `endpoint`; the words for the row when it succeeded.
+    fn attempt<'a>(
+        &'a mut self,
+        endpoint: &'a Endpoint,
+        socket: &'a Socket,
+        attempt: u32,
+    ) -> Pin<Box<dyn Future<Output = Result<String, Stop>> + 'a>>;
+
+    /// After a successful attempt that was not cancelled meanwhile.
+    fn succeeded(&self) {}
+}
+
+/// A download's attempts: what came in so far survives a dropped connection.
+struct DownloadAttempts<'p> {
+    path: &'p Path,
+    transfer: Transfer,
+    received: download::Received,
+    seen: download::Seen,
+}
+
+impl Attempts for DownloadAttempts<'_> {
+    fn attempt<'a>(
+        &'a mut self,
+        endpoint: &'a Endpoint,
+        socket: &'a Socket,
+        attempt: u32,
+    ) -> Pin<Box<dyn Future<Output = Result<String, Stop>> + 'a>> {
+        Box::pin(async move {
+            let path = self.path;
+            download::attempt(
+                endpoint,
+                socket,
                 path,
-                transfer,
-                start,
-                first,
+                self.transfer,
+                &mut self.received,
+                &mut self.seen,
             )
-            .await;
-            if handle.cancelled.get() {
-                transfer.cancelled();
-                return None;
-            }
-            let stop = match result {
-                Ok(sent) => {
-                    transfer.progress(size);
-                    let how = if attempt == 1 && sent.bytes == size {
-                        "stored".to_string()
-                    } else {
-                        format!(
-                            "stored; resumed, the last connection sent {} of {}",
-                            format::human_size(sent.bytes),
-                            format::human_size(size)
-                        )
-                    };
-                    return Some((endpoint, how));
-                }
-                Err(stop) => stop,
-            };
-            if !stop.is_transient() || attempt == MAX_ATTEMPTS {
-                let why = link::words(&stop, path.as_str());
-                self.model.error(format!("Upload failed: {why}."));
-                transfer.fail(why);
-                return None;
-            }
-            if !self.pause(handle, transfer, &stop, path, pause).await {
-                transfer.cancelled();
-                return None;
-            }
-            pause = (pause * 2).min(RETRY_LAST_MS);
-            // The session may have connected again meanwhile (a new login included).
-            if let Some(fresh) = self.endpoint.get_untracked() {
-                endpoint = fresh;
-            }
-        }
-        None
+            .await?;
+            download::save(path, &mut self.received, attempt - 1)
+        })
+    }
+}
+
+/// An upload's attempts, with `RESUME` or `STORE`.
+struct UploadAttempts<'p> {
+    file: &'p File,
+    path: &'p Path,
+    transfer: Transfer,
+    start: upload::Start,
+    first: &'p mut Option<u64>,
+}
+
+impl Attempts for UploadAttempts<'_> {
+    fn attempt<'a>(
+        &'a mut self,
+        endpoint: &'a Endpoint,
+        socket: &'a Socket,
+        attempt: u32,
+    ) -> Pin<Box<dyn Future<Output = Result<String, Stop>> + 'a>> {
+        Box::pin(async move {
+            let file = self.file;
+            let size = file.size() as u64;
+            let sent = upload::attempt(
+                endpoint,
+                socket,
+                file,
+                self.path,
+                self.transfer,
+                self.start,
+                self.first,
+            )
+            .await?;
+            Ok(if attempt == 1 && sent.bytes == size {
+                "stored".to_string()
+            } else {
+                format!(
+                    "stored; resumed, the last connection sent {} of {}",
+                    format::human_size(sent.bytes),
+                    format::human_size(size)
+                )
+            })
+        })
+    }
+
+    fn succeeded(&self) {
+        self.transfer.progress(self.file.size() as u64);
     }
 }
 
