@@ -4,6 +4,7 @@
 
 use crate::components::file_table::use_ui;
 use crate::components::icons::{Action, ActionIcon};
+use crate::components::reactive;
 use crate::format;
 use crate::model::{child, dir_text, use_model, MoveBrowse, PreviewBody};
 use crate::session::{use_session, TEXT_PREVIEW_BYTES};
@@ -60,7 +61,7 @@ pub fn DeleteDialog() -> impl IntoView {
     let model = use_model();
     let session = use_session();
     let focus: NodeRef<Button> = NodeRef::new();
-    move || {
+    reactive(move || {
         model.delete_plan().map(|plan| {
             let question = plan.question();
             let entries = plan.entries.clone();
@@ -88,8 +89,9 @@ pub fn DeleteDialog() -> impl IntoView {
                     </div>
                 </Modal>
             }
+            .into_any()
         })
-    }
+    })
 }
 
 /// "Move to…": browse the folders, then Move here.
@@ -99,7 +101,7 @@ pub fn MoveDialog() -> impl IntoView {
     let session = use_session();
     let ui = use_ui();
     let focus: NodeRef<Button> = NodeRef::new();
-    move || {
+    reactive(move || {
         model.move_browse().map(|MoveBrowse { dir, folders }| {
             let moving = ui.moving.get();
             let title = Signal::derive(move || {
@@ -169,8 +171,9 @@ pub fn MoveDialog() -> impl IntoView {
                     </div>
                 </Modal>
             }
+            .into_any()
         })
-    }
+    })
 }
 
 /// The shortcuts, as `?` shows them.
@@ -195,7 +198,7 @@ const SHORTCUTS: &[(&str, &str)] = &[
 pub fn ShortcutsDialog() -> impl IntoView {
     let ui = use_ui();
     let focus: NodeRef<Button> = NodeRef::new();
-    move || {
+    reactive(move || {
         ui.shortcuts.get().then(|| {
             let close = Callback::new(move |()| ui.shortcuts.set(false));
             view! {
@@ -211,8 +214,9 @@ pub fn ShortcutsDialog() -> impl IntoView {
                     </div>
                 </Modal>
             }
+            .into_any()
         })
-    }
+    })
 }
 
 /// A file's preview, with Download.
@@ -221,7 +225,7 @@ pub fn PreviewDialog() -> impl IntoView {
     let model = use_model();
     let transfers = use_transfers();
     let focus: NodeRef<Button> = NodeRef::new();
-    move || {
+    reactive(move || {
         model.preview().map(|preview| {
             let name = preview.path.last_name().into_string();
             let title = Signal::derive({
@@ -263,6 +267,7 @@ pub fn PreviewDialog() -> impl IntoView {
                     </div>
                 </Modal>
             }
+            .into_any()
         })
-    }
+    })
 }

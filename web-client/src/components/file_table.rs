@@ -8,13 +8,12 @@
 
 use crate::browser;
 use crate::components::icons::{Action, ActionIcon, FileIcon, Kind};
-use crate::components::shown;
+use crate::components::{reactive, shown};
 use crate::format;
 use crate::model::{child, use_model, Entry, Model};
 use crate::session::{use_session, Session};
 use crate::transfers::{use_transfers, Transfers};
 use ferry_proto::{ListingEntry, Name, Path};
-use leptos::either::EitherOf3;
 use leptos::html::Input;
 use leptos::prelude::*;
 use std::cmp::Ordering;
@@ -389,9 +388,8 @@ pub fn FileManager() -> impl IntoView {
         on_key(model, session, ui, ev)
     });
     on_cleanup(move || key_handle.remove());
-    let connected = move || model.is_connected();
-    // One closure for the three controls: one copy of its property effect in the .wasm.
-    let disabled = move || !connected();
+    let disabled = reactive(move || !model.is_connected());
+    let new_folder_disabled = disabled.clone();
     view! {
         <section class="panel files" aria-labelledby="files-title">
             <h2 id="files-title" class="visually-hidden">"Files"</h2>
@@ -412,13 +410,13 @@ pub fn FileManager() -> impl IntoView {
                                 ui.filter.set(String::new());
                             }
                         }
-                        prop:disabled=disabled
+                        prop:disabled=disabled.clone()
                     />
                     {shown(move || model.can_write(), move || view! {
                         <button
                             type="button"
                             id="new-folder"
-                            prop:disabled=disabled
+                            prop:disabled=new_folder_disabled.clone()
                             on:click=move |_| ui.creating.set(true)
                         >
                             <ActionIcon action=Action::NewFolder />
@@ -508,7 +506,7 @@ fn Breadcrumbs() -> impl IntoView {
     };
     view! {
         <nav class="crumbs" aria-label="Folder path">
-            <ol>{crumbs}</ol>
+            <ol>{reactive(crumbs)}</ol>
         </nav>
     }
 }
@@ -639,7 +637,7 @@ fn SelectAll() -> impl IntoView {
         <input
             type="checkbox"
             aria-label="Select all"
-            prop:checked=all
+            prop:checked=reactive(all)
             on:change=move |_| {
                 if all() {
                     ui.selected.set(HashSet::new());
@@ -681,7 +679,7 @@ fn EmptyState() -> impl IntoView {
         }
         None
     };
-    move || {
+    reactive(move || {
         text().map(|text| {
             let home = model.listing_error().is_some() && model.cwd().is_some();
             view! {
@@ -692,8 +690,9 @@ fn EmptyState() -> impl IntoView {
                     })}
                 </div>
             }
+            .into_any()
         })
-    }
+    })
 }
 
 /// A column header that sorts the table by its column; a second click reverses the order.
@@ -728,10 +727,10 @@ fn SortHeader(
         })
     };
     view! {
-        <th scope="col" class=column aria-sort=aria_sort>
+        <th scope="col" class=column aria-sort=reactive(aria_sort)>
             <button type="button" class="sort" on:click=on_click>
                 {label}
-                <span aria-hidden="true">{arrow}</span>
+                <span aria-hidden="true">{reactive(arrow)}</span>
             </button>
         </th>
     }
@@ -812,14 +811,14 @@ fn FileRow(entry: ListingEntry) -> impl IntoView {
         let path = path.clone();
         move || {
             if renaming() {
-                return EitherOf3::A(view! { <RenameField name=name.clone() /> });
+                return view! { <RenameField name=name.clone() /> }.into_any();
             }
             if is_dir {
                 let href = browser::fragment_of(&path);
-                EitherOf3::B(view! { <a class="entry-name" href=href>{name.clone()}</a> })
+                view! { <a class="entry-name" href=href>{name.clone()}</a> }.into_any()
             } else {
                 let entry = entry.clone();
-                EitherOf3::C(view! {
+                view! {
                     <button
                         type="button"
                         class="entry-name link"
@@ -828,7 +827,8 @@ fn FileRow(entry: ListingEntry) -> impl IntoView {
                     >
                         {name.clone()}
                     </button>
-                })
+                }
+                .into_any()
             }
         }
     };
@@ -868,7 +868,7 @@ fn FileRow(entry: ListingEntry) -> impl IntoView {
             <td class="name">
                 <span class="name-cell">
                     <FileIcon kind=Kind::of(&name, is_dir) />
-                    {name_cell}
+                    {reactive(name_cell)}
                 </span>
             </td>
             <td
