@@ -8,7 +8,7 @@
 
 use crate::browser;
 use crate::components::icons::{Action, ActionIcon, FileIcon, Kind};
-use crate::components::{reactive, shown};
+use crate::components::{reactive, rows, shown, Row, RowKey};
 use crate::format;
 use crate::model::{child, use_model, Entry, Model};
 use crate::session::{use_session, Session};
@@ -467,13 +467,20 @@ pub fn FileManager() -> impl IntoView {
                         </tr>
                     </thead>
                     <tbody>
-                        <For
-                            each=move || ui.rows(model)
-                            key=|e: &ListingEntry| {
-                                (e.name.as_str().to_string(), e.size(), e.modified, e.is_dir())
-                            }
-                            children=move |entry| view! { <FileRow entry=entry /> }
-                        />
+                        {rows(move || {
+                            ui.rows(model)
+                                .into_iter()
+                                .map(|entry| {
+                                    let key = RowKey::Entry {
+                                        name: entry.name.as_str().to_string(),
+                                        size: entry.size(),
+                                        modified: entry.modified,
+                                        is_dir: entry.is_dir(),
+                                    };
+                                    Row::new(key, move || view! { <FileRow entry=entry /> }.into_any())
+                                })
+                                .collect()
+                        })}
                     </tbody>
                 </table>
                 <EmptyState />

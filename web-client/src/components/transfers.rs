@@ -2,7 +2,7 @@
 //! and the list of transfers, each with progress, speed, time left, Cancel
 //! and, for a stored upload, Verify.
 
-use crate::components::reactive;
+use crate::components::{reactive, rows, Row, RowKey};
 use crate::format;
 use crate::model::{use_model, Direction, Transfer, TransferStatus};
 use crate::transfers::{self, use_transfers, Verify};
@@ -37,11 +37,13 @@ pub fn Transfers(
             </div>
             <DropZone file_input=file_input into=into />
             <ul id="transfer-list" class="transfer-list">
-                <For
-                    each=move || model.transfers()
-                    key=|t: &Transfer| t.id
-                    children=|t: Transfer| view! { <TransferRow transfer=t /> }
-                />
+                {rows(move || {
+                    model
+                        .transfers()
+                        .into_iter()
+                        .map(|t| Row::new(RowKey::Id(t.id), move || view! { <TransferRow transfer=t /> }.into_any()))
+                        .collect()
+                })}
             </ul>
         </section>
     }
