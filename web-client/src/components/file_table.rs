@@ -505,11 +505,13 @@ fn Breadcrumbs() -> impl IntoView {
             }
         }
         let last = crumbs.len() - 1;
-        crumbs
+        let crumbs = crumbs
             .into_iter()
             .enumerate()
             .map(|(i, (dir, label))| view! { <Crumb dir=dir label=label current=i == last /> })
-            .collect_view()
+            .collect_view();
+        // As an Option<AnyView>, for the render effect the page's other blocks use.
+        Some(crumbs.into_any())
     };
     view! {
         <nav class="crumbs" aria-label="Folder path">
@@ -816,11 +818,12 @@ fn FileRow(entry: ListingEntry) -> impl IntoView {
         let name = name.clone();
         let entry = entry.clone();
         let path = path.clone();
+        // Some always: an Option<AnyView> shares the render effect of the page's other blocks.
         move || {
             if renaming() {
-                return view! { <RenameField name=name.clone() /> }.into_any();
+                return Some(view! { <RenameField name=name.clone() /> }.into_any());
             }
-            if is_dir {
+            Some(if is_dir {
                 let href = browser::fragment_of(&path);
                 view! { <a class="entry-name" href=href>{name.clone()}</a> }.into_any()
             } else {
@@ -836,7 +839,7 @@ fn FileRow(entry: ListingEntry) -> impl IntoView {
                     </button>
                 }
                 .into_any()
-            }
+            })
         }
     };
     view! {
