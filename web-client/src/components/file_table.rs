@@ -718,10 +718,14 @@ fn SortHeader(
         Some(true) => "ascending",
         Some(false) => "descending",
     };
-    let arrow = move || match order() {
-        None => "",
-        Some(true) => " ▲",
-        Some(false) => " ▼",
+    // A String, not a &str: the text blocks' render effect, not one of its own.
+    let arrow = move || {
+        match order() {
+            None => "",
+            Some(true) => " ▲",
+            Some(false) => " ▼",
+        }
+        .to_string()
     };
     let on_click = move |_| {
         sort.update(|s| {
