@@ -852,7 +852,7 @@ fn FileRow(entry: ListingEntry) -> impl IntoView {
             data-kind=if is_dir { "dir" } else { "file" }
             tabindex="0"
             aria-selected=move || if selected.get() { "true" } else { "false" }
-            class:selected=selected
+            class:selected=move || selected.get()
             class:drop-target=move || hover.get()
             draggable=move || if model.can_write() { "true" } else { "false" }
             on:click=on_click
@@ -875,7 +875,7 @@ fn FileRow(entry: ListingEntry) -> impl IntoView {
                 <input
                     type="checkbox"
                     aria-label=format!("Select {name}")
-                    prop:checked=selected
+                    prop:checked=move || selected.get()
                     on:click=checkbox
                 />
             </td>
