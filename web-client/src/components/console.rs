@@ -1,6 +1,6 @@
 //! The console: type the original commands, see the protocol's replies.
 
-use crate::components::connect_form;
+use crate::components::{connect_form, rows, Row, RowKey};
 use crate::model::{use_model, ConnState, LineKind, LogLine, Model};
 use crate::session::{use_session, Session};
 use crate::transfers::{use_transfers, Transfers};
@@ -78,6 +78,7 @@ fn ConsoleLog() -> impl IntoView {
         }
     });
     let render = |l: LogLine| {
+        let key = RowKey::Id(l.id);
         let (class, prefix) = match l.kind {
             LineKind::Sent => ("sent", "> "),
             LineKind::Received => ("received", "< "),
@@ -85,16 +86,19 @@ fn ConsoleLog() -> impl IntoView {
             LineKind::Info => ("info", "# "),
             LineKind::Error => ("error", "! "),
         };
-        view! {
-            <div class=format!("line {class}")>
-                <span class="prefix" aria-hidden="true">{prefix}</span>
-                {l.text}
-            </div>
-        }
+        Row::new(key, move || {
+            view! {
+                <div class=format!("line {class}")>
+                    <span class="prefix" aria-hidden="true">{prefix}</span>
+                    {l.text}
+                </div>
+            }
+            .into_any()
+        })
     };
     view! {
         <div id="console-log" class="console-log" role="log" aria-label="Protocol log" node_ref=log_box>
-            <For each=move || model.log() key=|l: &LogLine| l.id children=render />
+            {rows(move || model.log().into_iter().map(render).collect())}
         </div>
     }
 }

@@ -4,6 +4,7 @@
 
 use crate::components::file_table::use_ui;
 use crate::components::icons::{Action, ActionIcon};
+use crate::components::{reactive, Reactive};
 use crate::format;
 use crate::model::{child, dir_text, use_model, MoveBrowse, PreviewBody};
 use crate::session::{use_session, TEXT_PREVIEW_BYTES};
@@ -17,7 +18,7 @@ use leptos::prelude::*;
 #[component]
 fn Modal(
     id: &'static str,
-    title: Signal<String>,
+    title: Reactive<String>,
     on_close: Callback<()>,
     focus: NodeRef<Button>,
     #[prop(optional)] wide: bool,
@@ -60,13 +61,13 @@ pub fn DeleteDialog() -> impl IntoView {
     let model = use_model();
     let session = use_session();
     let focus: NodeRef<Button> = NodeRef::new();
-    move || {
+    reactive(move || {
         model.delete_plan().map(|plan| {
             let question = plan.question();
             let entries = plan.entries.clone();
             let close = Callback::new(move |()| model.ask_delete(None));
             view! {
-                <Modal id="delete-dialog" title=Signal::derive(|| "Delete".to_string()) on_close=close focus=focus>
+                <Modal id="delete-dialog" title=reactive(|| "Delete".to_string()) on_close=close focus=focus>
                     <div class="confirm" role="group" aria-label="Confirm delete">
                         <p>{question}</p>
                         <p class="hint">"This cannot be undone."</p>
@@ -88,8 +89,9 @@ pub fn DeleteDialog() -> impl IntoView {
                     </div>
                 </Modal>
             }
+            .into_any()
         })
-    }
+    })
 }
 
 /// "Move to…": browse the folders, then Move here.
@@ -99,10 +101,10 @@ pub fn MoveDialog() -> impl IntoView {
     let session = use_session();
     let ui = use_ui();
     let focus: NodeRef<Button> = NodeRef::new();
-    move || {
+    reactive(move || {
         model.move_browse().map(|MoveBrowse { dir, folders }| {
             let moving = ui.moving.get();
-            let title = Signal::derive(move || {
+            let title = reactive(move || {
                 let n = ui.moving.with(Vec::len);
                 if n == 1 {
                     format!("Move “{}” to…", ui.moving.with(|m| m[0].last_name().into_string()))
@@ -169,8 +171,9 @@ pub fn MoveDialog() -> impl IntoView {
                     </div>
                 </Modal>
             }
+            .into_any()
         })
-    }
+    })
 }
 
 /// The shortcuts, as `?` shows them.
@@ -195,11 +198,11 @@ const SHORTCUTS: &[(&str, &str)] = &[
 pub fn ShortcutsDialog() -> impl IntoView {
     let ui = use_ui();
     let focus: NodeRef<Button> = NodeRef::new();
-    move || {
+    reactive(move || {
         ui.shortcuts.get().then(|| {
             let close = Callback::new(move |()| ui.shortcuts.set(false));
             view! {
-                <Modal id="shortcuts-dialog" title=Signal::derive(|| "Keyboard shortcuts".to_string()) on_close=close focus=focus>
+                <Modal id="shortcuts-dialog" title=reactive(|| "Keyboard shortcuts".to_string()) on_close=close focus=focus>
                     <dl class="shortcuts">
                         {SHORTCUTS
                             .iter()
@@ -211,8 +214,9 @@ pub fn ShortcutsDialog() -> impl IntoView {
                     </div>
                 </Modal>
             }
+            .into_any()
         })
-    }
+    })
 }
 
 /// A file's preview, with Download.
@@ -221,10 +225,10 @@ pub fn PreviewDialog() -> impl IntoView {
     let model = use_model();
     let transfers = use_transfers();
     let focus: NodeRef<Button> = NodeRef::new();
-    move || {
+    reactive(move || {
         model.preview().map(|preview| {
             let name = preview.path.last_name().into_string();
-            let title = Signal::derive({
+            let title = reactive({
                 let name = name.clone();
                 move || name.clone()
             });
@@ -263,6 +267,7 @@ pub fn PreviewDialog() -> impl IntoView {
                     </div>
                 </Modal>
             }
+            .into_any()
         })
-    }
+    })
 }

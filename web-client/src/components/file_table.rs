@@ -8,13 +8,12 @@
 
 use crate::browser;
 use crate::components::icons::{Action, ActionIcon, FileIcon, Kind};
-use crate::components::shown;
+use crate::components::{reactive, rows, shown, Row, RowKey};
 use crate::format;
 use crate::model::{child, use_model, Entry, Model};
 use crate::session::{use_session, Session};
 use crate::transfers::{use_transfers, Transfers};
 use ferry_proto::{ListingEntry, Name, Path};
-use leptos::either::EitherOf3;
 use leptos::html::Input;
 use leptos::prelude::*;
 use std::cmp::Ordering;
@@ -389,9 +388,8 @@ pub fn FileManager() -> impl IntoView {
         on_key(model, session, ui, ev)
     });
     on_cleanup(move || key_handle.remove());
-    let connected = move || model.is_connected();
-    // One closure for the three controls: one copy of its property effect in the .wasm.
-    let disabled = move || !connected();
+    let disabled = reactive(move || !model.is_connected());
+    let new_folder_disabled = disabled.clone();
     view! {
         <section class="panel files" aria-labelledby="files-title">
             <h2 id="files-title" class="visually-hidden">"Files"</h2>
@@ -412,13 +410,13 @@ pub fn FileManager() -> impl IntoView {
                                 ui.filter.set(String::new());
                             }
                         }
-                        prop:disabled=disabled
+                        prop:disabled=disabled.clone()
                     />
                     {shown(move || model.can_write(), move || view! {
                         <button
                             type="button"
                             id="new-folder"
-                            prop:disabled=disabled
+                            prop:disabled=new_folder_disabled.clone()
                             on:click=move |_| ui.creating.set(true)
                         >
                             <ActionIcon action=Action::NewFolder />
@@ -469,13 +467,20 @@ pub fn FileManager() -> impl IntoView {
                         </tr>
                     </thead>
                     <tbody>
-                        <For
-                            each=move || ui.rows(model)
-                            key=|e: &ListingEntry| {
-                                (e.name.as_str().to_string(), e.size(), e.modified, e.is_dir())
-                            }
-                            children=move |entry| view! { <FileRow entry=entry /> }
-                        />
+                        {rows(move || {
+                            ui.rows(model)
+                                .into_iter()
+                                .map(|entry| {
+                                    let key = RowKey::Entry {
+                                        name: entry.name.as_str().to_string(),
+                                        size: entry.size(),
+                                        modified: entry.modified,
+                                        is_dir: entry.is_dir(),
+                                    };
+                                    Row::new(key, move || view! { <FileRow entry=entry /> }.into_any())
+                                })
+                                .collect()
+                        })}
                     </tbody>
                 </table>
                 <EmptyState />
@@ -500,15 +505,17 @@ fn Breadcrumbs() -> impl IntoView {
             }
         }
         let last = crumbs.len() - 1;
-        crumbs
+        let crumbs = crumbs
             .into_iter()
             .enumerate()
             .map(|(i, (dir, label))| view! { <Crumb dir=dir label=label current=i == last /> })
-            .collect_view()
+            .collect_view();
+        // As an Option<AnyView>, for the render effect the page's other blocks use.
+        Some(crumbs.into_any())
     };
     view! {
         <nav class="crumbs" aria-label="Folder path">
-            <ol>{crumbs}</ol>
+            <ol>{reactive(crumbs)}</ol>
         </nav>
     }
 }
@@ -639,7 +646,7 @@ fn SelectAll() -> impl IntoView {
         <input
             type="checkbox"
             aria-label="Select all"
-            prop:checked=all
+            prop:checked=reactive(all)
             on:change=move |_| {
                 if all() {
                     ui.selected.set(HashSet::new());
@@ -681,7 +688,7 @@ fn EmptyState() -> impl IntoView {
         }
         None
     };
-    move || {
+    reactive(move || {
         text().map(|text| {
             let home = model.listing_error().is_some() && model.cwd().is_some();
             view! {
@@ -692,8 +699,9 @@ fn EmptyState() -> impl IntoView {
                     })}
                 </div>
             }
+            .into_any()
         })
-    }
+    })
 }
 
 /// A column header that sorts the table by its column; a second click reverses the order.
@@ -710,10 +718,14 @@ fn SortHeader(
         Some(true) => "ascending",
         Some(false) => "descending",
     };
-    let arrow = move || match order() {
-        None => "",
-        Some(true) => " ▲",
-        Some(false) => " ▼",
+    // A String, not a &str: the text blocks' render effect, not one of its own.
+    let arrow = move || {
+        match order() {
+            None => "",
+            Some(true) => " ▲",
+            Some(false) => " ▼",
+        }
+        .to_string()
     };
     let on_click = move |_| {
         sort.update(|s| {
@@ -728,10 +740,10 @@ fn SortHeader(
         })
     };
     view! {
-        <th scope="col" class=column aria-sort=aria_sort>
+        <th scope="col" class=column aria-sort=reactive(aria_sort)>
             <button type="button" class="sort" on:click=on_click>
                 {label}
-                <span aria-hidden="true">{arrow}</span>
+                <span aria-hidden="true">{reactive(arrow)}</span>
             </button>
         </th>
     }
@@ -810,16 +822,17 @@ fn FileRow(entry: ListingEntry) -> impl IntoView {
         let name = name.clone();
         let entry = entry.clone();
         let path = path.clone();
+        // Some always: an Option<AnyView> shares the render effect of the page's other blocks.
         move || {
             if renaming() {
-                return EitherOf3::A(view! { <RenameField name=name.clone() /> });
+                return Some(view! { <RenameField name=name.clone() /> }.into_any());
             }
-            if is_dir {
+            Some(if is_dir {
                 let href = browser::fragment_of(&path);
-                EitherOf3::B(view! { <a class="entry-name" href=href>{name.clone()}</a> })
+                view! { <a class="entry-name" href=href>{name.clone()}</a> }.into_any()
             } else {
                 let entry = entry.clone();
-                EitherOf3::C(view! {
+                view! {
                     <button
                         type="button"
                         class="entry-name link"
@@ -828,8 +841,9 @@ fn FileRow(entry: ListingEntry) -> impl IntoView {
                     >
                         {name.clone()}
                     </button>
-                })
-            }
+                }
+                .into_any()
+            })
         }
     };
     view! {
@@ -838,7 +852,7 @@ fn FileRow(entry: ListingEntry) -> impl IntoView {
             data-kind=if is_dir { "dir" } else { "file" }
             tabindex="0"
             aria-selected=move || if selected.get() { "true" } else { "false" }
-            class:selected=selected
+            class:selected=move || selected.get()
             class:drop-target=move || hover.get()
             draggable=move || if model.can_write() { "true" } else { "false" }
             on:click=on_click
@@ -861,14 +875,14 @@ fn FileRow(entry: ListingEntry) -> impl IntoView {
                 <input
                     type="checkbox"
                     aria-label=format!("Select {name}")
-                    prop:checked=selected
+                    prop:checked=move || selected.get()
                     on:click=checkbox
                 />
             </td>
             <td class="name">
                 <span class="name-cell">
                     <FileIcon kind=Kind::of(&name, is_dir) />
-                    {name_cell}
+                    {reactive(name_cell)}
                 </span>
             </td>
             <td

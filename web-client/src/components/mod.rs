@@ -11,15 +11,78 @@ pub mod status;
 pub mod transfers;
 
 use leptos::prelude::*;
+use leptos::reactive::owner::Owner;
+use leptos::tachys::reactive_graph::{OwnedView, SharedReactiveFunction};
+use leptos::tachys::view::keyed::keyed;
+use std::sync::{Arc, Mutex};
+
+/// A reactive block or attribute value behind one boxed function type.
+/// tachys compiles its render effect (call, build, rebuild) once per
+/// function type: a closure of its own type gets a copy of its own, a
+/// `Reactive<T>` shares one copy per `T` with every other. (`view!` boxes
+/// closures written inline the same way; this is for the others.)
+pub type Reactive<T> = SharedReactiveFunction<T>;
+
+pub fn reactive<T: 'static>(f: impl FnMut() -> T + Send + 'static) -> Reactive<T> {
+    Arc::new(Mutex::new(f))
+}
 
 /// `children` while `when` holds, nothing otherwise: what `<Show>` does
 /// (the condition memoised, so the children are built again only when it
 /// turns true), without the boxed children and fallback each `<Show>` adds
-/// to the page's WebAssembly.
+/// to the page's WebAssembly. Its output is an `Option<AnyView>` whatever
+/// the children, so all of them share one render path.
 pub fn shown<V: IntoView + 'static>(
     when: impl Fn() -> bool + Send + Sync + 'static,
     children: impl Fn() -> V + Send + Sync + 'static,
-) -> impl IntoView {
+) -> Reactive<Option<AnyView>> {
     let when = Memo::new(move |_| when());
-    move || when.get().then(&children)
+    reactive(move || when.get().then(|| children().into_any()))
+}
+
+/// What tells the rows of a [`rows`] list apart.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub enum RowKey {
+    /// A log line or a transfer: its id.
+    Id(u64),
+    /// A listing entry: its row is built again when its size, time or kind change.
+    Entry {
+        name: String,
+        size: Option<u64>,
+        modified: u64,
+        is_dir: bool,
+    },
+}
+
+/// One row of a [`rows`] list: its key and what builds its view.
+pub struct Row {
+    key: RowKey,
+    view: Box<dyn FnOnce() -> AnyView + Send>,
+}
+
+impl Row {
+    pub fn new(key: RowKey, view: impl FnOnce() -> AnyView + Send + 'static) -> Row {
+        Row {
+            key,
+            view: Box::new(view),
+        }
+    }
+}
+
+/// A keyed list, as `<For>` makes it (each row built once, in a reactive
+/// owner of its own, moved rather than rebuilt), but with one item, key and
+/// view type for all the page's lists, so its diffing and its render effect
+/// are compiled once instead of once per list.
+pub fn rows(each: impl Fn() -> Vec<Row> + Send + 'static) -> impl IntoView {
+    keyed_rows(Box::new(each))
+}
+
+fn keyed_rows(each: Box<dyn Fn() -> Vec<Row> + Send>) -> impl IntoView {
+    let parent = Owner::current().expect("no reactive owner");
+    let build = move |_, row: Row| {
+        let owner = parent.with(Owner::new);
+        let view = owner.with(|| (row.view)());
+        (drop, OwnedView::new_with_owner(view, owner))
+    };
+    reactive(move || keyed(each(), |row: &Row| row.key.clone(), build.clone()))
 }

@@ -1,5 +1,6 @@
 //! The connection badge in the header and the notice bar under it.
 
+use crate::components::reactive;
 use crate::model::{use_model, ConnState, Notice};
 use leptos::prelude::*;
 
@@ -21,9 +22,9 @@ pub fn ConnectionBadge() -> impl IntoView {
         ConnState::Connected => "badge on",
     };
     view! {
-        <p id="connection-state" class=class role="status" aria-live="polite">
+        <p id="connection-state" class=reactive(class) role="status" aria-live="polite">
             <span class="dot" aria-hidden="true"></span>
-            {text}
+            {reactive(text)}
         </p>
     }
 }
@@ -48,7 +49,7 @@ pub fn NoticeBar() -> impl IntoView {
             );
         }
     });
-    move || {
+    reactive(move || {
         model.notice().map(|notice| {
             let (class, role, text) = match notice {
                 Notice::Error(text) => ("notice error", "alert", text),
@@ -67,6 +68,7 @@ pub fn NoticeBar() -> impl IntoView {
                     </button>
                 </div>
             }
+            .into_any()
         })
-    }
+    })
 }

@@ -2,6 +2,7 @@
 //! and the list of transfers, each with progress, speed, time left, Cancel
 //! and, for a stored upload, Verify.
 
+use crate::components::{reactive, rows, Row, RowKey};
 use crate::format;
 use crate::model::{use_model, Direction, Transfer, TransferStatus};
 use crate::transfers::{self, use_transfers, Verify};
@@ -36,11 +37,13 @@ pub fn Transfers(
             </div>
             <DropZone file_input=file_input into=into />
             <ul id="transfer-list" class="transfer-list">
-                <For
-                    each=move || model.transfers()
-                    key=|t: &Transfer| t.id
-                    children=|t: Transfer| view! { <TransferRow transfer=t /> }
-                />
+                {rows(move || {
+                    model
+                        .transfers()
+                        .into_iter()
+                        .map(|t| Row::new(RowKey::Id(t.id), move || view! { <TransferRow transfer=t /> }.into_any()))
+                        .collect()
+                })}
             </ul>
         </section>
     }
@@ -93,8 +96,7 @@ fn DropZone(file_input: NodeRef<Input>, into: Signal<Option<ferry_proto::Path>>)
         }
     };
     let verify = transfers.verify_uploads();
-    // One closure for both buttons: one copy of its property effect in the .wasm.
-    let disabled = move || !model.is_connected();
+    let disabled = reactive(move || !model.is_connected());
     view! {
         <div
             id="drop-zone"
@@ -132,7 +134,7 @@ fn DropZone(file_input: NodeRef<Input>, into: Signal<Option<ferry_proto::Path>>)
                 type="button"
                 class="primary"
                 id="upload-button"
-                prop:disabled=disabled
+                prop:disabled=disabled.clone()
                 on:click=move |_| open(file_input)
             >
                 "Upload files…"
@@ -207,39 +209,41 @@ fn TransferRow(transfer: Transfer) -> impl IntoView {
         _ => transfer.moved(),
     };
     // Cancel while it may still move bytes; Verify once an upload is stored.
-    let action = move || {
-        let id = transfer.id;
-        let (text, label, cancel) = match transfer.status() {
-            // Once an upload's last byte is out, closing cannot stop it.
-            TransferStatus::Running
-                if transfer.direction == Direction::Upload
-                    && transfer
-                        .total()
-                        .is_some_and(|total| transfer.moved() >= total) =>
-            {
-                return None
-            }
-            TransferStatus::Queued | TransferStatus::Running | TransferStatus::Retrying(_) => {
-                ("Cancel", format!("Cancel {}", transfer.name()), true)
-            }
-            TransferStatus::Done(_) if transfer.direction == Direction::Upload => {
-                ("Verify", format!("Verify {}", transfer.name()), false)
-            }
-            _ => return None,
-        };
-        let act = move |_| {
-            if cancel {
-                transfers.cancel(id)
-            } else {
-                transfers.verify(id)
-            }
-        };
-        Some(view! {
+    let action =
+        move || {
+            let id = transfer.id;
+            let (text, label, cancel) = match transfer.status() {
+                // Once an upload's last byte is out, closing cannot stop it.
+                TransferStatus::Running
+                    if transfer.direction == Direction::Upload
+                        && transfer
+                            .total()
+                            .is_some_and(|total| transfer.moved() >= total) =>
+                {
+                    return None
+                }
+                TransferStatus::Queued | TransferStatus::Running | TransferStatus::Retrying(_) => {
+                    ("Cancel", format!("Cancel {}", transfer.name()), true)
+                }
+                TransferStatus::Done(_) if transfer.direction == Direction::Upload => {
+                    ("Verify", format!("Verify {}", transfer.name()), false)
+                }
+                _ => return None,
+            };
+            let act = move |_| {
+                if cancel {
+                    transfers.cancel(id)
+                } else {
+                    transfers.verify(id)
+                }
+            };
+            Some(view! {
             <button type="button" class="quiet transfer-action" aria-label=label on:click=act>
                 {text}
             </button>
-        })
-    };
+        }
+        .into_any())
+        };
     let verdict = move || {
         transfer.verify().map(|verify| {
             let (class, text) = match verify {
@@ -251,20 +255,20 @@ fn TransferRow(transfer: Transfer) -> impl IntoView {
                 ),
                 Verify::Failed(why) => ("error", format!("could not verify: {why}")),
             };
-            view! { <p class="transfer-verify" data-verify=class>{text}</p> }
+            view! { <p class="transfer-verify" data-verify=class>{text}</p> }.into_any()
         })
     };
     let label = format!("{arrow} of {name}");
     view! {
-        <li class="transfer" data-name=name.clone() data-state=state data-id=transfer.id>
+        <li class="transfer" data-name=name.clone() data-state=reactive(state) data-id=transfer.id>
             <div class="transfer-head">
                 <span class="direction">{arrow}</span>
                 <span class="transfer-name">{name.clone()}</span>
-                {action}
+                {reactive(action)}
             </div>
-            <progress max=max value=value aria-label=label></progress>
-            <p class="transfer-detail">{detail}</p>
-            {verdict}
+            <progress max=reactive(max) value=reactive(value) aria-label=label></progress>
+            <p class="transfer-detail">{reactive(detail)}</p>
+            {reactive(verdict)}
         </li>
     }
 }
