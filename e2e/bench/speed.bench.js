@@ -67,10 +67,11 @@ async function timeToDone(page, name) {
 
 /**
  * In the page: a bare client, as a good JS client would be written, storing the file of
- * #bench-file as `target` and retrieving it. Returns both durations (from opening the
- * WebSocket to the 226) and the SHA-256 of what came back.
+ * #bench-file as `target` (`op` 'store') or retrieving it ('retrieve'). Returns the
+ * duration, from opening the WebSocket to the 226, and for a retrieve the size and
+ * SHA-256 of what came back.
  */
-async function bareClient({ url, target }) {
+async function bareClient({ url, target, op }) {
   // Of the slicings tried (64 KiB to 1 MiB slices, 1 to 4 MiB in flight, polling
   // bufferedAmount every 0 or 4 ms), this one uploaded fastest here; busy polling
   // with setTimeout(0) takes the thread from the socket and was the slowest.
@@ -144,9 +145,10 @@ async function bareClient({ url, target }) {
 
   // STORE: slices of the File, the next one read while this one goes out, never
   // more than HIGH_WATER bytes waiting in the browser.
-  let t0 = performance.now();
-  let c = connect();
+  const t0 = performance.now();
+  const c = connect();
   await c.expectLine(220);
+  if (op === 'retrieve') return retrieve();
   c.send(`STORE ${file.size} ${target}\r\n`);
   await c.expectLine(150);
   let next = file.slice(0, SLICE).arrayBuffer();
@@ -159,24 +161,23 @@ async function bareClient({ url, target }) {
     at = end;
   }
   await c.expectLine(226);
-  const up = performance.now() - t0;
+  const ms = performance.now() - t0;
   c.ws.close(1000, 'done');
+  return { ms };
 
   // RETRIEVE: the bytes kept as the messages' views, one Blob at the end.
-  t0 = performance.now();
-  c = connect();
-  await c.expectLine(220);
-  c.send(`RETRIEVE ${target}\r\n`);
-  const n = Number((await c.expectLine(150)).split(' ')[1]);
-  const parts = [];
-  await c.data(n, (bytes) => parts.push(bytes));
-  await c.expectLine(226);
-  const blob = new Blob(parts, { type: 'application/octet-stream' });
-  const down = performance.now() - t0;
-  c.ws.close(1000, 'done');
-
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', await blob.arrayBuffer()));
-  return { up, down, size: blob.size, digest: [...digest].map((b) => b.toString(16).padStart(2, '0')).join('') };
+  async function retrieve() {
+    c.send(`RETRIEVE ${target}\r\n`);
+    const n = Number((await c.expectLine(150)).split(' ')[1]);
+    const parts = [];
+    await c.data(n, (bytes) => parts.push(bytes));
+    await c.expectLine(226);
+    const blob = new Blob(parts, { type: 'application/octet-stream' });
+    const ms = performance.now() - t0;
+    c.ws.close(1000, 'done');
+    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', await blob.arrayBuffer()));
+    return { ms, size: blob.size, digest: [...digest].map((b) => b.toString(16).padStart(2, '0')).join('') };
+  }
 }
 
 const mbps = (bytes, ms) => bytes / 1e6 / (ms / 1000);
@@ -205,58 +206,64 @@ test('the web client against a bare WebSocket client, up and down', async ({ pag
     const file = path.join(ferry.root, name);
     expect(fs.statSync(file).size).toBe(SIZE);
     expect(await sha256File(file)).toBe(digest);
-    fs.rmSync(file); // only the disk's room; the page never looks at it again
   };
 
-  async function web(round) {
+  const webUp = async (round) => {
     const name = `web-${round}.bin`;
-    const local = named(name);
-    await page.locator('#file-input').setInputFiles(local);
-    const up = await timeToDone(page, name);
+    await page.locator('#file-input').setInputFiles(named(name));
+    const ms = await timeToDone(page, name);
     const row = page.locator(`#file-table tbody tr[data-name="${name}"]`);
     await expect(row.locator('td.size')).toHaveAttribute('data-bytes', String(SIZE));
-
+    await onServer(name);
+    return ms;
+  };
+  const webDown = async (round) => {
+    const name = `web-${round}.bin`;
     const saved = page.waitForEvent('download', { timeout: TIMEOUT });
     await page.getByRole('button', { name: `Download ${name}` }).click();
-    const down = await timeToDone(page, name);
+    const ms = await timeToDone(page, name);
     const file = path.join(ferry.tmp, `downloaded-${name}`);
     await (await saved).saveAs(file);
     expect(await sha256File(file)).toBe(digest);
     fs.rmSync(file);
-    await onServer(name);
-    fs.rmSync(local);
-    return { up, down };
-  }
-
-  async function bare(round) {
+    fs.rmSync(path.join(ferry.root, name)); // only the disk's room
+    return ms;
+  };
+  const bareUp = async (round) => {
     const name = `bare-${round}.bin`;
-    const local = named(name);
-    await page.locator('#bench-file').setInputFiles(local);
-    const r = await page.evaluate(bareClient, { url: bridge, target: name });
+    await page.locator('#bench-file').setInputFiles(named(name));
+    const { ms } = await page.evaluate(bareClient, { url: bridge, target: name, op: 'store' });
+    await onServer(name);
+    return ms;
+  };
+  const bareDown = async (round) => {
+    const name = `bare-${round}.bin`;
+    const r = await page.evaluate(bareClient, { url: bridge, target: name, op: 'retrieve' });
     expect(r.size).toBe(SIZE);
     expect(r.digest).toBe(digest);
-    await onServer(name);
-    fs.rmSync(local);
-    return r;
-  }
+    fs.rmSync(path.join(ferry.root, name));
+    return r.ms;
+  };
 
   const rows = [];
   for (let round = 1; round <= ROUNDS; round++) {
-    // Alternate which goes first, so neither always gets the warmer page.
-    let w;
-    let b;
-    if (round % 2) {
-      w = await web(round);
-      b = await bare(round);
-    } else {
-      b = await bare(round);
-      w = await web(round);
-    }
+    // Each pair back to back, so both see the same load on the machine; which goes
+    // first alternates, so neither always gets the warmer page.
+    const pair = async (web, bare) => {
+      if (round % 2) {
+        const w = await web(round);
+        return [w, await bare(round)];
+      }
+      const b = await bare(round);
+      return [await web(round), b];
+    };
+    const [wUp, bUp] = await pair(webUp, bareUp);
+    const [wDown, bDown] = await pair(webDown, bareDown);
     const row = {
-      webUp: mbps(SIZE, w.up),
-      bareUp: mbps(SIZE, b.up),
-      webDown: mbps(SIZE, w.down),
-      bareDown: mbps(SIZE, b.down),
+      webUp: mbps(SIZE, wUp),
+      bareUp: mbps(SIZE, bUp),
+      webDown: mbps(SIZE, wDown),
+      bareDown: mbps(SIZE, bDown),
     };
     row.up = row.webUp / row.bareUp;
     row.down = row.webDown / row.bareDown;
