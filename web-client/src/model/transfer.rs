@@ -45,6 +45,8 @@ pub struct Transfer {
     rate: RwSignal<Option<f64>>,
     /// The last progress sample: time in ms and bytes moved.
     sample: StoredValue<Option<(f64, u64)>>,
+    /// When `moved` was last set (ms since the epoch).
+    shown: StoredValue<f64>,
     verify: RwSignal<Option<Verify>>,
 }
 
@@ -52,6 +54,11 @@ pub struct Transfer {
 const RATE_SAMPLE_MS: f64 = 500.0;
 /// Weight of the newest sample in the smoothed rate.
 const RATE_WEIGHT: f64 = 0.3;
+/// `moved` changes at most this often (and always at the end): every change
+/// redraws the row, and the page's one thread that draws also moves the
+/// transfer's bytes, so drawing at the frame rate cost uploads a good part
+/// of their speed (scripts/bench.sh web).
+const PROGRESS_EVERY_MS: f64 = 100.0;
 
 impl Transfer {
     /// A queued transfer of `name`; `total` is its size when already known.
@@ -65,6 +72,7 @@ impl Transfer {
             status: RwSignal::new(TransferStatus::Queued),
             rate: RwSignal::new(None),
             sample: StoredValue::new(None),
+            shown: StoredValue::new(0.0),
             verify: RwSignal::new(None),
         }
     }
@@ -155,13 +163,21 @@ impl Transfer {
             }
             Some(_) => {}
         }
-        self.moved.set(moved);
+        let end = self
+            .total
+            .get_untracked()
+            .is_some_and(|total| moved >= total);
+        if end || now - self.shown.get_value() >= PROGRESS_EVERY_MS {
+            self.shown.set_value(now);
+            self.moved.set(moved);
+        }
     }
 
     /// The connection dropped; another attempt comes (`when`, in words).
     pub fn retrying(&self, when: impl Into<String>) {
         self.rate.set(None);
         self.sample.set_value(None);
+        self.shown.set_value(0.0);
         self.status.set(TransferStatus::Retrying(when.into()));
     }
 

@@ -1,0 +1,284 @@
+// Speed of the web client in the browser (issue 10, point 8): in one headless Chromium
+// page, against one server and bridge, the web client's upload and download of a large
+// random file, timed from the user's action (file picked, Download clicked) to its
+// transfer row saying done, against a bare JavaScript WebSocket client doing the same
+// STORE / RETRIEVE in that page: the in-browser ceiling. The two alternate over the
+// rounds (FERRY_BENCH_ROUNDS, default 3; FERRY_BENCH_MIB, default 100), each round and
+// client on its own path, and every transfer is checked byte-exact by SHA-256.
+// Run it with `./scripts/bench.sh web [--rounds N]`.
+const fs = require('fs');
+const path = require('path');
+const { test, expect, sha256File, writeRandomFile } = require('../ferry');
+
+const MiB = 1024 * 1024;
+const ROUNDS = Number(process.env.FERRY_BENCH_ROUNDS || 3);
+const SIZE = Number(process.env.FERRY_BENCH_MIB || 100) * MiB;
+const TIMEOUT = 600_000;
+
+/**
+ * In the page: the moment of the last user action on the transfers (a file picked, a
+ * button clicked) and the moment each transfer row (by data-id) first said done, both on
+ * the page's clock, so polling from here adds nothing to the figures.
+ */
+function watchTransfers() {
+  const done = new Map();
+  window.benchDone = done;
+  window.benchAction = 0;
+  const mark = (li) => {
+    if (li.dataset.state === 'done' && !done.has(li.dataset.id)) {
+      done.set(li.dataset.id, { name: li.dataset.name, t: performance.now() });
+    }
+  };
+  new MutationObserver((records) => {
+    for (const r of records) {
+      for (const node of r.type === 'attributes' ? [r.target] : r.addedNodes) {
+        if (node.nodeType !== 1) continue;
+        if (node.matches('li.transfer')) mark(node);
+        node.querySelectorAll('li.transfer').forEach(mark);
+      }
+    }
+  }).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-state'] });
+  const acted = () => { window.benchAction = performance.now(); };
+  document.addEventListener('change', (e) => { if (e.target.id === 'file-input') acted(); }, true);
+  document.addEventListener('click', (e) => { if (e.target.closest('button')) acted(); }, true);
+  // A second file input, outside the app, hands the bare client the same kind of
+  // disk-backed File the web client gets from its picker.
+  const input = document.createElement('input');
+  input.type = 'file';
+  input.id = 'bench-file';
+  input.hidden = true;
+  document.body.append(input);
+}
+
+/** Milliseconds from the last user action to the row of `name` that said done after it. */
+async function timeToDone(page, name) {
+  const handle = await page.waitForFunction(
+    (name) => {
+      for (const d of window.benchDone.values()) {
+        if (d.name === name && d.t > window.benchAction) return d.t - window.benchAction;
+      }
+      return false;
+    },
+    name,
+    { timeout: TIMEOUT, polling: 100 },
+  );
+  return handle.jsonValue();
+}
+
+/**
+ * In the page: a bare client, as a good JS client would be written, storing the file of
+ * #bench-file as `target` (`op` 'store') or retrieving it ('retrieve'). Returns the
+ * duration, from opening the WebSocket to the 226, and for a retrieve the size and
+ * SHA-256 of what came back.
+ */
+async function bareClient({ url, target, op }) {
+  // Of the slicings tried (64 KiB to 1 MiB slices, 1 to 4 MiB in flight, polling
+  // bufferedAmount every 0 or 4 ms), this one uploaded fastest here; busy polling
+  // with setTimeout(0) takes the thread from the socket and was the slowest.
+  const SLICE = 256 << 10;
+  const HIGH_WATER = 1 << 20;
+  const POLL_MS = 4;
+  const file = document.getElementById('bench-file').files[0];
+
+  // One connection, its replies parsed as a byte stream (§1: boundaries mean nothing).
+  function connect() {
+    const ws = new WebSocket(url);
+    ws.binaryType = 'arraybuffer';
+    const queue = [];
+    let wake = null;
+    let closed = null;
+    const poke = () => { if (wake) { const w = wake; wake = null; w(); } };
+    ws.onmessage = (e) => { queue.push(new Uint8Array(e.data)); poke(); };
+    ws.onclose = (e) => { closed = e; poke(); };
+    let pending = new Uint8Array(0);
+    async function message() {
+      while (queue.length === 0) {
+        if (closed) throw new Error(`connection closed (${closed.code} ${closed.reason})`);
+        await new Promise((r) => { wake = r; });
+      }
+      return queue.shift();
+    }
+    async function line() {
+      for (;;) {
+        const lf = pending.indexOf(10);
+        if (lf >= 0) {
+          const text = new TextDecoder().decode(pending.subarray(0, lf)).replace(/\r$/, '');
+          pending = pending.subarray(lf + 1);
+          return text;
+        }
+        const m = await message();
+        const joined = new Uint8Array(pending.length + m.length);
+        joined.set(pending);
+        joined.set(m, pending.length);
+        pending = joined;
+      }
+    }
+    async function expectLine(code) {
+      const l = await line();
+      if (!l.startsWith(`${code} `)) throw new Error(`expected ${code}, got: ${l}`);
+      return l;
+    }
+    /** The next `n` bytes, as views of the received messages. */
+    async function data(n, sink) {
+      let left = n;
+      if (pending.length > 0) {
+        const take = Math.min(left, pending.length);
+        sink(pending.subarray(0, take));
+        pending = pending.subarray(take);
+        left -= take;
+      }
+      while (left > 0) {
+        const m = await message();
+        if (m.length <= left) {
+          sink(m);
+          left -= m.length;
+        } else {
+          sink(m.subarray(0, left));
+          pending = m.subarray(left);
+          left = 0;
+        }
+      }
+    }
+    const send = (text) => ws.send(new TextEncoder().encode(text));
+    return { ws, expectLine, data, send };
+  }
+
+  // STORE: slices of the File, the next one read while this one goes out, never
+  // more than HIGH_WATER bytes waiting in the browser.
+  const t0 = performance.now();
+  const c = connect();
+  await c.expectLine(220);
+  if (op === 'retrieve') return retrieve();
+  c.send(`STORE ${file.size} ${target}\r\n`);
+  await c.expectLine(150);
+  let next = file.slice(0, SLICE).arrayBuffer();
+  for (let at = 0; at < file.size;) {
+    const buf = await next;
+    const end = at + buf.byteLength;
+    if (end < file.size) next = file.slice(end, Math.min(end + SLICE, file.size)).arrayBuffer();
+    while (c.ws.bufferedAmount > HIGH_WATER) await new Promise((r) => setTimeout(r, POLL_MS));
+    c.ws.send(buf);
+    at = end;
+  }
+  await c.expectLine(226);
+  const ms = performance.now() - t0;
+  c.ws.close(1000, 'done');
+  return { ms };
+
+  // RETRIEVE: the bytes kept as the messages' views, one Blob at the end.
+  async function retrieve() {
+    c.send(`RETRIEVE ${target}\r\n`);
+    const n = Number((await c.expectLine(150)).split(' ')[1]);
+    const parts = [];
+    await c.data(n, (bytes) => parts.push(bytes));
+    await c.expectLine(226);
+    const blob = new Blob(parts, { type: 'application/octet-stream' });
+    const ms = performance.now() - t0;
+    c.ws.close(1000, 'done');
+    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', await blob.arrayBuffer()));
+    return { ms, size: blob.size, digest: [...digest].map((b) => b.toString(16).padStart(2, '0')).join('') };
+  }
+}
+
+const mbps = (bytes, ms) => bytes / 1e6 / (ms / 1000);
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+test('the web client against a bare WebSocket client, up and down', async ({ page, ferry }) => {
+  const source = path.join(ferry.tmp, 'source.bin');
+  const digest = writeRandomFile(source, SIZE);
+  await page.goto(ferry.url);
+  await page.getByRole('button', { name: 'Connect', exact: true }).click();
+  await expect(page.locator('#connection-state')).toContainText('Connected');
+  await page.evaluate(watchTransfers);
+  const bridge = `ws://127.0.0.1:${ferry.bridgePort}/ws`;
+
+  /** A name of its own for the source's bytes (a hard link: no copy). */
+  const named = (name) => {
+    const file = path.join(ferry.tmp, 'local', name);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.linkSync(source, file);
+    return file;
+  };
+  const onServer = async (name) => {
+    const file = path.join(ferry.root, name);
+    expect(fs.statSync(file).size).toBe(SIZE);
+    expect(await sha256File(file)).toBe(digest);
+  };
+
+  const webUp = async (round) => {
+    const name = `web-${round}.bin`;
+    await page.locator('#file-input').setInputFiles(named(name));
+    const ms = await timeToDone(page, name);
+    const row = page.locator(`#file-table tbody tr[data-name="${name}"]`);
+    await expect(row.locator('td.size')).toHaveAttribute('data-bytes', String(SIZE));
+    await onServer(name);
+    return ms;
+  };
+  const webDown = async (round) => {
+    const name = `web-${round}.bin`;
+    const saved = page.waitForEvent('download', { timeout: TIMEOUT });
+    await page.getByRole('button', { name: `Download ${name}` }).click();
+    const ms = await timeToDone(page, name);
+    const file = path.join(ferry.tmp, `downloaded-${name}`);
+    await (await saved).saveAs(file);
+    expect(await sha256File(file)).toBe(digest);
+    fs.rmSync(file);
+    fs.rmSync(path.join(ferry.root, name)); // only the disk's room
+    return ms;
+  };
+  const bareUp = async (round) => {
+    const name = `bare-${round}.bin`;
+    await page.locator('#bench-file').setInputFiles(named(name));
+    const { ms } = await page.evaluate(bareClient, { url: bridge, target: name, op: 'store' });
+    await onServer(name);
+    return ms;
+  };
+  const bareDown = async (round) => {
+    const name = `bare-${round}.bin`;
+    const r = await page.evaluate(bareClient, { url: bridge, target: name, op: 'retrieve' });
+    expect(r.size).toBe(SIZE);
+    expect(r.digest).toBe(digest);
+    fs.rmSync(path.join(ferry.root, name));
+    return r.ms;
+  };
+
+  const rows = [];
+  for (let round = 1; round <= ROUNDS; round++) {
+    // Each pair back to back, so both see the same load on the machine; which goes
+    // first alternates, so neither always gets the warmer page.
+    const pair = async (web, bare) => {
+      if (round % 2) {
+        const w = await web(round);
+        return [w, await bare(round)];
+      }
+      const b = await bare(round);
+      return [await web(round), b];
+    };
+    const [wUp, bUp] = await pair(webUp, bareUp);
+    const [wDown, bDown] = await pair(webDown, bareDown);
+    const row = {
+      webUp: mbps(SIZE, wUp),
+      bareUp: mbps(SIZE, bUp),
+      webDown: mbps(SIZE, wDown),
+      bareDown: mbps(SIZE, bDown),
+    };
+    row.up = row.webUp / row.bareUp;
+    row.down = row.webDown / row.bareDown;
+    rows.push(row);
+    console.log(
+      `round ${round}: up web ${row.webUp.toFixed(1)} MB/s, bare ${row.bareUp.toFixed(1)} MB/s, ${row.up.toFixed(2)}x | ` +
+        `down web ${row.webDown.toFixed(1)} MB/s, bare ${row.bareDown.toFixed(1)} MB/s, ${row.down.toFixed(2)}x`,
+    );
+  }
+  const col = (k) => rows.map((r) => r[k]);
+  const fmt = (k, unit) => {
+    const f = (x) => (unit ? `${x.toFixed(1)} MB/s` : `${x.toFixed(2)}x`);
+    return `${f(Math.max(...col(k)))} / ${f(median(col(k)))} / ${f(Math.min(...col(k)))}`;
+  };
+  console.log(`${(SIZE / MiB).toFixed(0)} MiB, ${ROUNDS} round(s); best / median / worst:`);
+  console.log(`  up:   web ${fmt('webUp', true)}; bare ${fmt('bareUp', true)}; web/bare ${fmt('up')}`);
+  console.log(`  down: web ${fmt('webDown', true)}; bare ${fmt('bareDown', true)}; web/bare ${fmt('down')}`);
+});
