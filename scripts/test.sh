@@ -59,6 +59,11 @@ swift_dir=$(mktemp -d)
 ./scripts/swift.sh stop "$swift_dir"
 rm -rf "$swift_dir"
 
+# The page's own unit tests (sort, names, listing lines, the console's
+# parsing) run natively; the crate is not a default member of the workspace.
+step "web: unit tests (native)"
+cargo test -p ferry-web
+
 step "web: clippy for wasm32"
 cargo clippy -p ferry-web --target wasm32-unknown-unknown -- -D warnings
 
@@ -66,14 +71,14 @@ step "web: release build (trunk, size-optimised, wasm-opt)"
 trunk build --release
 
 # Issue 10 asks for 200 KB gzipped; the file manager and the transfers took
-# the page to 265 KB, cut since to 246 KB, so the budget holds that (250 KB)
+# the page to 265 KB, cut since to 218 KB, so the budget holds that (222 KB)
 # until the page is cut down to 200 KB (issue 10 stays open for it).
-step "web: .wasm size (budget: 250 KB gzipped; the target is 200 KB)"
+step "web: .wasm size (budget: 222 KB gzipped; the target is 200 KB)"
 wasm=$(ls dist/*_bg.wasm)
 raw=$(stat -c %s "$wasm")
 gz=$(gzip -9 -c "$wasm" | wc -c)
 echo "$wasm: $raw bytes raw, $gz bytes gzipped (gzip -9)"
-[ "$gz" -le 250000 ] || { echo "gzipped .wasm is over 250 KB" >&2; exit 1; }
+[ "$gz" -le 222000 ] || { echo "gzipped .wasm is over 222,000 bytes" >&2; exit 1; }
 
 step "e2e: Playwright in headless Chromium against the real server and bridge"
 cargo build --release $release_set # built by the hostile step: a no-op
