@@ -20,8 +20,9 @@ mod transport;
 
 use wasm_bindgen::{prelude::wasm_bindgen, JsCast};
 
-/// Talc rather than the standard dlmalloc: a fraction of its size in the
-/// .wasm, and no slower (transfers keep their bytes in JS memory anyway).
+/// Talc rather than the standard dlmalloc: 0.7 KB smaller gzipped, and the
+/// 100 MiB and 256 MiB e2e transfers are no slower (their bytes stay in JS
+/// memory anyway).
 #[cfg(all(not(target_feature = "atomics"), target_family = "wasm"))]
 #[global_allocator]
 static TALC: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
