@@ -14,6 +14,13 @@ const MiB = 1024 * 1024;
 const ROUNDS = Number(process.env.FERRY_BENCH_ROUNDS || 3);
 const SIZE = Number(process.env.FERRY_BENCH_MIB || 100) * MiB;
 const TIMEOUT = 600_000;
+// FERRY_BENCH_PROFILE=DIR: each timed transfer also records the page's CPU profile
+// (Chrome DevTools, one .cpuprofile per transfer in DIR) and prints where its main
+// thread spent its time and each WebSocket's timeline, to find what the web client
+// does that the bare one does not; with FERRY_BENCH_TRACE=1 as well, a Chromium trace
+// (.trace.json, for chrome://tracing or Perfetto) instead of the CPU profile, which
+// shows the page's drawing, timers and message handling. Either slows the figures.
+const PROFILE = process.env.FERRY_BENCH_PROFILE;
 
 /**
  * In the page: the moment of the last user action on the transfers (a file picked, a
@@ -50,6 +57,41 @@ function watchTransfers() {
   document.body.append(input);
 }
 
+/**
+ * In the page, with FERRY_BENCH_PROFILE: every WebSocket's timeline (created, opened,
+ * first and last message, messages and bytes received, bytes sent, closed), kept in
+ * `window.benchSockets`, to tell set-up, data phase and tail apart.
+ */
+function traceSockets() {
+  const Native = window.WebSocket;
+  window.benchSockets = [];
+  window.WebSocket = class extends Native {
+    constructor(...args) {
+      super(...args);
+      const t = { created: performance.now(), messages: 0, received: 0, sent: 0, sends: 0 };
+      window.benchSockets.push(t);
+      this.addEventListener('open', () => { t.opened = performance.now(); });
+      this.addEventListener('message', (e) => {
+        const now = performance.now();
+        if (!t.first) t.first = now;
+        t.last = now;
+        t.messages += 1;
+        t.received += e.data.byteLength || 0;
+      });
+      this.addEventListener('close', () => { t.closed = performance.now(); });
+      this.trace = t;
+    }
+    send(data) {
+      const t = this.trace;
+      if (!t.firstSend) t.firstSend = performance.now();
+      t.lastSend = performance.now();
+      t.sends += 1;
+      t.sent += data.byteLength || data.length || 0;
+      return super.send(data);
+    }
+  };
+}
+
 /** Milliseconds from the last user action to the row of `name` that said done after it. */
 async function timeToDone(page, name) {
   const handle = await page.waitForFunction(
@@ -72,11 +114,14 @@ async function timeToDone(page, name) {
  * SHA-256 of what came back.
  */
 async function bareClient({ url, target, op }) {
-  // Of the slicings tried (64 KiB to 1 MiB slices, 1 to 4 MiB in flight, polling
-  // bufferedAmount every 0 or 4 ms), this one uploaded fastest here; busy polling
+  // The file goes out as Blob slices handed to ws.send, which the browser reads
+  // itself: 75-115 MB/s here, where reading the slices into ArrayBuffers and
+  // sending those reached 33-44 MB/s (256 KiB slices, 1 MiB queued, the best of
+  // that kind). Of Blob slices of 256 KiB to 1 MiB (the bridge's largest message)
+  // with 1 to 8 MiB queued, 1 MiB with 4 MiB queued was fastest; busy polling
   // with setTimeout(0) takes the thread from the socket and was the slowest.
-  const SLICE = 256 << 10;
-  const HIGH_WATER = 1 << 20;
+  const SLICE = 1 << 20;
+  const HIGH_WATER = 4 << 20;
   const POLL_MS = 4;
   const file = document.getElementById('bench-file').files[0];
 
@@ -143,21 +188,21 @@ async function bareClient({ url, target, op }) {
     return { ws, expectLine, data, send };
   }
 
-  // STORE: slices of the File, the next one read while this one goes out, never
-  // more than HIGH_WATER bytes waiting in the browser.
+  // STORE: slices of the File, never more than HIGH_WATER bytes waiting in the
+  // browser.
   const t0 = performance.now();
   const c = connect();
   await c.expectLine(220);
   if (op === 'retrieve') return retrieve();
   c.send(`STORE ${file.size} ${target}\r\n`);
   await c.expectLine(150);
-  let next = file.slice(0, SLICE).arrayBuffer();
   for (let at = 0; at < file.size;) {
-    const buf = await next;
-    const end = at + buf.byteLength;
-    if (end < file.size) next = file.slice(end, Math.min(end + SLICE, file.size)).arrayBuffer();
-    while (c.ws.bufferedAmount > HIGH_WATER) await new Promise((r) => setTimeout(r, POLL_MS));
-    c.ws.send(buf);
+    const end = Math.min(at + SLICE, file.size);
+    while (c.ws.bufferedAmount > HIGH_WATER) {
+      if (c.ws.readyState !== WebSocket.OPEN) throw new Error('connection closed while uploading');
+      await new Promise((r) => setTimeout(r, POLL_MS));
+    }
+    c.ws.send(file.slice(at, end));
     at = end;
   }
   await c.expectLine(226);
@@ -180,19 +225,36 @@ async function bareClient({ url, target, op }) {
   }
 }
 
+/** The functions with the most self time in a CPU profile, as lines. */
+function hottest(profile, count = 14) {
+  const byNode = new Map(profile.nodes.map((n) => [n.id, n]));
+  const self = new Map();
+  profile.samples.forEach((id, i) => {
+    const f = byNode.get(id).callFrame;
+    const key = `${f.functionName || '(anonymous)'} ${path.basename(f.url || '')}`.trim();
+    self.set(key, (self.get(key) || 0) + (profile.timeDeltas[i] || 0));
+  });
+  const total = [...self.values()].reduce((a, b) => a + b, 0);
+  return [...self.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, count)
+    .map(([k, us]) => `    ${(us / 1000).toFixed(0).padStart(6)} ms ${((100 * us) / total).toFixed(1).padStart(5)}%  ${k}`);
+}
+
 const mbps = (bytes, ms) => bytes / 1e6 / (ms / 1000);
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-test('the web client against a bare WebSocket client, up and down', async ({ page, ferry }) => {
+test('the web client against a bare WebSocket client, up and down', async ({ page, ferry, browser }) => {
   const source = path.join(ferry.tmp, 'source.bin');
   const digest = writeRandomFile(source, SIZE);
   await page.goto(ferry.url);
   await page.getByRole('button', { name: 'Connect', exact: true }).click();
   await expect(page.locator('#connection-state')).toContainText('Connected');
   await page.evaluate(watchTransfers);
+  if (PROFILE) await page.evaluate(traceSockets);
   const bridge = `ws://127.0.0.1:${ferry.bridgePort}/ws`;
 
   /** A name of its own for the source's bytes (a hard link: no copy). */
@@ -245,6 +307,42 @@ test('the web client against a bare WebSocket client, up and down', async ({ pag
     return r.ms;
   };
 
+  /** `run` timed as it is, and with FERRY_BENCH_PROFILE also profiled. */
+  const profiled = (label, run) => async (round) => {
+    if (!PROFILE) return run(round);
+    if (process.env.FERRY_BENCH_TRACE) {
+      const file = path.join(PROFILE, `${label}-${round}.trace.json`);
+      fs.mkdirSync(PROFILE, { recursive: true });
+      await browser.startTracing(page, { path: file, categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'v8', 'blink'] });
+      const ms = await run(round);
+      await browser.stopTracing();
+      console.log(`  ${label} (round ${round}, ${ms.toFixed(0)} ms) traced`);
+      return ms;
+    }
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Profiler.enable');
+    await cdp.send('Profiler.setSamplingInterval', { interval: 250 });
+    await cdp.send('Profiler.start');
+    const before = await page.evaluate(() => window.benchSockets.length);
+    const action = await page.evaluate(() => performance.now());
+    const ms = await run(round);
+    const { profile } = await cdp.send('Profiler.stop');
+    const sockets = await page.evaluate((n) => window.benchSockets.slice(n), before);
+    for (const t of sockets) {
+      const r = (x) => (x === undefined ? '-' : (x - t.created).toFixed(0));
+      console.log(
+        `  ${label} socket: created +${(t.created - action).toFixed(0)} ms; then opened ${r(t.opened)}, ` +
+          `first msg ${r(t.first)}, last msg ${r(t.last)}, first send ${r(t.firstSend)}, last send ${r(t.lastSend)}, ` +
+          `closed ${r(t.closed)} ms; ${t.messages} msgs ${t.received} B in, ${t.sends} sends ${t.sent} B out`,
+      );
+    }
+    await cdp.detach();
+    fs.mkdirSync(PROFILE, { recursive: true });
+    fs.writeFileSync(path.join(PROFILE, `${label}-${round}.cpuprofile`), JSON.stringify(profile));
+    console.log(`  ${label} (round ${round}, ${ms.toFixed(0)} ms), self time:\n${hottest(profile).join('\n')}`);
+    return ms;
+  };
+
   const rows = [];
   for (let round = 1; round <= ROUNDS; round++) {
     // Each pair back to back, so both see the same load on the machine; which goes
@@ -257,8 +355,8 @@ test('the web client against a bare WebSocket client, up and down', async ({ pag
       const b = await bare(round);
       return [await web(round), b];
     };
-    const [wUp, bUp] = await pair(webUp, bareUp);
-    const [wDown, bDown] = await pair(webDown, bareDown);
+    const [wUp, bUp] = await pair(profiled('web-up', webUp), profiled('bare-up', bareUp));
+    const [wDown, bDown] = await pair(profiled('web-down', webDown), profiled('bare-down', bareDown));
     const row = {
       webUp: mbps(SIZE, wUp),
       bareUp: mbps(SIZE, bUp),

@@ -152,14 +152,15 @@ impl Conn {
             .map_err(|e| ConnError::Send(crate::browser::js_error_text(&e)))
     }
 
-    /// Sends one slice of upload data straight from JS memory (no copy into WASM).
-    /// If the socket is closing or closed, waits for the close and reports it.
-    pub async fn send_data(&mut self, data: &ArrayBuffer) -> Result<(), ConnError> {
+    /// Sends one slice of an upload's file as a message; the browser reads
+    /// it (no copy into WASM or JS memory). If the socket is closing or
+    /// closed, waits for the close and reports it.
+    pub async fn send_blob(&mut self, data: &web_sys::Blob) -> Result<(), ConnError> {
         if !self.is_open() {
             return Err(self.wait_closed().await);
         }
         self.raw
-            .send_with_array_buffer(data)
+            .send_with_blob(data)
             .map_err(|e| ConnError::Send(crate::browser::js_error_text(&e)))
     }
 

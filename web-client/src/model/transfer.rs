@@ -55,10 +55,12 @@ const RATE_SAMPLE_MS: f64 = 500.0;
 /// Weight of the newest sample in the smoothed rate.
 const RATE_WEIGHT: f64 = 0.3;
 /// `moved` changes at most this often (and always at the end): every change
-/// redraws the row, and the page's one thread that draws also moves the
-/// transfer's bytes, so drawing at the frame rate cost uploads a good part
-/// of their speed (scripts/bench.sh web).
-const PROGRESS_EVERY_MS: f64 = 100.0;
+/// redraws the row (style, layout, paint, and a hit test for the pointer
+/// resting on the page), and the page's one thread that draws also moves
+/// the transfer's bytes. Drawn at the frame rate, uploads lost a good part
+/// of their speed; every 100 ms still cost downloads about 7% (a Chromium
+/// trace of scripts/bench.sh web: 35 frames, 240 ms of 3.5 s).
+const PROGRESS_EVERY_MS: f64 = 250.0;
 
 impl Transfer {
     /// A queued transfer of `name`; `total` is its size when already known.

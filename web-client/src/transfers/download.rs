@@ -2,7 +2,7 @@
 //! message's data is a `Uint8Array` view handed to a list of parts, and
 //! every [`COMPACT_EVERY`] bytes the parts are folded into one `Blob`
 //! (which the browser keeps in its blob store, on disk when large), so
-//! neither WASM memory nor the JS heap ever holds more than a few MiB of
+//! neither WASM memory nor the JS heap ever holds more than that much of
 //! the file. Cancelled or cut short, the parts are dropped: nothing is saved.
 
 use super::link::{self, Socket, Step, Stop};
@@ -15,7 +15,12 @@ use wasm_bindgen::JsValue;
 use web_sys::{Blob, BlobPropertyBag};
 
 /// Parts are folded into the blob each time this many bytes came in.
-const COMPACT_EVERY: u64 = 8 * 1024 * 1024;
+/// Each fold costs the page's one thread more per byte the smaller it is
+/// (Chromium: 100 MiB folded by 8 MiB took 2-3x the time of one `Blob`,
+/// by 32 MiB about 1.5x), and that thread also takes in the messages, so
+/// small folds slowed downloads; 32 MiB keeps the JS side well under the
+/// 128 MiB that e2e/tests/transfers.spec.js allows.
+const COMPACT_EVERY: u64 = 32 * 1024 * 1024;
 /// Progress is shown about every 1/200 of the file, within these bounds.
 const PROGRESS_STEP_MIN: u64 = 64 * 1024;
 const PROGRESS_STEP_MAX: u64 = 1024 * 1024;

@@ -5,23 +5,35 @@
 //! only those last bytes go out. Size limits and quotas apply to RESUME as
 //! to STORE. A server without RESUME (`502`) gets `STORE`.
 //!
-//! The file is read in slices straight into JS `ArrayBuffer`s (never into
-//! WASM memory), with backpressure on the browser's send buffer.
-
+//! The file goes out as `Blob` slices handed to the socket: the browser
+//! reads each one itself, off the page's thread, so the bytes pass through
+//! neither WASM nor JS memory. Reading slices into `ArrayBuffer`s and
+//! sending those instead took the page's one thread for every byte, and
+//! uploaded at less than half the speed (scripts/bench.sh web). The browser
+//! holds at most [`UPLOAD_HIGH_WATER`] bytes of queued slices.
 use super::link::{self, Socket, Stop};
 use crate::browser;
 use crate::model::Transfer;
 use crate::transport::{Conn, ConnError};
 use ferry_proto::{close, Event, Exchange, Path, RefusalKind, Resume, Store};
-use js_sys::{ArrayBuffer, Promise};
-use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
+use std::cell::Cell;
 use web_sys::File;
 
-/// Bytes read from a file and sent per WebSocket message.
-const UPLOAD_SLICE: u64 = 256 * 1024;
-/// Backpressure: no new slice while the browser still buffers more than this.
-const UPLOAD_HIGH_WATER: u32 = 1024 * 1024;
+/// Bytes of the file per WebSocket message: the bridge's default largest
+/// message (`--max-message-size`, 1 MiB). A bridge set lower closes the
+/// connection with 1009; the slice then halves for the attempts that
+/// follow, down to [`SMALLEST_SLICE`].
+const UPLOAD_SLICE: u64 = 1024 * 1024;
+const SMALLEST_SLICE: u64 = 16 * 1024;
+
+thread_local! {
+    /// The slice size in use: [`UPLOAD_SLICE`] until a bridge refused it.
+    static SLICE: Cell<u64> = const { Cell::new(UPLOAD_SLICE) };
+}
+/// Backpressure: no new slice while the browser still buffers more than
+/// this. Of 256 KiB to 4 MiB slices with 1 to 16 MiB queued, 1 MiB slices
+/// with 4 MiB queued uploaded fastest here.
+const UPLOAD_HIGH_WATER: u32 = 4 * 1024 * 1024;
 /// How often the upload loop re-checks `bufferedAmount` while waiting.
 const BACKPRESSURE_POLL_MS: i32 = 4;
 
@@ -50,22 +62,43 @@ pub async fn attempt(
     start: Start,
     first: &mut Option<u64>,
 ) -> Result<Sent, Stop> {
-    let size = file.size() as u64;
     let mut conn = link::open(endpoint, socket).await?;
+    let result = send_file(&mut conn, file, path, transfer, start, first).await;
+    if let Err(Stop::Lost(ConnError::Closed { code, .. })) = result {
+        if let Some(why) = unreadable(file).await {
+            return Err(Stop::Lost(why));
+        }
+        if code == close::MESSAGE_TOO_BIG {
+            SLICE.set((SLICE.get() / 2).max(SMALLEST_SLICE));
+        }
+    }
+    result
+}
+
+/// The exchange of an attempt, on its open connection.
+async fn send_file(
+    conn: &mut Conn,
+    file: &File,
+    path: &Path,
+    transfer: Transfer,
+    start: Start,
+    first: &mut Option<u64>,
+) -> Result<Sent, Stop> {
+    let size = file.size() as u64;
     let store = Store {
         path: path.clone(),
         size,
     };
     if start == Start::Store {
-        return exchange(&mut conn, &store, file, transfer, first).await;
+        return exchange(conn, &store, file, transfer, first).await;
     }
     let resume = Resume {
         path: path.clone(),
         size,
     };
-    match exchange(&mut conn, &resume, file, transfer, first).await {
+    match exchange(conn, &resume, file, transfer, first).await {
         Err(Stop::Refused(refusal)) if refusal.kind() == RefusalKind::UnknownCommand => {
-            exchange(&mut conn, &store, file, transfer, first).await
+            exchange(conn, &store, file, transfer, first).await
         }
         other => other,
     }
@@ -105,8 +138,10 @@ async fn exchange<E: Exchange<Success = ()>>(
 }
 
 /// Streams bytes `from..size` of the file in slices, never letting the
-/// browser buffer more than [`UPLOAD_HIGH_WATER`] bytes. The next slice is
-/// read while the socket drains, so reading the file and sending overlap.
+/// browser queue more than [`UPLOAD_HIGH_WATER`] bytes. A slice the browser
+/// cannot read (the file changed or went away on disk) makes it drop the
+/// connection: [`exchange`]'s caller sees a lost connection, so the file is
+/// checked then ([`unreadable`]).
 async fn send(
     conn: &mut Conn,
     file: &File,
@@ -116,27 +151,9 @@ async fn send(
 ) -> Result<(), ConnError> {
     let mut at = from;
     transfer.progress(at);
-    let mut next = (at < size).then(|| read(file, at, size));
-    while let Some(reading) = next.take() {
-        let end = (at + UPLOAD_SLICE).min(size);
-        let slice = match reading {
-            Ok(promise) => JsFuture::from(promise)
-                .await
-                .map_err(|e| browser::js_error_text(&e))
-                .and_then(|b| {
-                    b.dyn_into::<ArrayBuffer>()
-                        .map_err(|_| "the browser returned something other than bytes".into())
-                }),
-            Err(e) => Err(e),
-        };
-        let slice = match slice {
-            Ok(buffer) if buffer.byte_length() as u64 == end - at => buffer,
-            Ok(_) => return Err(abort(conn, "the file changed size while uploading")),
-            Err(e) => return Err(abort(conn, &e)),
-        };
-        if end < size {
-            next = Some(read(file, end, size));
-        }
+    let slice_size = SLICE.get();
+    while at < size {
+        let end = (at + slice_size).min(size);
         while conn.buffered_amount() > UPLOAD_HIGH_WATER {
             // bufferedAmount never drains on a closed socket: stop waiting then.
             if !conn.is_open() {
@@ -144,20 +161,32 @@ async fn send(
             }
             browser::sleep(BACKPRESSURE_POLL_MS).await;
         }
-        conn.send_data(&slice).await?;
+        let slice = file
+            .slice_with_f64_and_f64(at as f64, end as f64)
+            .map_err(|e| abort(conn, &browser::js_error_text(&e)))?;
+        conn.send_blob(&slice).await?;
         at = end;
         transfer.progress(at.saturating_sub(u64::from(conn.buffered_amount())));
+    }
+    // The last slices may still wait in the browser (a small file may wait
+    // whole): the row shows them leaving.
+    while conn.buffered_amount() > 0 && conn.is_open() {
+        browser::sleep(BACKPRESSURE_POLL_MS).await;
+        transfer.progress(size.saturating_sub(u64::from(conn.buffered_amount())));
     }
     Ok(())
 }
 
-/// Starts reading the slice at `at` (the browser reads it into a JS
-/// `ArrayBuffer`, never into WASM memory).
-fn read(file: &File, at: u64, size: u64) -> Result<Promise, String> {
-    let end = (at + UPLOAD_SLICE).min(size);
-    file.slice_with_f64_and_f64(at as f64, end as f64)
-        .map(|blob| blob.array_buffer())
-        .map_err(|e| browser::js_error_text(&e))
+/// Why the file cannot be uploaded, if reading it fails now: asked after a
+/// lost connection, since the browser drops the connection when a slice it
+/// was sending could not be read. The browser refuses any read of a picked
+/// file that changed on disk since, so one byte tells.
+async fn unreadable(file: &File) -> Option<ConnError> {
+    if file.size() == 0.0 {
+        return None;
+    }
+    let why = browser::read_slice(file, 0, 1).await.err()?;
+    Some(ConnError::FileRead(format!("{why}; it may have changed while uploading")))
 }
 
 /// Closes the connection to abandon the upload: the protocol cannot cancel
