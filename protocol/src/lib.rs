@@ -19,6 +19,7 @@ mod command;
 mod driver;
 mod error;
 mod exchange;
+mod ip;
 mod line;
 mod listing;
 mod name;
