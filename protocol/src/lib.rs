@@ -30,7 +30,7 @@ mod status;
 mod verb;
 
 pub use address::{AddressError, HostPort};
-pub use command::{Command, Password};
+pub use command::{quoted, Command, Password};
 pub use driver::{ClientDriver, Done, Event, DEFAULT_MAX_LISTING_LEN};
 pub use error::ProtoError;
 pub use exchange::{

@@ -22,6 +22,12 @@ impl Name {
         Ok(Name(name))
     }
 
+    /// Wraps `name`, known to be valid (a name of a valid [`Path`](crate::Path)).
+    pub(crate) fn valid(name: &str) -> Name {
+        debug_assert!(validate(name).is_ok(), "{name:?} is not a valid name");
+        Name(name.to_owned())
+    }
+
     /// Validates raw bytes (as they come off the wire) as a name.
     pub fn from_bytes(bytes: &[u8]) -> Result<Name, ProtoError> {
         let text = std::str::from_utf8(bytes).map_err(|_| ProtoError::InvalidName("not UTF-8"))?;
