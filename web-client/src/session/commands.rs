@@ -53,15 +53,16 @@ impl Task<'_> {
     }
 
     /// Runs `exchange`, keeping only whether it succeeded.
-    pub(super) async fn checked(
-        &mut self,
-        exchange: &dyn Checked,
-        data: &mut dyn DataPhase,
-    ) -> Result<Result<(), Failed>, ConnError> {
-        let outcome = exchange::finish(self.conn, self.model, exchange.line(), data).await?;
-        Ok(match outcome {
-            Ok(done) => exchange.check(done).map_err(Failed::Unreadable),
-            Err(refusal) => Err(Failed::Refused(refusal)),
+    pub(super) fn checked<'a>(
+        &'a mut self,
+        exchange: &'a dyn Checked,
+        data: &'a mut dyn DataPhase,
+    ) -> impl Future<Output = Result<Result<(), Failed>, ConnError>> + 'a {
+        exchange::finish(self.conn, self.model, exchange.line(), data).map(move |outcome| {
+            outcome.map(|outcome| match outcome {
+                Ok(done) => exchange.check(done).map_err(Failed::Unreadable),
+                Err(refusal) => Err(Failed::Refused(refusal)),
+            })
         })
     }
 
