@@ -76,7 +76,7 @@ pub enum Step<'a> {
 
 /// Runs `exchange` to its end, handing a download's data to `data`
 /// (uploads send from their own loop, in `upload`).
-pub fn run<'a, E: Exchange>(
+pub fn run<'a, E: Exchange + ?Sized>(
     conn: &'a mut Conn,
     exchange: &'a E,
     data: impl FnMut(Step<'_>) -> Result<(), Stop> + 'a,
@@ -120,7 +120,10 @@ fn drive<'a>(
 }
 
 /// The exchange's own success, from the driver's outcome.
-pub fn finish<E: Exchange>(exchange: &E, done: Result<Done, Refusal>) -> Result<E::Success, Stop> {
+pub fn finish<E: Exchange + ?Sized>(
+    exchange: &E,
+    done: Result<Done, Refusal>,
+) -> Result<E::Success, Stop> {
     match done {
         Ok(done) => exchange
             .success(done)
