@@ -17,7 +17,11 @@ pub struct Name(String);
 impl Name {
     /// Validates `name` and wraps it.
     pub fn new(name: impl Into<String>) -> Result<Name, ProtoError> {
-        let name = name.into();
+        Name::checked(name.into())
+    }
+
+    /// [`Name::new`] compiled once, not once per argument type.
+    fn checked(name: String) -> Result<Name, ProtoError> {
         validate(&name)?;
         Ok(Name(name))
     }

@@ -19,7 +19,11 @@ pub struct Path(String);
 impl Path {
     /// Validates `path` and wraps it.
     pub fn new(path: impl Into<String>) -> Result<Path, ProtoError> {
-        let path = path.into();
+        Path::checked(path.into())
+    }
+
+    /// [`Path::new`] compiled once, not once per argument type.
+    fn checked(path: String) -> Result<Path, ProtoError> {
         if path.is_empty() {
             return Err(ProtoError::InvalidPath("empty"));
         }
