@@ -85,7 +85,7 @@ pub async fn attempt(
     seen: &mut Seen,
 ) -> Result<(), Stop> {
     let mut conn = link::open(endpoint, socket).await?;
-    let status = link::run(&mut conn, &Stat(path.clone()), |_| Ok(())).await?;
+    let status = link::run(&mut conn, &Stat(path.clone()), link::no_data).await?;
     let EntryKind::File { size } = status.kind else {
         return Err(Stop::Broken(format!("“{path}” is a folder, not a file")));
     };
