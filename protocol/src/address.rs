@@ -5,8 +5,8 @@
 //! normal form matters: the host is lower case, IP literals are canonical,
 //! IPv6 literals are kept without brackets (and written with them).
 
+use crate::ip;
 use std::fmt;
-use std::net::IpAddr;
 use std::str::FromStr;
 
 /// A `HOST:PORT` pair in normal form.
@@ -141,13 +141,13 @@ fn normal_host(host: &str) -> Result<String, AddressError> {
         let inner = inner
             .strip_suffix(']')
             .ok_or(AddressError("unbalanced brackets"))?;
-        return match inner.parse::<IpAddr>() {
-            Ok(IpAddr::V6(ip)) => Ok(ip.to_string()),
+        return match ip::canonical(inner) {
+            Some(ip) if ip.v6 => Ok(ip.text),
             _ => Err(AddressError("brackets must hold an IPv6 address")),
         };
     }
-    if let Ok(ip) = host.parse::<IpAddr>() {
-        return Ok(ip.to_string());
+    if let Some(ip) = ip::canonical(host) {
+        return Ok(ip.text);
     }
     let valid_name = host.len() <= 253
         && host

@@ -247,8 +247,8 @@ fn split_at_space(bytes: &[u8]) -> (&[u8], Option<&[u8]>) {
 fn parse_number(digits: &[u8]) -> Result<u64, ProtoError> {
     let bad = || {
         ProtoError::BadArgument(format!(
-            "bad number {:?}: expected decimal digits up to 18446744073709551615",
-            String::from_utf8_lossy(digits)
+            "bad number {}: expected decimal digits up to 18446744073709551615",
+            quoted(&String::from_utf8_lossy(digits))
         ))
     };
     if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
@@ -258,6 +258,41 @@ fn parse_number(digits: &[u8]) -> Result<u64, ProtoError> {
         .ok()
         .and_then(|s| s.parse().ok())
         .ok_or_else(bad)
+}
+
+/// `text` in double quotes, as `{:?}` writes it for ASCII: `\\`, `\"`,
+/// `\t`, `\r`, `\n`, `\0` and other control characters as `\u{1b}`. Other
+/// characters are kept as they are (`{:?}` would also escape the
+/// non-printable ones, but its Unicode tables are 3 KB of the web page's
+/// WebAssembly, which parses typed commands with this crate and quotes
+/// with this function too).
+pub fn quoted(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            '\n' => out.push_str("\\n"),
+            '\0' => out.push_str("\\0"),
+            c if c.is_ascii_control() => {
+                out.push_str("\\u{");
+                let code = c as u8;
+                if code >= 16 {
+                    out.push(char::from_digit(u32::from(code >> 4), 16).unwrap_or('0'));
+                }
+                out.push(char::from_digit(u32::from(code & 15), 16).unwrap_or('0'));
+                out.push('}');
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 impl fmt::Display for Command {

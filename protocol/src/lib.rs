@@ -19,17 +19,19 @@ mod command;
 mod driver;
 mod error;
 mod exchange;
+mod ip;
 mod line;
 mod listing;
 mod name;
 mod path;
 mod refusal;
 mod reply;
+mod rfc3339;
 mod status;
 mod verb;
 
 pub use address::{AddressError, HostPort};
-pub use command::{Command, Password};
+pub use command::{quoted, Command, Password};
 pub use driver::{ClientDriver, Done, Event, DEFAULT_MAX_LISTING_LEN};
 pub use error::ProtoError;
 pub use exchange::{
@@ -37,13 +39,12 @@ pub use exchange::{
     Retrieve, Rmdir, Stat, Store, User,
 };
 pub use line::{LineDecoder, LineEvent, MAX_LINE_LEN};
-pub use listing::{
-    encode_listing, format_rfc3339, parse_listing, parse_rfc3339, EntryKind, ListingEntry,
-};
+pub use listing::{encode_listing, parse_listing, EntryKind, ListingEntry};
 pub use name::{Name, MAX_NAME_LEN};
 pub use path::{Path, MAX_PATH_LEN};
 pub use refusal::{Refusal, RefusalKind};
 pub use reply::{codes, Reply};
+pub use rfc3339::{format_rfc3339, parse_rfc3339};
 pub use status::Status;
 pub use verb::Verb;
 

@@ -2,12 +2,9 @@
 //! `size TAB modified TAB name LF` for a file, `- TAB modified TAB name/ LF`
 //! for a directory, sorted by the name field as it appears on the line.
 
+use crate::rfc3339::{format_rfc3339, parse_rfc3339};
 use crate::{Name, ProtoError};
 use std::cmp::Ordering;
-use std::time::{Duration, UNIX_EPOCH};
-
-/// Latest instant RFC 3339 can express (9999-12-31T23:59:59Z), in Unix seconds.
-const MAX_RFC3339_SECS: u64 = 253_402_300_799;
 
 /// What an entry is: the two kinds a listing (and `STAT`) shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -30,19 +27,6 @@ pub struct ListingEntry {
     pub modified: u64,
     /// The entry's name (a directory's without its `/`).
     pub name: Name,
-}
-
-/// Whole seconds since the Unix epoch as RFC 3339 UTC, e.g.
-/// `2026-11-24T16:13:25Z` (clamped to the year 9999).
-pub fn format_rfc3339(secs: u64) -> String {
-    let secs = secs.min(MAX_RFC3339_SECS);
-    humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(secs)).to_string()
-}
-
-/// RFC 3339 UTC as whole seconds since the Unix epoch.
-pub fn parse_rfc3339(text: &str) -> Option<u64> {
-    let time = humantime::parse_rfc3339(text).ok()?;
-    Some(time.duration_since(UNIX_EPOCH).ok()?.as_secs())
 }
 
 impl ListingEntry {
@@ -281,10 +265,12 @@ mod tests {
             any::<u64>().prop_map(|size| EntryKind::File { size }),
             Just(EntryKind::Directory),
         ];
-        (kind, 0u64..MAX_RFC3339_SECS, name).prop_map(|(kind, modified, name)| ListingEntry {
-            kind,
-            modified,
-            name,
+        (kind, 0u64..crate::rfc3339::MAX_SECS, name).prop_map(|(kind, modified, name)| {
+            ListingEntry {
+                kind,
+                modified,
+                name,
+            }
         })
     }
 

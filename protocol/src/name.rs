@@ -17,9 +17,19 @@ pub struct Name(String);
 impl Name {
     /// Validates `name` and wraps it.
     pub fn new(name: impl Into<String>) -> Result<Name, ProtoError> {
-        let name = name.into();
+        Name::checked(name.into())
+    }
+
+    /// [`Name::new`] compiled once, not once per argument type.
+    fn checked(name: String) -> Result<Name, ProtoError> {
         validate(&name)?;
         Ok(Name(name))
+    }
+
+    /// Wraps `name`, known to be valid (a name of a valid [`Path`](crate::Path)).
+    pub(crate) fn valid(name: &str) -> Name {
+        debug_assert!(validate(name).is_ok(), "{name:?} is not a valid name");
+        Name(name.to_owned())
     }
 
     /// Validates raw bytes (as they come off the wire) as a name.

@@ -19,7 +19,11 @@ pub struct Path(String);
 impl Path {
     /// Validates `path` and wraps it.
     pub fn new(path: impl Into<String>) -> Result<Path, ProtoError> {
-        let path = path.into();
+        Path::checked(path.into())
+    }
+
+    /// [`Path::new`] compiled once, not once per argument type.
+    fn checked(path: String) -> Result<Path, ProtoError> {
         if path.is_empty() {
             return Err(ProtoError::InvalidPath("empty"));
         }
@@ -70,7 +74,9 @@ impl Path {
     /// The last name (the entry the path denotes, inside its parent).
     pub fn last_name(&self) -> Name {
         let last = self.0.rsplit('/').next().unwrap_or(&self.0);
-        Name::new(last).expect("every name of a valid path is valid")
+        // Every name of a valid path is valid (and `expect` would bring
+        // `ProtoError`'s `Debug` into the web page's WebAssembly).
+        Name::valid(last)
     }
 
     /// The directory holding the entry, or `None` for an entry directly in

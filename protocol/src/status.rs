@@ -1,7 +1,7 @@
 //! The answer to `STAT`: `213 file <size> <modified>` or
 //! `213 dir - <modified>`, written by the server and read by clients here.
 
-use crate::listing::{format_rfc3339, parse_rfc3339};
+use crate::rfc3339::{format_rfc3339, parse_rfc3339};
 use crate::EntryKind;
 use std::fmt;
 

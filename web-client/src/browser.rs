@@ -96,7 +96,7 @@ pub fn connect_url(bridge: &str, target: Option<&str>) -> Result<String, String>
         .and_then(|w| w.location().href().ok())
         .unwrap_or_default();
     let url = Url::new_with_base(bridge.trim(), &base)
-        .map_err(|_| format!("{bridge:?} is not a valid URL"))?;
+        .map_err(|_| format!("{} is not a valid URL", ferry_proto::quoted(bridge)))?;
     match url.protocol().as_str() {
         "ws:" | "wss:" => {}
         "http:" => url.set_protocol("ws"),

@@ -5,7 +5,8 @@ use ferry_proto::ListingEntry;
 /// `1536` → `"1.5 KiB"`; below 1 KiB the exact number of bytes.
 ///
 /// Integer arithmetic only (the digits `{:.1}` of the f64 quotient would give,
-/// ties to even): float formatting would add tens of KB to the page's WebAssembly.
+/// ties to even): float formatting would add tens of KB to the page's
+/// WebAssembly, and 128-bit division and formatting 2 KB.
 pub fn human_size(bytes: u64) -> String {
     const UNITS: [&str; 6] = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
     if bytes < 1024 {
@@ -17,18 +18,22 @@ pub fn human_size(bytes: u64) -> String {
     }
     let shift = 10 * (unit as u32 + 1);
     if bytes >> shift >= 100 {
-        format!("{} {}", rounded(u128::from(bytes), shift), UNITS[unit])
+        format!("{} {}", rounded(bytes, 1, shift), UNITS[unit])
     } else {
-        let tenths = rounded(u128::from(bytes) * 10, shift);
+        let tenths = rounded(bytes, 10, shift);
         format!("{}.{} {}", tenths / 10, tenths % 10, UNITS[unit])
     }
 }
 
-/// `value / 2^shift` rounded to the nearest integer, ties to even.
-fn rounded(value: u128, shift: u32) -> u128 {
-    let quotient = value >> shift;
-    let rest = value - (quotient << shift);
-    let half = 1u128 << (shift - 1);
+/// `bytes * times / 2^shift` rounded to the nearest integer, ties to even,
+/// for `times` up to 10 and `shift` from 1 to 60: the part below `2^shift`
+/// times 10 still fits in 64 bits.
+fn rounded(bytes: u64, times: u64, shift: u32) -> u64 {
+    let mask = (1u64 << shift) - 1;
+    let below = (bytes & mask) * times;
+    let quotient = (bytes >> shift) * times + (below >> shift);
+    let rest = below & mask;
+    let half = 1u64 << (shift - 1);
     if rest > half || (rest == half && quotient % 2 == 1) {
         quotient + 1
     } else {
@@ -85,13 +90,22 @@ pub fn now() -> u64 {
     (js_sys::Date::now() / 1000.0) as u64
 }
 
-/// A progress fraction in percent, for labels.
+/// A progress fraction in percent (rounded down), for labels.
 pub fn percent(done: u64, total: u64) -> u64 {
     if total == 0 {
-        100
-    } else {
-        (done.min(total) as u128 * 100 / total as u128) as u64
+        return 100;
     }
+    // The largest `p` with `p * total <= done * 100`, found bit by bit
+    // (`p` is at most 100): a 128-bit division would be 1 KB of WebAssembly.
+    let wanted = u128::from(done.min(total)) * 100;
+    let mut p = 0;
+    for bit in (0..7).rev() {
+        let next = p | 1 << bit;
+        if u128::from(next) * u128::from(total) <= wanted {
+            p = next;
+        }
+    }
+    p
 }
 
 /// A listing row in the console, like the original command-line client printed it.
@@ -147,6 +161,36 @@ mod tests {
                 "{bytes}"
             );
         }
+        // The 64-bit rounding against the 128-bit one it replaced.
+        let wide = |value: u128, shift: u32| {
+            let quotient = value >> shift;
+            let rest = value - (quotient << shift);
+            let half = 1u128 << (shift - 1);
+            quotient + u128::from(rest > half || (rest == half && quotient % 2 == 1))
+        };
+        for shift in (10..=60).step_by(10) {
+            let one = 1u64 << shift;
+            for bytes in [
+                one,
+                one + one / 2,
+                one + one / 20,
+                one + one / 20 * 3,
+                one.saturating_mul(100) - 1,
+                one.saturating_mul(100) - one / 20,
+                u64::MAX,
+                12_345_678_901_234_567,
+            ] {
+                // As `human_size` uses it: tenths only below 100 units.
+                let times_all: &[u64] = if bytes >> shift < 100 { &[1, 10] } else { &[1] };
+                for &times in times_all {
+                    assert_eq!(
+                        u128::from(rounded(bytes, times, shift)),
+                        wide(u128::from(bytes) * u128::from(times), shift),
+                        "{bytes} * {times} >> {shift}"
+                    );
+                }
+            }
+        }
         assert_eq!(seconds_tenths(500), "0.5");
         assert_eq!(seconds_tenths(8000), "8.0");
     }
@@ -158,6 +202,20 @@ mod tests {
         assert_eq!(percent(1, 3), 33);
         assert_eq!(percent(0, 0), 100);
         assert_eq!(percent(u64::MAX, u64::MAX), 100);
+        for (done, total) in [
+            (0, 1),
+            (1, 1),
+            (2, 3),
+            (99, 100),
+            (5, 7),
+            (u64::MAX - 1, u64::MAX),
+            (u64::MAX / 3, u64::MAX),
+            (1 << 40, (1 << 40) + 1),
+            (7, 5),
+        ] {
+            let exact = (u128::from(done.min(total)) * 100 / u128::from(total)) as u64;
+            assert_eq!(percent(done, total), exact, "{done} of {total}");
+        }
     }
 
     #[test]

@@ -71,7 +71,9 @@ struct Inbox {
     waker: Option<Waker>,
 }
 
-type Handler<T> = Closure<dyn FnMut(T)>;
+/// A socket event handler. Both take the plain `Event` (and cast it), the
+/// type Leptos's own handlers take: one closure type, compiled once.
+type Handler = Closure<dyn FnMut(web_sys::Event)>;
 
 /// One connection: the socket and the protocol driver fed from it.
 pub struct Conn {
@@ -80,8 +82,8 @@ pub struct Conn {
     driver: ClientDriver,
     opened: bool,
     // Kept alive as long as the socket may call them.
-    _on_message: Handler<MessageEvent>,
-    _on_close: Handler<CloseEvent>,
+    _on_message: Handler,
+    _on_close: Handler,
 }
 
 impl Conn {
@@ -92,8 +94,8 @@ impl Conn {
         let inbox = Rc::new(RefCell::new(Inbox::default()));
         let on_message = {
             let inbox = inbox.clone();
-            Handler::<MessageEvent>::new(move |event: MessageEvent| {
-                let data = event.data();
+            Handler::new(move |event: web_sys::Event| {
+                let data = event.unchecked_into::<MessageEvent>().data();
                 let bytes = match data.dyn_into::<ArrayBuffer>() {
                     Ok(buffer) => Uint8Array::new(&buffer),
                     // The bridge only sends binary messages; take text as its UTF-8 bytes anyway.
@@ -111,7 +113,8 @@ impl Conn {
         };
         let on_close = {
             let inbox = inbox.clone();
-            Handler::<CloseEvent>::new(move |event: CloseEvent| {
+            Handler::new(move |event: web_sys::Event| {
+                let event = event.unchecked_into::<CloseEvent>();
                 let mut inbox = inbox.borrow_mut();
                 inbox.closed = Some((event.code(), event.reason()));
                 if let Some(waker) = inbox.waker.take() {

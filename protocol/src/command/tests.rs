@@ -218,6 +218,24 @@ proptest! {
         let expected = if valid { 553 } else { 501 };
         prop_assert_eq!(code(line.as_bytes()), Some(expected));
     }
+
+    /// `quoted` writes ASCII as `{:?}` does.
+    #[test]
+    fn quotes_ascii_like_debug(text in "[\\x00-\\x7f]{0,30}") {
+        prop_assert_eq!(quoted(&text), format!("{text:?}"));
+    }
+}
+
+#[test]
+fn quotes_bad_numbers() {
+    let Err(ProtoError::BadArgument(why)) = Command::parse(b"READ 1\"x 2 f") else {
+        panic!("a bad number parsed");
+    };
+    assert_eq!(
+        why,
+        r#"bad number "1\"x": expected decimal digits up to 18446744073709551615"#
+    );
+    assert_eq!(quoted("wss://é/\x1b"), "\"wss://é/\\u{1b}\"");
 }
 
 #[test]

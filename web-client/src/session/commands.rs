@@ -30,8 +30,8 @@ impl Task<'_> {
             Request::Browse(dir) => self.browse(dir).await,
             Request::PlanDelete(entries) => self.plan_delete(entries).await,
             Request::Remove(entries) => self.remove(entries).await,
-            Request::Mkdir(path) => self.changes(&Mkdir(path)).await,
-            Request::Rename { from, to } => self.changes(&Rename { from, to }).await,
+            Request::Mkdir(path) => self.simple(&Mkdir(path), true).await,
+            Request::Rename { from, to } => self.simple(&Rename { from, to }, true).await,
             Request::Move { paths, into } => self.move_into(paths, into).await,
             Request::Preview { path, size } => self.preview(path, size).await,
             Request::Login { account, password } => self.login(account, password).await,
@@ -53,15 +53,16 @@ impl Task<'_> {
     }
 
     /// Runs `exchange`, keeping only whether it succeeded.
-    pub(super) async fn checked(
-        &mut self,
-        exchange: &dyn Checked,
-        data: &mut dyn DataPhase,
-    ) -> Result<Result<(), Failed>, ConnError> {
-        let outcome = exchange::finish(self.conn, self.model, exchange.line(), data).await?;
-        Ok(match outcome {
-            Ok(done) => exchange.check(done).map_err(Failed::Unreadable),
-            Err(refusal) => Err(Failed::Refused(refusal)),
+    pub(super) fn checked<'a>(
+        &'a mut self,
+        exchange: &'a dyn Checked,
+        data: &'a mut dyn DataPhase,
+    ) -> impl Future<Output = Result<Result<(), Failed>, ConnError>> + 'a {
+        exchange::finish(self.conn, self.model, exchange.line(), data).map(move |outcome| {
+            outcome.map(|outcome| match outcome {
+                Ok(done) => exchange.check(done).map_err(Failed::Unreadable),
+                Err(refusal) => Err(Failed::Refused(refusal)),
+            })
         })
     }
 
@@ -83,18 +84,12 @@ impl Task<'_> {
         why
     }
 
-    /// A command whose success is just its reply line (HASH, NOOP, HELP, STAT).
-    async fn reply_only(&mut self, exchange: &dyn Checked) -> Result<bool, ConnError> {
-        if let Err(failure) = self.checked(exchange, &mut NoData).await? {
-            self.show_failure(exchange, &failure);
-        }
-        Ok(false)
-    }
-
-    /// A command that changes the files when it succeeds (MKDIR, RENAME, …).
-    async fn changes(&mut self, exchange: &dyn Checked) -> Result<bool, ConnError> {
+    /// A command whose success is just its reply line: one that changes
+    /// the files when it succeeds (MKDIR, RENAME, … with `changes`), or
+    /// not (HASH, NOOP, HELP, STAT).
+    async fn simple(&mut self, exchange: &dyn Checked, changes: bool) -> Result<bool, ConnError> {
         match self.checked(exchange, &mut NoData).await? {
-            Ok(()) => Ok(true),
+            Ok(()) => Ok(changes),
             Err(failure) => {
                 self.show_failure(exchange, &failure);
                 Ok(false)
@@ -210,26 +205,28 @@ impl Task<'_> {
     /// A protocol command typed in the console (LIST, RETRIEVE, STORE and
     /// QUIT are requests of their own).
     async fn typed(&mut self, command: Command) -> Result<bool, ConnError> {
-        match command {
-            Command::Stat(path) => self.reply_only(&Stat(path)).await,
-            Command::Hash(path) => self.reply_only(&Hash(path)).await,
-            Command::Noop => self.reply_only(&Noop).await,
-            Command::Help => self.reply_only(&Help).await,
-            Command::Delete(path) => self.changes(&Delete(path)).await,
-            Command::Mkdir(path) => self.changes(&Mkdir(path)).await,
-            Command::Rmdir(path) => self.changes(&Rmdir(path)).await,
-            Command::Rename { from, to } => self.changes(&Rename { from, to }).await,
+        // The exchange and whether it changes the files; one call runs them all.
+        let (exchange, changes): (Box<dyn Checked>, bool) = match command {
+            Command::Stat(path) => (Box::new(Stat(path)), false),
+            Command::Hash(path) => (Box::new(Hash(path)), false),
+            Command::Noop => (Box::new(Noop), false),
+            Command::Help => (Box::new(Help), false),
+            Command::Delete(path) => (Box::new(Delete(path)), true),
+            Command::Mkdir(path) => (Box::new(Mkdir(path)), true),
+            Command::Rmdir(path) => (Box::new(Rmdir(path)), true),
+            Command::Rename { from, to } => (Box::new(Rename { from, to }), true),
             Command::Read {
                 offset,
                 length,
                 path,
             } => {
-                self.read_to_console(Read {
-                    offset,
-                    length,
-                    path,
-                })
-                .await
+                return self
+                    .read_to_console(Read {
+                        offset,
+                        length,
+                        path,
+                    })
+                    .await
             }
             Command::User(account) => {
                 let user = User(account.clone());
@@ -240,21 +237,20 @@ impl Task<'_> {
                         self.show_failure(&user, &failure);
                     }
                 }
-                Ok(false)
+                return Ok(false);
             }
             Command::Pass(password) => match self.user.take() {
-                Some(account) => self.pass(account, password).await,
-                None => {
-                    // Let the server answer (503, or 230 without accounts).
-                    self.reply_only(&Pass(password)).await
-                }
+                Some(account) => return self.pass(account, password).await,
+                // Let the server answer (503, or 230 without accounts).
+                None => (Box::new(Pass(password)), false),
             },
             Command::List(_)
             | Command::Retrieve(_)
             | Command::Store { .. }
             | Command::Resume { .. }
-            | Command::Quit => Ok(false),
-        }
+            | Command::Quit => return Ok(false),
+        };
+        self.simple(&*exchange, changes).await
     }
 
     async fn read_to_console(&mut self, exchange: Read) -> Result<bool, ConnError> {

@@ -11,6 +11,7 @@
 mod commands;
 mod exchange;
 mod preview;
+mod queue;
 mod task;
 mod tree;
 
@@ -22,7 +23,6 @@ use crate::endpoint::EndpointSignal;
 use crate::model::{ConnState, Entry, LineKind, Model, MoveBrowse};
 use crate::transport::Conn;
 use ferry_proto::{close, Command, Path};
-use futures::channel::mpsc::{unbounded, UnboundedSender};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -78,7 +78,7 @@ pub struct Session {
     model: Model,
     /// Where the transfers' connections go: set once the greeting arrived.
     endpoint: EndpointSignal,
-    requests: StoredValue<Option<UnboundedSender<Request>>, LocalStorage>,
+    requests: StoredValue<Option<queue::Sender>, LocalStorage>,
     /// The open socket, so "disconnect" can close it even while a transfer runs.
     socket: StoredValue<Option<web_sys::WebSocket>, LocalStorage>,
     /// Set when the user closed the socket (disconnect during a command), so the close reads as intended.
@@ -89,9 +89,11 @@ pub struct Session {
     reconnect: StoredValue<bool>,
 }
 
-/// The page's session, from context (provided by the app).
+/// The page's session, from context (provided by the app). Not
+/// `expect_context`, whose message formats the caller's location and the
+/// type's name with `{:?}` (0.6 KB of WebAssembly per context type).
 pub fn use_session() -> Session {
-    expect_context::<Session>()
+    use_context::<Session>().expect("the app provides the session")
 }
 
 impl Session {
@@ -131,7 +133,7 @@ impl Session {
         };
         model.log_line(LineKind::Info, format!("Connecting to {peer} …"));
         model.connecting(peer);
-        let (sender, receiver) = unbounded();
+        let (sender, receiver) = queue::channel();
         self.requests.set_value(Some(sender));
         self.socket.set_value(Some(conn.raw()));
         self.closed_by_user.set_value(false);
@@ -145,7 +147,7 @@ impl Session {
     fn request(&self, request: Request) -> bool {
         let sent = self
             .requests
-            .with_value(|sender| sender.as_ref().map(|s| s.unbounded_send(request).is_ok()))
+            .with_value(|sender| sender.as_ref().map(|s| s.send(request)))
             .unwrap_or(false);
         if !sent {
             self.model

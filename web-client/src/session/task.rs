@@ -5,14 +5,13 @@
 //! One task owns the [`Conn`], so exchanges never interleave; while idle it
 //! waits for a request and for the server's `421` at the same time.
 
+use super::queue::Receiver;
 use super::{Request, Rows, Session};
 use crate::endpoint::{Endpoint, EndpointSignal};
 use crate::messages::{self, Closer};
 use crate::model::{LineKind, Model};
 use crate::transport::{Conn, ConnError};
 use ferry_proto::{close, Event};
-use futures::channel::mpsc::UnboundedReceiver;
-use futures::StreamExt;
 use leptos::prelude::{GetValue, Set, SetValue};
 use std::collections::VecDeque;
 use std::future::{poll_fn, Future};
@@ -20,12 +19,7 @@ use std::pin::pin;
 use std::task::Poll;
 
 /// Runs the connection to its end and reports how it ended.
-pub(super) async fn run(
-    mut conn: Conn,
-    mut requests: UnboundedReceiver<Request>,
-    session: Session,
-    bridge: String,
-) {
+pub(super) async fn run(mut conn: Conn, mut requests: Receiver, session: Session, bridge: String) {
     let model = session.model;
     let mut task = Task {
         conn: &mut conn,
@@ -81,7 +75,7 @@ pub(super) struct Task<'c> {
 
 impl Task<'_> {
     /// Runs the connection; returns how it ended.
-    async fn run(&mut self, requests: &mut UnboundedReceiver<Request>) -> ConnError {
+    async fn run(&mut self, requests: &mut Receiver) -> ConnError {
         match self.conn.greeting().await {
             Ok(reply) => {
                 self.model.connected(&reply);
@@ -101,7 +95,7 @@ impl Task<'_> {
         ]);
         let mut refresh = false;
         loop {
-            while let Ok(request) = requests.try_recv() {
+            while let Some(request) = requests.try_next() {
                 queue.push_back(request);
             }
             let request = match queue.pop_front() {
@@ -135,10 +129,7 @@ impl Task<'_> {
 
     /// Waits for the next request, noticing meanwhile the server closing the
     /// session (`421`, e.g. idle timeout) or the connection dropping.
-    async fn idle(
-        &mut self,
-        requests: &mut UnboundedReceiver<Request>,
-    ) -> Result<Request, ConnError> {
+    async fn idle(&mut self, requests: &mut Receiver) -> Result<Request, ConnError> {
         self.model.busy_with(None);
         loop {
             // Polled by hand rather than with `select!` (whose fairness
@@ -146,7 +137,7 @@ impl Task<'_> {
             // dropping `event` loses nothing (it takes a message only to return it).
             let next = {
                 let mut event = pin!(self.conn.next_event());
-                poll_fn(|cx| match requests.poll_next_unpin(cx) {
+                poll_fn(|cx| match requests.poll_next(cx) {
                     Poll::Ready(request) => Poll::Ready(Ok(request)),
                     Poll::Pending => event.as_mut().poll(cx).map(Err),
                 })

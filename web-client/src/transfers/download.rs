@@ -9,7 +9,7 @@ use super::link::{self, Socket, Step, Stop};
 use crate::browser;
 use crate::endpoint::Endpoint;
 use crate::model::Transfer;
-use ferry_proto::{EntryKind, Path, Read, Retrieve, Stat};
+use ferry_proto::{EntryKind, Exchange, Path, Read, Retrieve, Stat};
 use js_sys::Array;
 use wasm_bindgen::JsValue;
 use web_sys::{Blob, BlobPropertyBag};
@@ -90,7 +90,7 @@ pub async fn attempt(
     seen: &mut Seen,
 ) -> Result<(), Stop> {
     let mut conn = link::open(endpoint, socket).await?;
-    let status = link::run(&mut conn, &Stat(path.clone()), |_| Ok(())).await?;
+    let status = link::run(&mut conn, &Stat(path.clone()), link::no_data).await?;
     let EntryKind::File { size } = status.kind else {
         return Err(Stop::Broken(format!("“{path}” is a folder, not a file")));
     };
@@ -102,23 +102,23 @@ pub async fn attempt(
     transfer.set_total(size);
     transfer.start();
     let offset = received.total;
-    if offset == 0 {
-        let retrieve = Retrieve(path.clone());
-        link::run(&mut conn, &retrieve, |step| {
-            on_step(received, transfer, size, step)
-        })
-        .await?;
+    let (retrieve, read);
+    // As `dyn`: one exchange to wait for, whichever it is.
+    let exchange: &dyn Exchange<Success = ()> = if offset == 0 {
+        retrieve = Retrieve(path.clone());
+        &retrieve
     } else {
-        let read = Read {
+        read = Read {
             path: path.clone(),
             offset,
             length: size - offset,
         };
-        link::run(&mut conn, &read, |step| {
-            on_step(received, transfer, size, step)
-        })
-        .await?;
-    }
+        &read
+    };
+    link::run(&mut conn, exchange, |step| {
+        on_step(received, transfer, size, step)
+    })
+    .await?;
     conn.close(ferry_proto::close::NORMAL, "download complete");
     Ok(())
 }

@@ -58,9 +58,9 @@ pub async fn open(endpoint: &Endpoint, socket: &Socket) -> Result<Conn, Stop> {
     conn.greeting().await?;
     if let Some(login) = &endpoint.login {
         let user = User(login.account.clone());
-        if run(&mut conn, &user, |_| Ok(())).await? == Login::PasswordRequired {
+        if run(&mut conn, &user, no_data).await? == Login::PasswordRequired {
             let pass = Pass(Password::new(login.password.clone()));
-            run(&mut conn, &pass, |_| Ok(())).await?;
+            run(&mut conn, &pass, no_data).await?;
         }
     }
     Ok(conn)
@@ -76,12 +76,18 @@ pub enum Step<'a> {
 
 /// Runs `exchange` to its end, handing a download's data to `data`
 /// (uploads send from their own loop, in `upload`).
-pub fn run<'a, E: Exchange>(
+pub fn run<'a, E: Exchange + ?Sized>(
     conn: &'a mut Conn,
     exchange: &'a E,
     data: impl FnMut(Step<'_>) -> Result<(), Stop> + 'a,
 ) -> impl Future<Output = Result<E::Success, Stop>> + 'a {
     drive(conn, exchange.command(), Box::new(data)).map(move |done| finish(exchange, done?))
+}
+
+/// The data phase of an exchange without one (a function, not a closure
+/// per call: one type, so one vtable).
+pub fn no_data(_: Step<'_>) -> Result<(), Stop> {
+    Ok(())
 }
 
 /// What a download's data phase does with each step.
@@ -120,7 +126,10 @@ fn drive<'a>(
 }
 
 /// The exchange's own success, from the driver's outcome.
-pub fn finish<E: Exchange>(exchange: &E, done: Result<Done, Refusal>) -> Result<E::Success, Stop> {
+pub fn finish<E: Exchange + ?Sized>(
+    exchange: &E,
+    done: Result<Done, Refusal>,
+) -> Result<E::Success, Stop> {
     match done {
         Ok(done) => exchange
             .success(done)

@@ -150,10 +150,10 @@ pub async fn make_dirs(
         .map_err(|stop| link::words(&stop, "the folder"))?;
     for dir in dirs {
         let path = super::under(into, dir)?;
-        match link::run(&mut conn, &Mkdir(path.clone()), |_| Ok(())).await {
+        match link::run(&mut conn, &Mkdir(path.clone()), link::no_data).await {
             Ok(()) => {}
             Err(Stop::Refused(refusal)) if refusal.kind() == RefusalKind::CannotCreateDirectory => {
-                match link::run(&mut conn, &Stat(path.clone()), |_| Ok(())).await {
+                match link::run(&mut conn, &Stat(path.clone()), link::no_data).await {
                     Ok(status) if matches!(status.kind, EntryKind::Directory) => {}
                     _ => return Err(link::words(&Stop::Refused(refusal), path.as_str())),
                 }

@@ -104,9 +104,10 @@ async fn send_file(
     }
 }
 
-async fn exchange<E: Exchange<Success = ()>>(
+/// Runs `exchange` (RESUME or STORE: `dyn`, so this is compiled once).
+async fn exchange(
     conn: &mut Conn,
-    exchange: &E,
+    exchange: &dyn Exchange<Success = ()>,
     file: &File,
     transfer: Transfer,
     first: &mut Option<u64>,

@@ -55,7 +55,7 @@ async fn server_digest(endpoint: &Endpoint, path: &Path) -> Result<String, Strin
     let mut conn = link::open(endpoint, &socket)
         .await
         .map_err(|stop| link::words(&stop, path.as_str()))?;
-    let digest = link::run(&mut conn, &Hash(path.clone()), |_| Ok(()))
+    let digest = link::run(&mut conn, &Hash(path.clone()), link::no_data)
         .await
         .map_err(|stop| link::words(&stop, path.as_str()))?;
     conn.close(ferry_proto::close::NORMAL, "hashed");
