@@ -1,7 +1,7 @@
 //! Where to connect: the form while disconnected, and once connected the bar
 //! that replaces it (server, account, Log in / Log out, Disconnect).
 
-use crate::components::shown;
+use crate::components::{attrs, shown};
 use crate::model::{use_model, Access, ConnState};
 use crate::session::use_session;
 use crate::transfers::use_transfers;
@@ -40,34 +40,40 @@ pub fn ConnectForm() -> impl IntoView {
         }
     };
     view! {
-        <section class="panel connect" aria-labelledby="connect-title">
+        <section {..attrs(&[("class", "panel connect"), ("aria-labelledby", "connect-title")])}>
             <h2 id="connect-title">"Connect to a Ferry server"</h2>
             <form on:submit=submit>
                 <div class="fields">
                     <label for="host">"Server host"</label>
                     <input
-                        id="host"
-                        type="text"
-                        autocomplete="off"
-                        spellcheck="false"
-                        placeholder="bridge's default server"
+                        {..attrs(&[
+                            ("id", "host"),
+                            ("type", "text"),
+                            ("autocomplete", "off"),
+                            ("spellcheck", "false"),
+                            ("placeholder", "bridge's default server"),
+                        ])}
                         bind:value=host
                     />
                     <label for="port">"Port"</label>
                     <input
-                        id="port"
-                        type="text"
-                        inputmode="numeric"
-                        autocomplete="off"
+                        {..attrs(&[
+                            ("id", "port"),
+                            ("type", "text"),
+                            ("inputmode", "numeric"),
+                            ("autocomplete", "off"),
+                        ])}
                         placeholder=DEFAULT_PORT.to_string()
                         bind:value=port
                     />
                     <label for="bridge">"Bridge URL"</label>
                     <input
-                        id="bridge"
-                        type="text"
-                        autocomplete="off"
-                        spellcheck="false"
+                        {..attrs(&[
+                            ("id", "bridge"),
+                            ("type", "text"),
+                            ("autocomplete", "off"),
+                            ("spellcheck", "false"),
+                        ])}
                         bind:value=bridge_url
                     />
                 </div>
@@ -108,13 +114,12 @@ pub fn ConnectionBar() -> impl IntoView {
     let logged_in = move || model.access().account().is_some();
     let anonymous = move || matches!(model.access(), Access::Anonymous { .. });
     view! {
-        <div class="conn-bar" role="group" aria-label="Connection">
-            <span id="peer" class="peer" title=title>{peer}</span>
-            <span id="account" class="account">{who}</span>
+        <div {..attrs(&[("class", "conn-bar"), ("role", "group"), ("aria-label", "Connection")])}>
+            <span {..attrs(&[("id", "peer"), ("class", "peer")])} title=title>{peer}</span>
+            <span {..attrs(&[("id", "account"), ("class", "account")])}>{who}</span>
             {shown(anonymous, move || view! {
                 <button
-                    type="button"
-                    class="quiet"
+                    {..attrs(&[("type", "button"), ("class", "quiet")])}
                     on:click=move |_| model.set_access(Access::LoginRequired)
                 >
                     "Log in"
@@ -122,7 +127,7 @@ pub fn ConnectionBar() -> impl IntoView {
             })}
             {shown(logged_in, move || view! {
                 <button
-                    type="button"
+                    {..attrs(&[("type", "button")])}
                     on:click=move |_| {
                         transfers.cancel_all();
                         session.logout();
@@ -132,7 +137,7 @@ pub fn ConnectionBar() -> impl IntoView {
                 </button>
             })}
             <button
-                type="button"
+                {..attrs(&[("type", "button")])}
                 on:click=move |_| {
                     transfers.cancel_all();
                     session.disconnect();

@@ -1,6 +1,6 @@
 //! The console: type the original commands, see the protocol's replies.
 
-use crate::components::{connect_form, rows, Row, RowKey};
+use crate::components::{attrs, connect_form, rows, Row, RowKey};
 use crate::model::{use_model, ConnState, LineKind, LogLine, Model};
 use crate::session::{use_session, Session};
 use crate::transfers::{use_transfers, Transfers};
@@ -58,7 +58,7 @@ fn read_line(line: &str) -> Result<Input_, String> {
 #[component]
 pub fn Console(file_input: NodeRef<Input>) -> impl IntoView {
     view! {
-        <section class="panel console" aria-labelledby="console-title">
+        <section {..attrs(&[("class", "panel console"), ("aria-labelledby", "console-title")])}>
             <h2 id="console-title">"Console"</h2>
             <ConsoleLog />
             <ConsoleLine file_input=file_input />
@@ -89,7 +89,7 @@ fn ConsoleLog() -> impl IntoView {
         Row::new(key, move || {
             view! {
                 <div class=format!("line {class}")>
-                    <span class="prefix" aria-hidden="true">{prefix}</span>
+                    <span {..attrs(&[("class", "prefix"), ("aria-hidden", "true")])}>{prefix}</span>
                     {l.text}
                 </div>
             }
@@ -97,7 +97,15 @@ fn ConsoleLog() -> impl IntoView {
         })
     };
     view! {
-        <div id="console-log" class="console-log" role="log" aria-label="Protocol log" node_ref=log_box>
+        <div
+            {..attrs(&[
+                ("id", "console-log"),
+                ("class", "console-log"),
+                ("role", "log"),
+                ("aria-label", "Protocol log"),
+            ])}
+            node_ref=log_box
+        >
             {rows(move || model.log().into_iter().map(render).collect())}
         </div>
     }
@@ -194,11 +202,13 @@ fn ConsoleLine(file_input: NodeRef<Input>) -> impl IntoView {
         <div class="console-input">
             <label for="console-line" class="prompt">"ferry>"</label>
             <input
-                id="console-line"
-                type="text"
-                autocomplete="off"
-                spellcheck="false"
-                placeholder="LIST, RETRIEVE <path>, MKDIR <path>, STAT <path> … (HELP for all)"
+                {..attrs(&[
+                    ("id", "console-line"),
+                    ("type", "text"),
+                    ("autocomplete", "off"),
+                    ("spellcheck", "false"),
+                    ("placeholder", "LIST, RETRIEVE <path>, MKDIR <path>, STAT <path> … (HELP for all)"),
+                ])}
                 bind:value=line
                 on:keydown=on_key
             />

@@ -4,7 +4,7 @@
 
 use crate::components::file_table::use_ui;
 use crate::components::icons::{Action, ActionIcon};
-use crate::components::{reactive, Reactive};
+use crate::components::{attrs, reactive, Reactive};
 use crate::format;
 use crate::model::{child, dir_text, use_model, MoveBrowse, PreviewBody};
 use crate::session::{use_session, TEXT_PREVIEW_BYTES};
@@ -34,11 +34,9 @@ fn Modal(
     view! {
         <div class="backdrop" on:click=move |_| on_close.run(())>
             <div
+                {..attrs(&[("class", "dialog"), ("role", "dialog"), ("aria-modal", "true")])}
                 id=id
-                class="dialog"
                 class:wide=wide
-                role="dialog"
-                aria-modal="true"
                 aria-labelledby=labelled_by
                 on:click=|ev| ev.stop_propagation()
                 on:keydown=move |ev: leptos::ev::KeyboardEvent| {
@@ -68,13 +66,12 @@ pub fn DeleteDialog() -> impl IntoView {
             let close = Callback::new(move |()| model.ask_delete(None));
             view! {
                 <Modal id="delete-dialog" title=reactive(|| "Delete".to_string()) on_close=close focus=focus>
-                    <div class="confirm" role="group" aria-label="Confirm delete">
+                    <div {..attrs(&[("class", "confirm"), ("role", "group"), ("aria-label", "Confirm delete")])}>
                         <p>{question}</p>
                         <p class="hint">"This cannot be undone."</p>
                         <div class="form-actions">
                             <button
-                                type="button"
-                                class="danger"
+                                {..attrs(&[("type", "button"), ("class", "danger")])}
                                 on:click=move |_| {
                                     model.ask_delete(None);
                                     session.remove(entries.clone());
@@ -82,7 +79,7 @@ pub fn DeleteDialog() -> impl IntoView {
                             >
                                 "Yes, delete"
                             </button>
-                            <button type="button" node_ref=focus on:click=move |_| close.run(())>
+                            <button {..attrs(&[("type", "button")])} node_ref=focus on:click=move |_| close.run(())>
                                 "Cancel"
                             </button>
                         </div>
@@ -135,7 +132,7 @@ pub fn MoveDialog() -> impl IntoView {
                                 let open = p.clone();
                                 view! {
                                     <li>
-                                        <button type="button" class="folder-choice" on:click=move |_| session.browse(Some(open.clone()))>
+                                        <button {..attrs(&[("type", "button"), ("class", "folder-choice")])} on:click=move |_| session.browse(Some(open.clone()))>
                                             {label}
                                         </button>
                                     </li>
@@ -147,9 +144,9 @@ pub fn MoveDialog() -> impl IntoView {
             };
             view! {
                 <Modal id="move-dialog" title=title on_close=close focus=focus>
-                    <p>"Into: " <strong id="move-target">{target}</strong></p>
+                    <p>"Into: " <strong {..attrs(&[("id", "move-target")])}>{target}</strong></p>
                     {up.map(|up| view! {
-                        <button type="button" class="quiet" on:click=move |_| session.browse(up.clone())>
+                        <button {..attrs(&[("type", "button"), ("class", "quiet")])} on:click=move |_| session.browse(up.clone())>
                             <ActionIcon action=Action::Up />
                             "Up one folder"
                         </button>
@@ -157,8 +154,7 @@ pub fn MoveDialog() -> impl IntoView {
                     <ul class="folder-list">{list}</ul>
                     <div class="form-actions">
                         <button
-                            type="button"
-                            class="primary"
+                            {..attrs(&[("type", "button"), ("class", "primary")])}
                             node_ref=focus
                             on:click=move |_| {
                                 model.set_move_browse(None);
@@ -167,7 +163,7 @@ pub fn MoveDialog() -> impl IntoView {
                         >
                             "Move here"
                         </button>
-                        <button type="button" on:click=move |_| close.run(())>"Cancel"</button>
+                        <button {..attrs(&[("type", "button")])} on:click=move |_| close.run(())>"Cancel"</button>
                     </div>
                 </Modal>
             }
@@ -210,7 +206,7 @@ pub fn ShortcutsDialog() -> impl IntoView {
                             .collect_view()}
                     </dl>
                     <div class="form-actions">
-                        <button type="button" node_ref=focus on:click=move |_| close.run(())>"Close"</button>
+                        <button {..attrs(&[("type", "button")])} node_ref=focus on:click=move |_| close.run(())>"Close"</button>
                     </div>
                 </Modal>
             }
@@ -238,14 +234,14 @@ pub fn PreviewDialog() -> impl IntoView {
                 PreviewBody::Loading => EitherOf4::A(view! { <p class="hint">"Loading…"</p> }),
                 PreviewBody::Text { text, truncated } => EitherOf4::B(view! {
                     {truncated.then(|| view! {
-                        <p class="truncated" id="preview-truncated">
+                        <p {..attrs(&[("class", "truncated"), ("id", "preview-truncated")])}>
                             {format!("Showing the first {} only — download the file for all {}.", format::human_size(TEXT_PREVIEW_BYTES), format::human_size(size))}
                         </p>
                     })}
-                    <pre id="preview-text" class="preview-text" tabindex="0">{text}</pre>
+                    <pre {..attrs(&[("id", "preview-text"), ("class", "preview-text"), ("tabindex", "0")])}>{text}</pre>
                 }),
                 PreviewBody::Image(url) => EitherOf4::C(view! {
-                    <img id="preview-image" class="preview-image" src=url alt=format!("Preview of {name}") />
+                    <img {..attrs(&[("id", "preview-image"), ("class", "preview-image")])} src=url alt=format!("Preview of {name}") />
                 }),
                 PreviewBody::Unavailable(why) => EitherOf4::D(view! { <p class="hint">{why}</p> }),
             };
@@ -257,13 +253,12 @@ pub fn PreviewDialog() -> impl IntoView {
                     <div class="preview-body">{body}</div>
                     <div class="form-actions">
                         <button
-                            type="button"
-                            class="primary"
+                            {..attrs(&[("type", "button"), ("class", "primary")])}
                             on:click=move |_| transfers.download(path.clone())
                         >
                             "Download"
                         </button>
-                        <button type="button" node_ref=focus on:click=move |_| close.run(())>"Close"</button>
+                        <button {..attrs(&[("type", "button")])} node_ref=focus on:click=move |_| close.run(())>"Close"</button>
                     </div>
                 </Modal>
             }

@@ -8,7 +8,7 @@
 
 use crate::browser;
 use crate::components::icons::{Action, ActionIcon, FileIcon, Kind};
-use crate::components::{reactive, rows, shown, Row, RowKey};
+use crate::components::{attrs, reactive, rows, shown, Row, RowKey};
 use crate::format;
 use crate::model::{child, use_model, Entry, Model};
 use crate::session::{use_session, Session};
@@ -397,12 +397,14 @@ pub fn FileManager() -> impl IntoView {
                 <Breadcrumbs />
                 <div class="tools">
                     <input
-                        id="filter"
-                        type="search"
-                        aria-label="Filter this folder"
-                        placeholder="Filter  ( / )"
-                        autocomplete="off"
-                        spellcheck="false"
+                        {..attrs(&[
+                            ("id", "filter"),
+                            ("type", "search"),
+                            ("aria-label", "Filter this folder"),
+                            ("placeholder", "Filter  ( / )"),
+                            ("autocomplete", "off"),
+                            ("spellcheck", "false"),
+                        ])}
                         node_ref=ui.filter_input
                         bind:value=ui.filter
                         on:keydown=move |ev: leptos::ev::KeyboardEvent| {
@@ -414,8 +416,7 @@ pub fn FileManager() -> impl IntoView {
                     />
                     {shown(move || model.can_write(), move || view! {
                         <button
-                            type="button"
-                            id="new-folder"
+                            {..attrs(&[("type", "button"), ("id", "new-folder")])}
                             prop:disabled=new_folder_disabled.clone()
                             on:click=move |_| ui.creating.set(true)
                         >
@@ -424,18 +425,19 @@ pub fn FileManager() -> impl IntoView {
                         </button>
                     })}
                     <button
-                        type="button"
-                        id="refresh"
+                        {..attrs(&[("type", "button"), ("id", "refresh")])}
                         prop:disabled=disabled
                         on:click=move |_| session.refresh()
                     >
                         "Refresh"
                     </button>
                     <button
-                        type="button"
-                        class="quiet"
-                        aria-label="Keyboard shortcuts"
-                        title="Keyboard shortcuts (?)"
+                        {..attrs(&[
+                            ("type", "button"),
+                            ("class", "quiet"),
+                            ("aria-label", "Keyboard shortcuts"),
+                            ("title", "Keyboard shortcuts (?)"),
+                        ])}
                         on:click=move |_| ui.shortcuts.set(true)
                     >
                         "?"
@@ -450,7 +452,7 @@ pub fn FileManager() -> impl IntoView {
                 <table id="file-table">
                     <thead>
                         <tr>
-                            <th scope="col" class="check">
+                            <th {..attrs(&[("scope", "col"), ("class", "check")])}>
                                 <SelectAll />
                             </th>
                             <SortHeader sort=ui.sort by=SortKey::Name label="Name" column="name" />
@@ -514,7 +516,7 @@ fn Breadcrumbs() -> impl IntoView {
         Some(crumbs.into_any())
     };
     view! {
-        <nav class="crumbs" aria-label="Folder path">
+        <nav {..attrs(&[("class", "crumbs"), ("aria-label", "Folder path")])}>
             <ol>{reactive(crumbs)}</ol>
         </nav>
     }
@@ -569,11 +571,13 @@ fn NewFolder() -> impl IntoView {
         <form class="new-folder" on:submit=submit>
             <label for="new-folder-name">"New folder"</label>
             <input
-                id="new-folder-name"
-                type="text"
-                autocomplete="off"
-                spellcheck="false"
-                placeholder="Folder name"
+                {..attrs(&[
+                    ("id", "new-folder-name"),
+                    ("type", "text"),
+                    ("autocomplete", "off"),
+                    ("spellcheck", "false"),
+                    ("placeholder", "Folder name"),
+                ])}
                 node_ref=input
                 bind:value=name
                 on:keydown=move |ev: leptos::ev::KeyboardEvent| {
@@ -583,7 +587,7 @@ fn NewFolder() -> impl IntoView {
                 }
             />
             <button type="submit" class="primary">"Create"</button>
-            <button type="button" on:click=move |_| ui.creating.set(false)>"Cancel"</button>
+            <button {..attrs(&[("type", "button")])} on:click=move |_| ui.creating.set(false)>"Cancel"</button>
         </form>
     }
 }
@@ -604,27 +608,26 @@ fn SelectionBar() -> impl IntoView {
     };
     view! {
         {shown(move || { count() != 0 }, move || view! {
-            <div class="selection-bar" role="toolbar" aria-label="Selection">
-                <span id="selection-count">{move || format!("{} selected", count())}</span>
-                <button type="button" on:click=move |_| download_files(model, transfers, &ui.targets(model))>
+            <div {..attrs(&[("class", "selection-bar"), ("role", "toolbar"), ("aria-label", "Selection")])}>
+                <span {..attrs(&[("id", "selection-count")])}>{move || format!("{} selected", count())}</span>
+                <button {..attrs(&[("type", "button")])} on:click=move |_| download_files(model, transfers, &ui.targets(model))>
                     <ActionIcon action=Action::Download />
                     "Download"
                 </button>
                 {shown(move || model.can_write(), move || view! {
-                    <button type="button" on:click=move |_| start_move(model, session, ui, &ui.targets(model))>
+                    <button {..attrs(&[("type", "button")])} on:click=move |_| start_move(model, session, ui, &ui.targets(model))>
                         <ActionIcon action=Action::Move />
                         "Move to…"
                     </button>
                     <button
-                        type="button"
-                        class="danger"
+                        {..attrs(&[("type", "button"), ("class", "danger")])}
                         on:click=move |_| session.plan_delete(entries_of(model, &ui.targets(model)))
                     >
                         <ActionIcon action=Action::Delete />
                         "Delete"
                     </button>
                 })}
-                <button type="button" class="quiet" on:click=move |_| ui.selected.set(HashSet::new())>
+                <button {..attrs(&[("type", "button"), ("class", "quiet")])} on:click=move |_| ui.selected.set(HashSet::new())>
                     "Clear selection"
                 </button>
             </div>
@@ -644,8 +647,7 @@ fn SelectAll() -> impl IntoView {
     };
     view! {
         <input
-            type="checkbox"
-            aria-label="Select all"
+            {..attrs(&[("type", "checkbox"), ("aria-label", "Select all")])}
             prop:checked=reactive(all)
             on:change=move |_| {
                 if all() {
@@ -692,7 +694,7 @@ fn EmptyState() -> impl IntoView {
         text().map(|text| {
             let home = model.listing_error().is_some() && model.cwd().is_some();
             view! {
-                <div class="empty" id="empty-state">
+                <div {..attrs(&[("class", "empty"), ("id", "empty-state")])}>
                     <p>{text}</p>
                     {shown(move || home, move || view! {
                         <a href="#/">"Go to the home folder"</a>
@@ -740,10 +742,10 @@ fn SortHeader(
         })
     };
     view! {
-        <th scope="col" class=column aria-sort=reactive(aria_sort)>
-            <button type="button" class="sort" on:click=on_click>
+        <th {..attrs(&[("scope", "col")])} class=column aria-sort=reactive(aria_sort)>
+            <button {..attrs(&[("type", "button"), ("class", "sort")])} on:click=on_click>
                 {label}
-                <span aria-hidden="true">{reactive(arrow)}</span>
+                <span {..attrs(&[("aria-hidden", "true")])}>{reactive(arrow)}</span>
             </button>
         </th>
     }
@@ -834,9 +836,7 @@ fn FileRow(entry: ListingEntry) -> impl IntoView {
                 let entry = entry.clone();
                 view! {
                     <button
-                        type="button"
-                        class="entry-name link"
-                        title="Preview"
+                        {..attrs(&[("type", "button"), ("class", "entry-name link"), ("title", "Preview")])}
                         on:click=move |_| open(model, session, &entry)
                     >
                         {name.clone()}
@@ -848,9 +848,9 @@ fn FileRow(entry: ListingEntry) -> impl IntoView {
     };
     view! {
         <tr
+            {..attrs(&[("tabindex", "0")])}
             data-name=name.clone()
             data-kind=if is_dir { "dir" } else { "file" }
-            tabindex="0"
             aria-selected=move || if selected.get() { "true" } else { "false" }
             class:selected=move || selected.get()
             class:drop-target=move || hover.get()
@@ -873,7 +873,7 @@ fn FileRow(entry: ListingEntry) -> impl IntoView {
         >
             <td class="check">
                 <input
-                    type="checkbox"
+                    {..attrs(&[("type", "checkbox")])}
                     aria-label=format!("Select {name}")
                     prop:checked=move || selected.get()
                     on:click=checkbox
@@ -914,10 +914,8 @@ fn RowActions(entry: ListingEntry) -> impl IntoView {
         let entry = entry.clone();
         view! {
             <button
-                type="button"
-                class="icon-button"
+                {..attrs(&[("type", "button"), ("class", "icon-button"), ("title", "Download")])}
                 aria-label=format!("Download {name}")
-                title="Download"
                 on:click=move |_| download_files(model, transfers, std::slice::from_ref(&entry))
             >
                 <ActionIcon action=Action::Download />
@@ -934,10 +932,8 @@ fn RowActions(entry: ListingEntry) -> impl IntoView {
             {download}
             {shown(move || model.can_write(), move || view! {
                 <button
-                    type="button"
-                    class="icon-button"
+                    {..attrs(&[("type", "button"), ("class", "icon-button"), ("title", "Rename (F2)")])}
                     aria-label=format!("Rename {name}")
-                    title="Rename (F2)"
                     on:click={
                         let rename_name = rename_name.clone();
                         move |_| ui.renaming.set(Some(rename_name.clone()))
@@ -946,10 +942,8 @@ fn RowActions(entry: ListingEntry) -> impl IntoView {
                     <ActionIcon action=Action::Rename />
                 </button>
                 <button
-                    type="button"
-                    class="icon-button danger"
+                    {..attrs(&[("type", "button"), ("class", "icon-button danger"), ("title", "Delete (Del)")])}
                     aria-label=format!("Delete {name}")
-                    title="Delete (Del)"
                     on:click=delete.clone()
                 >
                     <ActionIcon action=Action::Delete />
@@ -1008,11 +1002,8 @@ fn RenameField(name: String) -> impl IntoView {
     };
     view! {
         <input
-            class="rename"
-            type="text"
+            {..attrs(&[("class", "rename"), ("type", "text"), ("autocomplete", "off"), ("spellcheck", "false")])}
             aria-label=format!("New name for {name}")
-            autocomplete="off"
-            spellcheck="false"
             node_ref=input
             bind:value=text
             on:keydown=on_key

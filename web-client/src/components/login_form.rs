@@ -2,6 +2,7 @@
 //! pressed on an anonymous session). The password goes from the field to
 //! the session's memory and nowhere else: no browser storage, no URL.
 
+use crate::components::attrs;
 use crate::model::use_model;
 use crate::session::use_session;
 use leptos::html::Input;
@@ -31,25 +32,29 @@ pub fn LoginForm() -> impl IntoView {
         password.set(String::new());
     };
     view! {
-        <section class="panel login" aria-labelledby="login-title">
+        <section {..attrs(&[("class", "panel login"), ("aria-labelledby", "login-title")])}>
             <h2 id="login-title">"Log in"</h2>
             <p class="hint">"This server has accounts: log in to see your files."</p>
             <form on:submit=submit>
                 <div class="fields">
                     <label for="login-account">"Account"</label>
                     <input
-                        id="login-account"
-                        type="text"
-                        autocomplete="username"
-                        spellcheck="false"
+                        {..attrs(&[
+                            ("id", "login-account"),
+                            ("type", "text"),
+                            ("autocomplete", "username"),
+                            ("spellcheck", "false"),
+                        ])}
                         node_ref=first
                         bind:value=account
                     />
                     <label for="login-password">"Password"</label>
                     <input
-                        id="login-password"
-                        type="password"
-                        autocomplete="current-password"
+                        {..attrs(&[
+                            ("id", "login-password"),
+                            ("type", "password"),
+                            ("autocomplete", "current-password"),
+                        ])}
                         bind:value=password
                     />
                 </div>

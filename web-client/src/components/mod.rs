@@ -12,7 +12,9 @@ pub mod transfers;
 
 use leptos::prelude::*;
 use leptos::reactive::owner::Owner;
+use leptos::tachys::html::attribute::{Attribute, NamedAttributeKey, NextAttribute};
 use leptos::tachys::reactive_graph::{OwnedView, SharedReactiveFunction};
+use leptos::tachys::renderer::{types::Element, Rndr};
 use leptos::tachys::view::keyed::keyed;
 use std::sync::{Arc, Mutex};
 
@@ -85,4 +87,97 @@ fn keyed_rows(each: Box<dyn Fn() -> Vec<Row> + Send>) -> impl IntoView {
         (drop, OwnedView::new_with_owner(view, owner))
     };
     reactive(move || keyed(each(), |row: &Row| row.key.clone(), build.clone()))
+}
+
+/// An element's attributes that never change (`{..attrs(&[("type", "button")])}`
+/// in `view!`), as one attribute. With `erase_components` every attribute is
+/// boxed as an `AnyAttribute` whose build, rebuild and clone are compiled once
+/// per attribute type, and `id="…"`, `type="…"`, `title="…"`… are each a type
+/// of their own; this one type serves all of them, and one box per element
+/// replaces one per attribute. The DOM is the same: each is set with
+/// `setAttribute`, as `view!` sets them.
+pub fn attrs(pairs: &'static [(&'static str, &'static str)]) -> StaticAttrs {
+    StaticAttrs(pairs)
+}
+
+/// See [`attrs`].
+#[derive(Clone, Copy, PartialEq)]
+pub struct StaticAttrs(&'static [(&'static str, &'static str)]);
+
+impl StaticAttrs {
+    fn set(self, el: &Element) {
+        for (key, value) in self.0 {
+            Rndr::set_attribute(el, key, value);
+        }
+    }
+}
+
+impl Attribute for StaticAttrs {
+    const MIN_LENGTH: usize = 0;
+    type State = (Element, StaticAttrs);
+    type AsyncOutput = Self;
+    type Cloneable = Self;
+    type CloneableOwned = Self;
+
+    fn html_len(&self) -> usize {
+        self.0.iter().map(|(k, v)| k.len() + v.len() + 4).sum()
+    }
+
+    fn to_html(self, buf: &mut String, _: &mut String, _: &mut String, _: &mut String) {
+        for (key, value) in self.0 {
+            let value = value.replace('&', "&amp;").replace('"', "&quot;");
+            buf.push_str(&format!(" {key}=\"{value}\""));
+        }
+    }
+
+    fn hydrate<const FROM_SERVER: bool>(self, el: &Element) -> Self::State {
+        (el.clone(), self)
+    }
+
+    fn build(self, el: &Element) -> Self::State {
+        self.set(el);
+        (el.clone(), self)
+    }
+
+    /// Another element's constants on this one (a branch of the same type): the
+    /// old ones go, the new ones are set.
+    fn rebuild(self, state: &mut Self::State) {
+        let (el, old) = state;
+        if *old != self {
+            for (key, _) in old.0 {
+                Rndr::remove_attribute(el, key);
+            }
+            self.set(el);
+            *old = self;
+        }
+    }
+
+    fn into_cloneable(self) -> Self {
+        self
+    }
+
+    fn into_cloneable_owned(self) -> Self {
+        self
+    }
+
+    fn dry_resolve(&mut self) {}
+
+    async fn resolve(self) -> Self {
+        self
+    }
+
+    fn keys(&self) -> Vec<NamedAttributeKey> {
+        self.0
+            .iter()
+            .map(|(key, _)| NamedAttributeKey::Attribute((*key).into()))
+            .collect()
+    }
+}
+
+impl NextAttribute for StaticAttrs {
+    type Output<NewAttr: Attribute> = (Self, NewAttr);
+
+    fn add_any_attr<NewAttr: Attribute>(self, new_attr: NewAttr) -> Self::Output<NewAttr> {
+        (self, new_attr)
+    }
 }

@@ -1,6 +1,6 @@
 //! The connection badge in the header and the notice bar under it.
 
-use crate::components::reactive;
+use crate::components::{attrs, reactive};
 use crate::model::{use_model, ConnState, Notice};
 use leptos::prelude::*;
 
@@ -22,7 +22,10 @@ pub fn ConnectionBadge() -> impl IntoView {
         ConnState::Connected => "badge on",
     };
     view! {
-        <p id="connection-state" class=reactive(class) role="status" aria-live="polite">
+        <p
+            {..attrs(&[("id", "connection-state"), ("role", "status"), ("aria-live", "polite")])}
+            class=reactive(class)
+        >
             <span class="dot" aria-hidden="true"></span>
             {reactive(text)}
         </p>
@@ -56,12 +59,10 @@ pub fn NoticeBar() -> impl IntoView {
                 Notice::Info(text) => ("notice info", "status", text),
             };
             view! {
-                <div id="notice" class=class role=role>
+                <div {..attrs(&[("id", "notice")])} class=class role=role>
                     <p>{text}</p>
                     <button
-                        type="button"
-                        class="quiet"
-                        aria-label="Dismiss message"
+                        {..attrs(&[("type", "button"), ("class", "quiet"), ("aria-label", "Dismiss message")])}
                         on:click=move |_| model.dismiss_notice()
                     >
                         "×"

@@ -2,7 +2,7 @@
 //! and the list of transfers, each with progress, speed, time left, Cancel
 //! and, for a stored upload, Verify.
 
-use crate::components::{reactive, rows, Row, RowKey};
+use crate::components::{attrs, reactive, rows, Row, RowKey};
 use crate::format;
 use crate::model::{use_model, Direction, Transfer, TransferStatus};
 use crate::transfers::{self, use_transfers, Verify};
@@ -28,15 +28,15 @@ pub fn Transfers(
     let model = use_model();
     let into = into.unwrap_or_else(|| Signal::stored(None));
     view! {
-        <section class="panel transfers" aria-labelledby="transfers-title">
+        <section {..attrs(&[("class", "panel transfers"), ("aria-labelledby", "transfers-title")])}>
             <div class="panel-head">
                 <h2 id="transfers-title">"Transfers"</h2>
-                <button type="button" class="quiet" on:click=move |_| model.clear_finished()>
+                <button {..attrs(&[("type", "button"), ("class", "quiet")])} on:click=move |_| model.clear_finished()>
                     "Clear finished"
                 </button>
             </div>
             <DropZone file_input=file_input into=into />
-            <ul id="transfer-list" class="transfer-list">
+            <ul {..attrs(&[("id", "transfer-list"), ("class", "transfer-list")])}>
                 {rows(move || {
                     model
                         .transfers()
@@ -99,8 +99,7 @@ fn DropZone(file_input: NodeRef<Input>, into: Signal<Option<ferry_proto::Path>>)
     let disabled = reactive(move || !model.is_connected());
     view! {
         <div
-            id="drop-zone"
-            class="drop-zone"
+            {..attrs(&[("id", "drop-zone"), ("class", "drop-zone")])}
             class:dragging=move || dragging.get()
             on:dragenter=move |ev: leptos::ev::DragEvent| {
                 ev.prevent_default();
@@ -111,37 +110,38 @@ fn DropZone(file_input: NodeRef<Input>, into: Signal<Option<ferry_proto::Path>>)
             on:drop=on_drop
         >
             <input
-                id="file-input"
-                class="visually-hidden"
-                type="file"
-                multiple
-                tabindex="-1"
+                {..attrs(&[
+                    ("id", "file-input"),
+                    ("class", "visually-hidden"),
+                    ("type", "file"),
+                    ("multiple", ""),
+                    ("tabindex", "-1"),
+                    ("aria-label", "Files to upload"),
+                ])}
                 node_ref=file_input
                 on:change=on_change
-                aria-label="Files to upload"
             />
             <input
-                id="folder-input"
-                class="visually-hidden"
-                type="file"
+                {..attrs(&[
+                    ("id", "folder-input"),
+                    ("class", "visually-hidden"),
+                    ("type", "file"),
+                    ("tabindex", "-1"),
+                    ("aria-label", "Folder to upload"),
+                ])}
                 prop:webkitdirectory=true
-                tabindex="-1"
                 node_ref=folder_input
                 on:change=on_folder
-                aria-label="Folder to upload"
             />
             <button
-                type="button"
-                class="primary"
-                id="upload-button"
+                {..attrs(&[("type", "button"), ("class", "primary"), ("id", "upload-button")])}
                 prop:disabled=disabled.clone()
                 on:click=move |_| open(file_input)
             >
                 "Upload files…"
             </button>
             <button
-                type="button"
-                id="upload-folder-button"
+                {..attrs(&[("type", "button"), ("id", "upload-folder-button")])}
                 prop:disabled=disabled
                 on:click=move |_| open(folder_input)
             >
@@ -149,7 +149,7 @@ fn DropZone(file_input: NodeRef<Input>, into: Signal<Option<ferry_proto::Path>>)
             </button>
             <span class="hint">"or drop files and folders here"</span>
             <label class="verify-option">
-                <input type="checkbox" id="verify-uploads" bind:checked=verify />
+                <input {..attrs(&[("type", "checkbox"), ("id", "verify-uploads")])} bind:checked=verify />
                 "Verify uploads (SHA-256)"
             </label>
         </div>
@@ -209,41 +209,40 @@ fn TransferRow(transfer: Transfer) -> impl IntoView {
         _ => transfer.moved(),
     };
     // Cancel while it may still move bytes; Verify once an upload is stored.
-    let action =
-        move || {
-            let id = transfer.id;
-            let (text, label, cancel) = match transfer.status() {
-                // Once an upload's last byte is out, closing cannot stop it.
-                TransferStatus::Running
-                    if transfer.direction == Direction::Upload
-                        && transfer
-                            .total()
-                            .is_some_and(|total| transfer.moved() >= total) =>
-                {
-                    return None
-                }
-                TransferStatus::Queued | TransferStatus::Running | TransferStatus::Retrying(_) => {
-                    ("Cancel", format!("Cancel {}", transfer.name()), true)
-                }
-                TransferStatus::Done(_) if transfer.direction == Direction::Upload => {
-                    ("Verify", format!("Verify {}", transfer.name()), false)
-                }
-                _ => return None,
-            };
-            let act = move |_| {
-                if cancel {
-                    transfers.cancel(id)
-                } else {
-                    transfers.verify(id)
-                }
-            };
-            Some(view! {
-            <button type="button" class="quiet transfer-action" aria-label=label on:click=act>
+    let action = move || {
+        let id = transfer.id;
+        let (text, label, cancel) = match transfer.status() {
+            // Once an upload's last byte is out, closing cannot stop it.
+            TransferStatus::Running
+                if transfer.direction == Direction::Upload
+                    && transfer
+                        .total()
+                        .is_some_and(|total| transfer.moved() >= total) =>
+            {
+                return None
+            }
+            TransferStatus::Queued | TransferStatus::Running | TransferStatus::Retrying(_) => {
+                ("Cancel", format!("Cancel {}", transfer.name()), true)
+            }
+            TransferStatus::Done(_) if transfer.direction == Direction::Upload => {
+                ("Verify", format!("Verify {}", transfer.name()), false)
+            }
+            _ => return None,
+        };
+        let act = move |_| {
+            if cancel {
+                transfers.cancel(id)
+            } else {
+                transfers.verify(id)
+            }
+        };
+        Some(view! {
+            <button {..attrs(&[("type", "button"), ("class", "quiet transfer-action")])} aria-label=label on:click=act>
                 {text}
             </button>
         }
         .into_any())
-        };
+    };
     let verdict = move || {
         transfer.verify().map(|verify| {
             let (class, text) = match verify {
