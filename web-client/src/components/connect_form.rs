@@ -1,7 +1,7 @@
 //! Where to connect: the form while disconnected, and once connected the bar
 //! that replaces it (server, account, Log in / Log out, Disconnect).
 
-use crate::components::{attrs, shown};
+use crate::components::{attr, attrs, reactive, shown};
 use crate::model::{use_model, Access, ConnState};
 use crate::session::use_session;
 use crate::transfers::use_transfers;
@@ -63,7 +63,7 @@ pub fn ConnectForm() -> impl IntoView {
                             ("inputmode", "numeric"),
                             ("autocomplete", "off"),
                         ])}
-                        placeholder=DEFAULT_PORT.to_string()
+                        {..attr("placeholder", DEFAULT_PORT.to_string())}
                         bind:value=port
                     />
                     <label for="bridge">"Bridge URL"</label>
@@ -115,7 +115,7 @@ pub fn ConnectionBar() -> impl IntoView {
     let anonymous = move || matches!(model.access(), Access::Anonymous { .. });
     view! {
         <div {..attrs(&[("class", "conn-bar"), ("role", "group"), ("aria-label", "Connection")])}>
-            <span {..attrs(&[("id", "peer"), ("class", "peer")])} title=title>{peer}</span>
+            <span {..attrs(&[("id", "peer"), ("class", "peer")])} {..attr("title", reactive(title))}>{peer}</span>
             <span {..attrs(&[("id", "account"), ("class", "account")])}>{who}</span>
             {shown(anonymous, move || view! {
                 <button

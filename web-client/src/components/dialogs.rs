@@ -4,7 +4,7 @@
 
 use crate::components::file_table::use_ui;
 use crate::components::icons::{Action, ActionIcon};
-use crate::components::{attrs, reactive, Reactive};
+use crate::components::{attr, attrs, reactive, Reactive};
 use crate::format;
 use crate::model::{child, dir_text, use_model, MoveBrowse, PreviewBody};
 use crate::session::{use_session, TEXT_PREVIEW_BYTES};
@@ -35,9 +35,9 @@ fn Modal(
         <div class="backdrop" on:click=move |_| on_close.run(())>
             <div
                 {..attrs(&[("class", "dialog"), ("role", "dialog"), ("aria-modal", "true")])}
-                id=id
+                {..attr("id", id)}
+                {..attr("aria-labelledby", labelled_by)}
                 class:wide=wide
-                aria-labelledby=labelled_by
                 on:click=|ev| ev.stop_propagation()
                 on:keydown=move |ev: leptos::ev::KeyboardEvent| {
                     if ev.key() == "Escape" {
@@ -46,7 +46,7 @@ fn Modal(
                     }
                 }
             >
-                <h2 id=title_id>{title}</h2>
+                <h2 {..attr("id", title_id)}>{title}</h2>
                 {children()}
             </div>
         </div>
@@ -241,7 +241,7 @@ pub fn PreviewDialog() -> impl IntoView {
                     <pre {..attrs(&[("id", "preview-text"), ("class", "preview-text"), ("tabindex", "0")])}>{text}</pre>
                 }),
                 PreviewBody::Image(url) => EitherOf4::C(view! {
-                    <img {..attrs(&[("id", "preview-image"), ("class", "preview-image")])} src=url alt=format!("Preview of {name}") />
+                    <img {..attrs(&[("id", "preview-image"), ("class", "preview-image")])} {..attr("src", url)} {..attr("alt", format!("Preview of {name}"))} />
                 }),
                 PreviewBody::Unavailable(why) => EitherOf4::D(view! { <p class="hint">{why}</p> }),
             };

@@ -8,7 +8,7 @@
 
 use crate::browser;
 use crate::components::icons::{Action, ActionIcon, FileIcon, Kind};
-use crate::components::{attrs, reactive, rows, shown, Row, RowKey};
+use crate::components::{attr, attrs, reactive, rows, shown, Row, RowKey};
 use crate::format;
 use crate::model::{child, use_model, Entry, Model};
 use crate::session::{use_session, Session};
@@ -391,7 +391,7 @@ pub fn FileManager() -> impl IntoView {
     let disabled = reactive(move || !model.is_connected());
     let new_folder_disabled = disabled.clone();
     view! {
-        <section class="panel files" aria-labelledby="files-title">
+        <section {..attrs(&[("class", "panel files"), ("aria-labelledby", "files-title")])}>
             <h2 id="files-title" class="visually-hidden">"Files"</h2>
             <div class="toolbar">
                 <Breadcrumbs />
@@ -536,7 +536,7 @@ fn Crumb(dir: Option<Path>, label: String, current: bool) -> impl IntoView {
             on:dragleave=leave
             on:drop=drop
         >
-            <a href=href aria-current=current.then_some("page")>
+            <a {..attr("href", href)} {..attr("aria-current", current.then_some("page"))}>
                 {label}
             </a>
         </li>
@@ -742,7 +742,7 @@ fn SortHeader(
         })
     };
     view! {
-        <th {..attrs(&[("scope", "col")])} class=column aria-sort=reactive(aria_sort)>
+        <th {..attrs(&[("scope", "col")])} {..attr("aria-sort", reactive(aria_sort))} class=column>
             <button {..attrs(&[("type", "button"), ("class", "sort")])} on:click=on_click>
                 {label}
                 <span {..attrs(&[("aria-hidden", "true")])}>{reactive(arrow)}</span>
@@ -831,7 +831,7 @@ fn FileRow(entry: ListingEntry) -> impl IntoView {
             }
             Some(if is_dir {
                 let href = browser::fragment_of(&path);
-                view! { <a class="entry-name" href=href>{name.clone()}</a> }.into_any()
+                view! { <a {..attr("href", href)} class="entry-name">{name.clone()}</a> }.into_any()
             } else {
                 let entry = entry.clone();
                 view! {
@@ -849,12 +849,12 @@ fn FileRow(entry: ListingEntry) -> impl IntoView {
     view! {
         <tr
             {..attrs(&[("tabindex", "0")])}
+            {..attr("draggable", reactive(move || if model.can_write() { "true" } else { "false" }))}
             data-name=name.clone()
+            {..attr("aria-selected", reactive(move || if selected.get() { "true" } else { "false" }))}
             data-kind=if is_dir { "dir" } else { "file" }
-            aria-selected=move || if selected.get() { "true" } else { "false" }
             class:selected=move || selected.get()
             class:drop-target=move || hover.get()
-            draggable=move || if model.can_write() { "true" } else { "false" }
             on:click=on_click
             on:dblclick=on_dblclick
             on:focus=on_focus
@@ -874,7 +874,7 @@ fn FileRow(entry: ListingEntry) -> impl IntoView {
             <td class="check">
                 <input
                     {..attrs(&[("type", "checkbox")])}
-                    aria-label=format!("Select {name}")
+                    {..attr("aria-label", format!("Select {name}"))}
                     prop:checked=move || selected.get()
                     on:click=checkbox
                 />
@@ -886,13 +886,13 @@ fn FileRow(entry: ListingEntry) -> impl IntoView {
                 </span>
             </td>
             <td
+                {..attr("title", size.map(|s| format!("{s} bytes")))}
                 class="size"
-                title=size.map(|s| format!("{s} bytes"))
                 data-bytes=size
             >
                 {size.map_or_else(|| "—".to_string(), format::human_size)}
             </td>
-            <td class="modified" title=format::exact_time(entry.modified)>
+            <td {..attr("title", format::exact_time(entry.modified))} class="modified">
                 {format::relative_time(entry.modified, now)}
             </td>
             <td class="actions">
@@ -915,7 +915,7 @@ fn RowActions(entry: ListingEntry) -> impl IntoView {
         view! {
             <button
                 {..attrs(&[("type", "button"), ("class", "icon-button"), ("title", "Download")])}
-                aria-label=format!("Download {name}")
+                {..attr("aria-label", format!("Download {name}"))}
                 on:click=move |_| download_files(model, transfers, std::slice::from_ref(&entry))
             >
                 <ActionIcon action=Action::Download />
@@ -933,7 +933,7 @@ fn RowActions(entry: ListingEntry) -> impl IntoView {
             {shown(move || model.can_write(), move || view! {
                 <button
                     {..attrs(&[("type", "button"), ("class", "icon-button"), ("title", "Rename (F2)")])}
-                    aria-label=format!("Rename {name}")
+                    {..attr("aria-label", format!("Rename {name}"))}
                     on:click={
                         let rename_name = rename_name.clone();
                         move |_| ui.renaming.set(Some(rename_name.clone()))
@@ -943,7 +943,7 @@ fn RowActions(entry: ListingEntry) -> impl IntoView {
                 </button>
                 <button
                     {..attrs(&[("type", "button"), ("class", "icon-button danger"), ("title", "Delete (Del)")])}
-                    aria-label=format!("Delete {name}")
+                    {..attr("aria-label", format!("Delete {name}"))}
                     on:click=delete.clone()
                 >
                     <ActionIcon action=Action::Delete />
@@ -1003,7 +1003,7 @@ fn RenameField(name: String) -> impl IntoView {
     view! {
         <input
             {..attrs(&[("class", "rename"), ("type", "text"), ("autocomplete", "off"), ("spellcheck", "false")])}
-            aria-label=format!("New name for {name}")
+            {..attr("aria-label", format!("New name for {name}"))}
             node_ref=input
             bind:value=text
             on:keydown=on_key

@@ -12,7 +12,10 @@ pub mod transfers;
 
 use leptos::prelude::*;
 use leptos::reactive::owner::Owner;
-use leptos::tachys::html::attribute::{Attribute, NamedAttributeKey, NextAttribute};
+use leptos::tachys::html::attribute::custom::{custom_attribute, CustomAttr};
+use leptos::tachys::html::attribute::{
+    Attribute, AttributeValue, NamedAttributeKey, NextAttribute,
+};
 use leptos::tachys::reactive_graph::{OwnedView, SharedReactiveFunction};
 use leptos::tachys::renderer::{types::Element, Rndr};
 use leptos::tachys::view::keyed::keyed;
@@ -98,6 +101,15 @@ fn keyed_rows(each: Box<dyn Fn() -> Vec<Row> + Send>) -> impl IntoView {
 /// `setAttribute`, as `view!` sets them.
 pub fn attrs(pairs: &'static [(&'static str, &'static str)]) -> StaticAttrs {
     StaticAttrs(pairs)
+}
+
+/// An attribute whose value changes from element to element (`{..attr("title",
+/// title)}` in `view!`). `view!` gives `title=…`, `aria-label=…`, `href=…`… a
+/// type per name, so each name's value type gets its own erased build,
+/// rebuild and clone; this gives all names one type per value type. The DOM
+/// is the same (`setAttribute`, `removeAttribute` for `None`).
+pub fn attr<V: AttributeValue>(key: &'static str, value: V) -> CustomAttr<&'static str, V> {
+    custom_attribute(key, value)
 }
 
 /// See [`attrs`].

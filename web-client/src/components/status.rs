@@ -1,6 +1,6 @@
 //! The connection badge in the header and the notice bar under it.
 
-use crate::components::{attrs, reactive};
+use crate::components::{attr, attrs, reactive};
 use crate::model::{use_model, ConnState, Notice};
 use leptos::prelude::*;
 
@@ -59,7 +59,7 @@ pub fn NoticeBar() -> impl IntoView {
                 Notice::Info(text) => ("notice info", "status", text),
             };
             view! {
-                <div {..attrs(&[("id", "notice")])} class=class role=role>
+                <div {..attrs(&[("id", "notice")])} {..attr("role", role)} class=class>
                     <p>{text}</p>
                     <button
                         {..attrs(&[("type", "button"), ("class", "quiet"), ("aria-label", "Dismiss message")])}

@@ -2,7 +2,7 @@
 //! and the list of transfers, each with progress, speed, time left, Cancel
 //! and, for a stored upload, Verify.
 
-use crate::components::{attrs, reactive, rows, Row, RowKey};
+use crate::components::{attr, attrs, reactive, rows, Row, RowKey};
 use crate::format;
 use crate::model::{use_model, Direction, Transfer, TransferStatus};
 use crate::transfers::{self, use_transfers, Verify};
@@ -237,7 +237,7 @@ fn TransferRow(transfer: Transfer) -> impl IntoView {
             }
         };
         Some(view! {
-            <button {..attrs(&[("type", "button"), ("class", "quiet transfer-action")])} aria-label=label on:click=act>
+            <button {..attrs(&[("type", "button"), ("class", "quiet transfer-action")])} {..attr("aria-label", label)} on:click=act>
                 {text}
             </button>
         }
@@ -265,7 +265,11 @@ fn TransferRow(transfer: Transfer) -> impl IntoView {
                 <span class="transfer-name">{name.clone()}</span>
                 {reactive(action)}
             </div>
-            <progress max=reactive(max) value=reactive(value) aria-label=label></progress>
+            <progress
+                {..attr("max", reactive(max))}
+                {..attr("value", reactive(value))}
+                {..attr("aria-label", label)}
+            ></progress>
             <p class="transfer-detail">{reactive(detail)}</p>
             {reactive(verdict)}
         </li>
