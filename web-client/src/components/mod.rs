@@ -36,13 +36,24 @@ pub fn reactive<T: 'static>(f: impl FnMut() -> T + Send + 'static) -> Reactive<T
 /// (the condition memoised, so the children are built again only when it
 /// turns true), without the boxed children and fallback each `<Show>` adds
 /// to the page's WebAssembly. Its output is an `Option<AnyView>` whatever
-/// the children, so all of them share one render path.
+/// the children, so all of them share one render path; the condition and
+/// the children are boxed, so its memo and its block are compiled once,
+/// not once per use.
 pub fn shown<V: IntoView + 'static>(
     when: impl Fn() -> bool + Send + Sync + 'static,
     children: impl Fn() -> V + Send + Sync + 'static,
 ) -> Reactive<Option<AnyView>> {
+    shown_boxed(Box::new(when), Box::new(move || children().into_any()))
+}
+
+type Children = Box<dyn Fn() -> AnyView + Send + Sync>;
+
+fn shown_boxed(
+    when: Box<dyn Fn() -> bool + Send + Sync>,
+    children: Children,
+) -> Reactive<Option<AnyView>> {
     let when = Memo::new(move |_| when());
-    reactive(move || when.get().then(|| children().into_any()))
+    reactive(move || when.get().then(|| children()))
 }
 
 /// What tells the rows of a [`rows`] list apart.
