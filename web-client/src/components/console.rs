@@ -1,6 +1,6 @@
 //! The console: type the original commands, see the protocol's replies.
 
-use crate::components::{attrs, connect_form, rows, Row, RowKey};
+use crate::components::{attrs, connect_form, effect, rows, Row, RowKey};
 use crate::model::{use_model, ConnState, LineKind, LogLine, Model};
 use crate::session::{use_session, Session};
 use crate::transfers::{use_transfers, Transfers};
@@ -71,7 +71,7 @@ pub fn Console(file_input: NodeRef<Input>) -> impl IntoView {
 fn ConsoleLog() -> impl IntoView {
     let model = use_model();
     let log_box: NodeRef<Div> = NodeRef::new();
-    Effect::new(move |_| {
+    effect(move |_| {
         model.log();
         if let Some(el) = log_box.get() {
             el.set_scroll_top(el.scroll_height());

@@ -4,7 +4,7 @@
 
 use crate::components::file_table::use_ui;
 use crate::components::icons::{Action, ActionIcon};
-use crate::components::{attr, attrs, reactive, Reactive};
+use crate::components::{attr, attrs, effect, reactive, Reactive};
 use crate::format;
 use crate::model::{child, dir_text, use_model, MoveBrowse, PreviewBody};
 use crate::session::{use_session, TEXT_PREVIEW_BYTES};
@@ -24,7 +24,7 @@ fn Modal(
     #[prop(optional)] wide: bool,
     children: Children,
 ) -> impl IntoView {
-    Effect::new(move |_| {
+    effect(move |_| {
         if let Some(button) = focus.get() {
             let _ = button.focus();
         }

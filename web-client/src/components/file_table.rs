@@ -8,7 +8,7 @@
 
 use crate::browser;
 use crate::components::icons::{Action, ActionIcon, FileIcon, Kind};
-use crate::components::{attr, attrs, reactive, rows, shown, Row, RowKey};
+use crate::components::{attr, attrs, effect, reactive, rows, shown, Row, RowKey};
 use crate::format;
 use crate::model::{child, use_model, Entry, Model};
 use crate::session::{use_session, Session};
@@ -372,13 +372,13 @@ pub fn FileManager() -> impl IntoView {
     let ui = Ui::new();
     provide_context(ui);
     // A new folder starts with nothing selected.
-    Effect::new(move |_| {
+    effect(move |_| {
         model.cwd();
         ui.clear();
     });
     // Uploads and their folders changed the server's files: list again.
     let transfers = use_transfers();
-    Effect::new(move |first: Option<()>| {
+    effect(move |first: Option<()>| {
         transfers.files_changed();
         if first.is_some() && model.is_connected_untracked() {
             session.refresh();
@@ -551,7 +551,7 @@ fn NewFolder() -> impl IntoView {
     let ui = use_ui();
     let name = RwSignal::new(String::new());
     let input: NodeRef<Input> = NodeRef::new();
-    Effect::new(move |_| {
+    effect(move |_| {
         if let Some(input) = input.get() {
             let _ = input.focus();
         }
@@ -961,7 +961,7 @@ fn RenameField(name: String) -> impl IntoView {
     let ui = use_ui();
     let text = RwSignal::new(name.clone());
     let input: NodeRef<Input> = NodeRef::new();
-    Effect::new(move |_| {
+    effect(move |_| {
         if let Some(input) = input.get() {
             let _ = input.focus();
             // Select the name without its extension, as file managers do.

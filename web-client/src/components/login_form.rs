@@ -2,7 +2,7 @@
 //! pressed on an anonymous session). The password goes from the field to
 //! the session's memory and nowhere else: no browser storage, no URL.
 
-use crate::components::attrs;
+use crate::components::{attrs, effect};
 use crate::model::use_model;
 use crate::session::use_session;
 use leptos::html::Input;
@@ -16,7 +16,7 @@ pub fn LoginForm() -> impl IntoView {
     let account = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let first: NodeRef<Input> = NodeRef::new();
-    Effect::new(move |_| {
+    effect(move |_| {
         if let Some(input) = first.get() {
             let _ = input.focus();
         }

@@ -56,6 +56,17 @@ fn shown_boxed(
     reactive(move || when.get().then(|| children()))
 }
 
+/// `Effect::new(f)` behind one boxed function type: an effect's task is
+/// compiled once per function type, so the page's effects share one copy.
+/// `f` gets `None` on its first run, `Some(())` after.
+pub fn effect(f: impl FnMut(Option<()>) + 'static) {
+    effect_boxed(Box::new(f));
+}
+
+fn effect_boxed(mut f: Box<dyn FnMut(Option<()>)>) {
+    Effect::new(move |prev: Option<()>| f(prev));
+}
+
 /// What tells the rows of a [`rows`] list apart.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub enum RowKey {

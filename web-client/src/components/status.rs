@@ -1,6 +1,6 @@
 //! The connection badge in the header and the notice bar under it.
 
-use crate::components::{attr, attrs, reactive};
+use crate::components::{attr, attrs, effect, reactive};
 use crate::model::{use_model, ConnState, Notice};
 use leptos::prelude::*;
 
@@ -40,7 +40,7 @@ const INFO_NOTICE_MS: u64 = 6000;
 #[component]
 pub fn NoticeBar() -> impl IntoView {
     let model = use_model();
-    Effect::new(move |_| {
+    effect(move |_| {
         if let Some(Notice::Info(text)) = model.notice() {
             set_timeout(
                 move || {
