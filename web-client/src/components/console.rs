@@ -1,6 +1,6 @@
 //! The console: type the original commands, see the protocol's replies.
 
-use crate::components::{attrs, connect_form, effect, rows, Row, RowKey};
+use crate::components::{attr, attrs, connect_form, effect, rows, Row, RowKey};
 use crate::model::{use_model, ConnState, LineKind, LogLine, Model};
 use crate::session::{use_session, Session};
 use crate::transfers::{use_transfers, Transfers};
@@ -88,7 +88,7 @@ fn ConsoleLog() -> impl IntoView {
         };
         Row::new(key, move || {
             view! {
-                <div class=format!("line {class}")>
+                <div {..attr("class", format!("line {class}"))}>
                     <span {..attrs(&[("class", "prefix"), ("aria-hidden", "true")])}>{prefix}</span>
                     {l.text}
                 </div>

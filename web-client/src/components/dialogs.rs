@@ -31,13 +31,26 @@ fn Modal(
     });
     let title_id = format!("{id}-title");
     let labelled_by = title_id.clone();
+    // As `class:wide=wide` would make it, without an attribute type of its own.
+    let frame: &'static [(&str, &str)] = if wide {
+        &[
+            ("class", "dialog wide"),
+            ("role", "dialog"),
+            ("aria-modal", "true"),
+        ]
+    } else {
+        &[
+            ("class", "dialog"),
+            ("role", "dialog"),
+            ("aria-modal", "true"),
+        ]
+    };
     view! {
         <div class="backdrop" on:click=move |_| on_close.run(())>
             <div
-                {..attrs(&[("class", "dialog"), ("role", "dialog"), ("aria-modal", "true")])}
+                {..attrs(frame)}
                 {..attr("id", id)}
                 {..attr("aria-labelledby", labelled_by)}
-                class:wide=wide
                 on:click=|ev| ev.stop_propagation()
                 on:keydown=move |ev: leptos::ev::KeyboardEvent| {
                     if ev.key() == "Escape" {

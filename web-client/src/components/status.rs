@@ -24,7 +24,7 @@ pub fn ConnectionBadge() -> impl IntoView {
     view! {
         <p
             {..attrs(&[("id", "connection-state"), ("role", "status"), ("aria-live", "polite")])}
-            class=reactive(class)
+            {..attr("class", reactive(class))}
         >
             <span class="dot" aria-hidden="true"></span>
             {reactive(text)}

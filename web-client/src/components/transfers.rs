@@ -128,8 +128,9 @@ fn DropZone(file_input: NodeRef<Input>, into: Signal<Option<ferry_proto::Path>>)
                     ("type", "file"),
                     ("tabindex", "-1"),
                     ("aria-label", "Folder to upload"),
+                    // The attribute the `webkitdirectory` property reflects.
+                    ("webkitdirectory", ""),
                 ])}
-                prop:webkitdirectory=true
                 node_ref=folder_input
                 on:change=on_folder
             />
