@@ -1,11 +1,12 @@
 //! Where to connect: the form while disconnected, and once connected the bar
 //! that replaces it (server, account, Log in / Log out, Disconnect).
 
-use crate::components::{attr, attrs, reactive, shown};
+use crate::components::{attr, attrs, on, reactive, shown};
 use crate::model::{use_model, Access, ConnState};
 use crate::session::use_session;
 use crate::transfers::use_transfers;
 use ferry_proto::{HostPort, DEFAULT_PORT};
+use leptos::ev;
 use leptos::prelude::*;
 
 /// Turns the form's host and port into a bridge `target` (`None`: the bridge's default server).
@@ -42,7 +43,7 @@ pub fn ConnectForm() -> impl IntoView {
     view! {
         <section {..attrs(&[("class", "panel connect"), ("aria-labelledby", "connect-title")])}>
             <h2 id="connect-title">"Connect to a Ferry server"</h2>
-            <form on:submit=submit>
+            <form {..on(ev::submit, submit)}>
                 <div class="fields">
                     <label for="host">"Server host"</label>
                     <input
@@ -120,7 +121,7 @@ pub fn ConnectionBar() -> impl IntoView {
             {shown(anonymous, move || view! {
                 <button
                     {..attrs(&[("type", "button"), ("class", "quiet")])}
-                    on:click=move |_| model.set_access(Access::LoginRequired)
+                    {..on(ev::click, move |_| model.set_access(Access::LoginRequired))}
                 >
                     "Log in"
                 </button>
@@ -128,20 +129,20 @@ pub fn ConnectionBar() -> impl IntoView {
             {shown(logged_in, move || view! {
                 <button
                     {..attrs(&[("type", "button")])}
-                    on:click=move |_| {
+                    {..on(ev::click, move |_| {
                         transfers.cancel_all();
                         session.logout();
-                    }
+                    })}
                 >
                     "Log out"
                 </button>
             })}
             <button
                 {..attrs(&[("type", "button")])}
-                on:click=move |_| {
+                {..on(ev::click, move |_| {
                     transfers.cancel_all();
                     session.disconnect();
-                }
+                })}
             >
                 "Disconnect"
             </button>

@@ -1,10 +1,11 @@
 //! The console: type the original commands, see the protocol's replies.
 
-use crate::components::{attr, attrs, connect_form, effect, rows, Row, RowKey};
+use crate::components::{attr, attrs, connect_form, effect, on, rows, Row, RowKey};
 use crate::model::{use_model, ConnState, LineKind, LogLine, Model};
 use crate::session::{use_session, Session};
 use crate::transfers::{use_transfers, Transfers};
 use ferry_proto::Command;
+use leptos::ev;
 use leptos::html::{Div, Input};
 use leptos::prelude::*;
 
@@ -209,8 +210,8 @@ fn ConsoleLine(file_input: NodeRef<Input>) -> impl IntoView {
                     ("spellcheck", "false"),
                     ("placeholder", "LIST, RETRIEVE <path>, MKDIR <path>, STAT <path> … (HELP for all)"),
                 ])}
-                bind:value=line
-                on:keydown=on_key
+                bind:value={line}
+                {..on(ev::keydown, on_key)}
             />
         </div>
     }

@@ -4,13 +4,14 @@
 
 use crate::components::file_table::use_ui;
 use crate::components::icons::{Action, ActionIcon};
-use crate::components::{attr, attrs, effect, reactive, Reactive};
+use crate::components::{attr, attrs, effect, on, reactive, Reactive};
 use crate::format;
 use crate::model::{child, dir_text, use_model, MoveBrowse, PreviewBody};
 use crate::session::{use_session, TEXT_PREVIEW_BYTES};
 use crate::transfers::use_transfers;
 use ferry_proto::{Name, Path};
 use leptos::either::{EitherOf3, EitherOf4};
+use leptos::ev;
 use leptos::html::Button;
 use leptos::prelude::*;
 
@@ -46,18 +47,18 @@ fn Modal(
         ]
     };
     view! {
-        <div class="backdrop" on:click=move |_| on_close.run(())>
+        <div class="backdrop" {..on(ev::click, move |_| on_close.run(()))}>
             <div
                 {..attrs(frame)}
                 {..attr("id", id)}
                 {..attr("aria-labelledby", labelled_by)}
-                on:click=|ev| ev.stop_propagation()
-                on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                {..on(ev::click, |ev| ev.stop_propagation())}
+                {..on(ev::keydown, move |ev: leptos::ev::KeyboardEvent| {
                     if ev.key() == "Escape" {
                         ev.prevent_default();
                         on_close.run(());
                     }
-                }
+                })}
             >
                 <h2 {..attr("id", title_id)}>{title}</h2>
                 {children()}
@@ -85,14 +86,14 @@ pub fn DeleteDialog() -> impl IntoView {
                         <div class="form-actions">
                             <button
                                 {..attrs(&[("type", "button"), ("class", "danger")])}
-                                on:click=move |_| {
+                                {..on(ev::click, move |_| {
                                     model.ask_delete(None);
                                     session.remove(entries.clone());
-                                }
+                                })}
                             >
                                 "Yes, delete"
                             </button>
-                            <button {..attrs(&[("type", "button")])} node_ref=focus on:click=move |_| close.run(())>
+                            <button {..attrs(&[("type", "button")])} node_ref={focus} {..on(ev::click, move |_| close.run(()))}>
                                 "Cancel"
                             </button>
                         </div>
@@ -145,7 +146,7 @@ pub fn MoveDialog() -> impl IntoView {
                                 let open = p.clone();
                                 view! {
                                     <li>
-                                        <button {..attrs(&[("type", "button"), ("class", "folder-choice")])} on:click=move |_| session.browse(Some(open.clone()))>
+                                        <button {..attrs(&[("type", "button"), ("class", "folder-choice")])} {..on(ev::click, move |_| session.browse(Some(open.clone())))}>
                                             {label}
                                         </button>
                                     </li>
@@ -159,7 +160,7 @@ pub fn MoveDialog() -> impl IntoView {
                 <Modal id="move-dialog" title=title on_close=close focus=focus>
                     <p>"Into: " <strong {..attrs(&[("id", "move-target")])}>{target}</strong></p>
                     {up.map(|up| view! {
-                        <button {..attrs(&[("type", "button"), ("class", "quiet")])} on:click=move |_| session.browse(up.clone())>
+                        <button {..attrs(&[("type", "button"), ("class", "quiet")])} {..on(ev::click, move |_| session.browse(up.clone()))}>
                             <ActionIcon action=Action::Up />
                             "Up one folder"
                         </button>
@@ -168,15 +169,15 @@ pub fn MoveDialog() -> impl IntoView {
                     <div class="form-actions">
                         <button
                             {..attrs(&[("type", "button"), ("class", "primary")])}
-                            node_ref=focus
-                            on:click=move |_| {
+                            node_ref={focus}
+                            {..on(ev::click, move |_| {
                                 model.set_move_browse(None);
                                 session.move_into(ui.moving.get_untracked(), here.clone());
-                            }
+                            })}
                         >
                             "Move here"
                         </button>
-                        <button {..attrs(&[("type", "button")])} on:click=move |_| close.run(())>"Cancel"</button>
+                        <button {..attrs(&[("type", "button")])} {..on(ev::click, move |_| close.run(()))}>"Cancel"</button>
                     </div>
                 </Modal>
             }
@@ -210,7 +211,7 @@ pub fn ShortcutsDialog() -> impl IntoView {
                         <dt><kbd>"?"</kbd></dt><dd>"this list"</dd>
                     </dl>
                     <div class="form-actions">
-                        <button {..attrs(&[("type", "button")])} node_ref=focus on:click=move |_| close.run(())>"Close"</button>
+                        <button {..attrs(&[("type", "button")])} node_ref={focus} {..on(ev::click, move |_| close.run(()))}>"Close"</button>
                     </div>
                 </Modal>
             }
@@ -258,11 +259,11 @@ pub fn PreviewDialog() -> impl IntoView {
                     <div class="form-actions">
                         <button
                             {..attrs(&[("type", "button"), ("class", "primary")])}
-                            on:click=move |_| transfers.download(path.clone())
+                            {..on(ev::click, move |_| transfers.download(path.clone()))}
                         >
                             "Download"
                         </button>
-                        <button {..attrs(&[("type", "button")])} node_ref=focus on:click=move |_| close.run(())>"Close"</button>
+                        <button {..attrs(&[("type", "button")])} node_ref={focus} {..on(ev::click, move |_| close.run(()))}>"Close"</button>
                     </div>
                 </Modal>
             }

@@ -8,12 +8,13 @@
 
 use crate::browser;
 use crate::components::icons::{Action, ActionIcon, FileIcon, Kind};
-use crate::components::{attr, attrs, effect, reactive, rows, shown, Row, RowKey};
+use crate::components::{attr, attrs, effect, on, reactive, rows, shown, Row, RowKey};
 use crate::format;
 use crate::model::{child, use_model, Entry, Model};
 use crate::session::{use_session, Session};
 use crate::transfers::{use_transfers, Transfers};
 use ferry_proto::{ListingEntry, Name, Path};
+use leptos::ev;
 use leptos::html::Input;
 use leptos::prelude::*;
 use std::cmp::Ordering;
@@ -406,19 +407,19 @@ pub fn FileManager() -> impl IntoView {
                             ("spellcheck", "false"),
                         ])}
                         node_ref=ui.filter_input
-                        bind:value=ui.filter
-                        on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                        bind:value={ui.filter}
+                        {..on(ev::keydown, move |ev: leptos::ev::KeyboardEvent| {
                             if ev.key() == "Escape" {
                                 ui.filter.set(String::new());
                             }
-                        }
+                        })}
                         prop:disabled=disabled.clone()
                     />
                     {shown(move || model.can_write(), move || view! {
                         <button
                             {..attrs(&[("type", "button"), ("id", "new-folder")])}
                             prop:disabled=new_folder_disabled.clone()
-                            on:click=move |_| ui.creating.set(true)
+                            {..on(ev::click, move |_| ui.creating.set(true))}
                         >
                             <ActionIcon action=Action::NewFolder />
                             "New folder"
@@ -426,8 +427,8 @@ pub fn FileManager() -> impl IntoView {
                     })}
                     <button
                         {..attrs(&[("type", "button"), ("id", "refresh")])}
-                        prop:disabled=disabled
-                        on:click=move |_| session.refresh()
+                        prop:disabled={disabled}
+                        {..on(ev::click, move |_| session.refresh())}
                     >
                         "Refresh"
                     </button>
@@ -438,7 +439,7 @@ pub fn FileManager() -> impl IntoView {
                             ("aria-label", "Keyboard shortcuts"),
                             ("title", "Keyboard shortcuts (?)"),
                         ])}
-                        on:click=move |_| ui.shortcuts.set(true)
+                        {..on(ev::click, move |_| ui.shortcuts.set(true))}
                     >
                         "?"
                     </button>
@@ -532,9 +533,9 @@ fn Crumb(dir: Option<Path>, label: String, current: bool) -> impl IntoView {
         <li
             class="crumb"
             class:drop-target=move || hover.get()
-            on:dragover=over
-            on:dragleave=leave
-            on:drop=drop
+            {..on(ev::dragover, over)}
+            {..on(ev::dragleave, leave)}
+            {..on(ev::drop, drop)}
         >
             <a {..attr("href", href)} {..attr("aria-current", current.then_some("page"))}>
                 {label}
@@ -568,7 +569,7 @@ fn NewFolder() -> impl IntoView {
         }
     };
     view! {
-        <form class="new-folder" on:submit=submit>
+        <form class="new-folder" {..on(ev::submit, submit)}>
             <label for="new-folder-name">"New folder"</label>
             <input
                 {..attrs(&[
@@ -579,15 +580,15 @@ fn NewFolder() -> impl IntoView {
                     ("placeholder", "Folder name"),
                 ])}
                 node_ref=input
-                bind:value=name
-                on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                bind:value={name}
+                {..on(ev::keydown, move |ev: leptos::ev::KeyboardEvent| {
                     if ev.key() == "Escape" {
                         ui.creating.set(false);
                     }
-                }
+                })}
             />
             <button type="submit" class="primary">"Create"</button>
-            <button {..attrs(&[("type", "button")])} on:click=move |_| ui.creating.set(false)>"Cancel"</button>
+            <button {..attrs(&[("type", "button")])} {..on(ev::click, move |_| ui.creating.set(false))}>"Cancel"</button>
         </form>
     }
 }
@@ -610,24 +611,24 @@ fn SelectionBar() -> impl IntoView {
         {shown(move || { count() != 0 }, move || view! {
             <div {..attrs(&[("class", "selection-bar"), ("role", "toolbar"), ("aria-label", "Selection")])}>
                 <span {..attrs(&[("id", "selection-count")])}>{move || format!("{} selected", count())}</span>
-                <button {..attrs(&[("type", "button")])} on:click=move |_| download_files(model, transfers, &ui.targets(model))>
+                <button {..attrs(&[("type", "button")])} {..on(ev::click, move |_| download_files(model, transfers, &ui.targets(model)))}>
                     <ActionIcon action=Action::Download />
                     "Download"
                 </button>
                 {shown(move || model.can_write(), move || view! {
-                    <button {..attrs(&[("type", "button")])} on:click=move |_| start_move(model, session, ui, &ui.targets(model))>
+                    <button {..attrs(&[("type", "button")])} {..on(ev::click, move |_| start_move(model, session, ui, &ui.targets(model)))}>
                         <ActionIcon action=Action::Move />
                         "Move to…"
                     </button>
                     <button
                         {..attrs(&[("type", "button"), ("class", "danger")])}
-                        on:click=move |_| session.plan_delete(entries_of(model, &ui.targets(model)))
+                        {..on(ev::click, move |_| session.plan_delete(entries_of(model, &ui.targets(model))))}
                     >
                         <ActionIcon action=Action::Delete />
                         "Delete"
                     </button>
                 })}
-                <button {..attrs(&[("type", "button"), ("class", "quiet")])} on:click=move |_| ui.selected.set(HashSet::new())>
+                <button {..attrs(&[("type", "button"), ("class", "quiet")])} {..on(ev::click, move |_| ui.selected.set(HashSet::new()))}>
                     "Clear selection"
                 </button>
             </div>
@@ -649,13 +650,13 @@ fn SelectAll() -> impl IntoView {
         <input
             {..attrs(&[("type", "checkbox"), ("aria-label", "Select all")])}
             prop:checked=reactive(all)
-            on:change=move |_| {
+            {..on(ev::change, move |_| {
                 if all() {
                     ui.selected.set(HashSet::new());
                 } else {
                     ui.select_all(model);
                 }
-            }
+            })}
         />
     }
 }
@@ -743,7 +744,7 @@ fn SortHeader(
     };
     view! {
         <th {..attrs(&[("scope", "col")])} {..attr("aria-sort", reactive(aria_sort))} class=column>
-            <button {..attrs(&[("type", "button"), ("class", "sort")])} on:click=on_click>
+            <button {..attrs(&[("type", "button"), ("class", "sort")])} {..on(ev::click, on_click)}>
                 {label}
                 <span {..attrs(&[("aria-hidden", "true")])}>{reactive(arrow)}</span>
             </button>
@@ -837,7 +838,7 @@ fn FileRow(entry: ListingEntry) -> impl IntoView {
                 view! {
                     <button
                         {..attrs(&[("type", "button"), ("class", "entry-name link"), ("title", "Preview")])}
-                        on:click=move |_| open(model, session, &entry)
+                        {..on(ev::click, move |_| open(model, session, &entry))}
                     >
                         {name.clone()}
                     </button>
@@ -855,28 +856,28 @@ fn FileRow(entry: ListingEntry) -> impl IntoView {
             data-kind=if is_dir { "dir" } else { "file" }
             class:selected=move || selected.get()
             class:drop-target=move || hover.get()
-            on:click=on_click
-            on:dblclick=on_dblclick
-            on:focus=on_focus
-            on:dragstart=on_dragstart
-            on:dragover=move |ev| {
+            {..on(ev::click, on_click)}
+            {..on(ev::dblclick, on_dblclick)}
+            {..on(ev::focus, on_focus)}
+            {..on(ev::dragstart, on_dragstart)}
+            {..on(ev::dragover, move |ev| {
                 if is_dir {
                     over(ev)
                 }
-            }
-            on:dragleave=leave
-            on:drop=move |ev| {
+            })}
+            {..on(ev::dragleave, leave)}
+            {..on(ev::drop, move |ev| {
                 if is_dir {
                     drop(ev)
                 }
-            }
+            })}
         >
             <td class="check">
                 <input
                     {..attrs(&[("type", "checkbox")])}
                     {..attr("aria-label", format!("Select {name}"))}
                     prop:checked=move || selected.get()
-                    on:click=checkbox
+                    {..on(ev::click, checkbox)}
                 />
             </td>
             <td class="name">
@@ -916,7 +917,7 @@ fn RowActions(entry: ListingEntry) -> impl IntoView {
             <button
                 {..attrs(&[("type", "button"), ("class", "icon-button"), ("title", "Download")])}
                 {..attr("aria-label", format!("Download {name}"))}
-                on:click=move |_| download_files(model, transfers, std::slice::from_ref(&entry))
+                {..on(ev::click, move |_| download_files(model, transfers, std::slice::from_ref(&entry)))}
             >
                 <ActionIcon action=Action::Download />
             </button>
@@ -934,17 +935,17 @@ fn RowActions(entry: ListingEntry) -> impl IntoView {
                 <button
                     {..attrs(&[("type", "button"), ("class", "icon-button"), ("title", "Rename (F2)")])}
                     {..attr("aria-label", format!("Rename {name}"))}
-                    on:click={
+                    {..on(ev::click, {
                         let rename_name = rename_name.clone();
                         move |_| ui.renaming.set(Some(rename_name.clone()))
-                    }
+                    })}
                 >
                     <ActionIcon action=Action::Rename />
                 </button>
                 <button
                     {..attrs(&[("type", "button"), ("class", "icon-button danger"), ("title", "Delete (Del)")])}
                     {..attr("aria-label", format!("Delete {name}"))}
-                    on:click=delete.clone()
+                    {..on(ev::click, delete.clone())}
                 >
                     <ActionIcon action=Action::Delete />
                 </button>
@@ -1005,9 +1006,9 @@ fn RenameField(name: String) -> impl IntoView {
             {..attrs(&[("class", "rename"), ("type", "text"), ("autocomplete", "off"), ("spellcheck", "false")])}
             {..attr("aria-label", format!("New name for {name}"))}
             node_ref=input
-            bind:value=text
-            on:keydown=on_key
-            on:blur=move |_| ui.renaming.set(None)
+            bind:value={text}
+            {..on(ev::keydown, on_key)}
+            {..on(ev::blur, move |_| ui.renaming.set(None))}
         />
     }
 }

@@ -2,9 +2,10 @@
 //! pressed on an anonymous session). The password goes from the field to
 //! the session's memory and nowhere else: no browser storage, no URL.
 
-use crate::components::{attrs, effect};
+use crate::components::{attrs, effect, on};
 use crate::model::use_model;
 use crate::session::use_session;
+use leptos::ev;
 use leptos::html::Input;
 use leptos::prelude::*;
 
@@ -35,7 +36,7 @@ pub fn LoginForm() -> impl IntoView {
         <section {..attrs(&[("class", "panel login"), ("aria-labelledby", "login-title")])}>
             <h2 id="login-title">"Log in"</h2>
             <p class="hint">"This server has accounts: log in to see your files."</p>
-            <form on:submit=submit>
+            <form {..on(ev::submit, submit)}>
                 <div class="fields">
                     <label for="login-account">"Account"</label>
                     <input

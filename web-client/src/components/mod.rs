@@ -16,10 +16,12 @@ use leptos::tachys::html::attribute::custom::{custom_attribute, CustomAttr};
 use leptos::tachys::html::attribute::{
     Attribute, AttributeValue, NamedAttributeKey, NextAttribute,
 };
+use leptos::tachys::html::event::{Custom, EventDescriptor, On};
 use leptos::tachys::reactive_graph::{OwnedView, SharedReactiveFunction};
 use leptos::tachys::renderer::{types::Element, Rndr};
 use leptos::tachys::view::keyed::keyed;
 use std::sync::{Arc, Mutex};
+use wasm_bindgen::JsCast;
 
 /// A reactive block or attribute value behind one boxed function type.
 /// tachys compiles its render effect (call, build, rebuild) once per
@@ -55,6 +57,26 @@ fn shown_boxed(
     let when = Memo::new(move |_| when());
     reactive(move || when.get().then(|| children()))
 }
+
+/// An event handler (`{..on(ev::click, f)}` in `view!`, for `on:click=f`).
+/// `on:click=…`, `on:keydown=…`… give every event a handler type of its own,
+/// each with its own erased build, rebuild and clone; this gives them all
+/// one: the event by its name (a `Custom` event, whose listener is added
+/// just as a named one's: on the element, not delegated, not capturing) and
+/// a boxed handler that gets the event as the type the name implies.
+pub fn on<E>(event: E, mut f: impl FnMut(E::EventType) + 'static) -> Handler
+where
+    E: EventDescriptor,
+    E::EventType: JsCast,
+{
+    leptos::tachys::html::event::on(
+        Custom::new(event.name()),
+        Box::new(move |ev: web_sys::Event| f(ev.unchecked_into())),
+    )
+}
+
+/// What [`on`] makes.
+pub type Handler = On<Custom<web_sys::Event>, Box<dyn FnMut(web_sys::Event)>>;
 
 /// `Effect::new(f)` behind one boxed function type: an effect's task is
 /// compiled once per function type, so the page's effects share one copy.

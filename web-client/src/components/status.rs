@@ -1,7 +1,8 @@
 //! The connection badge in the header and the notice bar under it.
 
-use crate::components::{attr, attrs, effect, reactive};
+use crate::components::{attr, attrs, effect, on, reactive};
 use crate::model::{use_model, ConnState, Notice};
+use leptos::ev;
 use leptos::prelude::*;
 
 /// Always-visible connection state.
@@ -63,7 +64,7 @@ pub fn NoticeBar() -> impl IntoView {
                     <p>{text}</p>
                     <button
                         {..attrs(&[("type", "button"), ("class", "quiet"), ("aria-label", "Dismiss message")])}
-                        on:click=move |_| model.dismiss_notice()
+                        {..on(ev::click, move |_| model.dismiss_notice())}
                     >
                         "×"
                     </button>

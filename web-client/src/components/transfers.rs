@@ -2,10 +2,11 @@
 //! and the list of transfers, each with progress, speed, time left, Cancel
 //! and, for a stored upload, Verify.
 
-use crate::components::{attr, attrs, reactive, rows, Row, RowKey};
+use crate::components::{attr, attrs, on, reactive, rows, Row, RowKey};
 use crate::format;
 use crate::model::{use_model, Direction, Transfer, TransferStatus};
 use crate::transfers::{self, use_transfers, Verify};
+use leptos::ev;
 use leptos::html::Input;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -31,7 +32,7 @@ pub fn Transfers(
         <section {..attrs(&[("class", "panel transfers"), ("aria-labelledby", "transfers-title")])}>
             <div class="panel-head">
                 <h2 id="transfers-title">"Transfers"</h2>
-                <button {..attrs(&[("type", "button"), ("class", "quiet")])} on:click=move |_| model.clear_finished()>
+                <button {..attrs(&[("type", "button"), ("class", "quiet")])} {..on(ev::click, move |_| model.clear_finished())}>
                     "Clear finished"
                 </button>
             </div>
@@ -101,13 +102,13 @@ fn DropZone(file_input: NodeRef<Input>, into: Signal<Option<ferry_proto::Path>>)
         <div
             {..attrs(&[("id", "drop-zone"), ("class", "drop-zone")])}
             class:dragging=move || dragging.get()
-            on:dragenter=move |ev: leptos::ev::DragEvent| {
+            {..on(ev::dragenter, move |ev: leptos::ev::DragEvent| {
                 ev.prevent_default();
                 dragging.set(true);
-            }
-            on:dragover=move |ev: leptos::ev::DragEvent| ev.prevent_default()
-            on:dragleave=move |_| dragging.set(false)
-            on:drop=on_drop
+            })}
+            {..on(ev::dragover, move |ev: leptos::ev::DragEvent| ev.prevent_default())}
+            {..on(ev::dragleave, move |_| dragging.set(false))}
+            {..on(ev::drop, on_drop)}
         >
             <input
                 {..attrs(&[
@@ -118,8 +119,8 @@ fn DropZone(file_input: NodeRef<Input>, into: Signal<Option<ferry_proto::Path>>)
                     ("tabindex", "-1"),
                     ("aria-label", "Files to upload"),
                 ])}
-                node_ref=file_input
-                on:change=on_change
+                node_ref={file_input}
+                {..on(ev::change, on_change)}
             />
             <input
                 {..attrs(&[
@@ -131,20 +132,20 @@ fn DropZone(file_input: NodeRef<Input>, into: Signal<Option<ferry_proto::Path>>)
                     // The attribute the `webkitdirectory` property reflects.
                     ("webkitdirectory", ""),
                 ])}
-                node_ref=folder_input
-                on:change=on_folder
+                node_ref={folder_input}
+                {..on(ev::change, on_folder)}
             />
             <button
                 {..attrs(&[("type", "button"), ("class", "primary"), ("id", "upload-button")])}
                 prop:disabled=disabled.clone()
-                on:click=move |_| open(file_input)
+                {..on(ev::click, move |_| open(file_input))}
             >
                 "Upload files…"
             </button>
             <button
                 {..attrs(&[("type", "button"), ("id", "upload-folder-button")])}
-                prop:disabled=disabled
-                on:click=move |_| open(folder_input)
+                prop:disabled={disabled}
+                {..on(ev::click, move |_| open(folder_input))}
             >
                 "Upload folder…"
             </button>
@@ -238,7 +239,7 @@ fn TransferRow(transfer: Transfer) -> impl IntoView {
             }
         };
         Some(view! {
-            <button {..attrs(&[("type", "button"), ("class", "quiet transfer-action")])} {..attr("aria-label", label)} on:click=act>
+            <button {..attrs(&[("type", "button"), ("class", "quiet transfer-action")])} {..attr("aria-label", label)} {..on(ev::click, act)}>
                 {text}
             </button>
         }
