@@ -205,10 +205,15 @@ fn TransferRow(transfer: Transfer) -> impl IntoView {
             },
         }
     };
-    let max = move || transfer.total().unwrap_or(0).max(1);
-    let value = move || match transfer.total() {
-        Some(0) => 1,
-        _ => transfer.moved(),
+    // As text, as the attribute holds them: a reactive String attribute is
+    // compiled for the page's other attributes already, a u64 one would not be.
+    let max = move || transfer.total().unwrap_or(0).max(1).to_string();
+    let value = move || {
+        match transfer.total() {
+            Some(0) => 1,
+            _ => transfer.moved(),
+        }
+        .to_string()
     };
     // Cancel while it may still move bytes; Verify once an upload is stored.
     let action = move || {
