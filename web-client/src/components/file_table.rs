@@ -716,12 +716,16 @@ fn SortHeader(
     column: &'static str,
 ) -> impl IntoView {
     let order = move || sort.with(|s| (s.key == by).then_some(s.ascending));
-    let aria_sort = move || match order() {
-        None => "none",
-        Some(true) => "ascending",
-        Some(false) => "descending",
+    // Strings, not &strs: the render effects the page's other text blocks and
+    // attributes use, not ones of their own.
+    let aria_sort = move || {
+        match order() {
+            None => "none",
+            Some(true) => "ascending",
+            Some(false) => "descending",
+        }
+        .to_string()
     };
-    // A String, not a &str: the text blocks' render effect, not one of its own.
     let arrow = move || {
         match order() {
             None => "",
@@ -850,9 +854,9 @@ fn FileRow(entry: ListingEntry) -> impl IntoView {
     view! {
         <tr
             {..attrs(&[("tabindex", "0")])}
-            {..attr("draggable", reactive(move || if model.can_write() { "true" } else { "false" }))}
+            {..attr("draggable", reactive(move || model.can_write().to_string()))}
             data-name=name.clone()
-            {..attr("aria-selected", reactive(move || if selected.get() { "true" } else { "false" }))}
+            {..attr("aria-selected", reactive(move || selected.get().to_string()))}
             data-kind=if is_dir { "dir" } else { "file" }
             class:selected=move || selected.get()
             class:drop-target=move || hover.get()

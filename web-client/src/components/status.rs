@@ -17,10 +17,14 @@ pub fn ConnectionBadge() -> impl IntoView {
             None => "Connected".to_string(),
         },
     };
-    let class = move || match model.state() {
-        ConnState::Disconnected => "badge off",
-        ConnState::Connecting => "badge pending",
-        ConnState::Connected => "badge on",
+    // A String, as the page's other reactive attributes are.
+    let class = move || {
+        match model.state() {
+            ConnState::Disconnected => "badge off",
+            ConnState::Connecting => "badge pending",
+            ConnState::Connected => "badge on",
+        }
+        .to_string()
     };
     view! {
         <p

@@ -167,13 +167,17 @@ fn TransferRow(transfer: Transfer) -> impl IntoView {
         Direction::Download => "↓ Download",
         Direction::Upload => "↑ Upload",
     };
-    let state = move || match transfer.status() {
-        TransferStatus::Queued => "queued",
-        TransferStatus::Running => "running",
-        TransferStatus::Retrying(_) => "retrying",
-        TransferStatus::Done(_) => "done",
-        TransferStatus::Failed(_) => "failed",
-        TransferStatus::Cancelled => "cancelled",
+    // A String, as the page's other reactive attributes are.
+    let state = move || {
+        match transfer.status() {
+            TransferStatus::Queued => "queued",
+            TransferStatus::Running => "running",
+            TransferStatus::Retrying(_) => "retrying",
+            TransferStatus::Done(_) => "done",
+            TransferStatus::Failed(_) => "failed",
+            TransferStatus::Cancelled => "cancelled",
+        }
+        .to_string()
     };
     let detail = move || {
         let done = transfer.moved();
