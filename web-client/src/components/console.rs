@@ -6,7 +6,7 @@ use crate::session::{use_session, Session};
 use crate::transfers::{use_transfers, Transfers};
 use ferry_proto::Command;
 use leptos::ev;
-use leptos::html::{Div, Input};
+use leptos::html::Input;
 use leptos::prelude::*;
 
 /// Shown for `HELP` and for lines the console cannot read.
@@ -71,10 +71,15 @@ pub fn Console(file_input: NodeRef<Input>) -> impl IntoView {
 #[component]
 fn ConsoleLog() -> impl IntoView {
     let model = use_model();
-    let log_box: NodeRef<Div> = NodeRef::new();
+    // The box by its id, not a NodeRef<Div>: the page has no other, and each
+    // element type's NodeRef is code of its own. Effects run once the view
+    // is mounted, so it is there.
     effect(move |_| {
         model.log();
-        if let Some(el) = log_box.get() {
+        let log_box = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.get_element_by_id("console-log"));
+        if let Some(el) = log_box {
             el.set_scroll_top(el.scroll_height());
         }
     });
@@ -105,7 +110,6 @@ fn ConsoleLog() -> impl IntoView {
                 ("role", "log"),
                 ("aria-label", "Protocol log"),
             ])}
-            node_ref=log_box
         >
             {rows(move || model.log().into_iter().map(render).collect())}
         </div>
