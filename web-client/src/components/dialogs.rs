@@ -12,21 +12,28 @@ use crate::transfers::use_transfers;
 use ferry_proto::{Name, Path};
 use leptos::either::{EitherOf3, EitherOf4};
 use leptos::ev;
-use leptos::html::Button;
 use leptos::prelude::*;
+use wasm_bindgen::JsCast;
 
-/// A modal box: `title` labels it, Escape and the backdrop close it.
+/// A modal box: `title` labels it, Escape and the backdrop close it, and
+/// the button `focus` selects (inside the box) takes the focus.
 #[component]
 fn Modal(
     id: &'static str,
     title: Reactive<String>,
     on_close: Callback<()>,
-    focus: NodeRef<Button>,
+    focus: &'static str,
     #[prop(optional)] wide: bool,
     children: Children,
 ) -> impl IntoView {
+    // The button by a selector, not a NodeRef<Button>: each element type's
+    // NodeRef is code of its own. Effects run once the view is mounted.
     effect(move |_| {
-        if let Some(button) = focus.get() {
+        let button = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.query_selector(&format!("#{id} {focus}")).ok().flatten())
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
+        if let Some(button) = button {
             let _ = button.focus();
         }
     });
@@ -72,14 +79,13 @@ fn Modal(
 pub fn DeleteDialog() -> impl IntoView {
     let model = use_model();
     let session = use_session();
-    let focus: NodeRef<Button> = NodeRef::new();
     reactive(move || {
         model.delete_plan().map(|plan| {
             let question = plan.question();
             let entries = plan.entries.clone();
             let close = Callback::new(move |()| model.ask_delete(None));
             view! {
-                <Modal id="delete-dialog" title=reactive(|| "Delete".to_string()) on_close=close focus=focus>
+                <Modal id="delete-dialog" title=reactive(|| "Delete".to_string()) on_close=close focus=".form-actions > :last-child">
                     <div {..attrs(&[("class", "confirm"), ("role", "group"), ("aria-label", "Confirm delete")])}>
                         <p>{question}</p>
                         <p class="hint">"This cannot be undone."</p>
@@ -93,7 +99,7 @@ pub fn DeleteDialog() -> impl IntoView {
                             >
                                 "Yes, delete"
                             </button>
-                            <button {..attrs(&[("type", "button")])} node_ref={focus} {..on(ev::click, move |_| close.run(()))}>
+                            <button {..attrs(&[("type", "button")])} {..on(ev::click, move |_| close.run(()))}>
                                 "Cancel"
                             </button>
                         </div>
@@ -111,7 +117,6 @@ pub fn MoveDialog() -> impl IntoView {
     let model = use_model();
     let session = use_session();
     let ui = use_ui();
-    let focus: NodeRef<Button> = NodeRef::new();
     reactive(move || {
         model.move_browse().map(|MoveBrowse { dir, folders }| {
             let moving = ui.moving.get();
@@ -157,7 +162,7 @@ pub fn MoveDialog() -> impl IntoView {
                 }
             };
             view! {
-                <Modal id="move-dialog" title=title on_close=close focus=focus>
+                <Modal id="move-dialog" title=title on_close=close focus=".form-actions > :first-child">
                     <p>"Into: " <strong {..attrs(&[("id", "move-target")])}>{target}</strong></p>
                     {up.map(|up| view! {
                         <button {..attrs(&[("type", "button"), ("class", "quiet")])} {..on(ev::click, move |_| session.browse(up.clone()))}>
@@ -169,7 +174,6 @@ pub fn MoveDialog() -> impl IntoView {
                     <div class="form-actions">
                         <button
                             {..attrs(&[("type", "button"), ("class", "primary")])}
-                            node_ref={focus}
                             {..on(ev::click, move |_| {
                                 model.set_move_browse(None);
                                 session.move_into(ui.moving.get_untracked(), here.clone());
@@ -190,12 +194,11 @@ pub fn MoveDialog() -> impl IntoView {
 #[component]
 pub fn ShortcutsDialog() -> impl IntoView {
     let ui = use_ui();
-    let focus: NodeRef<Button> = NodeRef::new();
     reactive(move || {
         ui.shortcuts.get().then(|| {
             let close = Callback::new(move |()| ui.shortcuts.set(false));
             view! {
-                <Modal id="shortcuts-dialog" title=reactive(|| "Keyboard shortcuts".to_string()) on_close=close focus=focus>
+                <Modal id="shortcuts-dialog" title=reactive(|| "Keyboard shortcuts".to_string()) on_close=close focus=".form-actions > :last-child">
                     // Written out, not a loop over a table: a `view!` tree of
                     // literals alone is built from its HTML, in one step.
                     <dl class="shortcuts">
@@ -211,7 +214,7 @@ pub fn ShortcutsDialog() -> impl IntoView {
                         <dt><kbd>"?"</kbd></dt><dd>"this list"</dd>
                     </dl>
                     <div class="form-actions">
-                        <button {..attrs(&[("type", "button")])} node_ref={focus} {..on(ev::click, move |_| close.run(()))}>"Close"</button>
+                        <button {..attrs(&[("type", "button")])} {..on(ev::click, move |_| close.run(()))}>"Close"</button>
                     </div>
                 </Modal>
             }
@@ -225,7 +228,6 @@ pub fn ShortcutsDialog() -> impl IntoView {
 pub fn PreviewDialog() -> impl IntoView {
     let model = use_model();
     let transfers = use_transfers();
-    let focus: NodeRef<Button> = NodeRef::new();
     reactive(move || {
         model.preview().map(|preview| {
             let name = preview.path.last_name().into_string();
@@ -253,7 +255,7 @@ pub fn PreviewDialog() -> impl IntoView {
             let path: Path = preview.path.clone();
             let dir = path.parent();
             view! {
-                <Modal id="preview-dialog" title=title on_close=close focus=focus wide=true>
+                <Modal id="preview-dialog" title=title on_close=close focus=".form-actions > :last-child" wide=true>
                     <p class="hint">{format!("{} · in {}", format::human_size(size), dir_text(&dir))}</p>
                     <div class="preview-body">{body}</div>
                     <div class="form-actions">
@@ -263,7 +265,7 @@ pub fn PreviewDialog() -> impl IntoView {
                         >
                             "Download"
                         </button>
-                        <button {..attrs(&[("type", "button")])} node_ref={focus} {..on(ev::click, move |_| close.run(()))}>"Close"</button>
+                        <button {..attrs(&[("type", "button")])} {..on(ev::click, move |_| close.run(()))}>"Close"</button>
                     </div>
                 </Modal>
             }
