@@ -18,7 +18,6 @@ use leptos::ev;
 use leptos::html::Input;
 use leptos::prelude::*;
 use std::cmp::Ordering;
-use std::collections::HashSet;
 use wasm_bindgen::JsCast;
 
 /// The drag data type of entries dragged inside the page: their paths, one a line.
@@ -56,13 +55,73 @@ impl Sort {
     }
 }
 
+/// A set of names (the selection): sorted, without repeats. A sorted Vec
+/// rather than a hash set, which brought hashing and its table (some KB)
+/// into the page for this one set.
+#[derive(Clone, Default)]
+pub struct Names(Vec<String>);
+
+impl Names {
+    fn find(&self, name: &str) -> Result<usize, usize> {
+        self.0.binary_search_by(|n| n.as_str().cmp(name))
+    }
+
+    pub fn contains(&self, name: &str) -> bool {
+        self.find(name).is_ok()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Adds `name`; false if it was there.
+    fn insert(&mut self, name: String) -> bool {
+        match self.find(&name) {
+            Ok(_) => false,
+            Err(at) => {
+                self.0.insert(at, name);
+                true
+            }
+        }
+    }
+
+    /// Takes `name` out; false if it was not there.
+    fn remove(&mut self, name: &str) -> bool {
+        match self.find(name) {
+            Ok(at) => {
+                self.0.remove(at);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    fn extend(&mut self, names: Names) {
+        self.0.extend(names.0);
+        self.tidy();
+    }
+
+    fn tidy(&mut self) {
+        crate::order::sort_by(&mut self.0, |a, b| a.cmp(b));
+        self.0.dedup();
+    }
+}
+
+impl FromIterator<String> for Names {
+    fn from_iter<I: IntoIterator<Item = String>>(names: I) -> Names {
+        let mut set = Names(names.into_iter().collect());
+        set.tidy();
+        set
+    }
+}
+
 /// The file manager's own view state, shared by its parts through context.
 #[derive(Clone, Copy)]
 pub struct Ui {
     sort: RwSignal<Sort>,
     filter: RwSignal<String>,
     /// Names selected in the folder shown.
-    selected: RwSignal<HashSet<String>>,
+    selected: RwSignal<Names>,
     /// Where a Shift-click range starts.
     anchor: RwSignal<Option<String>>,
     /// The row with the keyboard focus.
@@ -91,7 +150,7 @@ impl Ui {
                 ascending: true,
             }),
             filter: RwSignal::new(String::new()),
-            selected: RwSignal::new(HashSet::new()),
+            selected: RwSignal::new(Names::default()),
             anchor: RwSignal::new(None),
             cursor: RwSignal::new(None),
             renaming: RwSignal::new(None),
@@ -145,7 +204,7 @@ impl Ui {
             let at = |n: &str| rows.iter().position(|r| r == n);
             if let (Some(a), Some(b)) = (at(&anchor), at(name)) {
                 let (from, to) = (a.min(b), a.max(b));
-                let range: HashSet<String> = rows[from..=to].iter().cloned().collect();
+                let range: Names = rows[from..=to].iter().cloned().collect();
                 self.selected
                     .update(|s| if toggle { s.extend(range) } else { *s = range });
             }
@@ -157,7 +216,7 @@ impl Ui {
             });
             self.anchor.set(Some(name.to_owned()));
         } else {
-            self.selected.set(HashSet::from([name.to_owned()]));
+            self.selected.set(Names(vec![name.to_owned()]));
             self.anchor.set(Some(name.to_owned()));
         }
         self.cursor.set(Some(name.to_owned()));
@@ -172,7 +231,7 @@ impl Ui {
     }
 
     fn clear(&self) {
-        self.selected.set(HashSet::new());
+        self.selected.set(Names::default());
         self.anchor.set(None);
         self.cursor.set(None);
         self.renaming.set(None);
@@ -317,7 +376,7 @@ fn on_key(model: Model, session: Session, ui: Ui, ev: web_sys::KeyboardEvent) {
                 ui.click(model, rows[at].name.as_str(), true, true);
             }
         }
-        "Escape" => ui.selected.set(HashSet::new()),
+        "Escape" => ui.selected.set(Names::default()),
         _ => return,
     }
     ev.prevent_default();
@@ -628,7 +687,7 @@ fn SelectionBar() -> impl IntoView {
                         "Delete"
                     </button>
                 })}
-                <button {..attrs(&[("type", "button"), ("class", "quiet")])} {..on(ev::click, move |_| ui.selected.set(HashSet::new()))}>
+                <button {..attrs(&[("type", "button"), ("class", "quiet")])} {..on(ev::click, move |_| ui.selected.set(Names::default()))}>
                     "Clear selection"
                 </button>
             </div>
@@ -652,7 +711,7 @@ fn SelectAll() -> impl IntoView {
             prop:checked=reactive(all)
             {..on(ev::change, move |_| {
                 if all() {
-                    ui.selected.set(HashSet::new());
+                    ui.selected.set(Names::default());
                 } else {
                     ui.select_all(model);
                 }
