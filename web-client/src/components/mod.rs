@@ -55,7 +55,7 @@ fn shown_boxed(
     children: Children,
 ) -> Reactive<Option<AnyView>> {
     let when = Memo::new(move |_| when());
-    reactive(move || when.get().then(|| children()))
+    reactive(move || when.get().then(&children))
 }
 
 /// An event handler (`{..on(ev::click, f)}` in `view!`, for `on:click=f`).
