@@ -63,7 +63,7 @@ pub fn App() -> impl IntoView {
             })}
             <FileManager />
             <aside class="side">
-                <Transfers file_input=file_input into=Signal::derive(move || model.cwd()) />
+                <Transfers file_input=file_input />
             </aside>
             <Console file_input=file_input />
             <PreviewDialog />

@@ -19,15 +19,12 @@ fn files_of(list: Option<FileList>) -> Vec<web_sys::File> {
 }
 
 /// The upload area and the transfer list. `file_input` is the file picker
-/// (the console's STORE opens it too); uploads go into `into` (`None`: the
-/// home), so the file table can pass its current folder.
+/// (the console's STORE opens it too); uploads go into the folder shown, as
+/// the model has it when they start (read there, not through a derived
+/// signal prop, which was code of its own for this one use).
 #[component]
-pub fn Transfers(
-    file_input: NodeRef<Input>,
-    #[prop(optional, into)] into: Option<Signal<Option<ferry_proto::Path>>>,
-) -> impl IntoView {
+pub fn Transfers(file_input: NodeRef<Input>) -> impl IntoView {
     let model = use_model();
-    let into = into.unwrap_or_else(|| Signal::stored(None));
     view! {
         <section {..attrs(&[("class", "panel transfers"), ("aria-labelledby", "transfers-title")])}>
             <div class="panel-head">
@@ -36,7 +33,7 @@ pub fn Transfers(
                     "Clear finished"
                 </button>
             </div>
-            <DropZone file_input=file_input into=into />
+            <DropZone file_input=file_input />
             <ul {..attrs(&[("id", "transfer-list"), ("class", "transfer-list")])}>
                 {rows(move || {
                     model
@@ -52,14 +49,14 @@ pub fn Transfers(
 
 /// The upload buttons with their hidden pickers, the Verify option, and the drop target.
 #[component]
-fn DropZone(file_input: NodeRef<Input>, into: Signal<Option<ferry_proto::Path>>) -> impl IntoView {
+fn DropZone(file_input: NodeRef<Input>) -> impl IntoView {
     let model = use_model();
     let transfers = use_transfers();
     let folder_input: NodeRef<Input> = NodeRef::new();
     let dragging = RwSignal::new(false);
     let on_change = move |_| {
         if let Some(input) = file_input.get() {
-            transfers.upload_files(files_of(input.files()), into.get_untracked());
+            transfers.upload_files(files_of(input.files()), model.cwd_untracked());
             // Lets the same file be chosen again.
             input.set_value("");
         }
@@ -68,7 +65,7 @@ fn DropZone(file_input: NodeRef<Input>, into: Signal<Option<ferry_proto::Path>>)
         if let Some(input) = folder_input.get() {
             if let Some(list) = input.files() {
                 let (dirs, files) = transfers::picked(&list);
-                transfers.upload_tree(dirs, files, into.get_untracked());
+                transfers.upload_tree(dirs, files, model.cwd_untracked());
             }
             input.set_value("");
         }
@@ -81,7 +78,7 @@ fn DropZone(file_input: NodeRef<Input>, into: Signal<Option<ferry_proto::Path>>)
         };
         // The entries must be taken during the event; reading them may wait.
         let files = files_of(data.files());
-        let into = into.get_untracked();
+        let into = model.cwd_untracked();
         spawn_local(async move {
             match transfers::dropped(&data).await {
                 Ok(Some((dirs, files))) => transfers.upload_tree(dirs, files, into),
