@@ -8,7 +8,7 @@
 
 use crate::browser;
 use crate::components::icons::{Action, ActionIcon, FileIcon, Kind};
-use crate::components::{attr, attrs, effect, on, reactive, rows, shown, Row, RowKey};
+use crate::components::{attr, attrs, effect, memo, on, reactive, rows, shown, Row, RowKey};
 use crate::format;
 use crate::model::{child, use_model, Entry, Model};
 use crate::session::{use_session, Session};
@@ -827,7 +827,7 @@ fn FileRow(entry: ListingEntry) -> impl IntoView {
     let hover = RwSignal::new(false);
     let selected = {
         let name = name.clone();
-        Memo::new(move |_| ui.selected.with(|s| s.contains(&name)))
+        memo(move || ui.selected.with(|s| s.contains(&name)))
     };
     let renaming = {
         let name = name.clone();

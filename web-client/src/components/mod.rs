@@ -54,8 +54,18 @@ fn shown_boxed(
     when: Box<dyn Fn() -> bool + Send + Sync>,
     children: Children,
 ) -> Reactive<Option<AnyView>> {
-    let when = Memo::new(move |_| when());
+    let when = memo_boxed(when);
     reactive(move || when.get().then(&children))
+}
+
+/// `Memo::new` for a condition, behind one boxed function type: a memo is
+/// compiled once per function type, so the page's conditions share one.
+pub fn memo(f: impl Fn() -> bool + Send + Sync + 'static) -> Memo<bool> {
+    memo_boxed(Box::new(f))
+}
+
+fn memo_boxed(f: Box<dyn Fn() -> bool + Send + Sync>) -> Memo<bool> {
+    Memo::new(move |_| f())
 }
 
 /// An event handler (`{..on(ev::click, f)}` in `view!`, for `on:click=f`).
