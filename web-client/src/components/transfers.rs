@@ -148,7 +148,14 @@ fn DropZone(file_input: NodeRef<Input>) -> impl IntoView {
             </button>
             <span class="hint">"or drop files and folders here"</span>
             <label class="verify-option">
-                <input {..attrs(&[("type", "checkbox"), ("id", "verify-uploads")])} bind:checked=verify />
+                // What `bind:checked` does (the property from the signal, the
+                // signal from `change`), with the property and handler types
+                // the page has anyway instead of a binding type for this one box.
+                <input
+                    {..attrs(&[("type", "checkbox"), ("id", "verify-uploads")])}
+                    prop:checked=move || verify.get()
+                    {..on(ev::change, move |ev| verify.set(event_target_checked(&ev)))}
+                />
                 "Verify uploads (SHA-256)"
             </label>
         </div>
