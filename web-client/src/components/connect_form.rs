@@ -54,7 +54,8 @@ pub fn ConnectForm() -> impl IntoView {
                             ("spellcheck", "false"),
                             ("placeholder", "bridge's default server"),
                         ])}
-                        bind:value=host
+                        {..on(ev::input, move |ev| host.set(event_target_value(&ev)))}
+                        prop:value=move || host.get()
                     />
                     <label for="port">"Port"</label>
                     <input
@@ -65,7 +66,8 @@ pub fn ConnectForm() -> impl IntoView {
                             ("autocomplete", "off"),
                         ])}
                         {..attr("placeholder", DEFAULT_PORT.to_string())}
-                        bind:value=port
+                        {..on(ev::input, move |ev| port.set(event_target_value(&ev)))}
+                        prop:value=move || port.get()
                     />
                     <label for="bridge">"Bridge URL"</label>
                     <input
@@ -75,7 +77,8 @@ pub fn ConnectForm() -> impl IntoView {
                             ("autocomplete", "off"),
                             ("spellcheck", "false"),
                         ])}
-                        bind:value=bridge_url
+                        {..on(ev::input, move |ev| bridge_url.set(event_target_value(&ev)))}
+                        prop:value=move || bridge_url.get()
                     />
                 </div>
                 <p class="hint">

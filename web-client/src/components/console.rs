@@ -214,7 +214,8 @@ fn ConsoleLine(file_input: NodeRef<Input>) -> impl IntoView {
                     ("spellcheck", "false"),
                     ("placeholder", "LIST, RETRIEVE <path>, MKDIR <path>, STAT <path> … (HELP for all)"),
                 ])}
-                bind:value={line}
+                {..on(ev::input, move |ev| line.set(event_target_value(&ev)))}
+                prop:value=move || line.get()
                 {..on(ev::keydown, on_key)}
             />
         </div>

@@ -466,7 +466,8 @@ pub fn FileManager() -> impl IntoView {
                             ("spellcheck", "false"),
                         ])}
                         node_ref=ui.filter_input
-                        bind:value={ui.filter}
+                        {..on(ev::input, move |ev| ui.filter.set(event_target_value(&ev)))}
+                        prop:value=move || ui.filter.get()
                         {..on(ev::keydown, move |ev: leptos::ev::KeyboardEvent| {
                             if ev.key() == "Escape" {
                                 ui.filter.set(String::new());
@@ -638,8 +639,9 @@ fn NewFolder() -> impl IntoView {
                     ("spellcheck", "false"),
                     ("placeholder", "Folder name"),
                 ])}
-                node_ref=input
-                bind:value={name}
+                node_ref={input}
+                {..on(ev::input, move |ev| name.set(event_target_value(&ev)))}
+                prop:value=move || name.get()
                 {..on(ev::keydown, move |ev: leptos::ev::KeyboardEvent| {
                     if ev.key() == "Escape" {
                         ui.creating.set(false);
@@ -1068,8 +1070,9 @@ fn RenameField(name: String) -> impl IntoView {
         <input
             {..attrs(&[("class", "rename"), ("type", "text"), ("autocomplete", "off"), ("spellcheck", "false")])}
             {..attr("aria-label", format!("New name for {name}"))}
-            node_ref=input
-            bind:value={text}
+            node_ref={input}
+            {..on(ev::input, move |ev| text.set(event_target_value(&ev)))}
+            prop:value=move || text.get()
             {..on(ev::keydown, on_key)}
             {..on(ev::blur, move |_| ui.renaming.set(None))}
         />

@@ -46,8 +46,9 @@ pub fn LoginForm() -> impl IntoView {
                             ("autocomplete", "username"),
                             ("spellcheck", "false"),
                         ])}
-                        node_ref=first
-                        bind:value=account
+                        node_ref={first}
+                        {..on(ev::input, move |ev| account.set(event_target_value(&ev)))}
+                        prop:value=move || account.get()
                     />
                     <label for="login-password">"Password"</label>
                     <input
@@ -56,7 +57,8 @@ pub fn LoginForm() -> impl IntoView {
                             ("type", "password"),
                             ("autocomplete", "current-password"),
                         ])}
-                        bind:value=password
+                        {..on(ev::input, move |ev| password.set(event_target_value(&ev)))}
+                        prop:value=move || password.get()
                     />
                 </div>
                 <div class="form-actions">

@@ -74,6 +74,12 @@ fn memo_boxed(f: Box<dyn Fn() -> bool + Send + Sync>) -> Memo<bool> {
 /// one: the event by its name (a `Custom` event, whose listener is added
 /// just as a named one's: on the element, not delegated, not capturing) and
 /// a boxed handler that gets the event as the type the name implies.
+///
+/// The page's fields are bound with it too, as `bind:value` and
+/// `bind:checked` bind them: `prop:value` (`prop:checked`) from the signal
+/// and an `input` (`change`) handler that sets it. Those property and
+/// handler types are compiled for the page anyway; each binding type was
+/// one more, with its own build, rebuild and listener.
 pub fn on<E>(event: E, mut f: impl FnMut(E::EventType) + 'static) -> Handler
 where
     E: EventDescriptor,
