@@ -1,12 +1,11 @@
 //! The console: type the original commands, see the protocol's replies.
 
-use crate::components::{attr, attrs, connect_form, effect, on, rows, Row, RowKey};
+use crate::components::{attr, attrs, connect_form, effect, field, on, rows, Row, RowKey};
 use crate::model::{use_model, ConnState, LineKind, LogLine, Model};
 use crate::session::{use_session, Session};
 use crate::transfers::{use_transfers, Transfers};
 use ferry_proto::Command;
 use leptos::ev;
-use leptos::html::Input;
 use leptos::prelude::*;
 
 /// Shown for `HELP` and for lines the console cannot read.
@@ -57,12 +56,12 @@ fn read_line(line: &str) -> Result<Input_, String> {
 
 /// The console panel: the protocol log over a command line.
 #[component]
-pub fn Console(file_input: NodeRef<Input>) -> impl IntoView {
+pub fn Console() -> impl IntoView {
     view! {
         <section {..attrs(&[("class", "panel console"), ("aria-labelledby", "console-title")])}>
             <h2 id="console-title">"Console"</h2>
             <ConsoleLog />
-            <ConsoleLine file_input=file_input />
+            <ConsoleLine />
         </section>
     }
 }
@@ -117,13 +116,7 @@ fn ConsoleLog() -> impl IntoView {
 }
 
 /// Does what a console line asks.
-fn run(
-    text: &str,
-    model: Model,
-    session: Session,
-    transfers: Transfers,
-    file_input: NodeRef<Input>,
-) {
+fn run(text: &str, model: Model, session: Session, transfers: Transfers) {
     match read_line(text) {
         Ok(Input_::Connect(target)) => {
             model.log_line(LineKind::Sent, text);
@@ -136,7 +129,7 @@ fn run(
         Ok(Input_::Store) => {
             model.log_line(LineKind::Info, "STORE: choose the files to upload…");
             // Must happen inside the key handler: browsers open pickers only on user input.
-            match file_input.get() {
+            match field("#file-input") {
                 Some(input) => input.click(),
                 None => model.error("The file picker is not available."),
             }
@@ -167,7 +160,7 @@ fn run(
 
 /// The command line, with history on the arrow keys.
 #[component]
-fn ConsoleLine(file_input: NodeRef<Input>) -> impl IntoView {
+fn ConsoleLine() -> impl IntoView {
     let (model, session, transfers) = (use_model(), use_session(), use_transfers());
     let line = RwSignal::new(String::new());
     let history = StoredValue::new(Vec::<String>::new());
@@ -184,7 +177,7 @@ fn ConsoleLine(file_input: NodeRef<Input>) -> impl IntoView {
             }
         });
         cursor.set_value(history.with_value(Vec::len));
-        run(&text, model, session, transfers, file_input);
+        run(&text, model, session, transfers);
     };
     let on_key = move |ev: leptos::ev::KeyboardEvent| {
         let step: isize = match ev.key().as_str() {

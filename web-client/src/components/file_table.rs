@@ -8,14 +8,13 @@
 
 use crate::browser;
 use crate::components::icons::{Action, ActionIcon, FileIcon, Kind};
-use crate::components::{attr, attrs, effect, memo, on, reactive, rows, shown, Row, RowKey};
+use crate::components::{attr, attrs, effect, field, memo, on, reactive, rows, shown, Row, RowKey};
 use crate::format;
 use crate::model::{child, use_model, Entry, Model};
 use crate::session::{use_session, Session};
 use crate::transfers::{use_transfers, Transfers};
 use ferry_proto::{ListingEntry, Name, Path};
 use leptos::ev;
-use leptos::html::Input;
 use leptos::prelude::*;
 use std::cmp::Ordering;
 use wasm_bindgen::JsCast;
@@ -134,7 +133,6 @@ pub struct Ui {
     pub moving: RwSignal<Vec<Path>>,
     /// Whether the list of shortcuts is open.
     pub shortcuts: RwSignal<bool>,
-    filter_input: NodeRef<Input>,
 }
 
 /// The file manager's view state, from context.
@@ -157,7 +155,6 @@ impl Ui {
             creating: RwSignal::new(false),
             moving: RwSignal::new(Vec::new()),
             shortcuts: RwSignal::new(false),
-            filter_input: NodeRef::new(),
         }
     }
 
@@ -340,7 +337,7 @@ fn on_key(model: Model, session: Session, ui: Ui, ev: web_sys::KeyboardEvent) {
     let can_write = untrack(|| model.can_write());
     match ev.key().as_str() {
         "/" if !ctrl => {
-            if let Some(input) = ui.filter_input.get_untracked() {
+            if let Some(input) = field("#filter") {
                 let _ = input.focus();
             }
         }
@@ -465,7 +462,6 @@ pub fn FileManager() -> impl IntoView {
                             ("autocomplete", "off"),
                             ("spellcheck", "false"),
                         ])}
-                        node_ref=ui.filter_input
                         {..on(ev::input, move |ev| ui.filter.set(event_target_value(&ev)))}
                         prop:value=move || ui.filter.get()
                         {..on(ev::keydown, move |ev: leptos::ev::KeyboardEvent| {
@@ -611,9 +607,8 @@ fn NewFolder() -> impl IntoView {
     let session = use_session();
     let ui = use_ui();
     let name = RwSignal::new(String::new());
-    let input: NodeRef<Input> = NodeRef::new();
     effect(move |_| {
-        if let Some(input) = input.get() {
+        if let Some(input) = field("#new-folder-name") {
             let _ = input.focus();
         }
     });
@@ -639,7 +634,6 @@ fn NewFolder() -> impl IntoView {
                     ("spellcheck", "false"),
                     ("placeholder", "Folder name"),
                 ])}
-                node_ref={input}
                 {..on(ev::input, move |ev| name.set(event_target_value(&ev)))}
                 prop:value=move || name.get()
                 {..on(ev::keydown, move |ev: leptos::ev::KeyboardEvent| {
@@ -1026,9 +1020,9 @@ fn RenameField(name: String) -> impl IntoView {
     let session = use_session();
     let ui = use_ui();
     let text = RwSignal::new(name.clone());
-    let input: NodeRef<Input> = NodeRef::new();
     effect(move |_| {
-        if let Some(input) = input.get() {
+        // The one rename field (one row is renamed at a time).
+        if let Some(input) = field("input.rename") {
             let _ = input.focus();
             // Select the name without its extension, as file managers do.
             let stem = text
@@ -1070,7 +1064,6 @@ fn RenameField(name: String) -> impl IntoView {
         <input
             {..attrs(&[("class", "rename"), ("type", "text"), ("autocomplete", "off"), ("spellcheck", "false")])}
             {..attr("aria-label", format!("New name for {name}"))}
-            node_ref={input}
             {..on(ev::input, move |ev| text.set(event_target_value(&ev)))}
             prop:value=move || text.get()
             {..on(ev::keydown, on_key)}

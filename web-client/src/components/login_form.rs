@@ -2,11 +2,10 @@
 //! pressed on an anonymous session). The password goes from the field to
 //! the session's memory and nowhere else: no browser storage, no URL.
 
-use crate::components::{attrs, effect, on};
+use crate::components::{attrs, effect, field, on};
 use crate::model::use_model;
 use crate::session::use_session;
 use leptos::ev;
-use leptos::html::Input;
 use leptos::prelude::*;
 
 /// Account and password.
@@ -16,9 +15,8 @@ pub fn LoginForm() -> impl IntoView {
     let session = use_session();
     let account = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
-    let first: NodeRef<Input> = NodeRef::new();
     effect(move |_| {
-        if let Some(input) = first.get() {
+        if let Some(input) = field("#login-account") {
             let _ = input.focus();
         }
     });
@@ -46,7 +44,6 @@ pub fn LoginForm() -> impl IntoView {
                             ("autocomplete", "username"),
                             ("spellcheck", "false"),
                         ])}
-                        node_ref={first}
                         {..on(ev::input, move |ev| account.set(event_target_value(&ev)))}
                         prop:value=move || account.get()
                     />

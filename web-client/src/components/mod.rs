@@ -94,6 +94,19 @@ where
 /// What [`on`] makes.
 pub type Handler = On<Custom<web_sys::Event>, Box<dyn FnMut(web_sys::Event)>>;
 
+/// The page's `<input>` that `selector` selects. Fields are found this way
+/// rather than through `NodeRef<Input>`s, whose loading and attribute were
+/// code of their own; the effects that look for one run once the view is
+/// mounted, and the handlers run later still.
+pub fn field(selector: &str) -> Option<web_sys::HtmlInputElement> {
+    web_sys::window()?
+        .document()?
+        .query_selector(selector)
+        .ok()??
+        .dyn_into()
+        .ok()
+}
+
 /// `Effect::new(f)` behind one boxed function type: an effect's task is
 /// compiled once per function type, so the page's effects share one copy.
 /// `f` gets `None` on its first run, `Some(())` after.

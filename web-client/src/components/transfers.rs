@@ -2,12 +2,11 @@
 //! and the list of transfers, each with progress, speed, time left, Cancel
 //! and, for a stored upload, Verify.
 
-use crate::components::{attr, attrs, on, reactive, rows, Row, RowKey};
+use crate::components::{attr, attrs, field, on, reactive, rows, Row, RowKey};
 use crate::format;
 use crate::model::{use_model, Direction, Transfer, TransferStatus};
 use crate::transfers::{self, use_transfers, Verify};
 use leptos::ev;
-use leptos::html::Input;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use web_sys::FileList;
@@ -18,12 +17,12 @@ fn files_of(list: Option<FileList>) -> Vec<web_sys::File> {
     (0..list.length()).filter_map(|i| list.get(i)).collect()
 }
 
-/// The upload area and the transfer list. `file_input` is the file picker
-/// (the console's STORE opens it too); uploads go into the folder shown, as
+/// The upload area and the transfer list. Its file picker, `#file-input`,
+/// is the console's STORE's too; uploads go into the folder shown, as
 /// the model has it when they start (read there, not through a derived
 /// signal prop, which was code of its own for this one use).
 #[component]
-pub fn Transfers(file_input: NodeRef<Input>) -> impl IntoView {
+pub fn Transfers() -> impl IntoView {
     let model = use_model();
     view! {
         <section {..attrs(&[("class", "panel transfers"), ("aria-labelledby", "transfers-title")])}>
@@ -33,7 +32,7 @@ pub fn Transfers(file_input: NodeRef<Input>) -> impl IntoView {
                     "Clear finished"
                 </button>
             </div>
-            <DropZone file_input=file_input />
+            <DropZone />
             <ul {..attrs(&[("id", "transfer-list"), ("class", "transfer-list")])}>
                 {rows(move || {
                     model
@@ -49,20 +48,19 @@ pub fn Transfers(file_input: NodeRef<Input>) -> impl IntoView {
 
 /// The upload buttons with their hidden pickers, the Verify option, and the drop target.
 #[component]
-fn DropZone(file_input: NodeRef<Input>) -> impl IntoView {
+fn DropZone() -> impl IntoView {
     let model = use_model();
     let transfers = use_transfers();
-    let folder_input: NodeRef<Input> = NodeRef::new();
     let dragging = RwSignal::new(false);
     let on_change = move |_| {
-        if let Some(input) = file_input.get() {
+        if let Some(input) = field("#file-input") {
             transfers.upload_files(files_of(input.files()), model.cwd_untracked());
             // Lets the same file be chosen again.
             input.set_value("");
         }
     };
     let on_folder = move |_| {
-        if let Some(input) = folder_input.get() {
+        if let Some(input) = field("#folder-input") {
             if let Some(list) = input.files() {
                 let (dirs, files) = transfers::picked(&list);
                 transfers.upload_tree(dirs, files, model.cwd_untracked());
@@ -88,8 +86,8 @@ fn DropZone(file_input: NodeRef<Input>) -> impl IntoView {
             }
         });
     };
-    let open = move |input: NodeRef<Input>| {
-        if let Some(input) = input.get() {
+    let open = move |picker: &str| {
+        if let Some(input) = field(picker) {
             input.click();
         }
     };
@@ -116,7 +114,6 @@ fn DropZone(file_input: NodeRef<Input>) -> impl IntoView {
                     ("tabindex", "-1"),
                     ("aria-label", "Files to upload"),
                 ])}
-                node_ref={file_input}
                 {..on(ev::change, on_change)}
             />
             <input
@@ -129,20 +126,19 @@ fn DropZone(file_input: NodeRef<Input>) -> impl IntoView {
                     // The attribute the `webkitdirectory` property reflects.
                     ("webkitdirectory", ""),
                 ])}
-                node_ref={folder_input}
                 {..on(ev::change, on_folder)}
             />
             <button
                 {..attrs(&[("type", "button"), ("class", "primary"), ("id", "upload-button")])}
                 prop:disabled=disabled.clone()
-                {..on(ev::click, move |_| open(file_input))}
+                {..on(ev::click, move |_| open("#file-input"))}
             >
                 "Upload files…"
             </button>
             <button
                 {..attrs(&[("type", "button"), ("id", "upload-folder-button")])}
                 prop:disabled={disabled}
-                {..on(ev::click, move |_| open(folder_input))}
+                {..on(ev::click, move |_| open("#folder-input"))}
             >
                 "Upload folder…"
             </button>
