@@ -163,27 +163,25 @@ fn run(text: &str, model: Model, session: Session, transfers: Transfers) {
 fn ConsoleLine() -> impl IntoView {
     let (model, session, transfers) = (use_model(), use_session(), use_transfers());
     let line = RwSignal::new(String::new());
-    let history = StoredValue::new(Vec::<String>::new());
-    let cursor = StoredValue::new(0usize);
-    let submit = move || {
-        let text = line.get_untracked().trim().to_string();
-        line.set(String::new());
-        if text.is_empty() {
-            return;
-        }
-        history.update_value(|h| {
-            if h.last() != Some(&text) {
-                h.push(text.clone());
-            }
-        });
-        cursor.set_value(history.with_value(Vec::len));
-        run(&text, model, session, transfers);
-    };
+    // The lines typed, oldest first, and where the arrow keys are among them:
+    // the key handler's own state (it alone reads and writes them), not
+    // StoredValues, whose code is compiled per value type.
+    let mut history: Vec<String> = Vec::new();
+    let mut cursor = 0usize;
     let on_key = move |ev: leptos::ev::KeyboardEvent| {
         let step: isize = match ev.key().as_str() {
             "Enter" => {
                 ev.prevent_default();
-                submit();
+                let text = line.get_untracked().trim().to_string();
+                line.set(String::new());
+                if text.is_empty() {
+                    return;
+                }
+                if history.last() != Some(&text) {
+                    history.push(text.clone());
+                }
+                cursor = history.len();
+                run(&text, model, session, transfers);
                 return;
             }
             "ArrowUp" => -1,
@@ -191,10 +189,9 @@ fn ConsoleLine() -> impl IntoView {
             _ => return,
         };
         ev.prevent_default();
-        let len = history.with_value(Vec::len);
-        let at = (cursor.get_value() as isize + step).clamp(0, len as isize) as usize;
-        cursor.set_value(at);
-        line.set(history.with_value(|h| h.get(at).cloned().unwrap_or_default()));
+        let at = (cursor as isize + step).clamp(0, history.len() as isize) as usize;
+        cursor = at;
+        line.set(history.get(at).cloned().unwrap_or_default());
     };
     view! {
         <div class="console-input">
