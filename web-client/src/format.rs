@@ -16,19 +16,27 @@ pub fn human_size(bytes: u64) -> String {
         unit += 1;
     }
     let shift = 10 * (unit as u32 + 1);
-    if bytes >> shift >= 100 {
-        format!("{} {}", rounded(u128::from(bytes), shift), UNITS[unit])
+    let (whole, rest) = (bytes >> shift, bytes & ((1 << shift) - 1));
+    if whole >= 100 {
+        format!("{} {}", rounded(whole, rest, shift), UNITS[unit])
     } else {
-        let tenths = rounded(u128::from(bytes) * 10, shift);
+        // bytes × 10 / 2^shift in u64, without overflow: the whole part (below
+        // 100) and the rest (below 2^shift <= 2^60) each times ten. (u128 did
+        // it in one step, but brought its formatting and division, 2 KB.)
+        let rest = rest * 10;
+        let tenths = rounded(
+            whole * 10 + (rest >> shift),
+            rest & ((1 << shift) - 1),
+            shift,
+        );
         format!("{}.{} {}", tenths / 10, tenths % 10, UNITS[unit])
     }
 }
 
-/// `value / 2^shift` rounded to the nearest integer, ties to even.
-fn rounded(value: u128, shift: u32) -> u128 {
-    let quotient = value >> shift;
-    let rest = value - (quotient << shift);
-    let half = 1u128 << (shift - 1);
+/// `quotient + rest / 2^shift` (with `rest < 2^shift`) rounded to the nearest
+/// integer, ties to even.
+fn rounded(quotient: u64, rest: u64, shift: u32) -> u64 {
+    let half = 1 << (shift - 1);
     if rest > half || (rest == half && quotient % 2 == 1) {
         quotient + 1
     } else {
