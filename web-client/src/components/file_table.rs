@@ -1071,3 +1071,23 @@ fn RenameField(name: String) -> impl IntoView {
         />
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Names;
+
+    #[test]
+    fn names_are_a_set() {
+        let mut names: Names = ["b", "a", "b"].map(String::from).into_iter().collect();
+        assert_eq!(names.0, ["a", "b"]);
+        assert!(names.contains("a") && names.contains("b") && !names.contains("c"));
+        assert!(names.insert("c".into()));
+        assert!(!names.insert("a".into()));
+        assert!(names.remove("a"));
+        assert!(!names.remove("a"));
+        names.extend(["d", "b"].map(String::from).into_iter().collect());
+        assert_eq!(names.0, ["b", "c", "d"]);
+        assert!(!names.is_empty());
+        assert!(Names::default().is_empty());
+    }
+}
