@@ -19,7 +19,6 @@ use crate::endpoint::{Endpoint, EndpointSignal};
 use crate::model::{Access, ConnState, Model};
 use crate::session::Session;
 use crate::transfers::Transfers;
-use leptos::html::Input;
 use leptos::prelude::*;
 
 /// The whole application.
@@ -41,8 +40,6 @@ pub fn App() -> impl IntoView {
         }
     });
     on_cleanup(move || hash_handle.remove());
-    // The upload file picker: opened by the upload button and by the console's STORE.
-    let file_input: NodeRef<Input> = NodeRef::new();
     let disconnected = move || model.state() == ConnState::Disconnected;
     let login = move || model.is_connected() && model.access() == Access::LoginRequired;
     view! {
@@ -63,9 +60,9 @@ pub fn App() -> impl IntoView {
             })}
             <FileManager />
             <aside class="side">
-                <Transfers file_input=file_input into=Signal::derive(move || model.cwd()) />
+                <Transfers />
             </aside>
-            <Console file_input=file_input />
+            <Console />
             <PreviewDialog />
             <DeleteDialog />
             <MoveDialog />

@@ -1,11 +1,12 @@
 //! Where to connect: the form while disconnected, and once connected the bar
 //! that replaces it (server, account, Log in / Log out, Disconnect).
 
-use crate::components::shown;
+use crate::components::{attr, attrs, on, reactive, shown};
 use crate::model::{use_model, Access, ConnState};
 use crate::session::use_session;
 use crate::transfers::use_transfers;
 use ferry_proto::{HostPort, DEFAULT_PORT};
+use leptos::ev;
 use leptos::prelude::*;
 
 /// Turns the form's host and port into a bridge `target` (`None`: the bridge's default server).
@@ -40,35 +41,44 @@ pub fn ConnectForm() -> impl IntoView {
         }
     };
     view! {
-        <section class="panel connect" aria-labelledby="connect-title">
+        <section {..attrs(&[("class", "panel connect"), ("aria-labelledby", "connect-title")])}>
             <h2 id="connect-title">"Connect to a Ferry server"</h2>
-            <form on:submit=submit>
+            <form {..on(ev::submit, submit)}>
                 <div class="fields">
                     <label for="host">"Server host"</label>
                     <input
-                        id="host"
-                        type="text"
-                        autocomplete="off"
-                        spellcheck="false"
-                        placeholder="bridge's default server"
-                        bind:value=host
+                        {..attrs(&[
+                            ("id", "host"),
+                            ("type", "text"),
+                            ("autocomplete", "off"),
+                            ("spellcheck", "false"),
+                            ("placeholder", "bridge's default server"),
+                        ])}
+                        {..on(ev::input, move |ev| host.set(event_target_value(&ev)))}
+                        prop:value=move || host.get()
                     />
                     <label for="port">"Port"</label>
                     <input
-                        id="port"
-                        type="text"
-                        inputmode="numeric"
-                        autocomplete="off"
-                        placeholder=DEFAULT_PORT.to_string()
-                        bind:value=port
+                        {..attrs(&[
+                            ("id", "port"),
+                            ("type", "text"),
+                            ("inputmode", "numeric"),
+                            ("autocomplete", "off"),
+                        ])}
+                        {..attr("placeholder", DEFAULT_PORT.to_string())}
+                        {..on(ev::input, move |ev| port.set(event_target_value(&ev)))}
+                        prop:value=move || port.get()
                     />
                     <label for="bridge">"Bridge URL"</label>
                     <input
-                        id="bridge"
-                        type="text"
-                        autocomplete="off"
-                        spellcheck="false"
-                        bind:value=bridge_url
+                        {..attrs(&[
+                            ("id", "bridge"),
+                            ("type", "text"),
+                            ("autocomplete", "off"),
+                            ("spellcheck", "false"),
+                        ])}
+                        {..on(ev::input, move |ev| bridge_url.set(event_target_value(&ev)))}
+                        prop:value=move || bridge_url.get()
                     />
                 </div>
                 <p class="hint">
@@ -108,35 +118,34 @@ pub fn ConnectionBar() -> impl IntoView {
     let logged_in = move || model.access().account().is_some();
     let anonymous = move || matches!(model.access(), Access::Anonymous { .. });
     view! {
-        <div class="conn-bar" role="group" aria-label="Connection">
-            <span id="peer" class="peer" title=title>{peer}</span>
-            <span id="account" class="account">{who}</span>
+        <div {..attrs(&[("class", "conn-bar"), ("role", "group"), ("aria-label", "Connection")])}>
+            <span {..attrs(&[("id", "peer"), ("class", "peer")])} {..attr("title", reactive(title))}>{peer}</span>
+            <span {..attrs(&[("id", "account"), ("class", "account")])}>{who}</span>
             {shown(anonymous, move || view! {
                 <button
-                    type="button"
-                    class="quiet"
-                    on:click=move |_| model.set_access(Access::LoginRequired)
+                    {..attrs(&[("type", "button"), ("class", "quiet")])}
+                    {..on(ev::click, move |_| model.set_access(Access::LoginRequired))}
                 >
                     "Log in"
                 </button>
             })}
             {shown(logged_in, move || view! {
                 <button
-                    type="button"
-                    on:click=move |_| {
+                    {..attrs(&[("type", "button")])}
+                    {..on(ev::click, move |_| {
                         transfers.cancel_all();
                         session.logout();
-                    }
+                    })}
                 >
                     "Log out"
                 </button>
             })}
             <button
-                type="button"
-                on:click=move |_| {
+                {..attrs(&[("type", "button")])}
+                {..on(ev::click, move |_| {
                     transfers.cancel_all();
                     session.disconnect();
-                }
+                })}
             >
                 "Disconnect"
             </button>

@@ -1,11 +1,11 @@
 //! The console: type the original commands, see the protocol's replies.
 
-use crate::components::{connect_form, rows, Row, RowKey};
+use crate::components::{attr, attrs, connect_form, effect, field, on, rows, Row, RowKey};
 use crate::model::{use_model, ConnState, LineKind, LogLine, Model};
 use crate::session::{use_session, Session};
 use crate::transfers::{use_transfers, Transfers};
 use ferry_proto::Command;
-use leptos::html::{Div, Input};
+use leptos::ev;
 use leptos::prelude::*;
 
 /// Shown for `HELP` and for lines the console cannot read.
@@ -56,12 +56,12 @@ fn read_line(line: &str) -> Result<Input_, String> {
 
 /// The console panel: the protocol log over a command line.
 #[component]
-pub fn Console(file_input: NodeRef<Input>) -> impl IntoView {
+pub fn Console() -> impl IntoView {
     view! {
-        <section class="panel console" aria-labelledby="console-title">
+        <section {..attrs(&[("class", "panel console"), ("aria-labelledby", "console-title")])}>
             <h2 id="console-title">"Console"</h2>
             <ConsoleLog />
-            <ConsoleLine file_input=file_input />
+            <ConsoleLine />
         </section>
     }
 }
@@ -70,10 +70,15 @@ pub fn Console(file_input: NodeRef<Input>) -> impl IntoView {
 #[component]
 fn ConsoleLog() -> impl IntoView {
     let model = use_model();
-    let log_box: NodeRef<Div> = NodeRef::new();
-    Effect::new(move |_| {
+    // The box by its id, not a NodeRef<Div>: the page has no other, and each
+    // element type's NodeRef is code of its own. Effects run once the view
+    // is mounted, so it is there.
+    effect(move |_| {
         model.log();
-        if let Some(el) = log_box.get() {
+        let log_box = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.get_element_by_id("console-log"));
+        if let Some(el) = log_box {
             el.set_scroll_top(el.scroll_height());
         }
     });
@@ -88,8 +93,8 @@ fn ConsoleLog() -> impl IntoView {
         };
         Row::new(key, move || {
             view! {
-                <div class=format!("line {class}")>
-                    <span class="prefix" aria-hidden="true">{prefix}</span>
+                <div {..attr("class", format!("line {class}"))}>
+                    <span {..attrs(&[("class", "prefix"), ("aria-hidden", "true")])}>{prefix}</span>
                     {l.text}
                 </div>
             }
@@ -97,20 +102,21 @@ fn ConsoleLog() -> impl IntoView {
         })
     };
     view! {
-        <div id="console-log" class="console-log" role="log" aria-label="Protocol log" node_ref=log_box>
+        <div
+            {..attrs(&[
+                ("id", "console-log"),
+                ("class", "console-log"),
+                ("role", "log"),
+                ("aria-label", "Protocol log"),
+            ])}
+        >
             {rows(move || model.log().into_iter().map(render).collect())}
         </div>
     }
 }
 
 /// Does what a console line asks.
-fn run(
-    text: &str,
-    model: Model,
-    session: Session,
-    transfers: Transfers,
-    file_input: NodeRef<Input>,
-) {
+fn run(text: &str, model: Model, session: Session, transfers: Transfers) {
     match read_line(text) {
         Ok(Input_::Connect(target)) => {
             model.log_line(LineKind::Sent, text);
@@ -123,7 +129,7 @@ fn run(
         Ok(Input_::Store) => {
             model.log_line(LineKind::Info, "STORE: choose the files to upload…");
             // Must happen inside the key handler: browsers open pickers only on user input.
-            match file_input.get() {
+            match field("#file-input") {
                 Some(input) => input.click(),
                 None => model.error("The file picker is not available."),
             }
@@ -154,30 +160,28 @@ fn run(
 
 /// The command line, with history on the arrow keys.
 #[component]
-fn ConsoleLine(file_input: NodeRef<Input>) -> impl IntoView {
+fn ConsoleLine() -> impl IntoView {
     let (model, session, transfers) = (use_model(), use_session(), use_transfers());
     let line = RwSignal::new(String::new());
-    let history = StoredValue::new(Vec::<String>::new());
-    let cursor = StoredValue::new(0usize);
-    let submit = move || {
-        let text = line.get_untracked().trim().to_string();
-        line.set(String::new());
-        if text.is_empty() {
-            return;
-        }
-        history.update_value(|h| {
-            if h.last() != Some(&text) {
-                h.push(text.clone());
-            }
-        });
-        cursor.set_value(history.with_value(Vec::len));
-        run(&text, model, session, transfers, file_input);
-    };
+    // The lines typed, oldest first, and where the arrow keys are among them:
+    // the key handler's own state (it alone reads and writes them), not
+    // StoredValues, whose code is compiled per value type.
+    let mut history: Vec<String> = Vec::new();
+    let mut cursor = 0usize;
     let on_key = move |ev: leptos::ev::KeyboardEvent| {
         let step: isize = match ev.key().as_str() {
             "Enter" => {
                 ev.prevent_default();
-                submit();
+                let text = line.get_untracked().trim().to_string();
+                line.set(String::new());
+                if text.is_empty() {
+                    return;
+                }
+                if history.last() != Some(&text) {
+                    history.push(text.clone());
+                }
+                cursor = history.len();
+                run(&text, model, session, transfers);
                 return;
             }
             "ArrowUp" => -1,
@@ -185,22 +189,24 @@ fn ConsoleLine(file_input: NodeRef<Input>) -> impl IntoView {
             _ => return,
         };
         ev.prevent_default();
-        let len = history.with_value(Vec::len);
-        let at = (cursor.get_value() as isize + step).clamp(0, len as isize) as usize;
-        cursor.set_value(at);
-        line.set(history.with_value(|h| h.get(at).cloned().unwrap_or_default()));
+        let at = (cursor as isize + step).clamp(0, history.len() as isize) as usize;
+        cursor = at;
+        line.set(history.get(at).cloned().unwrap_or_default());
     };
     view! {
         <div class="console-input">
             <label for="console-line" class="prompt">"ferry>"</label>
             <input
-                id="console-line"
-                type="text"
-                autocomplete="off"
-                spellcheck="false"
-                placeholder="LIST, RETRIEVE <path>, MKDIR <path>, STAT <path> … (HELP for all)"
-                bind:value=line
-                on:keydown=on_key
+                {..attrs(&[
+                    ("id", "console-line"),
+                    ("type", "text"),
+                    ("autocomplete", "off"),
+                    ("spellcheck", "false"),
+                    ("placeholder", "LIST, RETRIEVE <path>, MKDIR <path>, STAT <path> … (HELP for all)"),
+                ])}
+                {..on(ev::input, move |ev| line.set(event_target_value(&ev)))}
+                prop:value=move || line.get()
+                {..on(ev::keydown, on_key)}
             />
         </div>
     }

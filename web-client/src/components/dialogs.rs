@@ -4,51 +4,70 @@
 
 use crate::components::file_table::use_ui;
 use crate::components::icons::{Action, ActionIcon};
-use crate::components::{reactive, Reactive};
+use crate::components::{attr, attrs, effect, on, reactive, Reactive};
 use crate::format;
 use crate::model::{child, dir_text, use_model, MoveBrowse, PreviewBody};
 use crate::session::{use_session, TEXT_PREVIEW_BYTES};
 use crate::transfers::use_transfers;
 use ferry_proto::{Name, Path};
 use leptos::either::{EitherOf3, EitherOf4};
-use leptos::html::Button;
+use leptos::ev;
 use leptos::prelude::*;
+use wasm_bindgen::JsCast;
 
-/// A modal box: `title` labels it, Escape and the backdrop close it.
+/// A modal box: `title` labels it, Escape and the backdrop close it, and
+/// the button `focus` selects (inside the box) takes the focus.
 #[component]
 fn Modal(
     id: &'static str,
     title: Reactive<String>,
     on_close: Callback<()>,
-    focus: NodeRef<Button>,
+    focus: &'static str,
     #[prop(optional)] wide: bool,
     children: Children,
 ) -> impl IntoView {
-    Effect::new(move |_| {
-        if let Some(button) = focus.get() {
+    // The button by a selector, not a NodeRef<Button>: each element type's
+    // NodeRef is code of its own. Effects run once the view is mounted.
+    effect(move |_| {
+        let button = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.query_selector(&format!("#{id} {focus}")).ok().flatten())
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
+        if let Some(button) = button {
             let _ = button.focus();
         }
     });
     let title_id = format!("{id}-title");
     let labelled_by = title_id.clone();
+    // As `class:wide=wide` would make it, without an attribute type of its own.
+    let frame: &'static [(&str, &str)] = if wide {
+        &[
+            ("class", "dialog wide"),
+            ("role", "dialog"),
+            ("aria-modal", "true"),
+        ]
+    } else {
+        &[
+            ("class", "dialog"),
+            ("role", "dialog"),
+            ("aria-modal", "true"),
+        ]
+    };
     view! {
-        <div class="backdrop" on:click=move |_| on_close.run(())>
+        <div class="backdrop" {..on(ev::click, move |_| on_close.run(()))}>
             <div
-                id=id
-                class="dialog"
-                class:wide=wide
-                role="dialog"
-                aria-modal="true"
-                aria-labelledby=labelled_by
-                on:click=|ev| ev.stop_propagation()
-                on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                {..attrs(frame)}
+                {..attr("id", id)}
+                {..attr("aria-labelledby", labelled_by)}
+                {..on(ev::click, |ev| ev.stop_propagation())}
+                {..on(ev::keydown, move |ev: leptos::ev::KeyboardEvent| {
                     if ev.key() == "Escape" {
                         ev.prevent_default();
                         on_close.run(());
                     }
-                }
+                })}
             >
-                <h2 id=title_id>{title}</h2>
+                <h2 {..attr("id", title_id)}>{title}</h2>
                 {children()}
             </div>
         </div>
@@ -60,29 +79,27 @@ fn Modal(
 pub fn DeleteDialog() -> impl IntoView {
     let model = use_model();
     let session = use_session();
-    let focus: NodeRef<Button> = NodeRef::new();
     reactive(move || {
         model.delete_plan().map(|plan| {
             let question = plan.question();
             let entries = plan.entries.clone();
             let close = Callback::new(move |()| model.ask_delete(None));
             view! {
-                <Modal id="delete-dialog" title=reactive(|| "Delete".to_string()) on_close=close focus=focus>
-                    <div class="confirm" role="group" aria-label="Confirm delete">
+                <Modal id="delete-dialog" title=reactive(|| "Delete".to_string()) on_close=close focus=".form-actions > :last-child">
+                    <div {..attrs(&[("class", "confirm"), ("role", "group"), ("aria-label", "Confirm delete")])}>
                         <p>{question}</p>
                         <p class="hint">"This cannot be undone."</p>
                         <div class="form-actions">
                             <button
-                                type="button"
-                                class="danger"
-                                on:click=move |_| {
+                                {..attrs(&[("type", "button"), ("class", "danger")])}
+                                {..on(ev::click, move |_| {
                                     model.ask_delete(None);
                                     session.remove(entries.clone());
-                                }
+                                })}
                             >
                                 "Yes, delete"
                             </button>
-                            <button type="button" node_ref=focus on:click=move |_| close.run(())>
+                            <button {..attrs(&[("type", "button")])} {..on(ev::click, move |_| close.run(()))}>
                                 "Cancel"
                             </button>
                         </div>
@@ -100,7 +117,6 @@ pub fn MoveDialog() -> impl IntoView {
     let model = use_model();
     let session = use_session();
     let ui = use_ui();
-    let focus: NodeRef<Button> = NodeRef::new();
     reactive(move || {
         model.move_browse().map(|MoveBrowse { dir, folders }| {
             let moving = ui.moving.get();
@@ -135,7 +151,7 @@ pub fn MoveDialog() -> impl IntoView {
                                 let open = p.clone();
                                 view! {
                                     <li>
-                                        <button type="button" class="folder-choice" on:click=move |_| session.browse(Some(open.clone()))>
+                                        <button {..attrs(&[("type", "button"), ("class", "folder-choice")])} {..on(ev::click, move |_| session.browse(Some(open.clone())))}>
                                             {label}
                                         </button>
                                     </li>
@@ -146,10 +162,10 @@ pub fn MoveDialog() -> impl IntoView {
                 }
             };
             view! {
-                <Modal id="move-dialog" title=title on_close=close focus=focus>
-                    <p>"Into: " <strong id="move-target">{target}</strong></p>
+                <Modal id="move-dialog" title=title on_close=close focus=".form-actions > :first-child">
+                    <p>"Into: " <strong {..attrs(&[("id", "move-target")])}>{target}</strong></p>
                     {up.map(|up| view! {
-                        <button type="button" class="quiet" on:click=move |_| session.browse(up.clone())>
+                        <button {..attrs(&[("type", "button"), ("class", "quiet")])} {..on(ev::click, move |_| session.browse(up.clone()))}>
                             <ActionIcon action=Action::Up />
                             "Up one folder"
                         </button>
@@ -157,17 +173,15 @@ pub fn MoveDialog() -> impl IntoView {
                     <ul class="folder-list">{list}</ul>
                     <div class="form-actions">
                         <button
-                            type="button"
-                            class="primary"
-                            node_ref=focus
-                            on:click=move |_| {
+                            {..attrs(&[("type", "button"), ("class", "primary")])}
+                            {..on(ev::click, move |_| {
                                 model.set_move_browse(None);
                                 session.move_into(ui.moving.get_untracked(), here.clone());
-                            }
+                            })}
                         >
                             "Move here"
                         </button>
-                        <button type="button" on:click=move |_| close.run(())>"Cancel"</button>
+                        <button {..attrs(&[("type", "button")])} {..on(ev::click, move |_| close.run(()))}>"Cancel"</button>
                     </div>
                 </Modal>
             }
@@ -176,41 +190,31 @@ pub fn MoveDialog() -> impl IntoView {
     })
 }
 
-/// The shortcuts, as `?` shows them.
-const SHORTCUTS: &[(&str, &str)] = &[
-    ("Enter", "open the folder, or preview the file"),
-    ("Backspace", "go up one folder"),
-    ("F2", "rename"),
-    ("Delete", "delete the selection"),
-    ("Ctrl+A", "select everything shown"),
-    (
-        "Shift+Click, Ctrl+Click",
-        "select a range, add to the selection",
-    ),
-    ("↑ ↓", "move between rows (with Shift: select)"),
-    ("/", "filter this folder"),
-    ("Escape", "clear the selection, close a dialog"),
-    ("?", "this list"),
-];
-
 /// The list of keyboard shortcuts.
 #[component]
 pub fn ShortcutsDialog() -> impl IntoView {
     let ui = use_ui();
-    let focus: NodeRef<Button> = NodeRef::new();
     reactive(move || {
         ui.shortcuts.get().then(|| {
             let close = Callback::new(move |()| ui.shortcuts.set(false));
             view! {
-                <Modal id="shortcuts-dialog" title=reactive(|| "Keyboard shortcuts".to_string()) on_close=close focus=focus>
+                <Modal id="shortcuts-dialog" title=reactive(|| "Keyboard shortcuts".to_string()) on_close=close focus=".form-actions > :last-child">
+                    // Written out, not a loop over a table: a `view!` tree of
+                    // literals alone is built from its HTML, in one step.
                     <dl class="shortcuts">
-                        {SHORTCUTS
-                            .iter()
-                            .map(|(key, what)| view! { <dt><kbd>{*key}</kbd></dt><dd>{*what}</dd> })
-                            .collect_view()}
+                        <dt><kbd>"Enter"</kbd></dt><dd>"open the folder, or preview the file"</dd>
+                        <dt><kbd>"Backspace"</kbd></dt><dd>"go up one folder"</dd>
+                        <dt><kbd>"F2"</kbd></dt><dd>"rename"</dd>
+                        <dt><kbd>"Delete"</kbd></dt><dd>"delete the selection"</dd>
+                        <dt><kbd>"Ctrl+A"</kbd></dt><dd>"select everything shown"</dd>
+                        <dt><kbd>"Shift+Click, Ctrl+Click"</kbd></dt><dd>"select a range, add to the selection"</dd>
+                        <dt><kbd>"↑ ↓"</kbd></dt><dd>"move between rows (with Shift: select)"</dd>
+                        <dt><kbd>"/"</kbd></dt><dd>"filter this folder"</dd>
+                        <dt><kbd>"Escape"</kbd></dt><dd>"clear the selection, close a dialog"</dd>
+                        <dt><kbd>"?"</kbd></dt><dd>"this list"</dd>
                     </dl>
                     <div class="form-actions">
-                        <button type="button" node_ref=focus on:click=move |_| close.run(())>"Close"</button>
+                        <button {..attrs(&[("type", "button")])} {..on(ev::click, move |_| close.run(()))}>"Close"</button>
                     </div>
                 </Modal>
             }
@@ -224,7 +228,6 @@ pub fn ShortcutsDialog() -> impl IntoView {
 pub fn PreviewDialog() -> impl IntoView {
     let model = use_model();
     let transfers = use_transfers();
-    let focus: NodeRef<Button> = NodeRef::new();
     reactive(move || {
         model.preview().map(|preview| {
             let name = preview.path.last_name().into_string();
@@ -238,32 +241,31 @@ pub fn PreviewDialog() -> impl IntoView {
                 PreviewBody::Loading => EitherOf4::A(view! { <p class="hint">"Loading…"</p> }),
                 PreviewBody::Text { text, truncated } => EitherOf4::B(view! {
                     {truncated.then(|| view! {
-                        <p class="truncated" id="preview-truncated">
+                        <p {..attrs(&[("class", "truncated"), ("id", "preview-truncated")])}>
                             {format!("Showing the first {} only — download the file for all {}.", format::human_size(TEXT_PREVIEW_BYTES), format::human_size(size))}
                         </p>
                     })}
-                    <pre id="preview-text" class="preview-text" tabindex="0">{text}</pre>
+                    <pre {..attrs(&[("id", "preview-text"), ("class", "preview-text"), ("tabindex", "0")])}>{text}</pre>
                 }),
                 PreviewBody::Image(url) => EitherOf4::C(view! {
-                    <img id="preview-image" class="preview-image" src=url alt=format!("Preview of {name}") />
+                    <img {..attrs(&[("id", "preview-image"), ("class", "preview-image")])} {..attr("src", url)} {..attr("alt", format!("Preview of {name}"))} />
                 }),
                 PreviewBody::Unavailable(why) => EitherOf4::D(view! { <p class="hint">{why}</p> }),
             };
             let path: Path = preview.path.clone();
             let dir = path.parent();
             view! {
-                <Modal id="preview-dialog" title=title on_close=close focus=focus wide=true>
+                <Modal id="preview-dialog" title=title on_close=close focus=".form-actions > :last-child" wide=true>
                     <p class="hint">{format!("{} · in {}", format::human_size(size), dir_text(&dir))}</p>
                     <div class="preview-body">{body}</div>
                     <div class="form-actions">
                         <button
-                            type="button"
-                            class="primary"
-                            on:click=move |_| transfers.download(path.clone())
+                            {..attrs(&[("type", "button"), ("class", "primary")])}
+                            {..on(ev::click, move |_| transfers.download(path.clone()))}
                         >
                             "Download"
                         </button>
-                        <button type="button" node_ref=focus on:click=move |_| close.run(())>"Close"</button>
+                        <button {..attrs(&[("type", "button")])} {..on(ev::click, move |_| close.run(()))}>"Close"</button>
                     </div>
                 </Modal>
             }

@@ -8,16 +8,15 @@
 
 use crate::browser;
 use crate::components::icons::{Action, ActionIcon, FileIcon, Kind};
-use crate::components::{reactive, rows, shown, Row, RowKey};
+use crate::components::{attr, attrs, effect, field, memo, on, reactive, rows, shown, Row, RowKey};
 use crate::format;
 use crate::model::{child, use_model, Entry, Model};
 use crate::session::{use_session, Session};
 use crate::transfers::{use_transfers, Transfers};
 use ferry_proto::{ListingEntry, Name, Path};
-use leptos::html::Input;
+use leptos::ev;
 use leptos::prelude::*;
 use std::cmp::Ordering;
-use std::collections::HashSet;
 use wasm_bindgen::JsCast;
 
 /// The drag data type of entries dragged inside the page: their paths, one a line.
@@ -55,13 +54,73 @@ impl Sort {
     }
 }
 
+/// A set of names (the selection): sorted, without repeats. A sorted Vec
+/// rather than a hash set, which brought hashing and its table (some KB)
+/// into the page for this one set.
+#[derive(Clone, Default)]
+pub struct Names(Vec<String>);
+
+impl Names {
+    fn find(&self, name: &str) -> Result<usize, usize> {
+        self.0.binary_search_by(|n| n.as_str().cmp(name))
+    }
+
+    pub fn contains(&self, name: &str) -> bool {
+        self.find(name).is_ok()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Adds `name`; false if it was there.
+    fn insert(&mut self, name: String) -> bool {
+        match self.find(&name) {
+            Ok(_) => false,
+            Err(at) => {
+                self.0.insert(at, name);
+                true
+            }
+        }
+    }
+
+    /// Takes `name` out; false if it was not there.
+    fn remove(&mut self, name: &str) -> bool {
+        match self.find(name) {
+            Ok(at) => {
+                self.0.remove(at);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    fn extend(&mut self, names: Names) {
+        self.0.extend(names.0);
+        self.tidy();
+    }
+
+    fn tidy(&mut self) {
+        crate::order::sort_by(&mut self.0, |a, b| a.cmp(b));
+        self.0.dedup();
+    }
+}
+
+impl FromIterator<String> for Names {
+    fn from_iter<I: IntoIterator<Item = String>>(names: I) -> Names {
+        let mut set = Names(names.into_iter().collect());
+        set.tidy();
+        set
+    }
+}
+
 /// The file manager's own view state, shared by its parts through context.
 #[derive(Clone, Copy)]
 pub struct Ui {
     sort: RwSignal<Sort>,
     filter: RwSignal<String>,
     /// Names selected in the folder shown.
-    selected: RwSignal<HashSet<String>>,
+    selected: RwSignal<Names>,
     /// Where a Shift-click range starts.
     anchor: RwSignal<Option<String>>,
     /// The row with the keyboard focus.
@@ -74,7 +133,6 @@ pub struct Ui {
     pub moving: RwSignal<Vec<Path>>,
     /// Whether the list of shortcuts is open.
     pub shortcuts: RwSignal<bool>,
-    filter_input: NodeRef<Input>,
 }
 
 /// The file manager's view state, from context.
@@ -90,14 +148,13 @@ impl Ui {
                 ascending: true,
             }),
             filter: RwSignal::new(String::new()),
-            selected: RwSignal::new(HashSet::new()),
+            selected: RwSignal::new(Names::default()),
             anchor: RwSignal::new(None),
             cursor: RwSignal::new(None),
             renaming: RwSignal::new(None),
             creating: RwSignal::new(false),
             moving: RwSignal::new(Vec::new()),
             shortcuts: RwSignal::new(false),
-            filter_input: NodeRef::new(),
         }
     }
 
@@ -144,7 +201,7 @@ impl Ui {
             let at = |n: &str| rows.iter().position(|r| r == n);
             if let (Some(a), Some(b)) = (at(&anchor), at(name)) {
                 let (from, to) = (a.min(b), a.max(b));
-                let range: HashSet<String> = rows[from..=to].iter().cloned().collect();
+                let range: Names = rows[from..=to].iter().cloned().collect();
                 self.selected
                     .update(|s| if toggle { s.extend(range) } else { *s = range });
             }
@@ -156,7 +213,7 @@ impl Ui {
             });
             self.anchor.set(Some(name.to_owned()));
         } else {
-            self.selected.set(HashSet::from([name.to_owned()]));
+            self.selected.set(Names(vec![name.to_owned()]));
             self.anchor.set(Some(name.to_owned()));
         }
         self.cursor.set(Some(name.to_owned()));
@@ -171,7 +228,7 @@ impl Ui {
     }
 
     fn clear(&self) {
-        self.selected.set(HashSet::new());
+        self.selected.set(Names::default());
         self.anchor.set(None);
         self.cursor.set(None);
         self.renaming.set(None);
@@ -280,7 +337,7 @@ fn on_key(model: Model, session: Session, ui: Ui, ev: web_sys::KeyboardEvent) {
     let can_write = untrack(|| model.can_write());
     match ev.key().as_str() {
         "/" if !ctrl => {
-            if let Some(input) = ui.filter_input.get_untracked() {
+            if let Some(input) = field("#filter") {
                 let _ = input.focus();
             }
         }
@@ -316,7 +373,7 @@ fn on_key(model: Model, session: Session, ui: Ui, ev: web_sys::KeyboardEvent) {
                 ui.click(model, rows[at].name.as_str(), true, true);
             }
         }
-        "Escape" => ui.selected.set(HashSet::new()),
+        "Escape" => ui.selected.set(Names::default()),
         _ => return,
     }
     ev.prevent_default();
@@ -372,13 +429,13 @@ pub fn FileManager() -> impl IntoView {
     let ui = Ui::new();
     provide_context(ui);
     // A new folder starts with nothing selected.
-    Effect::new(move |_| {
+    effect(move |_| {
         model.cwd();
         ui.clear();
     });
     // Uploads and their folders changed the server's files: list again.
     let transfers = use_transfers();
-    Effect::new(move |first: Option<()>| {
+    effect(move |first: Option<()>| {
         transfers.files_changed();
         if first.is_some() && model.is_connected_untracked() {
             session.refresh();
@@ -391,52 +448,54 @@ pub fn FileManager() -> impl IntoView {
     let disabled = reactive(move || !model.is_connected());
     let new_folder_disabled = disabled.clone();
     view! {
-        <section class="panel files" aria-labelledby="files-title">
+        <section {..attrs(&[("class", "panel files"), ("aria-labelledby", "files-title")])}>
             <h2 id="files-title" class="visually-hidden">"Files"</h2>
             <div class="toolbar">
                 <Breadcrumbs />
                 <div class="tools">
                     <input
-                        id="filter"
-                        type="search"
-                        aria-label="Filter this folder"
-                        placeholder="Filter  ( / )"
-                        autocomplete="off"
-                        spellcheck="false"
-                        node_ref=ui.filter_input
-                        bind:value=ui.filter
-                        on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                        {..attrs(&[
+                            ("id", "filter"),
+                            ("type", "search"),
+                            ("aria-label", "Filter this folder"),
+                            ("placeholder", "Filter  ( / )"),
+                            ("autocomplete", "off"),
+                            ("spellcheck", "false"),
+                        ])}
+                        {..on(ev::input, move |ev| ui.filter.set(event_target_value(&ev)))}
+                        prop:value=move || ui.filter.get()
+                        {..on(ev::keydown, move |ev: leptos::ev::KeyboardEvent| {
                             if ev.key() == "Escape" {
                                 ui.filter.set(String::new());
                             }
-                        }
+                        })}
                         prop:disabled=disabled.clone()
                     />
                     {shown(move || model.can_write(), move || view! {
                         <button
-                            type="button"
-                            id="new-folder"
+                            {..attrs(&[("type", "button"), ("id", "new-folder")])}
                             prop:disabled=new_folder_disabled.clone()
-                            on:click=move |_| ui.creating.set(true)
+                            {..on(ev::click, move |_| ui.creating.set(true))}
                         >
                             <ActionIcon action=Action::NewFolder />
                             "New folder"
                         </button>
                     })}
                     <button
-                        type="button"
-                        id="refresh"
-                        prop:disabled=disabled
-                        on:click=move |_| session.refresh()
+                        {..attrs(&[("type", "button"), ("id", "refresh")])}
+                        prop:disabled={disabled}
+                        {..on(ev::click, move |_| session.refresh())}
                     >
                         "Refresh"
                     </button>
                     <button
-                        type="button"
-                        class="quiet"
-                        aria-label="Keyboard shortcuts"
-                        title="Keyboard shortcuts (?)"
-                        on:click=move |_| ui.shortcuts.set(true)
+                        {..attrs(&[
+                            ("type", "button"),
+                            ("class", "quiet"),
+                            ("aria-label", "Keyboard shortcuts"),
+                            ("title", "Keyboard shortcuts (?)"),
+                        ])}
+                        {..on(ev::click, move |_| ui.shortcuts.set(true))}
                     >
                         "?"
                     </button>
@@ -450,7 +509,7 @@ pub fn FileManager() -> impl IntoView {
                 <table id="file-table">
                     <thead>
                         <tr>
-                            <th scope="col" class="check">
+                            <th {..attrs(&[("scope", "col"), ("class", "check")])}>
                                 <SelectAll />
                             </th>
                             <SortHeader sort=ui.sort by=SortKey::Name label="Name" column="name" />
@@ -514,7 +573,7 @@ fn Breadcrumbs() -> impl IntoView {
         Some(crumbs.into_any())
     };
     view! {
-        <nav class="crumbs" aria-label="Folder path">
+        <nav {..attrs(&[("class", "crumbs"), ("aria-label", "Folder path")])}>
             <ol>{reactive(crumbs)}</ol>
         </nav>
     }
@@ -530,11 +589,11 @@ fn Crumb(dir: Option<Path>, label: String, current: bool) -> impl IntoView {
         <li
             class="crumb"
             class:drop-target=move || hover.get()
-            on:dragover=over
-            on:dragleave=leave
-            on:drop=drop
+            {..on(ev::dragover, over)}
+            {..on(ev::dragleave, leave)}
+            {..on(ev::drop, drop)}
         >
-            <a href=href aria-current=current.then_some("page")>
+            <a {..attr("href", href)} {..attr("aria-current", current.then_some("page"))}>
                 {label}
             </a>
         </li>
@@ -548,9 +607,8 @@ fn NewFolder() -> impl IntoView {
     let session = use_session();
     let ui = use_ui();
     let name = RwSignal::new(String::new());
-    let input: NodeRef<Input> = NodeRef::new();
-    Effect::new(move |_| {
-        if let Some(input) = input.get() {
+    effect(move |_| {
+        if let Some(input) = field("#new-folder-name") {
             let _ = input.focus();
         }
     });
@@ -566,24 +624,26 @@ fn NewFolder() -> impl IntoView {
         }
     };
     view! {
-        <form class="new-folder" on:submit=submit>
+        <form class="new-folder" {..on(ev::submit, submit)}>
             <label for="new-folder-name">"New folder"</label>
             <input
-                id="new-folder-name"
-                type="text"
-                autocomplete="off"
-                spellcheck="false"
-                placeholder="Folder name"
-                node_ref=input
-                bind:value=name
-                on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                {..attrs(&[
+                    ("id", "new-folder-name"),
+                    ("type", "text"),
+                    ("autocomplete", "off"),
+                    ("spellcheck", "false"),
+                    ("placeholder", "Folder name"),
+                ])}
+                {..on(ev::input, move |ev| name.set(event_target_value(&ev)))}
+                prop:value=move || name.get()
+                {..on(ev::keydown, move |ev: leptos::ev::KeyboardEvent| {
                     if ev.key() == "Escape" {
                         ui.creating.set(false);
                     }
-                }
+                })}
             />
             <button type="submit" class="primary">"Create"</button>
-            <button type="button" on:click=move |_| ui.creating.set(false)>"Cancel"</button>
+            <button {..attrs(&[("type", "button")])} {..on(ev::click, move |_| ui.creating.set(false))}>"Cancel"</button>
         </form>
     }
 }
@@ -604,27 +664,26 @@ fn SelectionBar() -> impl IntoView {
     };
     view! {
         {shown(move || { count() != 0 }, move || view! {
-            <div class="selection-bar" role="toolbar" aria-label="Selection">
-                <span id="selection-count">{move || format!("{} selected", count())}</span>
-                <button type="button" on:click=move |_| download_files(model, transfers, &ui.targets(model))>
+            <div {..attrs(&[("class", "selection-bar"), ("role", "toolbar"), ("aria-label", "Selection")])}>
+                <span {..attrs(&[("id", "selection-count")])}>{move || format!("{} selected", count())}</span>
+                <button {..attrs(&[("type", "button")])} {..on(ev::click, move |_| download_files(model, transfers, &ui.targets(model)))}>
                     <ActionIcon action=Action::Download />
                     "Download"
                 </button>
                 {shown(move || model.can_write(), move || view! {
-                    <button type="button" on:click=move |_| start_move(model, session, ui, &ui.targets(model))>
+                    <button {..attrs(&[("type", "button")])} {..on(ev::click, move |_| start_move(model, session, ui, &ui.targets(model)))}>
                         <ActionIcon action=Action::Move />
                         "Move to…"
                     </button>
                     <button
-                        type="button"
-                        class="danger"
-                        on:click=move |_| session.plan_delete(entries_of(model, &ui.targets(model)))
+                        {..attrs(&[("type", "button"), ("class", "danger")])}
+                        {..on(ev::click, move |_| session.plan_delete(entries_of(model, &ui.targets(model))))}
                     >
                         <ActionIcon action=Action::Delete />
                         "Delete"
                     </button>
                 })}
-                <button type="button" class="quiet" on:click=move |_| ui.selected.set(HashSet::new())>
+                <button {..attrs(&[("type", "button"), ("class", "quiet")])} {..on(ev::click, move |_| ui.selected.set(Names::default()))}>
                     "Clear selection"
                 </button>
             </div>
@@ -644,16 +703,15 @@ fn SelectAll() -> impl IntoView {
     };
     view! {
         <input
-            type="checkbox"
-            aria-label="Select all"
+            {..attrs(&[("type", "checkbox"), ("aria-label", "Select all")])}
             prop:checked=reactive(all)
-            on:change=move |_| {
+            {..on(ev::change, move |_| {
                 if all() {
-                    ui.selected.set(HashSet::new());
+                    ui.selected.set(Names::default());
                 } else {
                     ui.select_all(model);
                 }
-            }
+            })}
         />
     }
 }
@@ -692,7 +750,7 @@ fn EmptyState() -> impl IntoView {
         text().map(|text| {
             let home = model.listing_error().is_some() && model.cwd().is_some();
             view! {
-                <div class="empty" id="empty-state">
+                <div {..attrs(&[("class", "empty"), ("id", "empty-state")])}>
                     <p>{text}</p>
                     {shown(move || home, move || view! {
                         <a href="#/">"Go to the home folder"</a>
@@ -713,12 +771,16 @@ fn SortHeader(
     column: &'static str,
 ) -> impl IntoView {
     let order = move || sort.with(|s| (s.key == by).then_some(s.ascending));
-    let aria_sort = move || match order() {
-        None => "none",
-        Some(true) => "ascending",
-        Some(false) => "descending",
+    // Strings, not &strs: the render effects the page's other text blocks and
+    // attributes use, not ones of their own.
+    let aria_sort = move || {
+        match order() {
+            None => "none",
+            Some(true) => "ascending",
+            Some(false) => "descending",
+        }
+        .to_string()
     };
-    // A String, not a &str: the text blocks' render effect, not one of its own.
     let arrow = move || {
         match order() {
             None => "",
@@ -740,10 +802,10 @@ fn SortHeader(
         })
     };
     view! {
-        <th scope="col" class=column aria-sort=reactive(aria_sort)>
-            <button type="button" class="sort" on:click=on_click>
+        <th {..attrs(&[("scope", "col")])} {..attr("aria-sort", reactive(aria_sort))} class=column>
+            <button {..attrs(&[("type", "button"), ("class", "sort")])} {..on(ev::click, on_click)}>
                 {label}
-                <span aria-hidden="true">{reactive(arrow)}</span>
+                <span {..attrs(&[("aria-hidden", "true")])}>{reactive(arrow)}</span>
             </button>
         </th>
     }
@@ -761,7 +823,7 @@ fn FileRow(entry: ListingEntry) -> impl IntoView {
     let hover = RwSignal::new(false);
     let selected = {
         let name = name.clone();
-        Memo::new(move |_| ui.selected.with(|s| s.contains(&name)))
+        memo(move || ui.selected.with(|s| s.contains(&name)))
     };
     let renaming = {
         let name = name.clone();
@@ -829,15 +891,13 @@ fn FileRow(entry: ListingEntry) -> impl IntoView {
             }
             Some(if is_dir {
                 let href = browser::fragment_of(&path);
-                view! { <a class="entry-name" href=href>{name.clone()}</a> }.into_any()
+                view! { <a {..attr("href", href)} class="entry-name">{name.clone()}</a> }.into_any()
             } else {
                 let entry = entry.clone();
                 view! {
                     <button
-                        type="button"
-                        class="entry-name link"
-                        title="Preview"
-                        on:click=move |_| open(model, session, &entry)
+                        {..attrs(&[("type", "button"), ("class", "entry-name link"), ("title", "Preview")])}
+                        {..on(ev::click, move |_| open(model, session, &entry))}
                     >
                         {name.clone()}
                     </button>
@@ -848,35 +908,35 @@ fn FileRow(entry: ListingEntry) -> impl IntoView {
     };
     view! {
         <tr
+            {..attrs(&[("tabindex", "0")])}
+            {..attr("draggable", reactive(move || model.can_write().to_string()))}
             data-name=name.clone()
+            {..attr("aria-selected", reactive(move || selected.get().to_string()))}
             data-kind=if is_dir { "dir" } else { "file" }
-            tabindex="0"
-            aria-selected=move || if selected.get() { "true" } else { "false" }
             class:selected=move || selected.get()
             class:drop-target=move || hover.get()
-            draggable=move || if model.can_write() { "true" } else { "false" }
-            on:click=on_click
-            on:dblclick=on_dblclick
-            on:focus=on_focus
-            on:dragstart=on_dragstart
-            on:dragover=move |ev| {
+            {..on(ev::click, on_click)}
+            {..on(ev::dblclick, on_dblclick)}
+            {..on(ev::focus, on_focus)}
+            {..on(ev::dragstart, on_dragstart)}
+            {..on(ev::dragover, move |ev| {
                 if is_dir {
                     over(ev)
                 }
-            }
-            on:dragleave=leave
-            on:drop=move |ev| {
+            })}
+            {..on(ev::dragleave, leave)}
+            {..on(ev::drop, move |ev| {
                 if is_dir {
                     drop(ev)
                 }
-            }
+            })}
         >
             <td class="check">
                 <input
-                    type="checkbox"
-                    aria-label=format!("Select {name}")
+                    {..attrs(&[("type", "checkbox")])}
+                    {..attr("aria-label", format!("Select {name}"))}
                     prop:checked=move || selected.get()
-                    on:click=checkbox
+                    {..on(ev::click, checkbox)}
                 />
             </td>
             <td class="name">
@@ -886,13 +946,13 @@ fn FileRow(entry: ListingEntry) -> impl IntoView {
                 </span>
             </td>
             <td
+                {..attr("title", size.map(|s| format!("{s} bytes")))}
                 class="size"
-                title=size.map(|s| format!("{s} bytes"))
                 data-bytes=size
             >
                 {size.map_or_else(|| "—".to_string(), format::human_size)}
             </td>
-            <td class="modified" title=format::exact_time(entry.modified)>
+            <td {..attr("title", format::exact_time(entry.modified))} class="modified">
                 {format::relative_time(entry.modified, now)}
             </td>
             <td class="actions">
@@ -914,11 +974,9 @@ fn RowActions(entry: ListingEntry) -> impl IntoView {
         let entry = entry.clone();
         view! {
             <button
-                type="button"
-                class="icon-button"
-                aria-label=format!("Download {name}")
-                title="Download"
-                on:click=move |_| download_files(model, transfers, std::slice::from_ref(&entry))
+                {..attrs(&[("type", "button"), ("class", "icon-button"), ("title", "Download")])}
+                {..attr("aria-label", format!("Download {name}"))}
+                {..on(ev::click, move |_| download_files(model, transfers, std::slice::from_ref(&entry)))}
             >
                 <ActionIcon action=Action::Download />
             </button>
@@ -934,23 +992,19 @@ fn RowActions(entry: ListingEntry) -> impl IntoView {
             {download}
             {shown(move || model.can_write(), move || view! {
                 <button
-                    type="button"
-                    class="icon-button"
-                    aria-label=format!("Rename {name}")
-                    title="Rename (F2)"
-                    on:click={
+                    {..attrs(&[("type", "button"), ("class", "icon-button"), ("title", "Rename (F2)")])}
+                    {..attr("aria-label", format!("Rename {name}"))}
+                    {..on(ev::click, {
                         let rename_name = rename_name.clone();
                         move |_| ui.renaming.set(Some(rename_name.clone()))
-                    }
+                    })}
                 >
                     <ActionIcon action=Action::Rename />
                 </button>
                 <button
-                    type="button"
-                    class="icon-button danger"
-                    aria-label=format!("Delete {name}")
-                    title="Delete (Del)"
-                    on:click=delete.clone()
+                    {..attrs(&[("type", "button"), ("class", "icon-button danger"), ("title", "Delete (Del)")])}
+                    {..attr("aria-label", format!("Delete {name}"))}
+                    {..on(ev::click, delete.clone())}
                 >
                     <ActionIcon action=Action::Delete />
                 </button>
@@ -966,9 +1020,9 @@ fn RenameField(name: String) -> impl IntoView {
     let session = use_session();
     let ui = use_ui();
     let text = RwSignal::new(name.clone());
-    let input: NodeRef<Input> = NodeRef::new();
-    Effect::new(move |_| {
-        if let Some(input) = input.get() {
+    effect(move |_| {
+        // The one rename field (one row is renamed at a time).
+        if let Some(input) = field("input.rename") {
             let _ = input.focus();
             // Select the name without its extension, as file managers do.
             let stem = text
@@ -1008,15 +1062,32 @@ fn RenameField(name: String) -> impl IntoView {
     };
     view! {
         <input
-            class="rename"
-            type="text"
-            aria-label=format!("New name for {name}")
-            autocomplete="off"
-            spellcheck="false"
-            node_ref=input
-            bind:value=text
-            on:keydown=on_key
-            on:blur=move |_| ui.renaming.set(None)
+            {..attrs(&[("class", "rename"), ("type", "text"), ("autocomplete", "off"), ("spellcheck", "false")])}
+            {..attr("aria-label", format!("New name for {name}"))}
+            {..on(ev::input, move |ev| text.set(event_target_value(&ev)))}
+            prop:value=move || text.get()
+            {..on(ev::keydown, on_key)}
+            {..on(ev::blur, move |_| ui.renaming.set(None))}
         />
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Names;
+
+    #[test]
+    fn names_are_a_set() {
+        let mut names: Names = ["b", "a", "b"].map(String::from).into_iter().collect();
+        assert_eq!(names.0, ["a", "b"]);
+        assert!(names.contains("a") && names.contains("b") && !names.contains("c"));
+        assert!(names.insert("c".into()));
+        assert!(!names.insert("a".into()));
+        assert!(names.remove("a"));
+        assert!(!names.remove("a"));
+        names.extend(["d", "b"].map(String::from).into_iter().collect());
+        assert_eq!(names.0, ["b", "c", "d"]);
+        assert!(!names.is_empty());
+        assert!(Names::default().is_empty());
     }
 }

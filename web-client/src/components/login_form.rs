@@ -2,9 +2,10 @@
 //! pressed on an anonymous session). The password goes from the field to
 //! the session's memory and nowhere else: no browser storage, no URL.
 
+use crate::components::{attrs, effect, field, on};
 use crate::model::use_model;
 use crate::session::use_session;
-use leptos::html::Input;
+use leptos::ev;
 use leptos::prelude::*;
 
 /// Account and password.
@@ -14,9 +15,8 @@ pub fn LoginForm() -> impl IntoView {
     let session = use_session();
     let account = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
-    let first: NodeRef<Input> = NodeRef::new();
-    Effect::new(move |_| {
-        if let Some(input) = first.get() {
+    effect(move |_| {
+        if let Some(input) = field("#login-account") {
             let _ = input.focus();
         }
     });
@@ -31,26 +31,31 @@ pub fn LoginForm() -> impl IntoView {
         password.set(String::new());
     };
     view! {
-        <section class="panel login" aria-labelledby="login-title">
+        <section {..attrs(&[("class", "panel login"), ("aria-labelledby", "login-title")])}>
             <h2 id="login-title">"Log in"</h2>
             <p class="hint">"This server has accounts: log in to see your files."</p>
-            <form on:submit=submit>
+            <form {..on(ev::submit, submit)}>
                 <div class="fields">
                     <label for="login-account">"Account"</label>
                     <input
-                        id="login-account"
-                        type="text"
-                        autocomplete="username"
-                        spellcheck="false"
-                        node_ref=first
-                        bind:value=account
+                        {..attrs(&[
+                            ("id", "login-account"),
+                            ("type", "text"),
+                            ("autocomplete", "username"),
+                            ("spellcheck", "false"),
+                        ])}
+                        {..on(ev::input, move |ev| account.set(event_target_value(&ev)))}
+                        prop:value=move || account.get()
                     />
                     <label for="login-password">"Password"</label>
                     <input
-                        id="login-password"
-                        type="password"
-                        autocomplete="current-password"
-                        bind:value=password
+                        {..attrs(&[
+                            ("id", "login-password"),
+                            ("type", "password"),
+                            ("autocomplete", "current-password"),
+                        ])}
+                        {..on(ev::input, move |ev| password.set(event_target_value(&ev)))}
+                        prop:value=move || password.get()
                     />
                 </div>
                 <div class="form-actions">

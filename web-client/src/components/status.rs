@@ -1,7 +1,8 @@
 //! The connection badge in the header and the notice bar under it.
 
-use crate::components::reactive;
+use crate::components::{attr, attrs, effect, on, reactive};
 use crate::model::{use_model, ConnState, Notice};
+use leptos::ev;
 use leptos::prelude::*;
 
 /// Always-visible connection state.
@@ -16,13 +17,20 @@ pub fn ConnectionBadge() -> impl IntoView {
             None => "Connected".to_string(),
         },
     };
-    let class = move || match model.state() {
-        ConnState::Disconnected => "badge off",
-        ConnState::Connecting => "badge pending",
-        ConnState::Connected => "badge on",
+    // A String, as the page's other reactive attributes are.
+    let class = move || {
+        match model.state() {
+            ConnState::Disconnected => "badge off",
+            ConnState::Connecting => "badge pending",
+            ConnState::Connected => "badge on",
+        }
+        .to_string()
     };
     view! {
-        <p id="connection-state" class=reactive(class) role="status" aria-live="polite">
+        <p
+            {..attrs(&[("id", "connection-state"), ("role", "status"), ("aria-live", "polite")])}
+            {..attr("class", reactive(class))}
+        >
             <span class="dot" aria-hidden="true"></span>
             {reactive(text)}
         </p>
@@ -37,7 +45,7 @@ const INFO_NOTICE_MS: u64 = 6000;
 #[component]
 pub fn NoticeBar() -> impl IntoView {
     let model = use_model();
-    Effect::new(move |_| {
+    effect(move |_| {
         if let Some(Notice::Info(text)) = model.notice() {
             set_timeout(
                 move || {
@@ -56,13 +64,11 @@ pub fn NoticeBar() -> impl IntoView {
                 Notice::Info(text) => ("notice info", "status", text),
             };
             view! {
-                <div id="notice" class=class role=role>
+                <div {..attrs(&[("id", "notice")])} {..attr("role", role)} class=class>
                     <p>{text}</p>
                     <button
-                        type="button"
-                        class="quiet"
-                        aria-label="Dismiss message"
-                        on:click=move |_| model.dismiss_notice()
+                        {..attrs(&[("type", "button"), ("class", "quiet"), ("aria-label", "Dismiss message")])}
+                        {..on(ev::click, move |_| model.dismiss_notice())}
                     >
                         "×"
                     </button>

@@ -2,11 +2,11 @@
 //! and the list of transfers, each with progress, speed, time left, Cancel
 //! and, for a stored upload, Verify.
 
-use crate::components::{reactive, rows, Row, RowKey};
+use crate::components::{attr, attrs, field, on, reactive, rows, Row, RowKey};
 use crate::format;
 use crate::model::{use_model, Direction, Transfer, TransferStatus};
 use crate::transfers::{self, use_transfers, Verify};
-use leptos::html::Input;
+use leptos::ev;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use web_sys::FileList;
@@ -17,26 +17,23 @@ fn files_of(list: Option<FileList>) -> Vec<web_sys::File> {
     (0..list.length()).filter_map(|i| list.get(i)).collect()
 }
 
-/// The upload area and the transfer list. `file_input` is the file picker
-/// (the console's STORE opens it too); uploads go into `into` (`None`: the
-/// home), so the file table can pass its current folder.
+/// The upload area and the transfer list. Its file picker, `#file-input`,
+/// is the console's STORE's too; uploads go into the folder shown, as
+/// the model has it when they start (read there, not through a derived
+/// signal prop, which was code of its own for this one use).
 #[component]
-pub fn Transfers(
-    file_input: NodeRef<Input>,
-    #[prop(optional, into)] into: Option<Signal<Option<ferry_proto::Path>>>,
-) -> impl IntoView {
+pub fn Transfers() -> impl IntoView {
     let model = use_model();
-    let into = into.unwrap_or_else(|| Signal::stored(None));
     view! {
-        <section class="panel transfers" aria-labelledby="transfers-title">
+        <section {..attrs(&[("class", "panel transfers"), ("aria-labelledby", "transfers-title")])}>
             <div class="panel-head">
                 <h2 id="transfers-title">"Transfers"</h2>
-                <button type="button" class="quiet" on:click=move |_| model.clear_finished()>
+                <button {..attrs(&[("type", "button"), ("class", "quiet")])} {..on(ev::click, move |_| model.clear_finished())}>
                     "Clear finished"
                 </button>
             </div>
-            <DropZone file_input=file_input into=into />
-            <ul id="transfer-list" class="transfer-list">
+            <DropZone />
+            <ul {..attrs(&[("id", "transfer-list"), ("class", "transfer-list")])}>
                 {rows(move || {
                     model
                         .transfers()
@@ -51,23 +48,22 @@ pub fn Transfers(
 
 /// The upload buttons with their hidden pickers, the Verify option, and the drop target.
 #[component]
-fn DropZone(file_input: NodeRef<Input>, into: Signal<Option<ferry_proto::Path>>) -> impl IntoView {
+fn DropZone() -> impl IntoView {
     let model = use_model();
     let transfers = use_transfers();
-    let folder_input: NodeRef<Input> = NodeRef::new();
     let dragging = RwSignal::new(false);
     let on_change = move |_| {
-        if let Some(input) = file_input.get() {
-            transfers.upload_files(files_of(input.files()), into.get_untracked());
+        if let Some(input) = field("#file-input") {
+            transfers.upload_files(files_of(input.files()), model.cwd_untracked());
             // Lets the same file be chosen again.
             input.set_value("");
         }
     };
     let on_folder = move |_| {
-        if let Some(input) = folder_input.get() {
+        if let Some(input) = field("#folder-input") {
             if let Some(list) = input.files() {
                 let (dirs, files) = transfers::picked(&list);
-                transfers.upload_tree(dirs, files, into.get_untracked());
+                transfers.upload_tree(dirs, files, model.cwd_untracked());
             }
             input.set_value("");
         }
@@ -80,7 +76,7 @@ fn DropZone(file_input: NodeRef<Input>, into: Signal<Option<ferry_proto::Path>>)
         };
         // The entries must be taken during the event; reading them may wait.
         let files = files_of(data.files());
-        let into = into.get_untracked();
+        let into = model.cwd_untracked();
         spawn_local(async move {
             match transfers::dropped(&data).await {
                 Ok(Some((dirs, files))) => transfers.upload_tree(dirs, files, into),
@@ -90,8 +86,8 @@ fn DropZone(file_input: NodeRef<Input>, into: Signal<Option<ferry_proto::Path>>)
             }
         });
     };
-    let open = move |input: NodeRef<Input>| {
-        if let Some(input) = input.get() {
+    let open = move |picker: &str| {
+        if let Some(input) = field(picker) {
             input.click();
         }
     };
@@ -99,57 +95,63 @@ fn DropZone(file_input: NodeRef<Input>, into: Signal<Option<ferry_proto::Path>>)
     let disabled = reactive(move || !model.is_connected());
     view! {
         <div
-            id="drop-zone"
-            class="drop-zone"
+            {..attrs(&[("id", "drop-zone"), ("class", "drop-zone")])}
             class:dragging=move || dragging.get()
-            on:dragenter=move |ev: leptos::ev::DragEvent| {
+            {..on(ev::dragenter, move |ev: leptos::ev::DragEvent| {
                 ev.prevent_default();
                 dragging.set(true);
-            }
-            on:dragover=move |ev: leptos::ev::DragEvent| ev.prevent_default()
-            on:dragleave=move |_| dragging.set(false)
-            on:drop=on_drop
+            })}
+            {..on(ev::dragover, move |ev: leptos::ev::DragEvent| ev.prevent_default())}
+            {..on(ev::dragleave, move |_| dragging.set(false))}
+            {..on(ev::drop, on_drop)}
         >
             <input
-                id="file-input"
-                class="visually-hidden"
-                type="file"
-                multiple
-                tabindex="-1"
-                node_ref=file_input
-                on:change=on_change
-                aria-label="Files to upload"
+                {..attrs(&[
+                    ("id", "file-input"),
+                    ("class", "visually-hidden"),
+                    ("type", "file"),
+                    ("multiple", ""),
+                    ("tabindex", "-1"),
+                    ("aria-label", "Files to upload"),
+                ])}
+                {..on(ev::change, on_change)}
             />
             <input
-                id="folder-input"
-                class="visually-hidden"
-                type="file"
-                prop:webkitdirectory=true
-                tabindex="-1"
-                node_ref=folder_input
-                on:change=on_folder
-                aria-label="Folder to upload"
+                {..attrs(&[
+                    ("id", "folder-input"),
+                    ("class", "visually-hidden"),
+                    ("type", "file"),
+                    ("tabindex", "-1"),
+                    ("aria-label", "Folder to upload"),
+                    // The attribute the `webkitdirectory` property reflects.
+                    ("webkitdirectory", ""),
+                ])}
+                {..on(ev::change, on_folder)}
             />
             <button
-                type="button"
-                class="primary"
-                id="upload-button"
+                {..attrs(&[("type", "button"), ("class", "primary"), ("id", "upload-button")])}
                 prop:disabled=disabled.clone()
-                on:click=move |_| open(file_input)
+                {..on(ev::click, move |_| open("#file-input"))}
             >
                 "Upload files…"
             </button>
             <button
-                type="button"
-                id="upload-folder-button"
-                prop:disabled=disabled
-                on:click=move |_| open(folder_input)
+                {..attrs(&[("type", "button"), ("id", "upload-folder-button")])}
+                prop:disabled={disabled}
+                {..on(ev::click, move |_| open("#folder-input"))}
             >
                 "Upload folder…"
             </button>
             <span class="hint">"or drop files and folders here"</span>
             <label class="verify-option">
-                <input type="checkbox" id="verify-uploads" bind:checked=verify />
+                // What `bind:checked` does (the property from the signal, the
+                // signal from `change`), with the property and handler types
+                // the page has anyway instead of a binding type for this one box.
+                <input
+                    {..attrs(&[("type", "checkbox"), ("id", "verify-uploads")])}
+                    prop:checked=move || verify.get()
+                    {..on(ev::change, move |ev| verify.set(event_target_checked(&ev)))}
+                />
                 "Verify uploads (SHA-256)"
             </label>
         </div>
@@ -165,13 +167,17 @@ fn TransferRow(transfer: Transfer) -> impl IntoView {
         Direction::Download => "↓ Download",
         Direction::Upload => "↑ Upload",
     };
-    let state = move || match transfer.status() {
-        TransferStatus::Queued => "queued",
-        TransferStatus::Running => "running",
-        TransferStatus::Retrying(_) => "retrying",
-        TransferStatus::Done(_) => "done",
-        TransferStatus::Failed(_) => "failed",
-        TransferStatus::Cancelled => "cancelled",
+    // A String, as the page's other reactive attributes are.
+    let state = move || {
+        match transfer.status() {
+            TransferStatus::Queued => "queued",
+            TransferStatus::Running => "running",
+            TransferStatus::Retrying(_) => "retrying",
+            TransferStatus::Done(_) => "done",
+            TransferStatus::Failed(_) => "failed",
+            TransferStatus::Cancelled => "cancelled",
+        }
+        .to_string()
     };
     let detail = move || {
         let done = transfer.moved();
@@ -203,47 +209,51 @@ fn TransferRow(transfer: Transfer) -> impl IntoView {
             },
         }
     };
-    let max = move || transfer.total().unwrap_or(0).max(1);
-    let value = move || match transfer.total() {
-        Some(0) => 1,
-        _ => transfer.moved(),
+    // As text, as the attribute holds them: a reactive String attribute is
+    // compiled for the page's other attributes already, a u64 one would not be.
+    let max = move || transfer.total().unwrap_or(0).max(1).to_string();
+    let value = move || {
+        match transfer.total() {
+            Some(0) => 1,
+            _ => transfer.moved(),
+        }
+        .to_string()
     };
     // Cancel while it may still move bytes; Verify once an upload is stored.
-    let action =
-        move || {
-            let id = transfer.id;
-            let (text, label, cancel) = match transfer.status() {
-                // Once an upload's last byte is out, closing cannot stop it.
-                TransferStatus::Running
-                    if transfer.direction == Direction::Upload
-                        && transfer
-                            .total()
-                            .is_some_and(|total| transfer.moved() >= total) =>
-                {
-                    return None
-                }
-                TransferStatus::Queued | TransferStatus::Running | TransferStatus::Retrying(_) => {
-                    ("Cancel", format!("Cancel {}", transfer.name()), true)
-                }
-                TransferStatus::Done(_) if transfer.direction == Direction::Upload => {
-                    ("Verify", format!("Verify {}", transfer.name()), false)
-                }
-                _ => return None,
-            };
-            let act = move |_| {
-                if cancel {
-                    transfers.cancel(id)
-                } else {
-                    transfers.verify(id)
-                }
-            };
-            Some(view! {
-            <button type="button" class="quiet transfer-action" aria-label=label on:click=act>
+    let action = move || {
+        let id = transfer.id;
+        let (text, label, cancel) = match transfer.status() {
+            // Once an upload's last byte is out, closing cannot stop it.
+            TransferStatus::Running
+                if transfer.direction == Direction::Upload
+                    && transfer
+                        .total()
+                        .is_some_and(|total| transfer.moved() >= total) =>
+            {
+                return None
+            }
+            TransferStatus::Queued | TransferStatus::Running | TransferStatus::Retrying(_) => {
+                ("Cancel", format!("Cancel {}", transfer.name()), true)
+            }
+            TransferStatus::Done(_) if transfer.direction == Direction::Upload => {
+                ("Verify", format!("Verify {}", transfer.name()), false)
+            }
+            _ => return None,
+        };
+        let act = move |_| {
+            if cancel {
+                transfers.cancel(id)
+            } else {
+                transfers.verify(id)
+            }
+        };
+        Some(view! {
+            <button {..attrs(&[("type", "button"), ("class", "quiet transfer-action")])} {..attr("aria-label", label)} {..on(ev::click, act)}>
                 {text}
             </button>
         }
         .into_any())
-        };
+    };
     let verdict = move || {
         transfer.verify().map(|verify| {
             let (class, text) = match verify {
@@ -266,7 +276,11 @@ fn TransferRow(transfer: Transfer) -> impl IntoView {
                 <span class="transfer-name">{name.clone()}</span>
                 {reactive(action)}
             </div>
-            <progress max=reactive(max) value=reactive(value) aria-label=label></progress>
+            <progress
+                {..attr("max", reactive(max))}
+                {..attr("value", reactive(value))}
+                {..attr("aria-label", label)}
+            ></progress>
             <p class="transfer-detail">{reactive(detail)}</p>
             {reactive(verdict)}
         </li>
