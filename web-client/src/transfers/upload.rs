@@ -187,7 +187,9 @@ async fn unreadable(file: &File) -> Option<ConnError> {
         return None;
     }
     let why = browser::read_slice(file, 0, 1).await.err()?;
-    Some(ConnError::FileRead(format!("{why}; it may have changed while uploading")))
+    Some(ConnError::FileRead(format!(
+        "{why}; it may have changed while uploading"
+    )))
 }
 
 /// Closes the connection to abandon the upload: the protocol cannot cancel
