@@ -89,6 +89,24 @@ test('Cancel mid-upload and mid-download leaves nothing on either side', async (
   await expect(page.locator('#connection-state')).toContainText('Connected');
 });
 
+test('a file changed on disk while it uploads fails in plain words and stores nothing', async ({ page, ferry }) => {
+  const before = visible(ferry.root);
+  const local = path.join(ferry.tmp, 'changing.bin');
+  writeRandomFile(local, 40 * MiB);
+  await connect(page, ferry.url);
+  await throttle(page, { uploadThroughput: 4 * MiB });
+  await page.locator('#file-input').setInputFiles(local);
+  await expect.poll(() => moved(page, 'changing.bin')).toBeGreaterThan(2 * MiB);
+  // The browser may no longer read a picked file that changed: the socket drops, and
+  // the upload must fail for good (not retry) and say why.
+  fs.appendFileSync(local, 'changed');
+  await expect(transfer(page, 'changing.bin')).toHaveAttribute('data-state', 'failed', { timeout: 60_000 });
+  await expect(transfer(page, 'changing.bin')).toContainText('could not be read');
+  await page.waitForTimeout(1000);
+  expect(visible(ferry.root)).toEqual(before);
+  await expect(page.locator('#connection-state')).toContainText('Connected');
+});
+
 test('the bridge killed mid-upload: the upload resumes by itself and sends only what was missing', async ({ page, relay, ferry }) => {
   test.setTimeout(300_000);
   const size = 48 * MiB;
