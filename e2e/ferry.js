@@ -125,13 +125,15 @@ async function throttle(page, { downloadThroughput = -1, uploadThroughput = -1 }
 const test = base.extend({
   /** Extra ferry-server flags for a test (`test.use({ serverArgs: ['--read-only'] })`). */
   serverArgs: [[], { option: true }],
+  /** Extra ferry-bridge flags for a test (`test.use({ bridgeArgs: ['--max-message-size', '65536'] })`). */
+  bridgeArgs: [[], { option: true }],
   /**
    * Accounts for the server (`test.use({ accounts: { ann: { password: 'pw' } } })`; an object,
    * since test.use reads an array as [value, options]): given, the server starts with
    * `--accounts` (and no login delay), so sessions start logged out.
    */
   accounts: [{}, { option: true }],
-  ferry: async ({ serverArgs, accounts }, use, testInfo) => {
+  ferry: async ({ serverArgs, bridgeArgs, accounts }, use, testInfo) => {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-e2e-'));
     const root = path.join(tmp, 'root'); // missing: the server creates it with the sample files
     const serverPort = await freePort();
@@ -166,7 +168,7 @@ const test = base.extend({
       await until('ferry-server to listen', () => tcpOpen(serverPort));
       ferry.bridge = start(
         'ferry-bridge',
-        ['--listen', `127.0.0.1:${bridgePort}`, '--upstream', `127.0.0.1:${serverPort}`, '--static', distDir],
+        ['--listen', `127.0.0.1:${bridgePort}`, '--upstream', `127.0.0.1:${serverPort}`, '--static', distDir, ...bridgeArgs],
         bridgeLog,
       );
       await until('ferry-bridge /healthz', () => httpOk(`http://127.0.0.1:${bridgePort}/healthz`));

@@ -107,6 +107,19 @@ test('a file changed on disk while it uploads fails in plain words and stores no
   await expect(page.locator('#connection-state')).toContainText('Connected');
 });
 
+test.describe('a bridge that takes smaller messages', () => {
+  test.use({ bridgeArgs: ['--max-message-size', String(256 * 1024)] });
+
+  test('an upload closed with 1009 goes on in smaller slices and is stored byte-exact', async ({ page, ferry }) => {
+    const local = path.join(ferry.tmp, 'sliced.bin');
+    const digest = writeRandomFile(local, 3 * MiB);
+    await connect(page, ferry.url);
+    await page.locator('#file-input').setInputFiles(local);
+    await expect(transfer(page, 'sliced.bin')).toHaveAttribute('data-state', 'done', { timeout: 60_000 });
+    expect(await sha256File(path.join(ferry.root, 'sliced.bin'))).toBe(digest);
+  });
+});
+
 test('the bridge killed mid-upload: the upload resumes by itself and sends only what was missing', async ({ page, relay, ferry }) => {
   test.setTimeout(300_000);
   const size = 48 * MiB;
