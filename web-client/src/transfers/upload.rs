@@ -30,9 +30,10 @@ thread_local! {
     /// The slice size in use: [`UPLOAD_SLICE`] until a bridge refused it.
     static SLICE: Cell<u64> = const { Cell::new(UPLOAD_SLICE) };
 }
+
 /// Backpressure: no new slice while the browser still buffers more than
-/// this. Of 256 KiB to 4 MiB slices with 1 to 16 MiB queued, 1 MiB slices
-/// with 4 MiB queued uploaded fastest here.
+/// this. Of slices of 256 KiB to 1 MiB with 1 to 8 MiB queued, 1 MiB
+/// slices with 4 MiB queued uploaded fastest here (scripts/bench.sh web).
 const UPLOAD_HIGH_WATER: u32 = 4 * 1024 * 1024;
 /// How often the upload loop re-checks `bufferedAmount` while waiting.
 const BACKPRESSURE_POLL_MS: i32 = 4;
