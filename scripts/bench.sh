@@ -9,14 +9,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "${1:-}" = web ]; then
     shift
-    rounds=5
+    rounds=6
     while [ $# != 0 ]; do
         case $1 in
             --rounds) rounds=${2:?--rounds needs a number}; shift 2 ;;
             *) echo "web: unknown flag $1 (web [--rounds N])" >&2; exit 2 ;;
         esac
     done
-    [[ $rounds =~ ^[1-9][0-9]*$ ]] || { echo "web: --rounds takes a positive number" >&2; exit 2; }
+    [[ $rounds =~ ^[1-9][0-9]*$ ]] && [ $((rounds % 2)) = 0 ] ||
+        { echo "web: --rounds takes a positive even number (each two rounds have each client first once)" >&2; exit 2; }
     . scripts/tools.sh
     export PATH="$(tools_path "$PWD"):$PATH"
     trunk build --release

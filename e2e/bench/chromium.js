@@ -191,7 +191,8 @@ class BarePage {
       proc.kill('SIGTERM');
       await gone;
     }
-    fs.rmSync(this.profile, { recursive: true, force: true });
+    // Its last child processes may still be writing there for a moment.
+    fs.rmSync(this.profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   }
 }
 

@@ -1,14 +1,17 @@
 //! Small wrappers around browser APIs: timers, reading file slices, saving
 //! downloads, and building the bridge URL.
 
-use js_sys::{Array, ArrayBuffer, Promise};
+use js_sys::{ArrayBuffer, Promise};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{Blob, BlobPropertyBag, HtmlAnchorElement, Url};
+use web_sys::{Blob, HtmlAnchorElement, Url};
 
 /// How long an object URL for a finished download stays valid: long enough
-/// for the browser to start writing the file.
-const OBJECT_URL_LIFETIME_MS: i32 = 60_000;
+/// for the browser to start writing the file (Chromium takes hold of the
+/// blob when the link is clicked). Its blob stays in the browser's memory
+/// until then: with a minute, downloads were cancelled after about 2 GiB
+/// of them in a minute (scripts/bench.sh web).
+const OBJECT_URL_LIFETIME_MS: i32 = 5_000;
 
 /// Text of a JS exception (an `Error`'s message, or the value itself).
 pub fn js_error_text(value: &JsValue) -> String {
@@ -41,14 +44,9 @@ pub async fn read_slice(file: &Blob, start: u64, end: u64) -> Result<ArrayBuffer
         .map_err(|_| "the browser returned something other than bytes".to_string())
 }
 
-/// Assembles the received parts (JS `Uint8Array`s) into one `Blob` and lets
-/// the browser save it under `name`.
-pub fn save_download(parts: &Array, name: &str) -> Result<(), String> {
-    let options = BlobPropertyBag::new();
-    options.set_type("application/octet-stream");
-    let blob = Blob::new_with_u8_array_sequence_and_options(parts, &options)
-        .map_err(|e| js_error_text(&e))?;
-    let url = Url::create_object_url_with_blob(&blob).map_err(|e| js_error_text(&e))?;
+/// Lets the browser save `blob` under `name`.
+pub fn save_download(blob: &Blob, name: &str) -> Result<(), String> {
+    let url = Url::create_object_url_with_blob(blob).map_err(|e| js_error_text(&e))?;
     let document = web_sys::window()
         .and_then(|w| w.document())
         .ok_or("no document to attach the download to")?;

@@ -1,9 +1,10 @@
 //! A download on its own connection. The bytes stay in the browser: each
-//! message's data is a `Uint8Array` view handed to a list of parts, and
-//! every [`COMPACT_EVERY`] bytes the parts are folded into one `Blob`
-//! (which the browser keeps in its blob store, on disk when large), so
+//! message's data is a `Uint8Array` view handed to a list of parts, made
+//! into one `Blob` at the end, as any page would. A file larger than
+//! [`KEEP_WHOLE`] is instead folded into the `Blob` (which the browser keeps
+//! in its blob store, on disk when large) every [`FOLD_EVERY`] bytes, so
 //! neither WASM memory nor the JS heap ever holds more than that much of
-//! the file. Cancelled or cut short, the parts are dropped: nothing is saved.
+//! it. Cancelled or cut short, the parts are dropped: nothing is saved.
 
 use super::link::{self, Socket, Step, Stop};
 use crate::browser;
@@ -11,16 +12,18 @@ use crate::endpoint::Endpoint;
 use crate::model::Transfer;
 use ferry_proto::{EntryKind, Exchange, Path, Read, Retrieve, Stat};
 use js_sys::Array;
-use wasm_bindgen::JsValue;
 use web_sys::{Blob, BlobPropertyBag};
 
-/// Parts are folded into the blob each time this many bytes came in.
-/// Each fold costs the page's one thread more per byte the smaller it is
-/// (Chromium: 100 MiB folded by 8 MiB took 2-3x the time of one `Blob`,
-/// by 32 MiB about 1.5x), and that thread also takes in the messages, so
-/// small folds slowed downloads; 32 MiB keeps the JS side well under the
-/// 128 MiB that e2e/tests/transfers.spec.js allows.
-const COMPACT_EVERY: u64 = 32 * 1024 * 1024;
+/// Files up to this size are kept as received until they end; larger ones
+/// are folded. Folding costs while the bytes come in, in proportion to what
+/// is folded: the page's thread copies the parts and the browser moves them
+/// to its blob store, beside the socket (scripts/bench.sh web: 100 MiB
+/// folded every 64 MiB came in at about 0.8x the speed of the same page
+/// keeping them whole, every 32 MiB slower still).
+const KEEP_WHOLE: u64 = 128 * 1024 * 1024;
+/// What a larger file is folded by: its page held at most about 90 MiB of
+/// `ArrayBuffer`s for 256 MiB (e2e/tests/transfers.spec.js allows 128).
+const FOLD_EVERY: u64 = 64 * 1024 * 1024;
 /// Progress is shown about every 1/200 of the file, within these bounds.
 const PROGRESS_STEP_MIN: u64 = 64 * 1024;
 const PROGRESS_STEP_MAX: u64 = 1024 * 1024;
@@ -29,6 +32,8 @@ const PROGRESS_STEP_MAX: u64 = 1024 * 1024;
 pub struct Received {
     blob: Option<Blob>,
     parts: Array,
+    /// Folded each time `pending` reaches this; `u64::MAX` for a small file.
+    fold_every: u64,
     pending: u64,
     total: u64,
     reported: u64,
@@ -39,7 +44,7 @@ impl Received {
         self.parts.push(bytes);
         self.pending += u64::from(bytes.length());
         self.total += u64::from(bytes.length());
-        if self.pending >= COMPACT_EVERY {
+        if self.pending >= self.fold_every {
             self.compact()?;
         }
         Ok(())
@@ -67,6 +72,7 @@ impl Received {
         Received {
             blob: None,
             parts: Array::new(),
+            fold_every: u64::MAX,
             pending: 0,
             total: 0,
             reported: 0,
@@ -100,6 +106,11 @@ pub async fn attempt(
         ));
     }
     transfer.set_total(size);
+    received.fold_every = if size > KEEP_WHOLE {
+        FOLD_EVERY
+    } else {
+        u64::MAX
+    };
     transfer.start();
     let offset = received.total;
     let (retrieve, read);
@@ -154,8 +165,11 @@ fn on_step(
 pub fn save(path: &Path, received: &mut Received, resumed: u32) -> Result<String, Stop> {
     received.compact()?;
     let name = path.last_name().into_string();
-    let parts = Array::of1(&JsValue::from(received.blob.take()));
-    browser::save_download(&parts, &name).map_err(Stop::Broken)?;
+    let blob = received
+        .blob
+        .take()
+        .ok_or_else(|| Stop::Broken("nothing was received".into()))?;
+    browser::save_download(&blob, &name).map_err(Stop::Broken)?;
     Ok(match resumed {
         0 => format!("saved as “{name}”"),
         n => format!("saved as “{name}” (continued with READ after {n} dropped connection(s))"),
