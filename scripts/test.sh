@@ -24,7 +24,10 @@ step "protocol crate builds for wasm32"
 cargo build -p ferry-proto --target wasm32-unknown-unknown
 
 step "cargo test"
-cargo test --workspace
+# Debug builds keep async state machines large: once, in a fresh clone's run, a
+# tokio worker of client/tests/prompt_paths.rs overflowed the default 2 MiB
+# stack (it passed on every rerun). Threads get 8 MiB here unless told otherwise.
+RUST_MIN_STACK=${RUST_MIN_STACK:-8388608} cargo test --workspace
 
 # The release binaries are built once, here, with the same package set as
 # scripts/bench.sh (the soak) builds: another set unifies features
