@@ -309,14 +309,18 @@ async function race(page, ferry, browser) {
     await onServer(name);
     return ms;
   };
+  /** Checks the copy a download saved (`saved`: its path, once written), then removes it. */
+  const savedExact = async (saved) => {
+    const file = await saved;
+    expect(await sha256File(file)).toBe(digest);
+    fs.rmSync(file);
+  };
   const webDown = async (round) => {
     const name = `web-${round}.bin`;
     const saved = page.nextDownload(TIMEOUT);
     await page.click(`button[aria-label="Download ${name}"]`);
     const ms = await timeToDone(page, name);
-    const file = await saved;
-    expect(await sha256File(file)).toBe(digest);
-    fs.rmSync(file);
+    await savedExact(saved);
     fs.rmSync(path.join(ferry.root, name)); // only the disk's room
     return ms;
   };
@@ -327,16 +331,14 @@ async function race(page, ferry, browser) {
     await onServer(name);
     return ms;
   };
-  /** The bare client's downloads timed to its Blob, before the save: the figure of
-   * the bench before 2 Dec 2026, reported beside. */
+  /** The bare client's downloads timed to its Blob, before the save: the figure the
+   * bench reported before it timed the save too, printed beside. */
   const toBlob = [];
   const bareDown = async (round) => {
     const name = `bare-${round}.bin`;
     const saved = page.nextDownload(TIMEOUT);
     const r = await page.evaluate(bareClient, { url: bridge, target: name, op: 'retrieve' });
-    const file = await saved;
-    expect(await sha256File(file)).toBe(digest);
-    fs.rmSync(file);
+    await savedExact(saved);
     fs.rmSync(path.join(ferry.root, name));
     toBlob.push(r.blobMs);
     return r.ms;
