@@ -8,9 +8,9 @@ use web_sys::{Blob, HtmlAnchorElement, Url};
 
 /// How long an object URL for a finished download stays valid: long enough
 /// for the browser to start writing the file (Chromium takes hold of the
-/// blob when the link is clicked). Its blob stays in the browser's memory
-/// until then: with a minute, downloads were cancelled after about 2 GiB
-/// of them in a minute (scripts/bench.sh web).
+/// blob when the link is clicked). The blob stays in the browser's memory
+/// until the URL goes: with a lifetime of a minute, the browser cancelled
+/// downloads once about 2 GiB of them were held (scripts/bench.sh web).
 const OBJECT_URL_LIFETIME_MS: i32 = 5_000;
 
 /// Text of a JS exception (an `Error`'s message, or the value itself).

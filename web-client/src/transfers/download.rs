@@ -3,8 +3,9 @@
 //! into one `Blob` at the end, as any page would. A file larger than
 //! [`KEEP_WHOLE`] is instead folded into the `Blob` (which the browser keeps
 //! in its blob store, on disk when large) every [`FOLD_EVERY`] bytes, so
-//! neither WASM memory nor the JS heap ever holds more than that much of
-//! it. Cancelled or cut short, the parts are dropped: nothing is saved.
+//! the JS heap never holds much more than [`KEEP_WHOLE`] of any file, and
+//! WASM memory none of it. Cancelled or cut short, the parts are dropped:
+//! nothing is saved.
 
 use super::link::{self, Socket, Step, Stop};
 use crate::browser;
