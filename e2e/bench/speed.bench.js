@@ -32,13 +32,30 @@ const PROFILE = process.env.FERRY_BENCH_PROFILE;
  */
 function watchTransfers() {
   const done = new Map();
-  window.benchDone = done;
+  const waiting = new Set();
   window.benchAction = 0;
   const mark = (li) => {
     if (li.dataset.state === 'done' && !done.has(li.dataset.id)) {
       done.set(li.dataset.id, { name: li.dataset.name, t: performance.now() });
+      for (const w of waiting) w();
     }
   };
+  // Resolves with the milliseconds from the last action to the row of `name` that said
+  // done after it: one awaited call, where polling from outside would run scripts on the
+  // page's thread while the transfer it times is using it.
+  window.benchTimeToDone = (name) => new Promise((resolve) => {
+    const check = () => {
+      for (const d of done.values()) {
+        if (d.name === name && d.t > window.benchAction) {
+          waiting.delete(check);
+          resolve(d.t - window.benchAction);
+          return;
+        }
+      }
+    };
+    waiting.add(check);
+    check();
+  });
   new MutationObserver((records) => {
     for (const r of records) {
       for (const node of r.type === 'attributes' ? [r.target] : r.addedNodes) {
@@ -97,16 +114,7 @@ function traceSockets() {
 
 /** Milliseconds from the last user action to the row of `name` that said done after it. */
 function timeToDone(page, name) {
-  return page.waitForFunction(
-    (name) => {
-      for (const d of window.benchDone.values()) {
-        if (d.name === name && d.t > window.benchAction) return d.t - window.benchAction;
-      }
-      return false;
-    },
-    name,
-    { timeout: TIMEOUT },
-  );
+  return page.evaluate((name) => window.benchTimeToDone(name), name);
 }
 
 /**
@@ -379,6 +387,15 @@ async function race(page, ferry, browser) {
     return ms;
   };
 
+  /** `run(round)` after a full garbage collection in the page (FERRY_BENCH_SETTLE). */
+  const settled = async (run, round) => {
+    if (process.env.FERRY_BENCH_SETTLE) {
+      await page.cdp('HeapProfiler.collectGarbage');
+      await new Promise((r) => setTimeout(r, Number(process.env.FERRY_BENCH_SETTLE)));
+    }
+    return run(round);
+  };
+
   // Round 0 is not timed: the first large transfers in a new browser run slower (its
   // memory and blob store grow), whichever client goes first; seen here 2-4x slower.
   for (const run of [webUp, bareUp, webDown, bareDown]) await run(0);
@@ -389,11 +406,11 @@ async function race(page, ferry, browser) {
     // the first download after the uploads ran 0.3-0.8x as fast as the second.
     const pair = async (web, bare) => {
       if (round % 2) {
-        const w = await web(round);
-        return [w, await bare(round)];
+        const w = await settled(web, round);
+        return [w, await settled(bare, round)];
       }
-      const b = await bare(round);
-      return [await web(round), b];
+      const b = await settled(bare, round);
+      return [await settled(web, round), b];
     };
     const [wUp, bUp] = await pair(profiled('web-up', webUp), profiled('bare-up', bareUp));
     const [wDown, bDown] = await pair(profiled('web-down', webDown), profiled('bare-down', bareDown));

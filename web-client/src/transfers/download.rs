@@ -30,7 +30,7 @@ const PROGRESS_STEP_MIN: u64 = 64 * 1024;
 const PROGRESS_STEP_MAX: u64 = 1024 * 1024;
 
 /// The file so far: a blob and the parts received since it was made.
-pub struct Received {
+struct Received {
     blob: Option<Blob>,
     parts: Array,
     /// Folded each time `pending` reaches this; `u64::MAX` for a small file.
@@ -41,6 +41,18 @@ pub struct Received {
 }
 
 impl Received {
+    /// Nothing received yet.
+    fn new() -> Received {
+        Received {
+            blob: None,
+            parts: Array::new(),
+            fold_every: u64::MAX,
+            pending: 0,
+            total: 0,
+            reported: 0,
+        }
+    }
+
     fn push(&mut self, bytes: &js_sys::Uint8Array) -> Result<(), Stop> {
         self.parts.push(bytes);
         self.pending += u64::from(bytes.length());
@@ -67,72 +79,89 @@ impl Received {
     }
 }
 
-impl Received {
-    /// Nothing received yet.
-    pub fn new() -> Received {
-        Received {
-            blob: None,
-            parts: Array::new(),
-            fold_every: u64::MAX,
-            pending: 0,
-            total: 0,
-            reported: 0,
-        }
-    }
+/// One file's download, over as many attempts as it takes: what came in so
+/// far survives a dropped connection.
+pub struct Download<'p> {
+    path: &'p Path,
+    transfer: Transfer,
+    received: Received,
+    /// The file's size and time, from STAT before the first byte, so a
+    /// continuation can tell the file has not changed.
+    seen: Option<(u64, u64)>,
 }
 
-/// What a download knows of its file: its size and time, from STAT before
-/// the first byte, so a continuation can tell the file has not changed.
-pub type Seen = Option<(u64, u64)>;
-
-/// One attempt: STAT, then RETRIEVE, or after a dropped connection READ
-/// from the first byte missing (§3.4: a client may keep its partial file
-/// out of sight and continue with READ), as long as the file is unchanged.
-pub async fn attempt(
-    endpoint: &Endpoint,
-    socket: &Socket,
-    path: &Path,
-    transfer: Transfer,
-    received: &mut Received,
-    seen: &mut Seen,
-) -> Result<(), Stop> {
-    let mut conn = link::open(endpoint, socket).await?;
-    let status = link::run(&mut conn, &Stat(path.clone()), link::no_data).await?;
-    let EntryKind::File { size } = status.kind else {
-        return Err(Stop::Broken(format!("“{path}” is a folder, not a file")));
-    };
-    if seen.get_or_insert((size, status.modified)) != &(size, status.modified) {
-        return Err(Stop::Broken(
-            "the file changed on the server while it was downloading; nothing saved".into(),
-        ));
+impl<'p> Download<'p> {
+    /// Nothing received yet.
+    pub fn new(path: &'p Path, transfer: Transfer) -> Download<'p> {
+        Download {
+            path,
+            transfer,
+            received: Received::new(),
+            seen: None,
+        }
     }
-    transfer.set_total(size);
-    received.fold_every = if size > KEEP_WHOLE {
-        FOLD_EVERY
-    } else {
-        u64::MAX
-    };
-    transfer.start();
-    let offset = received.total;
-    let (retrieve, read);
-    // As `dyn`: one exchange to wait for, whichever it is.
-    let exchange: &dyn Exchange<Success = ()> = if offset == 0 {
-        retrieve = Retrieve(path.clone());
-        &retrieve
-    } else {
-        read = Read {
-            path: path.clone(),
-            offset,
-            length: size - offset,
+
+    /// One attempt: STAT, then RETRIEVE, or after a dropped connection READ
+    /// from the first byte missing (§3.4: a client may keep its partial file
+    /// out of sight and continue with READ), as long as the file is unchanged.
+    pub async fn attempt(&mut self, endpoint: &Endpoint, socket: &Socket) -> Result<(), Stop> {
+        let path = self.path;
+        let mut conn = link::open(endpoint, socket).await?;
+        let status = link::run(&mut conn, &Stat(path.clone()), link::no_data).await?;
+        let EntryKind::File { size } = status.kind else {
+            return Err(Stop::Broken(format!("“{path}” is a folder, not a file")));
         };
-        &read
-    };
-    link::run(&mut conn, exchange, |step| {
-        on_step(received, transfer, size, step)
-    })
-    .await?;
-    conn.close(ferry_proto::close::NORMAL, "download complete");
-    Ok(())
+        if self.seen.get_or_insert((size, status.modified)) != &(size, status.modified) {
+            return Err(Stop::Broken(
+                "the file changed on the server while it was downloading; nothing saved".into(),
+            ));
+        }
+        let (transfer, received) = (self.transfer, &mut self.received);
+        transfer.set_total(size);
+        received.fold_every = if size > KEEP_WHOLE {
+            FOLD_EVERY
+        } else {
+            u64::MAX
+        };
+        transfer.start();
+        let offset = received.total;
+        let (retrieve, read);
+        // As `dyn`: one exchange to wait for, whichever it is.
+        let exchange: &dyn Exchange<Success = ()> = if offset == 0 {
+            retrieve = Retrieve(path.clone());
+            &retrieve
+        } else {
+            read = Read {
+                path: path.clone(),
+                offset,
+                length: size - offset,
+            };
+            &read
+        };
+        link::run(&mut conn, exchange, |step| {
+            on_step(received, transfer, size, step)
+        })
+        .await?;
+        conn.close(ferry_proto::close::NORMAL, "download complete");
+        Ok(())
+    }
+
+    /// Hands the whole file to the browser to save under the path's last
+    /// name; the words for the row (`resumed`: dropped connections continued).
+    pub fn save(&mut self, resumed: u32) -> Result<String, Stop> {
+        let received = &mut self.received;
+        received.compact()?;
+        let name = self.path.last_name().into_string();
+        let blob = received
+            .blob
+            .take()
+            .ok_or_else(|| Stop::Broken("nothing was received".into()))?;
+        browser::save_download(&blob, &name).map_err(Stop::Broken)?;
+        Ok(match resumed {
+            0 => format!("saved as “{name}”"),
+            n => format!("saved as “{name}” (continued with READ after {n} dropped connection(s))"),
+        })
+    }
 }
 
 /// One step of the data phase of a file of `size` bytes.
@@ -159,20 +188,4 @@ fn on_step(
         }
     }
     Ok(())
-}
-
-/// Hands the whole file to the browser to save under `path`'s last name;
-/// the words for the row.
-pub fn save(path: &Path, received: &mut Received, resumed: u32) -> Result<String, Stop> {
-    received.compact()?;
-    let name = path.last_name().into_string();
-    let blob = received
-        .blob
-        .take()
-        .ok_or_else(|| Stop::Broken("nothing was received".into()))?;
-    browser::save_download(&blob, &name).map_err(Stop::Broken)?;
-    Ok(match resumed {
-        0 => format!("saved as “{name}”"),
-        n => format!("saved as “{name}” (continued with READ after {n} dropped connection(s))"),
-    })
 }

@@ -312,12 +312,7 @@ impl Transfers {
         path: &Path,
         transfer: Transfer,
     ) {
-        let mut download = DownloadAttempts {
-            path,
-            transfer,
-            received: download::Received::new(),
-            seen: None,
-        };
+        let mut download = download::Download::new(path, transfer);
         let saved = self
             .retries(endpoint, handle, path, transfer, "Download", &mut download)
             .await;
@@ -341,7 +336,7 @@ impl Transfers {
     ) -> Option<(Endpoint, String)> {
         let mut pause = RETRY_FIRST_MS;
         for attempt in 1..=MAX_ATTEMPTS {
-            let result = attempts.attempt(&endpoint, &handle.socket, attempt).await;
+            let result = attempts.try_once(&endpoint, &handle.socket, attempt).await;
             if handle.cancelled.get() {
                 transfer.cancelled();
                 return None;
@@ -403,16 +398,15 @@ impl Transfers {
         path: &Path,
         transfer: Transfer,
     ) -> bool {
-        let mut kept = None;
-        let resume = upload::Start::Resume;
-        let Some((endpoint, how)) = self
-            .upload_with_retries(endpoint, handle, file, path, transfer, resume, &mut kept)
-            .await
-        else {
+        let mut upload = upload::Upload::new(file, path, transfer);
+        let stored = self
+            .retries(endpoint, handle, path, transfer, "Upload", &mut upload)
+            .await;
+        let Some((endpoint, how)) = stored else {
             return false;
         };
         let size = file.size() as u64;
-        if kept.is_some_and(|sent| sent < size) {
+        if upload.first.is_some_and(|sent| sent < size) {
             transfer.set_verify(Verify::Checking);
             match verify::compare(&endpoint, file, path).await {
                 Ok(Verify::Mismatch { .. }) => {
@@ -420,11 +414,9 @@ impl Transfers {
                         "the bytes the server had kept were of another file: sending it again in full"
                             .into(),
                     ));
-                    let store = upload::Start::Store;
+                    upload.start = upload::Start::Store;
                     let stored = self
-                        .upload_with_retries(
-                            endpoint, handle, file, path, transfer, store, &mut kept,
-                        )
+                        .retries(endpoint, handle, path, transfer, "Upload", &mut upload)
                         .await;
                     let Some((_, how)) = stored else {
                         return false;
@@ -439,31 +431,6 @@ impl Transfers {
         transfer.succeed(how);
         true
     }
-
-    /// Runs attempts until the upload is stored (`Some` with the endpoint
-    /// last used and words for the row), refused for good, cancelled or out of attempts. `first`
-    /// gets the byte count of the first `150` (what the server lacked).
-    #[allow(clippy::too_many_arguments)]
-    async fn upload_with_retries(
-        &self,
-        endpoint: Endpoint,
-        handle: &Handle,
-        file: &File,
-        path: &Path,
-        transfer: Transfer,
-        start: upload::Start,
-        first: &mut Option<u64>,
-    ) -> Option<(Endpoint, String)> {
-        let mut upload = UploadAttempts {
-            file,
-            path,
-            transfer,
-            start,
-            first,
-        };
-        self.retries(endpoint, handle, path, transfer, "Upload", &mut upload)
-            .await
-    }
 }
 
 /// One kind of transfer's attempts, for [`Transfers::retries`]: `dyn`, so
@@ -471,7 +438,7 @@ impl Transfers {
 trait Attempts {
     /// Attempt number `attempt` (from 1) on a new connection to
     /// `endpoint`; the words for the row when it succeeded.
-    fn attempt<'a>(
+    fn try_once<'a>(
         &'a mut self,
         endpoint: &'a Endpoint,
         socket: &'a Socket,
@@ -482,48 +449,22 @@ trait Attempts {
     fn succeeded(&self) {}
 }
 
-/// A download's attempts: what came in so far survives a dropped connection.
-struct DownloadAttempts<'p> {
-    path: &'p Path,
-    transfer: Transfer,
-    received: download::Received,
-    seen: download::Seen,
-}
-
-impl Attempts for DownloadAttempts<'_> {
-    fn attempt<'a>(
+impl Attempts for download::Download<'_> {
+    fn try_once<'a>(
         &'a mut self,
         endpoint: &'a Endpoint,
         socket: &'a Socket,
         attempt: u32,
     ) -> Pin<Box<dyn Future<Output = Result<String, Stop>> + 'a>> {
         Box::pin(async move {
-            let path = self.path;
-            download::attempt(
-                endpoint,
-                socket,
-                path,
-                self.transfer,
-                &mut self.received,
-                &mut self.seen,
-            )
-            .await?;
-            download::save(path, &mut self.received, attempt - 1)
+            self.attempt(endpoint, socket).await?;
+            self.save(attempt - 1)
         })
     }
 }
 
-/// An upload's attempts, with `RESUME` or `STORE`.
-struct UploadAttempts<'p> {
-    file: &'p File,
-    path: &'p Path,
-    transfer: Transfer,
-    start: upload::Start,
-    first: &'p mut Option<u64>,
-}
-
-impl Attempts for UploadAttempts<'_> {
-    fn attempt<'a>(
+impl Attempts for upload::Upload<'_> {
+    fn try_once<'a>(
         &'a mut self,
         endpoint: &'a Endpoint,
         socket: &'a Socket,
@@ -532,16 +473,7 @@ impl Attempts for UploadAttempts<'_> {
         Box::pin(async move {
             let file = self.file;
             let size = file.size() as u64;
-            let sent = upload::attempt(
-                endpoint,
-                socket,
-                file,
-                self.path,
-                self.transfer,
-                self.start,
-                self.first,
-            )
-            .await?;
+            let sent = self.attempt(endpoint, socket).await?;
             Ok(if attempt == 1 && sent.bytes == size {
                 "stored".to_string()
             } else {

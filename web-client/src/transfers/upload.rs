@@ -53,87 +53,98 @@ pub struct Sent {
     pub bytes: u64,
 }
 
-/// One attempt: connect, `RESUME` (or `STORE`), send what the server lacks.
-pub async fn attempt(
-    endpoint: &crate::endpoint::Endpoint,
-    socket: &Socket,
-    file: &File,
-    path: &Path,
-    transfer: Transfer,
-    start: Start,
-    first: &mut Option<u64>,
-) -> Result<Sent, Stop> {
-    let mut conn = link::open(endpoint, socket).await?;
-    let result = send_file(&mut conn, file, path, transfer, start, first).await;
-    if let Err(Stop::Lost(ConnError::Closed { code, .. })) = result {
-        if let Some(why) = unreadable(file).await {
-            return Err(Stop::Lost(why));
-        }
-        if code == close::MESSAGE_TOO_BIG {
-            SLICE.set((SLICE.get() / 2).max(SMALLEST_SLICE));
-        }
-    }
-    result
+/// One file's upload to one path, over as many attempts as it takes.
+pub struct Upload<'p> {
+    pub file: &'p File,
+    pub path: &'p Path,
+    pub transfer: Transfer,
+    /// The verb of the next attempt.
+    pub start: Start,
+    /// The byte count of the first `150`: what the server lacked when the upload began.
+    pub first: Option<u64>,
 }
 
-/// The exchange of an attempt, on its open connection.
-async fn send_file(
-    conn: &mut Conn,
-    file: &File,
-    path: &Path,
-    transfer: Transfer,
-    start: Start,
-    first: &mut Option<u64>,
-) -> Result<Sent, Stop> {
-    let size = file.size() as u64;
-    let store = Store {
-        path: path.clone(),
-        size,
-    };
-    if start == Start::Store {
-        return exchange(conn, &store, file, transfer, first).await;
-    }
-    let resume = Resume {
-        path: path.clone(),
-        size,
-    };
-    match exchange(conn, &resume, file, transfer, first).await {
-        Err(Stop::Refused(refusal)) if refusal.kind() == RefusalKind::UnknownCommand => {
-            exchange(conn, &store, file, transfer, first).await
+impl<'p> Upload<'p> {
+    /// An upload that starts with `RESUME`.
+    pub fn new(file: &'p File, path: &'p Path, transfer: Transfer) -> Upload<'p> {
+        Upload {
+            file,
+            path,
+            transfer,
+            start: Start::Resume,
+            first: None,
         }
-        other => other,
     }
-}
 
-/// Runs `exchange` (RESUME or STORE: `dyn`, so this is compiled once).
-async fn exchange(
-    conn: &mut Conn,
-    exchange: &dyn Exchange<Success = ()>,
-    file: &File,
-    transfer: Transfer,
-    first: &mut Option<u64>,
-) -> Result<Sent, Stop> {
-    let size = file.size() as u64;
-    conn.start(&exchange.command()).await?;
-    let mut sent = 0;
-    loop {
-        match conn.next_event().await? {
-            Event::Send { len, .. } => {
-                transfer.start();
-                first.get_or_insert(len);
-                sent = len;
-                send(conn, file, size - len, size, transfer).await?;
+    /// One attempt: connect, `RESUME` (or `STORE`), send what the server lacks.
+    pub async fn attempt(
+        &mut self,
+        endpoint: &crate::endpoint::Endpoint,
+        socket: &Socket,
+    ) -> Result<Sent, Stop> {
+        let mut conn = link::open(endpoint, socket).await?;
+        let result = self.send_file(&mut conn).await;
+        if let Err(Stop::Lost(ConnError::Closed { code, .. })) = result {
+            if let Some(why) = unreadable(self.file).await {
+                return Err(Stop::Lost(why));
             }
-            Event::Done(done) => {
-                link::finish(exchange, done)?;
-                conn.close(close::NORMAL, "upload complete");
-                return Ok(Sent { bytes: sent });
+            if code == close::MESSAGE_TOO_BIG {
+                SLICE.set((SLICE.get() / 2).max(SMALLEST_SLICE));
             }
-            // The driver yields data or a greeting only to other commands.
-            _ => {
-                return Err(Stop::Lost(conn.broken(
-                    ferry_proto::ProtoError::UnexpectedReply("data in answer to RESUME".into()),
-                )))
+        }
+        result
+    }
+
+    /// The exchange of an attempt, on its open connection.
+    async fn send_file(&mut self, conn: &mut Conn) -> Result<Sent, Stop> {
+        let size = self.file.size() as u64;
+        let store = Store {
+            path: self.path.clone(),
+            size,
+        };
+        if self.start == Start::Store {
+            return self.exchange(conn, &store).await;
+        }
+        let resume = Resume {
+            path: self.path.clone(),
+            size,
+        };
+        match self.exchange(conn, &resume).await {
+            Err(Stop::Refused(refusal)) if refusal.kind() == RefusalKind::UnknownCommand => {
+                self.exchange(conn, &store).await
+            }
+            other => other,
+        }
+    }
+
+    /// Runs `exchange` (RESUME or STORE: `dyn`, so this is compiled once).
+    async fn exchange(
+        &mut self,
+        conn: &mut Conn,
+        exchange: &dyn Exchange<Success = ()>,
+    ) -> Result<Sent, Stop> {
+        let size = self.file.size() as u64;
+        conn.start(&exchange.command()).await?;
+        let mut sent = 0;
+        loop {
+            match conn.next_event().await? {
+                Event::Send { len, .. } => {
+                    self.transfer.start();
+                    self.first.get_or_insert(len);
+                    sent = len;
+                    send(conn, self.file, size - len, size, self.transfer).await?;
+                }
+                Event::Done(done) => {
+                    link::finish(exchange, done)?;
+                    conn.close(close::NORMAL, "upload complete");
+                    return Ok(Sent { bytes: sent });
+                }
+                // The driver yields data or a greeting only to other commands.
+                _ => {
+                    return Err(Stop::Lost(conn.broken(
+                        ferry_proto::ProtoError::UnexpectedReply("data in answer to RESUME".into()),
+                    )))
+                }
             }
         }
     }
