@@ -51,10 +51,16 @@ test('folders: open by click and Enter, breadcrumbs, the fragment, Back, reload'
   await page.goForward();
   await expect(row(page, 'deep.txt')).toBeVisible();
 
-  // Reload: the same folder once connected again.
+  // Reload: connected again by itself (the tab remembers where, not who), the same folder.
   await page.reload();
-  await page.getByRole('button', { name: 'Connect', exact: true }).click();
+  await expect(page.locator('#connection-state')).toContainText('Connected');
   await expect(row(page, 'deep.txt')).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Connect', exact: true })).toHaveCount(0);
+  // All the browser keeps is the bridge and the target (none: the bridge's default).
+  const kept = await page.evaluate(() => ({ session: { ...sessionStorage }, local: localStorage.length }));
+  expect(Object.keys(kept.session)).toEqual(['ferry.connection']);
+  expect(kept.session['ferry.connection']).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/ws\n$/);
+  expect(kept.local).toBe(0);
 
   await crumbs(page).filter({ hasText: 'Home' }).click();
   await expect(row(page, 'welcome.txt')).toBeVisible();
@@ -64,6 +70,13 @@ test('folders: open by click and Enter, breadcrumbs, the fragment, Back, reload'
   await expect(page.locator('#empty-state')).toContainText('no such directory');
   await page.getByRole('link', { name: 'Go to the home folder' }).click();
   await expect(row(page, 'welcome.txt')).toBeVisible();
+
+  // Disconnected by the user, a reload shows the connection form again.
+  await page.getByRole('button', { name: 'Disconnect', exact: true }).click();
+  await expect(page.locator('#connection-state')).toContainText('Disconnected');
+  await page.reload();
+  await expect(page.getByRole('button', { name: 'Connect', exact: true })).toBeVisible();
+  await expect(page.locator('#connection-state')).toContainText('Disconnected');
 });
 
 test('new folder, rename in place (button and F2), an empty folder says so', async ({ page, ferry }) => {
@@ -201,6 +214,7 @@ test('multi-select: checkboxes, Shift-click, Ctrl-click, Ctrl+A; download and de
 test('filter and sort by every column', async ({ page, ferry }) => {
   put(ferry, 'zeta.log', 'x'.repeat(100_000));
   put(ferry, 'Alpha.LOG', 'x');
+  put(ferry, 'ÄRGER.md', 'x');
   fs.mkdirSync(path.join(ferry.root, 'logs'));
   const old = new Date('2020-01-02T03:04:05Z');
   fs.utimesSync(path.join(ferry.root, 'zeta.log'), old, old);
@@ -208,6 +222,9 @@ test('filter and sort by every column', async ({ page, ferry }) => {
 
   await page.getByLabel('Filter this folder').fill('log');
   await expect.poll(() => names(page)).toEqual(['logs', 'Alpha.LOG', 'zeta.log']);
+  // Case is folded by Unicode's rules, not only ASCII's.
+  await page.getByLabel('Filter this folder').fill('ärger');
+  await expect.poll(() => names(page)).toEqual(['ÄRGER.md']);
   await page.getByLabel('Filter this folder').fill('nothing-like-this');
   await expect(page.locator('#empty-state')).toContainText('Nothing here matches “nothing-like-this”.');
   await page.getByLabel('Filter this folder').fill('');
@@ -224,7 +241,7 @@ test('filter and sort by every column', async ({ page, ferry }) => {
 
   await page.getByRole('button', { name: 'Name', exact: true }).click();
   await page.getByRole('button', { name: 'Name', exact: true }).click();
-  expect(await names(page)).toEqual(['logs', 'zeta.log', 'welcome.txt', 'serverTestFile.txt', 'Alpha.LOG']);
+  expect(await names(page)).toEqual(['logs', 'ÄRGER.md', 'zeta.log', 'welcome.txt', 'serverTestFile.txt', 'Alpha.LOG']);
   await expect(row(page, 'Alpha.LOG').locator('td.modified')).toHaveText(/just now|min ago/);
 });
 
@@ -341,6 +358,16 @@ test.describe('a server with accounts', () => {
     // The password is in no browser storage.
     const stored = await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }) + document.cookie);
     expect(stored).not.toContain('correct horse');
+    expect(stored).not.toContain('ann');
+
+    // A reload connects again by itself, and asks for the password again: it was in memory only.
+    await page.reload();
+    await expect(form).toBeVisible();
+    await expect(page.locator('#account')).toHaveText('not logged in');
+    await page.getByLabel('Account').fill('ann');
+    await page.getByLabel('Password').fill('correct horse');
+    await page.getByLabel('Password').press('Enter');
+    await expect(page.locator('#account')).toHaveText('ann');
 
     await page.getByRole('button', { name: 'Log out' }).click();
     await expect(form).toBeVisible();

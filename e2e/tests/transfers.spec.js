@@ -187,7 +187,8 @@ test('after a reload, the same file picked again for the same path resumes inste
   await expect.poll(() => moved(page, 'reload.bin'), { timeout: 90_000 }).toBeGreaterThan(size / 2);
   await page.reload();
   const cutAt = relay.proxy.total();
-  await connect(page, relay.url);
+  // The tab connects again by itself.
+  await expect(page.locator('#connection-state')).toContainText('Connected');
   await page.locator('#file-input').setInputFiles(local);
   await expect(transfer(page, 'reload.bin')).toHaveAttribute('data-state', 'done', { timeout: 180_000 });
   await expect(transfer(page, 'reload.bin')).toContainText('resumed');

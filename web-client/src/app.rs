@@ -32,6 +32,11 @@ pub fn App() -> impl IntoView {
     provide_context(session);
     provide_context(Transfers::new(model, endpoint));
     model.go_to(browser::fragment_dir());
+    // A reload of a connected tab connects to the same place again.
+    if let Some((bridge, target)) = browser::remembered_connection() {
+        model.bridge_url().set(bridge);
+        session.connect(target);
+    }
     // Opening a folder, Back, Forward: the fragment changed, list what it names.
     let hash_handle = window_event_listener(leptos::ev::hashchange, move |_| {
         model.go_to(browser::fragment_dir());

@@ -13,6 +13,12 @@ use web_sys::{Blob, HtmlAnchorElement, Url};
 /// downloads once about 2 GiB of them were held (scripts/bench.sh web).
 const OBJECT_URL_LIFETIME_MS: i32 = 5_000;
 
+/// `text` in lower case by Unicode's rules, the browser's (`toLowerCase`):
+/// Rust's `to_lowercase` would bring Unicode's case tables into the page.
+pub fn lower_case(text: &str) -> String {
+    js_sys::JsString::from(text).to_lower_case().into()
+}
+
 /// Text of a JS exception (an `Error`'s message, or the value itself).
 pub fn js_error_text(value: &JsValue) -> String {
     if let Some(error) = value.dyn_ref::<js_sys::Error>() {
@@ -86,6 +92,39 @@ pub fn default_bridge_url() -> String {
     } else {
         format!("{scheme}://{host}/ws")
     }
+}
+
+/// Where the tab's connection is remembered across reloads (the tab's
+/// `sessionStorage`): the bridge URL, a newline, the target or nothing. No
+/// account and no password: those are held in memory only.
+const REMEMBERED_CONNECTION: &str = "ferry.connection";
+
+fn session_storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.session_storage().ok()?
+}
+
+/// Remembers the bridge and target of a connection that opened, so a
+/// reload of this tab connects there again.
+pub fn remember_connection(bridge: &str, target: Option<&str>) {
+    if let Some(storage) = session_storage() {
+        let value = format!("{bridge}\n{}", target.unwrap_or_default());
+        let _ = storage.set_item(REMEMBERED_CONNECTION, &value);
+    }
+}
+
+/// Forgets the connection (the user disconnected).
+pub fn forget_connection() {
+    if let Some(storage) = session_storage() {
+        let _ = storage.remove_item(REMEMBERED_CONNECTION);
+    }
+}
+
+/// The bridge and target this tab was connected to before a reload.
+pub fn remembered_connection() -> Option<(String, Option<String>)> {
+    let value = session_storage()?.get_item(REMEMBERED_CONNECTION).ok()??;
+    let (bridge, target) = value.split_once('\n')?;
+    let target = (!target.is_empty()).then(|| target.to_string());
+    Some((bridge.to_string(), target))
 }
 
 /// The URL to open: the bridge URL plus `?target=host:port` when a server is given.

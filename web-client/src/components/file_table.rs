@@ -160,11 +160,13 @@ impl Ui {
 
     /// The rows shown: the folder's entries that match the filter, sorted.
     fn rows(&self, model: Model) -> Vec<ListingEntry> {
-        let filter = self.filter.get().to_ascii_lowercase();
+        let filter = crate::browser::lower_case(&self.filter.get());
         let mut rows: Vec<ListingEntry> = model
             .files()
             .into_iter()
-            .filter(|e| filter.is_empty() || e.name.as_str().to_ascii_lowercase().contains(&filter))
+            .filter(|e| {
+                filter.is_empty() || crate::browser::lower_case(e.name.as_str()).contains(&filter)
+            })
             .collect();
         let sort = self.sort.get();
         crate::order::sort_by(&mut rows, |a, b| sort.compare(a, b));

@@ -7,6 +7,7 @@
 
 use super::queue::Receiver;
 use super::{Request, Rows, Session};
+use crate::browser;
 use crate::endpoint::{Endpoint, EndpointSignal};
 use crate::messages::{self, Closer};
 use crate::model::{LineKind, Model};
@@ -23,6 +24,8 @@ pub(super) async fn run(mut conn: Conn, mut requests: Receiver, session: Session
     let model = session.model;
     let mut task = Task {
         conn: &mut conn,
+        session,
+        bridge: &bridge,
         model,
         endpoint: session.endpoint,
         quitting: false,
@@ -50,6 +53,11 @@ pub(super) async fn run(mut conn: Conn, mut requests: Receiver, session: Session
             ..
         }
     );
+    // Disconnected by the user: a reload shows the form. Cut otherwise
+    // (the bridge or server went away, the page closing), a reload tries again.
+    if closer == Closer::User && !session.reconnect.get_value() {
+        browser::forget_connection();
+    }
     if session.reconnect.get_value() {
         // Log out: a new session, which starts logged out.
         model.log_line(LineKind::Info, "Logged out.");
@@ -65,6 +73,9 @@ pub(super) async fn run(mut conn: Conn, mut requests: Receiver, session: Session
 /// The task while its connection is open.
 pub(super) struct Task<'c> {
     pub(super) conn: &'c mut Conn,
+    session: Session,
+    /// The bridge URL the connection was opened with.
+    bridge: &'c str,
     pub(super) model: Model,
     pub(super) endpoint: EndpointSignal,
     /// The server answered our QUIT.
@@ -79,6 +90,8 @@ impl Task<'_> {
         match self.conn.greeting().await {
             Ok(reply) => {
                 self.model.connected(&reply);
+                let target = self.session.target.get_value();
+                browser::remember_connection(self.bridge, target.as_deref());
                 self.endpoint.set(Some(Endpoint {
                     url: self.conn.raw().url(),
                     login: None,
