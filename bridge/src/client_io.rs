@@ -98,6 +98,26 @@ impl ClientSocket {
         waiting.into_iter().for_each(Waker::wake);
     }
 
+    /// Half-closes the connection, then reads and drops what the client
+    /// still sends until it closes its side (see `relay::end::send_close`).
+    /// Only for a connection the library no longer reads.
+    pub(crate) async fn drain_until_closed(&self) -> io::Result<()> {
+        match socket2::SockRef::from(&self.tcp).shutdown(std::net::Shutdown::Write) {
+            Err(error) if error.kind() != io::ErrorKind::NotConnected => return Err(error),
+            _ => {}
+        }
+        let mut dropped = [0u8; 16 * 1024];
+        loop {
+            self.tcp.readable().await?;
+            match self.tcp.try_read(&mut dropped) {
+                Ok(0) => return Ok(()),
+                Ok(_) => {}
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => {}
+                Err(error) => return Err(error),
+            }
+        }
+    }
+
     /// Records that a direct frame was left unfinished: library writes fail
     /// from now on (the connection can only be dropped).
     pub(crate) fn break_framing(&self) {

@@ -283,6 +283,76 @@ async fn messages_over_the_limit_close_with_1009_and_never_reach_the_server() {
     assert_eq!(within(got).await.unwrap(), vec![b'x'; 4096]);
 }
 
+/// A browser sends a message as one frame and answers a close only once the
+/// frame is out: the bridge must read (and drop) the rest of a frame over
+/// the limit after its 1009, or the client's next write meets a reset and
+/// it reports 1006 without ever reading the code.
+#[tokio::test]
+async fn a_client_still_sending_a_message_over_the_limit_reads_the_1009_and_a_clean_end() {
+    let (server, got) = draining_upstream().await;
+    let bridge = TestBridge::start_with(
+        server,
+        BridgeOptions {
+            max_message_size: 4096,
+            ..BridgeOptions::default()
+        },
+    )
+    .await;
+    let mut tcp = TcpStream::connect(bridge.addr).await.unwrap();
+    tcp.write_all(
+        b"GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+          Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+    )
+    .await
+    .unwrap();
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let mut byte = [0u8; 1];
+        within(tcp.read_exact(&mut byte)).await.unwrap();
+        head.push(byte[0]);
+    }
+    assert!(
+        head.starts_with(b"HTTP/1.1 101"),
+        "{}",
+        String::from_utf8_lossy(&head)
+    );
+
+    // One binary frame of 1 MiB, masked with a zero key, sent in pieces as a
+    // browser's socket would, well after the bridge has read its header.
+    let len: u64 = 1 << 20;
+    let mut frame_head = vec![0x82, 0x80 | 127];
+    frame_head.extend_from_slice(&len.to_be_bytes());
+    frame_head.extend_from_slice(&[0; 4]);
+    tcp.write_all(&frame_head).await.unwrap();
+    let piece = vec![b'z'; 16 * 1024];
+    for _ in 0..len / piece.len() as u64 {
+        tcp.write_all(&piece)
+            .await
+            .expect("the bridge reads the rest of the frame instead of resetting");
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+
+    let mut close = [0u8; 2];
+    within(tcp.read_exact(&mut close)).await.unwrap();
+    assert_eq!(close[0], 0x88, "a close frame");
+    let mut payload = vec![0u8; usize::from(close[1] & 0x7f)];
+    within(tcp.read_exact(&mut payload)).await.unwrap();
+    assert_eq!(
+        u16::from_be_bytes([payload[0], payload[1]]),
+        close_code::MESSAGE_TOO_BIG
+    );
+    // The client's answer (code 1009, masked with a zero key), then the end.
+    tcp.write_all(&[0x88, 0x82, 0, 0, 0, 0, 0x03, 0xf1])
+        .await
+        .expect("the bridge still reads");
+    let mut rest = Vec::new();
+    within(tcp.read_to_end(&mut rest))
+        .await
+        .expect("the bridge ends the connection cleanly, not with a reset");
+    assert!(rest.is_empty(), "nothing after the close frame: {rest:?}");
+    assert_eq!(within(got).await.unwrap(), b"");
+}
+
 #[tokio::test]
 async fn shutdown_closes_quiet_relays_with_1001_and_refuses_new_ones() {
     let (server, got) = draining_upstream().await;

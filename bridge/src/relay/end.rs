@@ -3,13 +3,14 @@
 //! in plain words, cut to fit the frame.
 
 use super::classify::{describe_io_error, is_client_gone, is_invalid_utf8, is_message_too_big};
+use crate::client_io::ClientSocket;
 use crate::Limits;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use ferry_proto::close;
 use futures_util::StreamExt;
 use std::io;
 use std::time::Duration;
-use tokio::time::timeout;
+use tokio::time::{timeout_at, Instant};
 
 /// Longest close reason a close frame can carry (125 bytes minus the code).
 const MAX_REASON_LEN: usize = 123;
@@ -88,24 +89,48 @@ impl End {
     }
 }
 
-/// Sends a close frame and waits (bounded) for the client's answer, so the
-/// client sees a clean close with our code rather than a reset.
-pub(super) async fn send_close(mut ws: WebSocket, code: u16, reason: &str, wait: Duration) {
+/// Sends a close frame and waits (bounded by `wait`) for the client's
+/// answer, so the client sees a clean close with our code rather than a
+/// reset.
+///
+/// When no answer can come through the library (a frame over the limit
+/// stops it mid-frame, and what follows cannot be parsed), the client may
+/// still be sending: a browser finishes the message it is writing before it
+/// answers. Dropping the socket then would reset it with unread bytes, and a
+/// browser whose write meets the reset reports 1006 without reading our
+/// code. So on plain TCP (`client`) the bridge half-closes and reads and
+/// drops what still comes until the client closes its side, within the same
+/// `wait`.
+pub(super) async fn send_close(
+    mut ws: WebSocket,
+    code: u16,
+    reason: &str,
+    wait: Duration,
+    client: Option<&ClientSocket>,
+) {
+    let deadline = Instant::now() + wait;
     let frame = CloseFrame {
         code,
         reason: Utf8Bytes::from(truncate(reason, MAX_REASON_LEN)),
     };
-    let _ = timeout(wait, async {
+    let answered = timeout_at(deadline, async {
         if ws.send(Message::Close(Some(frame))).await.is_err() {
-            return;
+            return false;
         }
-        while let Some(Ok(message)) = ws.next().await {
-            if let Message::Close(_) = message {
-                break;
+        loop {
+            match ws.next().await {
+                Some(Ok(Message::Close(_))) => return true,
+                Some(Ok(_)) => continue,
+                Some(Err(_)) | None => return false,
             }
         }
     })
-    .await;
+    .await
+    .unwrap_or(false);
+    if let (false, Some(client)) = (answered, client) {
+        let _ = timeout_at(deadline, client.drain_until_closed()).await;
+    }
+    drop(ws);
 }
 
 /// The longest prefix of `text` of at most `max` bytes that ends on a
