@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "${1:-}" = web ]; then
     shift
-    rounds=6
+    rounds=12
     while [ $# != 0 ]; do
         case $1 in
             --rounds) rounds=${2:?--rounds needs a number}; shift 2 ;;
