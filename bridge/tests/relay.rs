@@ -264,17 +264,19 @@ async fn raw_close_code_from(ws: &mut Client) -> (u16, String) {
     (close.code.into(), close.reason.to_string())
 }
 
+/// A bridge whose messages may be 4,096 bytes at most, to a draining upstream.
+async fn bridge_taking_4096_byte_messages() -> (TestBridge, tokio::task::JoinHandle<Vec<u8>>) {
+    let (server, got) = draining_upstream().await;
+    let options = BridgeOptions {
+        max_message_size: 4096,
+        ..BridgeOptions::default()
+    };
+    (TestBridge::start_with(server, options).await, got)
+}
+
 #[tokio::test]
 async fn messages_over_the_limit_close_with_1009_and_never_reach_the_server() {
-    let (server, got) = draining_upstream().await;
-    let bridge = TestBridge::start_with(
-        server,
-        BridgeOptions {
-            max_message_size: 4096,
-            ..BridgeOptions::default()
-        },
-    )
-    .await;
+    let (bridge, got) = bridge_taking_4096_byte_messages().await;
     let mut ws = connect(&bridge.ws_url(""), None).await.unwrap();
     send_binary(&mut ws, vec![b'x'; 4096]).await;
     send_binary(&mut ws, vec![b'y'; 4097]).await;
@@ -289,15 +291,7 @@ async fn messages_over_the_limit_close_with_1009_and_never_reach_the_server() {
 /// it reports 1006 without ever reading the code.
 #[tokio::test]
 async fn a_client_still_sending_a_message_over_the_limit_reads_the_1009_and_a_clean_end() {
-    let (server, got) = draining_upstream().await;
-    let bridge = TestBridge::start_with(
-        server,
-        BridgeOptions {
-            max_message_size: 4096,
-            ..BridgeOptions::default()
-        },
-    )
-    .await;
+    let (bridge, got) = bridge_taking_4096_byte_messages().await;
     let mut tcp = TcpStream::connect(bridge.addr).await.unwrap();
     tcp.write_all(
         b"GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
