@@ -19,9 +19,9 @@ const SIZE = Number(process.env.FERRY_BENCH_MIB || 100) * MiB;
 const TIMEOUT = 600_000;
 // Before each timed transfer the page's garbage is collected and the bench waits this
 // long (FERRY_BENCH_SETTLE=MS, 0 for neither): the previous 100 MiB's buffers are then
-// not freed inside the next one's timed window, whichever client that is. Two runs of
-// 12 rounds each way here: the pairs' web/bare ratios spread 0.82-1.07 with it and
-// 0.70-1.62 without, for about the same figures.
+// not freed inside the next one's timed window, whichever client that is. In runs of
+// 12 rounds here, the pairs' web/bare ratios spread 0.76-1.23 with it (4 runs) and
+// 0.70-1.62 without (3 runs), for about the same figures.
 const SETTLE_MS = Number(process.env.FERRY_BENCH_SETTLE ?? 300);
 // FERRY_BENCH_PROFILE=DIR: each timed transfer also records the page's CPU profile
 // (Chrome DevTools, one .cpuprofile per transfer in DIR) and prints where its main

@@ -3,13 +3,12 @@
 //! in plain words, cut to fit the frame.
 
 use super::classify::{describe_io_error, is_client_gone, is_invalid_utf8, is_message_too_big};
-use crate::client_io::ClientSocket;
+use super::RelayContext;
 use crate::Limits;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use ferry_proto::close;
 use futures_util::StreamExt;
 use std::io;
-use std::time::Duration;
 use tokio::time::{timeout_at, Instant};
 
 /// Longest close reason a close frame can carry (125 bytes minus the code).
@@ -89,26 +88,20 @@ impl End {
     }
 }
 
-/// Sends a close frame and waits (bounded by `wait`) for the client's
-/// answer, so the client sees a clean close with our code rather than a
-/// reset.
+/// Sends a close frame and waits (bounded by the close timeout) for the
+/// client's answer, so the client sees a clean close with our code rather
+/// than a reset.
 ///
 /// When no answer can come through the library (a frame over the limit
 /// stops it mid-frame, and what follows cannot be parsed), the client may
 /// still be sending: a browser finishes the message it is writing before it
 /// answers. Dropping the socket then would reset it with unread bytes, and a
 /// browser whose write meets the reset reports 1006 without reading our
-/// code. So on plain TCP (`client`) the bridge half-closes and reads and
-/// drops what still comes until the client closes its side, within the same
-/// `wait`.
-pub(super) async fn send_close(
-    mut ws: WebSocket,
-    code: u16,
-    reason: &str,
-    wait: Duration,
-    client: Option<&ClientSocket>,
-) {
-    let deadline = Instant::now() + wait;
+/// code. So on plain TCP (`ctx.client`) the bridge half-closes and reads
+/// and drops what still comes until the client closes its side, within the
+/// same close timeout.
+pub(super) async fn send_close(mut ws: WebSocket, code: u16, reason: &str, ctx: &RelayContext) {
+    let deadline = Instant::now() + ctx.limits.close_timeout;
     let frame = CloseFrame {
         code,
         reason: Utf8Bytes::from(truncate(reason, MAX_REASON_LEN)),
@@ -127,7 +120,7 @@ pub(super) async fn send_close(
     })
     .await
     .unwrap_or(false);
-    if let (false, Some(client)) = (answered, client) {
+    if let (false, Some(client)) = (answered, &ctx.client) {
         let _ = timeout_at(deadline, client.drain_until_closed()).await;
     }
     drop(ws);

@@ -71,14 +71,7 @@ pub(crate) async fn run(ws: WebSocket, target: Result<HostPort, Refusal>, ctx: R
     let target = match target {
         Ok(target) => target,
         Err(refusal) => {
-            send_close(
-                ws,
-                close::POLICY_VIOLATION,
-                &refusal.0,
-                ctx.limits.close_timeout,
-                ctx.client.as_deref(),
-            )
-            .await;
+            send_close(ws, close::POLICY_VIOLATION, &refusal.0, &ctx).await;
             tracing::info!(%peer, target = requested, "relay refused: {refusal}");
             return;
         }
@@ -86,7 +79,7 @@ pub(crate) async fn run(ws: WebSocket, target: Result<HostPort, Refusal>, ctx: R
     let connected = tokio::select! {
         connected = connect::connect(&target, peer, ctx.announce, &ctx.limits) => connected,
         () = ctx.shutdown.cancelled() => {
-            send_close(ws, close::GOING_AWAY, "bridge shutting down", ctx.limits.close_timeout, ctx.client.as_deref()).await;
+            send_close(ws, close::GOING_AWAY, "bridge shutting down", &ctx).await;
             return;
         }
     };
@@ -94,14 +87,7 @@ pub(crate) async fn run(ws: WebSocket, target: Result<HostPort, Refusal>, ctx: R
         Ok(tcp) => tcp,
         Err(why) => {
             let reason = format!("upstream {target} unreachable: {why}");
-            send_close(
-                ws,
-                close::BAD_GATEWAY,
-                &reason,
-                ctx.limits.close_timeout,
-                ctx.client.as_deref(),
-            )
-            .await;
+            send_close(ws, close::BAD_GATEWAY, &reason, &ctx).await;
             tracing::info!(%peer, %target, "relay failed: {reason}");
             return;
         }
@@ -126,16 +112,7 @@ pub(crate) async fn run(ws: WebSocket, target: Result<HostPort, Refusal>, ctx: R
     drop(tcp);
     let ws = ws_tx.reunite(ws_rx).expect("halves of the same WebSocket");
     match end.close_frame(&ctx.limits) {
-        Some((code, reason)) => {
-            send_close(
-                ws,
-                code,
-                &reason,
-                ctx.limits.close_timeout,
-                ctx.client.as_deref(),
-            )
-            .await
-        }
+        Some((code, reason)) => send_close(ws, code, &reason, &ctx).await,
         None => {
             // The peer's close frame was answered by the library; flush it.
             let mut ws = ws;
