@@ -102,10 +102,7 @@ impl ClientSocket {
     /// still sends until it closes its side (see `relay::end::send_close`).
     /// Only for a connection the library no longer reads.
     pub(crate) async fn drain_until_closed(&self) -> io::Result<()> {
-        match socket2::SockRef::from(&self.tcp).shutdown(std::net::Shutdown::Write) {
-            Err(error) if error.kind() != io::ErrorKind::NotConnected => return Err(error),
-            _ => {}
-        }
+        shut_down_writes(&self.tcp)?;
         let mut dropped = [0u8; 16 * 1024];
         loop {
             self.tcp.readable().await?;
@@ -155,6 +152,15 @@ fn broken() -> io::Error {
         io::ErrorKind::BrokenPipe,
         "a frame written directly was left unfinished",
     )
+}
+
+/// Half-closes `tcp` (a FIN to the client); a connection the client
+/// already reset has nothing left to shut down.
+fn shut_down_writes(tcp: &TcpStream) -> io::Result<()> {
+    match socket2::SockRef::from(tcp).shutdown(std::net::Shutdown::Write) {
+        Err(error) if error.kind() != io::ErrorKind::NotConnected => Err(error),
+        _ => Ok(()),
+    }
 }
 
 /// Writes as much of `buf` as the kernel takes now, waiting for readiness.
@@ -301,10 +307,7 @@ impl ClientStream {
         // Shutting down mid-frame would cut the relay's frame short.
         ready!(ClientSocket::poll_writable_by_library(&mut state, cx))?;
         ready!(poll_tail(&socket.tcp, &mut state, cx))?;
-        match socket2::SockRef::from(&socket.tcp).shutdown(std::net::Shutdown::Write) {
-            Err(error) if error.kind() != io::ErrorKind::NotConnected => Poll::Ready(Err(error)),
-            _ => Poll::Ready(Ok(())),
-        }
+        Poll::Ready(shut_down_writes(&socket.tcp))
     }
 }
 

@@ -123,6 +123,7 @@ pub(super) async fn send_close(mut ws: WebSocket, code: u16, reason: &str, ctx: 
     if let (false, Some(client)) = (answered, &ctx.client) {
         let _ = timeout_at(deadline, client.drain_until_closed()).await;
     }
+    // Only now: the connection closes with the WebSocket, so not before the drain.
     drop(ws);
 }
 
